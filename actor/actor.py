@@ -1,0 +1,112 @@
+"""Receding-horizon control: plan (mode 2) or react (mode 1), execute the first action."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt
+
+from actor.base import Planner, PlanProblem, PlanResult, TrajectoryCost
+from actor.policy import Policy
+from world_model import WorldModel, check_shape
+
+
+class ActorConfig(BaseModel):
+    """Configuration of :class:`Actor`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    horizon: PositiveInt = 12
+    """H: planning horizon in control steps; the critic covers what lies beyond."""
+    mode: Literal["plan", "policy"] = "plan"
+    """``plan``: mode 2, MPC with the planner; ``policy``: mode 1, the distilled policy alone."""
+    policy_proposals: bool = True
+    """Seed the planner with the policy's rolled-out action sequence."""
+    deadline_s: float | None = Field(None, gt=0.0)
+    """Optional time budget per decision (anytime planning); None: run all iterations."""
+
+
+class Actor:
+    """Chooses actions for B environments; keeps the last plan to warm-start the next one.
+
+    The warm start is the previous plan shifted by one step, its last action repeated.
+    """
+
+    def __init__(
+        self,
+        config: ActorConfig,
+        *,
+        planner: Planner,
+        world_model: WorldModel,
+        cost: TrajectoryCost,
+        action_low: torch.Tensor,
+        action_high: torch.Tensor,
+        policy: Policy | None = None,
+    ) -> None:
+        if not (torch.isfinite(action_low).all() and torch.isfinite(action_high).all()):
+            raise ValueError(
+                f"the actor needs finite action bounds, got low={action_low.tolist()} high={action_high.tolist()}"
+            )
+        if config.mode == "policy" and policy is None:
+            raise ValueError("ActorConfig.mode='policy' needs a policy, got None")
+        self.config = config
+        self.planner = planner
+        self.world_model = world_model
+        self.cost = cost
+        self.action_low = action_low
+        self.action_high = action_high
+        self.policy = policy
+        self.mode = config.mode
+        self.use_policy_proposals = config.policy_proposals and policy is not None
+        self.horizon = config.horizon
+        self.last_result: PlanResult | None = None
+        self._prev: torch.Tensor | None = None
+
+    def reset(self) -> None:
+        """Forget the previous plan (call at every episode start)."""
+        self._prev = None
+        self.last_result = None
+
+    def warm_start(self, batch_size: int) -> torch.Tensor | None:
+        prev = self._prev
+        if prev is None or prev.shape[0] != batch_size or prev.shape[1] != self.horizon:
+            return None
+        return torch.cat([prev[:, 1:], prev[:, -1:]], dim=1)  # (B, H, A)
+
+    @torch.no_grad()
+    def act(
+        self,
+        s: torch.Tensor,
+        goal: torch.Tensor,
+        *,
+        generator: torch.Generator | None = None,
+        mode: Literal["plan", "policy"] | None = None,
+    ) -> torch.Tensor:
+        """Shapes: s (B, D), goal (B, D) -> actions (B, A)."""
+        check_shape("s", s, ("B", "D"), D=self.world_model.latent_dim)
+        check_shape("goal", goal, ("B", "D"), B=s.shape[0], D=self.world_model.latent_dim)
+        if (mode or self.mode) == "policy":
+            if self.policy is None:
+                raise ValueError("mode 'policy' needs a policy, got None")
+            return self.policy(s, goal)
+        proposals = None
+        if self.use_policy_proposals and self.policy is not None:
+            proposals = self.policy.propose(self.world_model, s, goal, self.horizon)
+        problem = PlanProblem(
+            s0=s,
+            goal=goal,
+            horizon=self.horizon,
+            action_low=self.action_low,
+            action_high=self.action_high,
+            world_model=self.world_model,
+            cost=self.cost,
+            warm_start=self.warm_start(s.shape[0]),
+            proposals=proposals,
+            generator=generator,
+            deadline_s=self.config.deadline_s,
+        )
+        result = self.planner.plan(problem)
+        self.last_result = result
+        self._prev = result.actions
+        return result.actions[:, 0]

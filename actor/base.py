@@ -1,0 +1,136 @@
+"""The actor's planning interface: a planning problem in, the best action sequence out."""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt
+
+from world_model import WorldModel, check_shape
+
+Risk = Literal["mean", "cvar", "optimistic"]
+TrajectoryCost = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+@dataclass
+class PlanProblem:
+    """Everything a planner needs for one receding-horizon decision of B environments.
+
+    Shapes: s0 (B, D), goal (B, D), action_low / action_high (A,),
+    warm_start (B, H, A) or None, proposals (B, P, H, A) or None.
+    ``cost(states (..., H, D), actions (..., H, A), goal (..., D)) -> (...)``.
+    """
+
+    s0: torch.Tensor
+    goal: torch.Tensor
+    horizon: int
+    action_low: torch.Tensor
+    action_high: torch.Tensor
+    world_model: WorldModel
+    cost: TrajectoryCost
+    warm_start: torch.Tensor | None = None
+    proposals: torch.Tensor | None = None
+    generator: torch.Generator | None = None
+    deadline_s: float | None = None
+
+    def validate(self) -> None:
+        wm = self.world_model
+        check_shape("s0", self.s0, ("B", "D"), D=wm.latent_dim)
+        B, A = self.s0.shape[0], wm.action_dim
+        check_shape("goal", self.goal, ("B", "D"), B=B, D=wm.latent_dim)
+        check_shape("action_low", self.action_low, ("A",), A=A)
+        check_shape("action_high", self.action_high, ("A",), A=A)
+        if self.horizon < 1:
+            raise ValueError(f"horizon must be >= 1, got {self.horizon}")
+        if self.warm_start is not None:
+            check_shape("warm_start", self.warm_start, ("B", "H", "A"), B=B, H=self.horizon, A=A)
+        if self.proposals is not None:
+            check_shape("proposals", self.proposals, ("B", "P", "H", "A"), B=B, H=self.horizon, A=A)
+
+
+@dataclass
+class PlanResult:
+    """Shapes: actions (B, H, A), cost (B,), states (B, H, D) predicted under the prior mode."""
+
+    actions: torch.Tensor
+    cost: torch.Tensor
+    states: torch.Tensor
+    iterations: int
+
+
+class PlannerConfig(BaseModel):
+    """Options every planner shares: latent-variable samples and how their costs combine."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    latent_samples: PositiveInt = 1
+    """K: samples of the world model's latent variable z per candidate."""
+    risk: Risk = "mean"
+    """How the K costs of a candidate combine: mean, worst-case CVaR, or optimistic (min)."""
+    cvar_alpha: float = Field(0.5, gt=0.0, le=1.0)
+    """CVaR level: the mean over the worst ``ceil(alpha * K)`` samples."""
+
+
+class Planner(ABC):
+    """Finds an action sequence minimising the cost of the world model's predictions.
+
+    Subclasses implement :meth:`optimize`; the base validates the problem, evaluates
+    candidates under K latent samples (:meth:`evaluate`) and predicts the chosen plan's states.
+    """
+
+    config: PlannerConfig
+
+    def __init__(self, config: PlannerConfig) -> None:
+        self.config = config
+
+    def plan(self, problem: PlanProblem) -> PlanResult:
+        problem.validate()
+        if not torch.isfinite(problem.s0).all():
+            raise ValueError("s0 contains NaN or inf")
+        start = time.perf_counter()
+        actions, cost, iterations = self.optimize(problem, start)
+        with torch.no_grad():
+            states = problem.world_model.rollout(problem.s0, actions)  # (B, H, D)
+        return PlanResult(actions=actions.detach(), cost=cost.detach(), states=states, iterations=iterations)
+
+    @abstractmethod
+    def optimize(self, problem: PlanProblem, start: float) -> tuple[torch.Tensor, torch.Tensor, int]:
+        """Return (actions (B, H, A), cost (B,), iterations done)."""
+
+    @staticmethod
+    def out_of_time(problem: PlanProblem, start: float) -> bool:
+        return problem.deadline_s is not None and time.perf_counter() - start >= problem.deadline_s
+
+    def evaluate(
+        self, problem: PlanProblem, actions: torch.Tensor, z: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Cost of every candidate, aggregated over K latent samples.
+
+        Shapes: actions (B, N, H, A), z (B, N, K, H, Z) or None -> (B, N).
+        """
+        wm = problem.world_model
+        B, N, H, A = actions.shape
+        K = self.config.latent_samples if wm.latent_var_dim > 0 else 1
+        if z is None and wm.latent_var_dim > 0:
+            z = wm.sample_latent((B, N, K), H, problem.generator)  # (B, N, K, H, Z)
+        s0 = problem.s0[:, None, None, :].expand(B, N, K, -1).reshape(B * N * K, -1)  # (BNK, D)
+        a = actions.unsqueeze(2).expand(B, N, K, H, A).reshape(B * N * K, H, A)  # (BNK, H, A)
+        zz = None if z is None else z.reshape(B * N * K, H, -1)  # (BNK, H, Z)
+        states = wm.rollout(s0, a, zz).reshape(B, N, K, H, -1)  # (B, N, K, H, D)
+        goal = problem.goal[:, None, None, :]  # (B, 1, 1, D)
+        costs = problem.cost(states, actions.unsqueeze(2), goal)  # (B, N, K)
+        return self.aggregate(costs)
+
+    def aggregate(self, costs: torch.Tensor) -> torch.Tensor:
+        """Combine costs over latent samples. Shapes: (B, N, K) -> (B, N)."""
+        if costs.shape[-1] == 1 or self.config.risk == "mean":
+            return costs.mean(-1)
+        if self.config.risk == "optimistic":
+            return costs.amin(-1)
+        k = max(1, int(round(self.config.cvar_alpha * costs.shape[-1] + 0.4999)))
+        return costs.topk(k, dim=-1).values.mean(-1)

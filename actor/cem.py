@@ -1,0 +1,40 @@
+"""Cross-entropy method (Rubinstein 1999; as an MPC planner: Chua et al. 2018, PETS)."""
+
+from __future__ import annotations
+
+import torch
+from pydantic import Field, PositiveInt
+
+from actor.sampling import SamplingPlanner, SamplingPlannerConfig
+
+
+class CEMConfig(SamplingPlannerConfig):
+    """CEM: refit the Gaussian to the lowest-cost ``elites`` candidates."""
+
+    elites: PositiveInt = 32
+    """Candidates the distribution is refitted to; must not exceed ``samples``."""
+    momentum: float = Field(0.1, ge=0.0, lt=1.0)
+    """Fraction of the old (mean, std) kept at each refit; damps the search."""
+
+
+class CEM(SamplingPlanner):
+    """Returns the lowest-cost candidate seen over all iterations."""
+
+    config: CEMConfig
+
+    def __init__(self, config: CEMConfig) -> None:
+        if config.elites > config.samples:
+            raise ValueError(f"elites must be <= samples={config.samples}, got {config.elites}")
+        super().__init__(config)
+
+    def refit(
+        self, samples: torch.Tensor, costs: torch.Tensor, mean: torch.Tensor, std: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        idx = costs.topk(self.config.elites, dim=1, largest=False).indices  # (B, E)
+        elites = torch.gather(
+            samples, 1, idx[:, :, None, None].expand(-1, -1, *samples.shape[2:])
+        )  # (B, E, H, A)
+        m = self.config.momentum
+        new_mean = (1 - m) * elites.mean(1) + m * mean
+        new_std = (1 - m) * elites.std(1) + m * std
+        return new_mean, new_std

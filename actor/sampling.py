@@ -1,0 +1,97 @@
+"""Shared loop of the sampling planners: a Gaussian over action sequences, refit each iteration."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+
+import torch
+from pydantic import Field, NonNegativeInt, PositiveInt
+
+from actor.base import Planner, PlannerConfig, PlanProblem
+
+
+class SamplingPlannerConfig(PlannerConfig):
+    """Budget and sampling distribution of CEM-like planners."""
+
+    samples: PositiveInt = 256
+    """N: candidate action sequences per iteration."""
+    iterations: PositiveInt = 4
+    """Refits of the sampling distribution per decision (a deadline may stop earlier)."""
+    init_std: float = Field(0.5, gt=0.0)
+    """Initial std of the Gaussian, as a fraction of the half-range of the action bounds."""
+    min_std: float = Field(0.05, ge=0.0)
+    """Floor of the std (same units), so the search never freezes."""
+    keep_mean: bool = True
+    """Evaluate the current mean as one candidate: the warm start is never lost."""
+    policy_samples: NonNegativeInt = 8
+    """Candidates drawn around the mode-1 policy's proposals in the first iteration."""
+    policy_std: float = Field(0.1, ge=0.0)
+    """Std of the noise around the policy's proposals (fraction of the half-range)."""
+
+
+class SamplingPlanner(Planner):
+    """Samples N sequences around ``mean``, scores them, refits ``(mean, std)``.
+
+    Subclasses implement :meth:`refit`. The best candidate seen in any iteration is kept
+    and returned by :meth:`choose` unless a subclass overrides it (MPPI returns its mean).
+    """
+
+    config: SamplingPlannerConfig
+
+    @abstractmethod
+    def refit(
+        self, samples: torch.Tensor, costs: torch.Tensor, mean: torch.Tensor, std: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """New (mean, std). Shapes: samples (B, N, H, A), costs (B, N), mean/std (B, H, A)."""
+
+    def choose(
+        self, problem: PlanProblem, mean: torch.Tensor, best: torch.Tensor, best_cost: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        return best, best_cost
+
+    def optimize(self, problem: PlanProblem, start: float) -> tuple[torch.Tensor, torch.Tensor, int]:
+        cfg = self.config
+        low, high = problem.action_low, problem.action_high
+        B, H, A, N = problem.s0.shape[0], problem.horizon, low.shape[0], cfg.samples
+        center, half = (high + low) / 2, (high - low) / 2  # (A,)
+        if problem.warm_start is not None:
+            mean = problem.warm_start.clone()  # (B, H, A)
+        else:
+            mean = center.expand(B, H, A).clone()
+        std = (cfg.init_std * half).expand(B, H, A).clone()
+        min_std = cfg.min_std * half
+        best = mean.clone()
+        best_cost = torch.full((B,), float("inf"), device=mean.device, dtype=mean.dtype)
+        iterations = 0
+        with torch.no_grad():
+            for it in range(cfg.iterations):
+                if iterations > 0 and self.out_of_time(problem, start):
+                    break
+                noise = torch.randn(
+                    (B, N, H, A), generator=problem.generator, device=mean.device, dtype=mean.dtype
+                )
+                samples = mean.unsqueeze(1) + std.unsqueeze(1) * noise  # (B, N, H, A)
+                n_fixed = 0
+                if cfg.keep_mean:
+                    samples[:, 0] = mean
+                    n_fixed = 1
+                if it == 0 and problem.proposals is not None and cfg.policy_samples > 0:
+                    P = problem.proposals.shape[1]
+                    m = min(cfg.policy_samples, N - n_fixed)
+                    idx = torch.arange(m, device=mean.device) % P
+                    props = problem.proposals[:, idx]  # (B, m, H, A)
+                    jitter = cfg.policy_std * half * noise[:, n_fixed : n_fixed + m]
+                    jitter[:, :P] = 0  # the proposals themselves, unperturbed
+                    samples[:, n_fixed : n_fixed + m] = props + jitter
+                samples = torch.maximum(torch.minimum(samples, high), low)
+                costs = self.evaluate(problem, samples)  # (B, N)
+                it_cost, it_idx = costs.min(dim=1)  # (B,)
+                it_best = samples[torch.arange(B, device=mean.device), it_idx]  # (B, H, A)
+                better = it_cost < best_cost
+                best = torch.where(better[:, None, None], it_best, best)
+                best_cost = torch.where(better, it_cost, best_cost)
+                mean, std = self.refit(samples, costs, mean, std)
+                std = torch.maximum(std, min_std)
+                iterations += 1
+        actions, cost = self.choose(problem, mean, best, best_cost)
+        return actions, cost, iterations

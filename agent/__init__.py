@@ -1,0 +1,5 @@
+"""Agent: composes perception, world model, cost, actor, memory and configurator."""
+
+from agent.agent import Agent, resolve_device, stack_obs
+
+__all__ = ["Agent", "resolve_device", "stack_obs"]

@@ -1,0 +1,26 @@
+"""Configurator: task specs and configs -> configured modules; online reconfiguration."""
+
+from configurator.builtins import CRITICS, ENCODERS, PLANNERS, POLICIES, REGISTRIES, WORLD_MODELS
+from configurator.config import AgentConfig, ModuleSpec, TaskSpec, TrainingConfig
+from configurator.configurator import Configurator, Modules, action_bounds, observation_shapes
+from configurator.registry import Registry, config_class_of, validate_options
+
+__all__ = [
+    "CRITICS",
+    "ENCODERS",
+    "PLANNERS",
+    "POLICIES",
+    "REGISTRIES",
+    "WORLD_MODELS",
+    "AgentConfig",
+    "Configurator",
+    "ModuleSpec",
+    "Modules",
+    "Registry",
+    "TaskSpec",
+    "TrainingConfig",
+    "action_bounds",
+    "config_class_of",
+    "observation_shapes",
+    "validate_options",
+]

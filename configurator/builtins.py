@@ -1,0 +1,33 @@
+"""The registries of built-in modules, by kind."""
+
+from __future__ import annotations
+
+from actor import CEM, MPPI, MLPPolicy, Planner, Policy
+from configurator.registry import Registry
+from cost import Critic, MLPCritic
+from perception import Encoder, MLPEncoder
+from world_model import JEPAWorldModel, WorldModel
+
+ENCODERS: Registry[Encoder] = Registry("encoder", Encoder)
+ENCODERS.register("mlp", MLPEncoder)
+
+WORLD_MODELS: Registry[WorldModel] = Registry("world model", WorldModel)
+WORLD_MODELS.register("jepa", JEPAWorldModel)
+
+CRITICS: Registry[Critic] = Registry("critic", Critic)
+CRITICS.register("mlp", MLPCritic)
+
+POLICIES: Registry[Policy] = Registry("policy", Policy)
+POLICIES.register("mlp", MLPPolicy)
+
+PLANNERS: Registry[Planner] = Registry("planner", Planner)
+PLANNERS.register("cem", CEM)
+PLANNERS.register("mppi", MPPI)
+
+REGISTRIES = {
+    "encoder": ENCODERS,
+    "world_model": WORLD_MODELS,
+    "critic": CRITICS,
+    "policy": POLICIES,
+    "planner": PLANNERS,
+}

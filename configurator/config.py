@@ -1,0 +1,156 @@
+"""Configs that describe a whole agent and a task; YAML/JSON round-trips."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    model_validator,
+)
+
+from actor import ActorConfig
+from configurator.builtins import REGISTRIES
+from configurator.registry import config_class_of, validate_options
+from cost import CostConfig
+from memory import ReplayBufferConfig, ShortTermMemoryConfig
+
+
+class ModuleSpec(BaseModel):
+    """A module chosen by built-in name or ``"package.module:Class"``, with its config options."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    """Registered name (``cem``) or import path (``my_lab.planners:Annealed``)."""
+    options: dict[str, Any] = Field(default_factory=dict)
+    """Fields of the module's own config model; validated before anything is built."""
+
+    def resolve(self, kind: str) -> tuple[type, BaseModel]:
+        """The class and its validated config."""
+        cls = REGISTRIES[kind].resolve(self.name)
+        return cls, validate_options(config_class_of(cls), self.options, f"{kind} '{self.name}'")
+
+
+class TaskSpec(BaseModel):
+    """What to do: the environment, the cost weights, the planner and its budget, the horizon."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    env: str = "jepa_agent/Reach2D-v0"
+    """Gymnasium id of a goal-conditioned env with a ``goal_observation()``."""
+    env_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """Keyword arguments for ``gymnasium.make``."""
+    cost: CostConfig = CostConfig()
+    """Weights of the intrinsic terms and the critic."""
+    planner: ModuleSpec = ModuleSpec(name="cem")
+    """Planner and its budget (samples, iterations, ...)."""
+    actor: ActorConfig = ActorConfig()
+    """Horizon, mode 1 / mode 2, policy proposals, deadline."""
+    subgoal_threshold: PositiveFloat = 0.02
+    """A subgoal counts as reached when the achieved goal is this close (env units), or, for
+    observations without ``achieved_goal``, when the latent distance is below
+    ``subgoal_latent_threshold``."""
+    subgoal_latent_threshold: PositiveFloat = 0.5
+    """Latent-distance criterion for subgoals when no ``achieved_goal`` is observed."""
+
+    @model_validator(mode="after")
+    def _check_planner(self) -> TaskSpec:
+        self.planner.resolve("planner")
+        return self
+
+
+class TrainingConfig(BaseModel):
+    """How the agent learns from its replay buffer."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    batch_size: PositiveInt = 256
+    """Windows per update."""
+    window: PositiveInt = 6
+    """T: steps of multi-step latent prediction (and of TD(lambda) for the critic)."""
+    lr: PositiveFloat = 1e-3
+    """Adam learning rate of the world model (encoder + predictor)."""
+    critic_lr: PositiveFloat = 3e-4
+    """Adam learning rate of the critic."""
+    policy_lr: PositiveFloat = 1e-3
+    """Adam learning rate of the mode-1 policy."""
+    grad_clip: PositiveFloat = 10.0
+    """Gradient-norm clip for every optimiser."""
+    relabel_prob: float = Field(0.5, ge=0.0, le=1.0)
+    """Fraction of critic windows whose goal is a future state of the same episode (hindsight)."""
+    random_steps: NonNegativeInt = 4000
+    """Env steps of random exploration before the planner acts."""
+    updates_per_step: float = Field(0.5, ge=0.0)
+    """Gradient updates per collected env step once learning starts."""
+    pretrain_updates: NonNegativeInt = 1500
+    """Updates right after random exploration, before the planner takes over."""
+    exploration_std: float = Field(0.2, ge=0.0)
+    """Gaussian noise added to the planner's actions while collecting (fraction of half-range)."""
+    random_action_repeat: PositiveInt = 5
+    """Random exploration holds each action this many steps (covers more of the workspace)."""
+
+
+class AgentConfig(BaseModel):
+    """Everything needed to build and train an agent; ``extra="forbid"`` at every level."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    task: TaskSpec = TaskSpec()
+    encoder: ModuleSpec = ModuleSpec(name="mlp")
+    world_model: ModuleSpec = ModuleSpec(name="jepa")
+    critic: ModuleSpec | None = ModuleSpec(name="mlp")
+    """None: plan without a critic."""
+    policy: ModuleSpec | None = ModuleSpec(name="mlp")
+    """None: no mode-1 policy (no proposals, no mode 1)."""
+    memory: ShortTermMemoryConfig = ShortTermMemoryConfig()
+    replay: ReplayBufferConfig = ReplayBufferConfig()
+    training: TrainingConfig = TrainingConfig()
+    device: str = "auto"
+    """``auto`` (CUDA when present), ``cpu``, ``cuda``, ``cuda:1`` ..."""
+    seed: NonNegativeInt = 0
+    """Seeds the agent's torch / numpy generators (never the global RNGs)."""
+    dtype: Literal["float32"] = "float32"
+
+    @model_validator(mode="after")
+    def _check_modules(self) -> AgentConfig:
+        for kind in ("encoder", "world_model", "critic", "policy"):
+            spec = getattr(self, kind)
+            if spec is not None:
+                spec.resolve(kind)
+        return self
+
+    # ----------------------------------------------------------------- files
+    @classmethod
+    def load(cls, path: str | Path) -> AgentConfig:
+        """Read a YAML or JSON file (by extension)."""
+        path = Path(path)
+        text = path.read_text()
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        return cls.model_validate(data or {})
+
+    def save(self, path: str | Path) -> None:
+        path = Path(path)
+        data = self.model_dump(mode="json")
+        path.write_text(json.dumps(data, indent=2) if path.suffix == ".json" else yaml.safe_dump(data, sort_keys=False))
+
+    def with_overrides(self, overrides: dict[str, Any]) -> AgentConfig:
+        """A new config with dotted-key overrides applied (``{"task.actor.horizon": 16}``)."""
+        data = self.model_dump(mode="json")
+        for dotted, value in overrides.items():
+            node = data
+            *parents, leaf = dotted.split(".")
+            for p in parents:
+                if not isinstance(node, dict) or p not in node or node[p] is None:
+                    raise ValueError(f"unknown config key '{dotted}' (no '{p}')")
+                node = node[p]
+            node[leaf] = value
+        return type(self).model_validate(data)

@@ -1,0 +1,184 @@
+"""The configurator: builds modules from configs and reconfigures them online.
+
+It owns the goal: the goal observation (or a sequence of subgoal observations) is encoded
+by the world model's target encoder into the goal latent the cost compares predictions
+with, and the next subgoal takes over when the current one is reached.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from actor import Actor, Planner, Policy
+from configurator.config import AgentConfig, ModuleSpec, TaskSpec
+from cost import Cost, Critic
+from perception import Encoder
+from world_model import WorldModel
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Modules:
+    """The agent's modules, as built from an :class:`AgentConfig`."""
+
+    encoder: Encoder
+    world_model: WorldModel
+    critic: Critic | None
+    policy: Policy | None
+    cost: Cost
+    planner: Planner
+    actor: Actor
+
+
+def observation_shapes(space: Any) -> dict[str, tuple[int, ...]]:
+    """``{key: shape}`` of a Gymnasium Dict or Box space (a Box is the single key ``""``)."""
+    spaces = getattr(space, "spaces", None)
+    if isinstance(spaces, Mapping):
+        return {k: tuple(v.shape) for k, v in spaces.items()}
+    if getattr(space, "shape", None) is None:
+        raise ValueError(f"observation space must be a Dict or Box space, got {space!r}")
+    return {"": tuple(space.shape)}
+
+
+def action_bounds(space: Any, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Finite (low, high) of a 1-D Box action space; anything else is refused clearly."""
+    low, high, shape = getattr(space, "low", None), getattr(space, "high", None), getattr(space, "shape", None)
+    if low is None or high is None or shape is None or len(shape) != 1:
+        raise ValueError(f"planners need a 1-D continuous Box action space (A,), got {space!r}")
+    if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high))):
+        raise ValueError(f"planners need finite action bounds, got low={low} high={high}")
+    as_t = lambda x: torch.as_tensor(np.asarray(x, dtype=np.float32), device=device)  # noqa: E731
+    return as_t(low), as_t(high)
+
+
+class Configurator:
+    """Turns an :class:`AgentConfig` and the env's spaces into modules; keeps the goals."""
+
+    def __init__(
+        self,
+        config: AgentConfig,
+        *,
+        input_shapes: Mapping[str, Sequence[int]],
+        action_low: torch.Tensor,
+        action_high: torch.Tensor,
+        device: torch.device,
+    ) -> None:
+        self.config = config
+        self.device = device
+        self.input_shapes = {k: tuple(v) for k, v in input_shapes.items()}
+        self.action_low, self.action_high = action_low.to(device), action_high.to(device)
+        self.action_dim = int(self.action_low.shape[0])
+        self._goal_obs: list[dict[str, torch.Tensor]] = []
+        self._goal_latents: torch.Tensor | None = None  # (L, B, D)
+        self._goal_index: torch.Tensor | None = None  # (B,)
+
+    # ------------------------------------------------------------------ building
+    def build(self) -> Modules:
+        cfg, dev = self.config, self.device
+        enc_cls, enc_cfg = cfg.encoder.resolve("encoder")
+        encoder = enc_cls(enc_cfg, input_shapes=self.input_shapes, device=dev)
+        wm_cls, wm_cfg = cfg.world_model.resolve("world_model")
+        world_model = wm_cls(wm_cfg, encoder=encoder, action_dim=self.action_dim, device=dev)
+        critic = None
+        if cfg.critic is not None:
+            cr_cls, cr_cfg = cfg.critic.resolve("critic")
+            critic = cr_cls(cr_cfg, latent_dim=encoder.latent_dim, device=dev)
+        policy = None
+        if cfg.policy is not None:
+            po_cls, po_cfg = cfg.policy.resolve("policy")
+            policy = po_cls(
+                po_cfg, latent_dim=encoder.latent_dim, action_low=self.action_low,
+                action_high=self.action_high, device=dev,
+            )
+        cost, planner, actor = self.configure(cfg.task, world_model=world_model, critic=critic, policy=policy)
+        return Modules(encoder, world_model, critic, policy, cost, planner, actor)
+
+    def configure(
+        self,
+        task: TaskSpec,
+        *,
+        world_model: WorldModel,
+        critic: Critic | None,
+        policy: Policy | None,
+    ) -> tuple[Cost, Planner, Actor]:
+        """Build the task-dependent modules: the cost (weights), planner (budget) and actor.
+
+        Called at build time and again by ``Agent.reset(task)`` to reconfigure online.
+        """
+        if critic is not None and abs(getattr(critic, "gamma", task.cost.gamma) - task.cost.gamma) > 1e-9:
+            log.warning(
+                "critic gamma %.3f differs from cost gamma %.3f; the critic's values will be "
+                "mis-scaled at the end of the horizon", critic.gamma, task.cost.gamma,
+            )
+        cost = Cost.from_config(task.cost, critic=critic)
+        planner = self.build_planner(task.planner)
+        actor = Actor(
+            task.actor, planner=planner, world_model=world_model, cost=cost,
+            action_low=self.action_low, action_high=self.action_high, policy=policy,
+        )
+        return cost, planner, actor
+
+    @staticmethod
+    def build_planner(spec: ModuleSpec) -> Planner:
+        cls, cfg = spec.resolve("planner")
+        return cls(cfg)
+
+    # ------------------------------------------------------------------ goals
+    def set_goals(
+        self, goals: Sequence[Mapping[str, torch.Tensor]], world_model: WorldModel
+    ) -> torch.Tensor:
+        """Set a sequence of L (sub)goal observations, each batched over B envs.
+
+        Shapes: goals[l] {key: (B, ...)} -> the first goal latent (B, D).
+        """
+        if not goals:
+            raise ValueError("set_goals needs at least one goal observation, got none")
+        self._goal_obs = [dict(g) for g in goals]
+        self.refresh_goal_latents(world_model)
+        B = self._goal_latents.shape[1]
+        self._goal_index = torch.zeros(B, dtype=torch.long, device=self.device)
+        return self.goal_latent()
+
+    def refresh_goal_latents(self, world_model: WorldModel) -> None:
+        """Re-encode the goals (the target encoder moves while the agent learns)."""
+        if self._goal_obs:
+            with torch.no_grad():
+                self._goal_latents = torch.stack([world_model.encode_target(g) for g in self._goal_obs])
+
+    def goal_latent(self) -> torch.Tensor:
+        """The current (sub)goal latent of each env. Shapes: -> (B, D)."""
+        if self._goal_latents is None or self._goal_index is None:
+            raise RuntimeError("no goal set: call set_goals (Agent.reset does) before acting")
+        B = self._goal_latents.shape[1]
+        return self._goal_latents[self._goal_index, torch.arange(B, device=self.device)]
+
+    @property
+    def goal_index(self) -> torch.Tensor | None:
+        """Index of each env's current subgoal (B,)."""
+        return self._goal_index
+
+    def advance_goals(self, obs: Mapping[str, torch.Tensor], s: torch.Tensor) -> None:
+        """Switch each env whose current subgoal is reached to its next subgoal.
+
+        Reached means ``|achieved_goal - subgoal's achieved_goal| < subgoal_threshold`` when
+        observations carry ``achieved_goal``, else latent distance < ``subgoal_latent_threshold``.
+        """
+        if self._goal_index is None or len(self._goal_obs) < 2:
+            return
+        task = self.config.task
+        idx = self._goal_index
+        B = idx.shape[0]
+        if "achieved_goal" in obs and "achieved_goal" in self._goal_obs[0]:
+            targets = torch.stack([g["achieved_goal"] for g in self._goal_obs])[idx, torch.arange(B)]
+            reached = (obs["achieved_goal"] - targets).norm(dim=-1) < task.subgoal_threshold
+        else:
+            reached = (s - self.goal_latent()).norm(dim=-1) < task.subgoal_latent_threshold
+        last = len(self._goal_obs) - 1
+        self._goal_index = torch.where(reached & (idx < last), idx + 1, idx)

@@ -1,0 +1,87 @@
+"""The total cost: weighted intrinsic terms summed over the horizon, plus the critic."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat
+
+from cost.base import CostFn, CostTerm
+from cost.critic import Critic
+from cost.terms import ActionEffort, ActionSmoothness, LatentGoalDistance, Norm
+
+
+class CostConfig(BaseModel):
+    """Weights of the built-in intrinsic terms and of the critic."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    goal_weight: NonNegativeFloat = 1.0
+    """Weight of the latent goal energy."""
+    goal_norm: Norm = "l2"
+    """Norm of the latent goal energy: l2 (DINO-WM), l1 (V-JEPA 2-AC) or sq (squared L2)."""
+    effort_weight: NonNegativeFloat = 0.01
+    """Weight of the squared action magnitude."""
+    smoothness_weight: NonNegativeFloat = 0.01
+    """Weight of the squared change between consecutive actions."""
+    critic_weight: NonNegativeFloat = 1.0
+    """Weight of the critic's value at the end of the horizon (0 ignores the critic)."""
+    gamma: float = Field(0.9, gt=0.0, le=1.0)
+    """Discount over the horizon; the critic is trained with the same one."""
+
+
+class Cost:
+    """``C(states, actions, g) = sum_t gamma^t sum_i w_i c_i(s_t, a_t, g) + w_c gamma^H V(s_H, g)``.
+
+    Terms may be :class:`CostTerm` objects or plain callables with the same signature.
+    """
+
+    def __init__(
+        self,
+        terms: Sequence[tuple[CostTerm | CostFn, float]],
+        *,
+        critic: Critic | None = None,
+        critic_weight: float = 1.0,
+        gamma: float = 0.9,
+    ) -> None:
+        if not terms:
+            raise ValueError("Cost needs at least one (term, weight) pair, got none")
+        self.terms = list(terms)
+        self.critic = critic
+        self.critic_weight = critic_weight
+        self.gamma = gamma
+
+    @classmethod
+    def from_config(cls, config: CostConfig, *, critic: Critic | None = None) -> Cost:
+        terms: list[tuple[CostTerm | CostFn, float]] = [(LatentGoalDistance(config.goal_norm), config.goal_weight)]
+        if config.effort_weight > 0:
+            terms.append((ActionEffort(), config.effort_weight))
+        if config.smoothness_weight > 0:
+            terms.append((ActionSmoothness(), config.smoothness_weight))
+        return cls(terms, critic=critic, critic_weight=config.critic_weight, gamma=config.gamma)
+
+    def intrinsic(self, states: torch.Tensor, actions: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
+        """Weighted sum of the intrinsic terms per step.
+
+        Shapes: states (..., H, D), actions (..., H, A), goal (..., D) -> (..., H).
+        """
+        total = None
+        for term, weight in self.terms:
+            c = weight * term(states, actions, goal)
+            total = c if total is None else total + c
+        assert total is not None
+        return total
+
+    def __call__(self, states: torch.Tensor, actions: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
+        """Total discounted cost of each imagined trajectory.
+
+        Shapes: states (..., H, D), actions (..., H, A), goal (..., D) -> (...).
+        """
+        per_step = self.intrinsic(states, actions, goal)  # (..., H)
+        H = per_step.shape[-1]
+        discount = self.gamma ** torch.arange(H, device=per_step.device, dtype=per_step.dtype)
+        total = (per_step * discount).sum(-1)
+        if self.critic is not None and self.critic_weight > 0:
+            total = total + self.critic_weight * self.gamma**H * self.critic.value(states[..., -1, :], goal)
+        return total

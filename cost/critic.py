@@ -1,0 +1,107 @@
+"""Trainable critic: the intrinsic cost still to come after the planning horizon."""
+
+from __future__ import annotations
+
+import copy
+from abc import abstractmethod
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt
+from torch import nn
+
+
+class CriticConfig(BaseModel):
+    """Configuration of :class:`MLPCritic`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    hidden_dim: PositiveInt = 256
+    """Width of the value MLP."""
+    layers: int = Field(2, ge=1, le=8)
+    """Hidden layers."""
+    gamma: float = Field(0.9, gt=0.0, lt=1.0)
+    """Discount of future cost; must match the cost's discount (the configurator wires it)."""
+    lam: float = Field(0.8, ge=0.0, le=1.0)
+    """TD(lambda) mixing: 0 is one-step TD, 1 is the Monte-Carlo return of the window."""
+    target_tau: float = Field(0.99, ge=0.0, lt=1.0)
+    """Target network update ``target <- tau * target + (1 - tau) * online``."""
+
+
+class Critic(nn.Module):
+    """Predicts ``V(s, g) = E[sum_k gamma^k c_{t+k}]``, the discounted intrinsic cost to come.
+
+    Subclasses implement :meth:`forward_value`. The base trains it by TD(lambda) against a
+    slowly-updated target copy (Sutton & Barto 2018, Sec. 12.1), on windows whose goals the
+    agent relabels from the same episode's future (hindsight, Andrychowicz et al. 2017).
+    """
+
+    gamma: float
+    lam: float
+    target_tau: float
+
+    def value(self, s: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+        """Shapes: s (..., D), g (..., D) broadcastable -> (...)."""
+        s, g = torch.broadcast_tensors(s, g)
+        return self.forward_value(s, g)
+
+    @abstractmethod
+    def forward_value(self, s: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+        """Shapes: s (..., D), g (..., D) -> (...)."""
+
+    def _target(self) -> Critic:
+        # Built lazily so subclasses need not know about it; kept out of parameters().
+        if "_target_critic" not in self.__dict__:
+            target = copy.deepcopy(self)
+            target.requires_grad_(False)
+            self.__dict__["_target_critic"] = target
+        return self.__dict__["_target_critic"]
+
+    @torch.no_grad()
+    def update_target(self) -> None:
+        target = self._target()
+        for p_t, p in zip(target.parameters(), self.parameters(), strict=True):
+            p_t.lerp_(p.detach(), 1.0 - self.target_tau)
+
+    def loss(self, batch: dict[str, Any]) -> tuple[torch.Tensor, dict[str, float]]:
+        """TD(lambda) regression.
+
+        Shapes: batch["states"] (B, T+1, D) latents, batch["costs"] (B, T) where
+        ``costs[:, t]`` is the cost of the transition into ``states[:, t+1]``,
+        batch["goals"] (B, D).
+        """
+        states, costs, goals = batch["states"], batch["costs"], batch["goals"]
+        B, T = costs.shape
+        g = goals.unsqueeze(1)  # (B, 1, D)
+        with torch.no_grad():
+            v_next = self._target().value(states[:, 1:], g)  # (B, T)
+            ret = v_next[:, -1]
+            targets = []
+            for t in reversed(range(T)):
+                ret = costs[:, t] + self.gamma * ((1 - self.lam) * v_next[:, t] + self.lam * ret)
+                targets.append(ret)
+            target = torch.stack(targets[::-1], dim=1)  # (B, T)
+        pred = self.value(states[:, :-1], g)  # (B, T)
+        loss = F.mse_loss(pred, target)
+        return loss, {"critic_loss": float(loss.detach()), "critic_value": float(pred.detach().mean())}
+
+
+class MLPCritic(Critic):
+    """MLP on ``[s, g, s - g]``; outputs ``(1 - gamma) V`` internally to keep targets O(cost)."""
+
+    def __init__(self, config: CriticConfig, *, latent_dim: int, device: torch.device | str = "cpu") -> None:
+        super().__init__()
+        self.config = config
+        self.gamma, self.lam, self.target_tau = config.gamma, config.lam, config.target_tau
+        mods: list[nn.Module] = []
+        width = 3 * latent_dim
+        for _ in range(config.layers):
+            mods += [nn.Linear(width, config.hidden_dim, device=device), nn.ELU()]
+            width = config.hidden_dim
+        mods.append(nn.Linear(width, 1, device=device))
+        self.net = nn.Sequential(*mods)
+
+    def forward_value(self, s: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+        v = self.net(torch.cat([s, g, s - g], dim=-1)).squeeze(-1)
+        return F.softplus(v) / (1.0 - self.gamma)  # costs are >= 0, so is their sum

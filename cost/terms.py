@@ -1,0 +1,46 @@
+"""Built-in intrinsic cost terms (hard-wired, no trainable parameters)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+
+from cost.base import CostTerm
+
+Norm = Literal["l2", "l1", "sq"]
+
+
+class LatentGoalDistance(CostTerm):
+    """Energy between each predicted latent state and the goal latent.
+
+    ``norm="l2"`` is DINO-WM's choice, ``"l1"`` V-JEPA 2-AC's, ``"sq"`` the squared L2
+    (smooth at the goal, which gradient planners like).
+    """
+
+    def __init__(self, norm: Norm = "l2") -> None:
+        if norm not in ("l2", "l1", "sq"):
+            raise ValueError(f"norm must be one of 'l2', 'l1', 'sq', got {norm!r}")
+        self.norm = norm
+
+    def compute(self, states: torch.Tensor, actions: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
+        diff = states - goal.unsqueeze(-2)  # (..., H, D)
+        if self.norm == "l1":
+            return diff.abs().mean(-1)
+        sq = diff.pow(2).sum(-1)
+        return sq if self.norm == "sq" else torch.sqrt(sq + 1e-8)
+
+
+class ActionEffort(CostTerm):
+    """Squared action magnitude, summed over action dimensions."""
+
+    def compute(self, states: torch.Tensor, actions: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
+        return actions.pow(2).sum(-1)
+
+
+class ActionSmoothness(CostTerm):
+    """Squared change between consecutive actions of a plan (zero at its first step)."""
+
+    def compute(self, states: torch.Tensor, actions: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
+        d = (actions[..., 1:, :] - actions[..., :-1, :]).pow(2).sum(-1)  # (..., H-1)
+        return torch.nn.functional.pad(d, (1, 0))

@@ -1,0 +1,48 @@
+"""MuJoCo reach environments for the jepa-agent.
+
+Importing this package registers the Gymnasium ids
+
+- ``jepa_agent/Reach2D-v0``: planar two-link arm, goal in the plane (`Reach2DEnv`)
+- ``jepa_agent/Reach3D-v0``: four-joint spatial arm, goal in 3-D (`Reach3DEnv`)
+
+both with ``max_episode_steps=50`` (1 s at 50 Hz control)::
+
+    import gymnasium as gym
+    import envs
+
+    env = gym.make("jepa_agent/Reach2D-v0", render_mode="rgb_array")
+
+Rendering on a headless machine needs ``MUJOCO_GL=egl`` (or ``osmesa``) in the
+environment before ``mujoco`` is first imported; this package does not set it.
+"""
+
+from __future__ import annotations
+
+import gymnasium
+
+from envs.reach import ReachEnv
+from envs.reach2d import Reach2DEnv
+from envs.reach3d import Reach3DEnv
+
+__all__ = ["ReachEnv", "Reach2DEnv", "Reach3DEnv", "ENV_IDS", "MAX_EPISODE_STEPS"]
+
+MAX_EPISODE_STEPS = 50
+"""Episode length of the registered ids, in control steps."""
+
+ENV_IDS = {
+    "jepa_agent/Reach2D-v0": "envs.reach2d:Reach2DEnv",
+    "jepa_agent/Reach3D-v0": "envs.reach3d:Reach3DEnv",
+}
+"""Registered Gymnasium id -> entry point."""
+
+
+def _register() -> None:
+    # Guarded so that re-importing (or importlib.reload) neither warns nor fails.
+    for env_id, entry_point in ENV_IDS.items():
+        if env_id not in gymnasium.registry:
+            gymnasium.register(
+                id=env_id, entry_point=entry_point, max_episode_steps=MAX_EPISODE_STEPS
+            )
+
+
+_register()

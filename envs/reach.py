@@ -1,0 +1,521 @@
+"""Shared base class of the goal-conditioned MuJoCo reach tasks.
+
+`ReachEnv` holds everything the reach variants have in common: velocity-servoed
+joints driven directly by the action, goal sampling in joint space, the
+Gymnasium-Robotics observation dict, dense/sparse rewards, the goal marker,
+offscreen rendering and the physics-state helpers an oracle-dynamics planner
+needs. A subclass supplies only its MJCF, its joint sampling ranges and a few
+constants (see the "Subclass contract" section of `ReachEnv`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import mujoco
+import numpy as np
+from gymnasium import spaces
+
+__all__ = ["ReachEnv"]
+
+_REWARD_TYPES = ("dense", "sparse")
+_GOAL_SAMPLING_ATTEMPTS = 1000
+
+
+class ReachEnv(gym.Env):
+    """Goal-conditioned reach with velocity-servoed joints (abstract base).
+
+    The fingertip of an arm must be brought to a goal position. All subclasses
+    share this interface:
+
+    **Action** ``Box(-1, 1, (nq,), float32)``: one entry per joint. Each joint
+    is driven by a MuJoCo ``<general>`` velocity servo with
+    ``gainprm = kv * vmax`` and ``biasprm = (0, 0, -kv)``, so the joint torque
+    is ``kv * (vmax * a - qvel)`` and action ``a`` commands a joint velocity of
+    ``vmax * a`` rad/s. The action is written to ``data.ctrl`` unchanged (MuJoCo
+    clamps it to ``ctrlrange``), so a sequence of actions can be replayed as
+    plain controls with ``mujoco.rollout`` (each action repeated
+    ``frame_skip`` times).
+
+    **Observation** ``Dict`` of float32 arrays:
+
+    - ``observation``: ``[cos q (nq), sin q (nq), qvel (nq), fingertip (G)]``
+    - ``achieved_goal``: fingertip position (G,) in metres
+    - ``desired_goal``: goal position (G,) in metres
+
+    **Goal observation**: `goal_observation()` returns the observation dict of
+    the goal configuration at rest (its ``achieved_goal`` equals its
+    ``desired_goal``), so an agent can encode the goal with the same encoder
+    it uses for observations. The reset info and every step's info carry a
+    copy under ``"goal_observation"``.
+
+    **Reward**: ``reward_type="dense"`` gives ``-distance``; ``"sparse"`` gives
+    ``-(distance > success_threshold)``. `compute_reward` is vectorised over
+    leading batch dimensions (Gymnasium-Robotics ``GoalEnv`` convention).
+
+    **Info**: ``distance`` (fingertip-to-goal, m), ``is_success``
+    (``float(distance < success_threshold)`` at every step; the final step's
+    value is the episode's success) and ``goal_observation``.
+
+    **Episode**: the task never terminates; the registered ids wrap the env in
+    a ``TimeLimit`` of 50 steps (1 s at 50 Hz). Constructed directly, the env
+    has no time limit.
+
+    **Reset**: ``qpos = home_qpos + U(-0.1, 0.1)`` rad,
+    ``qvel = U(-0.005, 0.005)`` rad/s (as in Gymnasium's Reacher); the goal is
+    the fingertip position of a joint configuration drawn uniformly from the
+    goal sampling box (subclasses may reject some draws, see `_accept_goal`).
+    ``options`` may hold ``"goal_qpos"`` (the goal configuration, exact),
+    ``"qpos"`` (the initial configuration, exact) and ``"qvel"`` (the initial
+    joint velocity; zero when ``"qpos"`` is given without it).
+
+    **Why velocity servos**: real arms are commanded through a joint-velocity
+    interface, and a stiff velocity loop makes each joint nearly first-order
+    (the commanded velocity is reached within about one control step), which
+    keeps the dynamics a world model has to learn simple and well conditioned.
+    The servo's damping term is integrated implicitly (``implicitfast``), so
+    a stiff ``kv`` stays stable.
+
+    **Subclass contract** (class attributes):
+
+    - ``MJCF``: the model. Joints ``joint0..`` (hinges, one velocity actuator
+      each, in joint order), a site ``fingertip``, a mocap body ``goal`` and a
+      camera named by ``CAMERA``; ``timestep`` 0.01, ``implicitfast``.
+    - ``VMAX`` (rad/s, all joints) and ``KV`` (N m s/rad, one per joint), the
+      values written into the MJCF's actuators.
+    - ``HOME_QPOS``, ``GOAL_QPOS_LOW``, ``GOAL_QPOS_HIGH`` (rad).
+    - ``GOAL_DIMS``: which fingertip coordinates form the goal, e.g. (0, 1).
+    - ``DEFAULT_SUCCESS_THRESHOLD`` (m) and ``CAMERA``.
+    - optionally `_accept_goal` to reject goal configurations.
+    """
+
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array"], "render_fps": 50}
+
+    # -- supplied by subclasses ------------------------------------------------
+    MJCF: ClassVar[str]
+    VMAX: ClassVar[float]
+    KV: ClassVar[tuple[float, ...]]
+    HOME_QPOS: ClassVar[tuple[float, ...]]
+    GOAL_QPOS_LOW: ClassVar[tuple[float, ...]]
+    GOAL_QPOS_HIGH: ClassVar[tuple[float, ...]]
+    GOAL_DIMS: ClassVar[tuple[int, ...]]
+    DEFAULT_SUCCESS_THRESHOLD: ClassVar[float]
+    CAMERA: ClassVar[str]
+
+    # -- common constants --------------------------------------------------------
+    FRAME_SKIP: ClassVar[int] = 2
+    """Physics steps (0.01 s each) per control step: 50 Hz control."""
+    RESET_QPOS_NOISE: ClassVar[float] = 0.1
+    """Half-width (rad) of the uniform noise added to the home pose at reset."""
+    RESET_QVEL_NOISE: ClassVar[float] = 0.005
+    """Half-width (rad/s) of the uniform initial joint velocity at reset."""
+
+    def __init__(
+        self,
+        *,
+        reward_type: str = "dense",
+        success_threshold: float | None = None,
+        render_mode: str | None = None,
+        width: int = 240,
+        height: int = 240,
+    ) -> None:
+        """Build the model and the spaces.
+
+        Args:
+            reward_type: ``"dense"`` (``-distance``) or ``"sparse"``
+                (``-(distance > success_threshold)``).
+            success_threshold: fingertip-to-goal distance (m) below which a step
+                counts as a success; ``None`` takes the variant's default.
+            render_mode: ``None`` or ``"rgb_array"``.
+            width, height: rendered image size in pixels.
+        """
+        if reward_type not in _REWARD_TYPES:
+            raise ValueError(f"reward_type must be one of {_REWARD_TYPES}, got {reward_type!r}")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(
+                f"render_mode must be None or one of {self.metadata['render_modes']}, "
+                f"got {render_mode!r}"
+            )
+        if success_threshold is None:
+            success_threshold = self.DEFAULT_SUCCESS_THRESHOLD
+        if not success_threshold > 0:
+            raise ValueError(f"success_threshold must be > 0, got {success_threshold}")
+        if width <= 0 or height <= 0:
+            raise ValueError(f"width and height must be positive, got {width}x{height}")
+
+        self.reward_type = reward_type
+        self.success_threshold = float(success_threshold)
+        self.render_mode = render_mode
+        self.width = int(width)
+        self.height = int(height)
+
+        self._model = mujoco.MjModel.from_xml_string(self.MJCF)
+        self._data = mujoco.MjData(self._model)
+        # Forward kinematics of arbitrary configurations (goals, oracle states)
+        # runs on a scratch MjData so the simulated state is never touched.
+        self._scratch = mujoco.MjData(self._model)
+        self._check_model()
+
+        # Offscreen buffer of the requested size, no multisampling.
+        self._model.vis.global_.offwidth = self.width
+        self._model.vis.global_.offheight = self.height
+        self._model.vis.quality.offsamples = 0
+        self._renderer: mujoco.Renderer | None = None
+
+        nq = self._model.nq
+        self._fingertip_id = mujoco.mj_name2id(self._model, mujoco.mjtObj.mjOBJ_SITE, "fingertip")
+        self._goal_mocap_id = int(
+            self._model.body_mocapid[
+                mujoco.mj_name2id(self._model, mujoco.mjtObj.mjOBJ_BODY, "goal")
+            ]
+        )
+        self._goal_dims = np.asarray(self.GOAL_DIMS, dtype=np.intp)
+        self._home_qpos = np.asarray(self.HOME_QPOS, dtype=np.float64)
+        self._goal_low = np.asarray(self.GOAL_QPOS_LOW, dtype=np.float64)
+        self._goal_high = np.asarray(self.GOAL_QPOS_HIGH, dtype=np.float64)
+        for name, arr in (
+            ("HOME_QPOS", self._home_qpos),
+            ("GOAL_QPOS_LOW", self._goal_low),
+            ("GOAL_QPOS_HIGH", self._goal_high),
+        ):
+            if arr.shape != (nq,):
+                raise ValueError(f"{name} must have shape (nq,)=({nq},), got {arr.shape}")
+
+        goal_dim = len(self._goal_dims)
+        self.action_space = spaces.Box(-1.0, 1.0, shape=(nq,), dtype=np.float32)
+        self.observation_space = spaces.Dict(
+            {
+                "observation": spaces.Box(-np.inf, np.inf, (3 * nq + goal_dim,), np.float32),
+                "achieved_goal": spaces.Box(-np.inf, np.inf, (goal_dim,), np.float32),
+                "desired_goal": spaces.Box(-np.inf, np.inf, (goal_dim,), np.float32),
+            }
+        )
+
+        self._state_size = mujoco.mj_stateSize(self._model, mujoco.mjtState.mjSTATE_FULLPHYSICS)
+        # A consistent state before the first reset: resting at home, aiming at home.
+        self._reset_simulation(self._home_qpos.copy(), self._home_qpos.copy(), np.zeros(nq))
+
+    def _check_model(self) -> None:
+        """Fail early if the MJCF breaks the subclass contract."""
+        m = self._model
+        if m.nq != m.nv or m.nu != m.nq:
+            raise ValueError(
+                f"expected hinge joints with one actuator each (nq == nv == nu), "
+                f"got nq={m.nq}, nv={m.nv}, nu={m.nu}"
+            )
+        kv = np.asarray(self.KV, dtype=np.float64)
+        if (
+            kv.shape != (m.nu,)
+            or not np.allclose(m.actuator_gainprm[:, 0], kv * self.VMAX)
+            or not np.allclose(m.actuator_biasprm[:, 2], -kv)
+        ):
+            raise ValueError(
+                f"actuators must be velocity servos with gainprm[0]=KV*VMAX={kv * self.VMAX} "
+                f"and biasprm[2]=-KV={-kv}, got {m.actuator_gainprm[:, 0]} and "
+                f"{m.actuator_biasprm[:, 2]}"
+            )
+        if not np.all(m.actuator_trnid[:, 0] == np.arange(m.nu)):
+            raise ValueError(f"actuator i must drive joint i, got joints {m.actuator_trnid[:, 0]}")
+        if not np.allclose(m.opt.timestep, 0.01):
+            raise ValueError(f"expected timestep 0.01, got {m.opt.timestep}")
+
+    # -- properties ----------------------------------------------------------------
+    @property
+    def model(self) -> mujoco.MjModel:
+        """The MuJoCo model (shared, not copied)."""
+        return self._model
+
+    @property
+    def data(self) -> mujoco.MjData:
+        """The MuJoCo data of the simulated arm (shared, not copied)."""
+        return self._data
+
+    @property
+    def dt(self) -> float:
+        """Control period in seconds (timestep * frame_skip = 0.02)."""
+        return float(self._model.opt.timestep * self.FRAME_SKIP)
+
+    @property
+    def frame_skip(self) -> int:
+        """Physics steps per `step` call."""
+        return self.FRAME_SKIP
+
+    @property
+    def vmax(self) -> float:
+        """Joint speed (rad/s) commanded by action +-1."""
+        return float(self.VMAX)
+
+    @property
+    def kv(self) -> np.ndarray:
+        """Velocity-servo gain (N m s/rad) of each joint (nq,) (a copy)."""
+        return np.asarray(self.KV, dtype=np.float64).copy()
+
+    @property
+    def home_qpos(self) -> np.ndarray:
+        """Home joint configuration (nq,), rad (a copy)."""
+        return self._home_qpos.copy()
+
+    @property
+    def goal_qpos_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """(low, high) of the goal sampling box in joint space (nq,), rad (copies)."""
+        return self._goal_low.copy(), self._goal_high.copy()
+
+    @property
+    def goal_qpos(self) -> np.ndarray:
+        """Joint configuration of the current goal (nq,), rad (a copy)."""
+        return self._goal_qpos.copy()
+
+    @property
+    def goal(self) -> np.ndarray:
+        """Current goal position (G,), float32 metres (a copy)."""
+        return self._goal.copy()
+
+    # -- gymnasium API -------------------------------------------------------------
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """Sample a goal and an initial state; see the class docstring for ``options``."""
+        super().reset(seed=seed)
+        options = {} if options is None else dict(options)
+        unknown = set(options) - {"goal_qpos", "qpos", "qvel"}
+        if unknown:
+            raise ValueError(
+                f"unknown reset options {sorted(unknown)}; known: goal_qpos, qpos, qvel"
+            )
+        nq = self._model.nq
+        rng = self.np_random
+
+        if "goal_qpos" in options:
+            goal_qpos = self._as_joint_vector(options["goal_qpos"], "goal_qpos")
+        else:
+            goal_qpos = self._sample_goal_qpos(rng)
+
+        if "qpos" in options:
+            qpos = self._as_joint_vector(options["qpos"], "qpos")
+            qvel = np.zeros(nq)
+        else:
+            noise = self.RESET_QPOS_NOISE
+            qpos = self._home_qpos + rng.uniform(-noise, noise, size=nq)
+            qvel = rng.uniform(-self.RESET_QVEL_NOISE, self.RESET_QVEL_NOISE, size=nq)
+        if "qvel" in options:
+            qvel = self._as_joint_vector(options["qvel"], "qvel")
+
+        self._reset_simulation(goal_qpos, qpos, qvel)
+        obs = self._get_obs()
+        return obs, self._get_info(obs)
+
+    def step(
+        self, action: np.ndarray
+    ) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
+        """Apply ``action`` as the servo controls for ``frame_skip`` physics steps."""
+        action = np.asarray(action)
+        if action.shape != self.action_space.shape:
+            raise ValueError(
+                f"action must have shape (A,)={self.action_space.shape}, got {action.shape}"
+            )
+        # No clipping here: MuJoCo clamps ctrl to ctrlrange itself, exactly as it
+        # does when mujoco.rollout replays the same actions as controls.
+        self._data.ctrl[:] = action
+        mujoco.mj_step(self._model, self._data, nstep=self.FRAME_SKIP)
+        # mj_step leaves positions-dependent quantities (site_xpos, xpos used by
+        # the renderer) at the start of the last physics step; recompute them.
+        mujoco.mj_forward(self._model, self._data)
+
+        obs = self._get_obs()
+        info = self._get_info(obs)
+        reward = float(self.compute_reward(obs["achieved_goal"], obs["desired_goal"], info))
+        return obs, reward, False, False, info
+
+    def compute_reward(
+        self, achieved_goal: np.ndarray, desired_goal: np.ndarray, info: Any
+    ) -> np.ndarray:
+        """Reward of reaching ``achieved_goal`` when aiming at ``desired_goal``.
+
+        Shapes: achieved_goal (..., G), desired_goal (..., G) -> (...), float64.
+        ``info`` is unused (kept for the Gymnasium-Robotics ``GoalEnv`` signature).
+        """
+        distance = _goal_distance(achieved_goal, desired_goal)
+        if self.reward_type == "sparse":
+            return -(distance > self.success_threshold).astype(np.float64)
+        return -distance
+
+    def render(self) -> np.ndarray | None:
+        """Image (height, width, 3) uint8 from the model's fixed camera, or None."""
+        if self.render_mode is None:
+            gym.logger.warn(
+                'render() called without a render_mode; build the env with render_mode="rgb_array".'
+            )
+            return None
+        if self._renderer is None:
+            try:
+                self._renderer = mujoco.Renderer(self._model, self.height, self.width)
+            except Exception as err:
+                raise RuntimeError(
+                    "could not create a MuJoCo offscreen renderer; on a headless "
+                    "machine set MUJOCO_GL=egl (or osmesa) before mujoco is first "
+                    f"imported. Cause: {err}"
+                ) from err
+        self._renderer.update_scene(self._data, camera=self.CAMERA)
+        return self._renderer.render()
+
+    def close(self) -> None:
+        """Release the offscreen renderer."""
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
+        super().close()
+
+    # -- goal conditioning ---------------------------------------------------------
+    def goal_observation(self) -> dict[str, np.ndarray]:
+        """Observation dict of the goal configuration at rest (copies).
+
+        Its ``achieved_goal`` equals its ``desired_goal``, so an agent can encode
+        the goal with the encoder it uses for observations.
+        """
+        return {key: value.copy() for key, value in self._goal_obs.items()}
+
+    def observation_from_qpos_qvel(
+        self, qpos: np.ndarray, qvel: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """Observation dict of a joint state, relative to the current goal.
+
+        Runs forward kinematics on a scratch MjData; the simulation is untouched.
+
+        Shapes: qpos (..., nq), qvel (..., nq) -> observation (..., 3*nq+G),
+        achieved_goal (..., G), desired_goal (..., G); all float32.
+        """
+        qpos = np.asarray(qpos, dtype=np.float64)
+        qvel = np.asarray(qvel, dtype=np.float64)
+        nq = self._model.nq
+        if qpos.shape[-1:] != (nq,) or qvel.shape != qpos.shape:
+            raise ValueError(
+                f"qpos and qvel must both be (..., nq)=(..., {nq}), got {qpos.shape} and "
+                f"{qvel.shape}"
+            )
+        fingertip = self._fingertip(qpos)  # (..., G)
+        return self._make_obs(qpos, qvel, fingertip)
+
+    def fingertip_position(self, qpos: np.ndarray) -> np.ndarray:
+        """Goal-space fingertip position of joint configurations, by forward kinematics.
+
+        Shapes: qpos (..., nq) -> (..., G), float32 metres.
+        """
+        qpos = np.asarray(qpos, dtype=np.float64)
+        nq = self._model.nq
+        if qpos.shape[-1:] != (nq,):
+            raise ValueError(f"qpos must be (..., nq)=(..., {nq}), got {qpos.shape}")
+        return self._fingertip(qpos)
+
+    # -- oracle-dynamics helpers ---------------------------------------------------
+    def get_physics_state(self) -> np.ndarray:
+        """Full physics state (``mjSTATE_FULLPHYSICS``: time, qpos, qvel, act).
+
+        This is the state layout ``mujoco.rollout`` takes as ``initial_state``.
+        Controls (the actions) and the goal marker (a mocap body) are not part of it.
+
+        Shapes: -> (nstate,), float64.
+        """
+        state = np.empty(self._state_size, dtype=np.float64)
+        mujoco.mj_getState(self._model, self._data, state, mujoco.mjtState.mjSTATE_FULLPHYSICS)
+        return state
+
+    def set_physics_state(self, state: np.ndarray) -> None:
+        """Restore a state from `get_physics_state`; the goal itself is unchanged.
+
+        Shapes: state (nstate,).
+        """
+        state = np.asarray(state, dtype=np.float64)
+        if state.shape != (self._state_size,):
+            raise ValueError(f"state must be (nstate,)=({self._state_size},), got {state.shape}")
+        mujoco.mj_setState(self._model, self._data, state, mujoco.mjtState.mjSTATE_FULLPHYSICS)
+        mujoco.mj_forward(self._model, self._data)
+
+    # -- subclass hook -------------------------------------------------------------
+    def _accept_goal(self, goal_qpos: np.ndarray, fingertip: np.ndarray) -> bool:
+        """Whether a sampled goal configuration is kept (default: always).
+
+        ``fingertip`` is the full 3-D site position (m) of ``goal_qpos``.
+        """
+        return True
+
+    # -- internals -----------------------------------------------------------------
+    def _as_joint_vector(self, value: Any, name: str) -> np.ndarray:
+        arr = np.asarray(value, dtype=np.float64)
+        nq = self._model.nq
+        if arr.shape != (nq,):
+            raise ValueError(f"options[{name!r}] must have shape (nq,)=({nq},), got {arr.shape}")
+        return arr.copy()
+
+    def _sample_goal_qpos(self, rng: np.random.Generator) -> np.ndarray:
+        for _ in range(_GOAL_SAMPLING_ATTEMPTS):
+            goal_qpos = rng.uniform(self._goal_low, self._goal_high)
+            if self._accept_goal(goal_qpos, self._site_position(goal_qpos)):
+                return goal_qpos
+        raise RuntimeError(
+            f"no acceptable goal in {_GOAL_SAMPLING_ATTEMPTS} draws from the goal box "
+            f"[{self._goal_low}, {self._goal_high}]; check _accept_goal"
+        )
+
+    def _reset_simulation(self, goal_qpos: np.ndarray, qpos: np.ndarray, qvel: np.ndarray) -> None:
+        """Set the goal (and its marker) and the arm's joint state; all (nq,)."""
+        self._goal_qpos = goal_qpos
+        self._goal = self._fingertip(goal_qpos)
+        # Same kinematics as the goal itself, so achieved_goal == desired_goal bit for bit.
+        self._goal_obs = self.observation_from_qpos_qvel(goal_qpos, np.zeros_like(goal_qpos))
+        mujoco.mj_resetData(self._model, self._data)
+        self._data.qpos[:] = qpos
+        self._data.qvel[:] = qvel
+        self._data.mocap_pos[self._goal_mocap_id, self._goal_dims] = self._goal
+        mujoco.mj_forward(self._model, self._data)
+
+    def _site_position(self, qpos: np.ndarray) -> np.ndarray:
+        """3-D fingertip site position (m) of one configuration (nq,) -> (3,), float64."""
+        self._scratch.qpos[:] = qpos
+        mujoco.mj_kinematics(self._model, self._scratch)
+        return self._scratch.site_xpos[self._fingertip_id].copy()
+
+    def _fingertip(self, qpos: np.ndarray) -> np.ndarray:
+        """Goal-space fingertip position: (..., nq) -> (..., G), float32."""
+        flat = qpos.reshape(-1, self._model.nq)  # (B, nq)
+        out = np.empty((flat.shape[0], len(self._goal_dims)), dtype=np.float32)  # (B, G)
+        for i, q in enumerate(flat):
+            out[i] = self._site_position(q)[self._goal_dims]
+        return out.reshape(*qpos.shape[:-1], len(self._goal_dims))  # (..., G)
+
+    def _make_obs(
+        self, qpos: np.ndarray, qvel: np.ndarray, fingertip: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        observation = np.concatenate([np.cos(qpos), np.sin(qpos), qvel, fingertip], axis=-1).astype(
+            np.float32
+        )  # (..., 3*nq + G)
+        desired = np.broadcast_to(self._goal, fingertip.shape).astype(np.float32)  # (..., G)
+        return {
+            "observation": observation,
+            "achieved_goal": fingertip.astype(np.float32),
+            "desired_goal": desired,
+        }
+
+    def _get_obs(self) -> dict[str, np.ndarray]:
+        fingertip = self._data.site_xpos[self._fingertip_id][self._goal_dims].astype(np.float32)
+        return self._make_obs(self._data.qpos.copy(), self._data.qvel.copy(), fingertip)
+
+    def _get_info(self, obs: dict[str, np.ndarray]) -> dict[str, Any]:
+        distance = float(_goal_distance(obs["achieved_goal"], obs["desired_goal"]))
+        return {
+            "distance": distance,
+            "is_success": float(distance < self.success_threshold),
+            "goal_observation": self.goal_observation(),
+        }
+
+
+def _goal_distance(achieved_goal: np.ndarray, desired_goal: np.ndarray) -> np.ndarray:
+    """Euclidean distance over the last axis, in float64: (..., G), (..., G) -> (...)."""
+    achieved = np.asarray(achieved_goal, dtype=np.float64)
+    desired = np.asarray(desired_goal, dtype=np.float64)
+    if achieved.shape[-1:] != desired.shape[-1:]:
+        raise ValueError(
+            f"achieved_goal and desired_goal must share the goal dim G, got "
+            f"{achieved.shape} and {desired.shape}"
+        )
+    return np.linalg.norm(achieved - desired, axis=-1)

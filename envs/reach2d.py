@@ -1,0 +1,144 @@
+"""Planar two-link reach (a velocity-servoed cousin of Gymnasium's Reacher)."""
+
+from __future__ import annotations
+
+import math
+from typing import ClassVar
+
+from envs.reach import ReachEnv
+
+__all__ = ["Reach2DEnv"]
+
+VMAX = 5.0
+"""Joint speed (rad/s) commanded by action +-1."""
+KV = (1.0, 1.0)
+"""Velocity-servo gain (N m s/rad) of each joint: time constant (inertia + armature) / kv
+of at most 3 ms, so a commanded speed is reached within one 20 ms control step."""
+ARMATURE = 0.002
+"""Reflected rotor inertia (kg m^2) of each joint; makes the servo response nearly
+independent of the arm's configuration."""
+
+MJCF = f"""
+<mujoco model="reach2d">
+  <compiler angle="radian" autolimits="true"/>
+  <option timestep="0.01" integrator="implicitfast"/>
+
+  <visual>
+    <headlight ambient="0.4 0.4 0.4" diffuse="0.6 0.6 0.6"/>
+  </visual>
+
+  <asset>
+    <texture name="grid" type="2d" builtin="checker" width="256" height="256"
+             rgb1="0.85 0.85 0.85" rgb2="0.75 0.75 0.75"/>
+    <material name="grid" texture="grid" texrepeat="6 6"/>
+  </asset>
+
+  <default>
+    <!-- Hard (d=0.99), overdamped (dampratio 2) joint limits: with MuJoCo's
+         default limit softness the stiff servo pushes 0.1-0.2 rad through the
+         limit or chatters against it; this setting settles within 0.01 rad. -->
+    <joint type="hinge" axis="0 0 1" armature="{ARMATURE}" damping="0"
+           solimplimit="0.99 0.999 0.001" solreflimit="0.02 2"/>
+    <geom contype="0" conaffinity="0" rgba="0.1 0.4 0.8 1"/>
+    <site rgba="1 0.6 0 1"/>
+    <!-- Velocity servo: torque = kv * (vmax * ctrl - qvel). -->
+    <general ctrllimited="true" ctrlrange="-1 1" gaintype="fixed" biastype="affine"/>
+  </default>
+
+  <worldbody>
+    <camera name="topdown" pos="0 0 0.6" xyaxes="1 0 0 0 1 0" fovy="45"/>
+    <geom name="ground" type="plane" pos="0 0 -0.01" size="0.3 0.3 0.01" material="grid"
+          rgba="1 1 1 1"/>
+    <geom name="base" type="cylinder" fromto="0 0 -0.01 0 0 0.02" size="0.015"
+          rgba="0.3 0.3 0.3 1"/>
+    <body name="link0" pos="0 0 0.01">
+      <joint name="joint0" limited="false"/>
+      <geom name="link0" type="capsule" fromto="0 0 0 0.1 0 0" size="0.01"/>
+      <body name="link1" pos="0.1 0 0">
+        <joint name="joint1" range="-2.6 2.6"/>
+        <geom name="link1" type="capsule" fromto="0 0 0 0.1 0 0" size="0.01"/>
+        <geom name="fingertip" type="sphere" pos="0.11 0 0" size="0.01"
+              rgba="0.1 0.8 0.3 1"/>
+        <site name="fingertip" pos="0.11 0 0" size="0.005"/>
+      </body>
+    </body>
+    <body name="goal" mocap="true" pos="0.1 0.1 0.01">
+      <geom name="goal" type="sphere" size="0.015" rgba="0.9 0.1 0.1 1"/>
+    </body>
+  </worldbody>
+
+  <actuator>
+    <general name="joint0_velocity" joint="joint0" gainprm="{KV[0] * VMAX}" biasprm="0 0 {-KV[0]}"/>
+    <general name="joint1_velocity" joint="joint1" gainprm="{KV[1] * VMAX}" biasprm="0 0 {-KV[1]}"/>
+  </actuator>
+</mujoco>
+"""
+
+
+class Reach2DEnv(ReachEnv):
+    """Bring the tip of a planar two-link arm to a goal in the xy plane.
+
+    A planar arm like Gymnasium's Reacher: link lengths 0.1 m and 0.11 m
+    (reach 0.21 m), hinge axes along z, no gravity torque (the axes are
+    vertical), no contacts. Each joint is a velocity servo
+    (``kv = 1`` N m s/rad, ``vmax = 5`` rad/s, armature 0.002 kg m^2; time
+    constant about 3 ms, so a commanded speed is reached within one 20 ms
+    control step).
+
+    ## Action space ``Box(-1, 1, (2,), float32)``
+
+    | Num | Action                          | Unit        | MJCF joint (actuator)            |
+    |-----|---------------------------------|-------------|----------------------------------|
+    | 0   | commanded shoulder speed / vmax | 1 = 5 rad/s | ``joint0`` (``joint0_velocity``) |
+    | 1   | commanded elbow speed / vmax    | 1 = 5 rad/s | ``joint1`` (``joint1_velocity``) |
+
+    ## Observation space ``Dict`` (float32)
+
+    ``observation`` (8,):
+
+    | Num | Observation                 | Unit  | MJCF name                    |
+    |-----|-----------------------------|-------|------------------------------|
+    | 0   | cos of shoulder angle       | -     | joint ``joint0`` (qpos)      |
+    | 1   | cos of elbow angle          | -     | joint ``joint1`` (qpos)      |
+    | 2   | sin of shoulder angle       | -     | joint ``joint0`` (qpos)      |
+    | 3   | sin of elbow angle          | -     | joint ``joint1`` (qpos)      |
+    | 4   | shoulder angular velocity   | rad/s | joint ``joint0`` (qvel)      |
+    | 5   | elbow angular velocity      | rad/s | joint ``joint1`` (qvel)      |
+    | 6   | fingertip x                 | m     | site ``fingertip``           |
+    | 7   | fingertip y                 | m     | site ``fingertip``           |
+
+    ``achieved_goal`` (2,): fingertip (x, y) in m, site ``fingertip``.
+    ``desired_goal`` (2,): goal (x, y) in m, mocap body ``goal``.
+
+    ## Joints
+
+    ``joint0`` is unlimited (continuous rotation; compare angles modulo
+    2 pi); ``joint1`` is limited to +-2.6 rad. Home pose (0, 0) (arm
+    stretched along +x).
+
+    ## Goals, success, reward, episode
+
+    Goals are the fingertip positions of joint configurations drawn uniformly
+    from ``joint0 in [-pi, pi]``, ``joint1 in [-2.4, 2.4]`` (an annulus of radii
+    about 0.077-0.21 m). Every goal is reachable from the home pose in time:
+    the largest joint distance is pi rad (``joint0``, taken modulo 2 pi),
+    0.63 s at vmax, well inside the 1 s episode. A step succeeds when the
+    fingertip is within ``success_threshold`` (default 0.02 m) of the goal.
+    Reward is ``-distance`` (``reward_type="dense"``) or
+    ``-(distance > success_threshold)`` (``"sparse"``). ``jepa_agent/Reach2D-v0``
+    runs 50 steps of 0.02 s and never terminates. The camera ``topdown``
+    looks down on the whole workspace; the goal is the red sphere.
+
+    See `ReachEnv` for the shared interface (reset options, goal observation,
+    physics-state helpers).
+    """
+
+    MJCF: ClassVar[str] = MJCF
+    VMAX: ClassVar[float] = VMAX
+    KV: ClassVar[tuple[float, ...]] = KV
+    HOME_QPOS: ClassVar[tuple[float, ...]] = (0.0, 0.0)
+    GOAL_QPOS_LOW: ClassVar[tuple[float, ...]] = (-math.pi, -2.4)
+    GOAL_QPOS_HIGH: ClassVar[tuple[float, ...]] = (math.pi, 2.4)
+    GOAL_DIMS: ClassVar[tuple[int, ...]] = (0, 1)
+    DEFAULT_SUCCESS_THRESHOLD: ClassVar[float] = 0.02
+    CAMERA: ClassVar[str] = "topdown"

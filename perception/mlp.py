@@ -1,0 +1,98 @@
+"""MLP encoder for state-vector observations (plain vectors or Gymnasium dict observations)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import torch
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt
+from torch import nn
+
+from perception.base import Encoder, Observation
+
+
+class MLPEncoderConfig(BaseModel):
+    """Configuration of :class:`MLPEncoder`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    latent_dim: PositiveInt = 64
+    """D: size of the latent state. 64 is ample for arm states and keeps planning cheap."""
+    hidden_dim: PositiveInt = 256
+    """Width of the hidden layers."""
+    layers: int = Field(2, ge=1, le=8)
+    """Number of hidden layers."""
+    keys: tuple[str, ...] = ("observation",)
+    """Dict-observation keys that are encoded, concatenated in this order. The goal keys
+    (``desired_goal``) are left out on purpose: the goal enters as the latent of a goal
+    observation, encoded by this same encoder."""
+    normalize_output: bool = True
+    """LayerNorm without learned scale on the output: bounds the latent scale (the job
+    TD-MPC2's SimNorm does), so latent distances mean the same thing throughout training."""
+
+
+def flatten_observation(obs: Observation, keys: Sequence[str]) -> torch.Tensor:
+    """Concatenate the ``keys`` of a dict observation along the last axis (plain tensors pass).
+
+    Shapes: {key: (B, F_key)} -> (B, sum F_key).
+    """
+    if not isinstance(obs, Mapping):
+        return obs
+    missing = [k for k in keys if k not in obs]
+    if missing:
+        raise ValueError(f"observation must have keys {list(keys)}, got {sorted(obs)}")
+    return torch.cat([obs[k] for k in keys], dim=-1)
+
+
+def flat_dim(input_shapes: Mapping[str, Sequence[int]], keys: Sequence[str]) -> int:
+    """Size of the flattened observation: the sum over ``keys`` of each key's 1-D size."""
+    missing = [k for k in keys if k not in input_shapes]
+    if missing:
+        raise ValueError(f"observation keys {list(keys)} expected, got {sorted(input_shapes)}")
+    bad = {k: tuple(input_shapes[k]) for k in keys if len(input_shapes[k]) != 1}
+    if bad:
+        raise ValueError(f"MLPEncoder needs 1-D observation entries, got shapes {bad}")
+    return sum(int(input_shapes[k][0]) for k in keys)
+
+
+class MLPEncoder(Encoder):
+    """Encodes state vectors with an MLP (ELU hidden layers, LayerNorm'd output).
+
+    Dict observations are flattened by concatenating ``config.keys`` in order, so for the
+    reach envs the input is the ``observation`` vector documented on each env.
+    Non-finite inputs raise ``ValueError`` rather than silently propagating NaN into a plan.
+    """
+
+    def __init__(
+        self,
+        config: MLPEncoderConfig,
+        *,
+        input_shapes: Mapping[str, Sequence[int]],
+        device: torch.device | str = "cpu",
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.input_dim = input_dim = flat_dim(input_shapes, config.keys)
+        self.latent_dim = config.latent_dim
+        layers: list[nn.Module] = []
+        width = input_dim
+        for _ in range(config.layers):
+            layers += [nn.Linear(width, config.hidden_dim, device=device), nn.ELU()]
+            width = config.hidden_dim
+        layers.append(nn.Linear(width, config.latent_dim, device=device))
+        if config.normalize_output:
+            layers.append(nn.LayerNorm(config.latent_dim, elementwise_affine=False, device=device))
+        self.net = nn.Sequential(*layers)
+
+    def encode(self, obs: Observation) -> torch.Tensor:
+        x = flatten_observation(obs, self.config.keys)
+        if x.shape[-1] != self.input_dim:
+            raise ValueError(
+                f"observation must be (B, {self.input_dim}) after flattening keys "
+                f"{list(self.config.keys)}, got {tuple(x.shape)}"
+            )
+        if x.ndim == 1:
+            raise ValueError(f"observation must be batched (B, {self.input_dim}), got {tuple(x.shape)}")
+        if not torch.isfinite(x).all():
+            raise ValueError("observation contains NaN or inf; the encoder expects finite values")
+        return self.net(x.to(self.net[0].weight.dtype))

@@ -1,0 +1,20 @@
+"""World model: JEPA predictor in latent space with latent variables."""
+
+from world_model.base import WorldModel, check_shape
+from world_model.jepa import (
+    JEPAWorldModel,
+    JEPAWorldModelConfig,
+    effective_rank,
+    embedding_diagnostics,
+    vicreg_terms,
+)
+
+__all__ = [
+    "JEPAWorldModel",
+    "JEPAWorldModelConfig",
+    "WorldModel",
+    "check_shape",
+    "effective_rank",
+    "embedding_diagnostics",
+    "vicreg_terms",
+]

@@ -1,0 +1,247 @@
+"""JEPA world model: predicts the *representation* of the next state, never the observation.
+
+Training (one window of T+1 observations and T actions per sample):
+
+* the online encoder embeds ``o_0``; the predictor rolls it forward with the actions and
+  posterior latent variables, and each predicted ``s_t`` is compared with the EMA target
+  encoder's embedding of ``o_t`` (stop-gradient), down-weighted by ``rho**t``;
+* VICReg variance and covariance terms on the online embeddings keep them from collapsing
+  (Bardes et al. 2022; PLDM and eb_jepa measure planning to fail without either);
+* an inverse-dynamics head predicts ``a_t`` from ``(s_t, s_{t+1})`` so the encoder keeps the
+  features the actions move (eb_jepa: 97% -> 1% success without it);
+* the latent variable ``z_t`` comes from a posterior that sees the next target embedding;
+  its information is bounded by ``KL(q(z | s_t, a_t, s'_{t+1}) || N(0, I))`` so it only
+  carries what the context cannot determine. Planning samples the N(0, I) prior.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt, PositiveInt
+from torch import nn
+
+from perception import Encoder
+from world_model.base import WorldModel, check_shape
+
+
+class JEPAWorldModelConfig(BaseModel):
+    """Configuration of :class:`JEPAWorldModel`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    hidden_dim: PositiveInt = 256
+    """Width of the predictor MLP."""
+    layers: int = Field(2, ge=1, le=8)
+    """Hidden layers of the predictor."""
+    latent_var_dim: NonNegativeInt = 4
+    """Z: size of the latent variable for multimodal futures (0 disables it)."""
+    ema_tau: float = Field(0.99, ge=0.0, lt=1.0)
+    """Target encoder update ``target <- tau * target + (1 - tau) * online``."""
+    rho: float = Field(0.9, gt=0.0, le=1.0)
+    """Weight ``rho**t`` of the step-t prediction loss: near steps matter most for MPC."""
+    var_coef: NonNegativeFloat = 1.0
+    """VICReg variance hinge weight (keeps every latent feature's batch std near 1)."""
+    cov_coef: NonNegativeFloat = 0.04
+    """VICReg covariance weight (decorrelates latent features)."""
+    inverse_coef: NonNegativeFloat = 1.0
+    """Inverse-dynamics head weight; 0 turns the head off."""
+    kl_coef: NonNegativeFloat = 1.0
+    """Weight of the KL information bound on the latent variable."""
+    kl_free_nats: NonNegativeFloat = 0.0
+    """Nats per step below which the KL is not penalised (0: every nat costs)."""
+
+
+def effective_rank(x: torch.Tensor) -> torch.Tensor:
+    """Effective rank (Roy & Vetterli 2007): exp of the entropy of normalised singular values.
+
+    Shapes: x (N, D) -> (). 1 for a collapsed embedding, D for an isotropic one.
+    """
+    x = x - x.mean(dim=0, keepdim=True)
+    sv = torch.linalg.svdvals(x.float())
+    p = sv / sv.sum().clamp_min(1e-12)
+    return torch.exp(-(p * torch.log(p.clamp_min(1e-12))).sum())
+
+
+def vicreg_terms(x: torch.Tensor, target_std: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """VICReg variance hinge and covariance penalty (Bardes et al. 2022, Eq. 1 and 3).
+
+    Shapes: x (N, D) -> ((), ()).
+    """
+    x = x - x.mean(dim=0)
+    std = torch.sqrt(x.var(dim=0) + 1e-4)
+    var_loss = F.relu(target_std - std).mean()
+    cov = (x.T @ x) / (x.shape[0] - 1)  # (D, D)
+    off_diag = cov - torch.diag(torch.diagonal(cov))
+    cov_loss = off_diag.pow(2).sum() / x.shape[1]
+    return var_loss, cov_loss
+
+
+def _mlp(inp: int, hidden: int, out: int, layers: int, device: torch.device | str) -> nn.Sequential:
+    mods: list[nn.Module] = []
+    width = inp
+    for _ in range(layers):
+        mods += [nn.Linear(width, hidden, device=device), nn.ELU()]
+        width = hidden
+    mods.append(nn.Linear(width, out, device=device))
+    return nn.Sequential(*mods)
+
+
+class JEPAWorldModel(WorldModel):
+    """Residual MLP predictor in the encoder's latent space, with EMA target encoder.
+
+    ``s' = norm(s + f(s, a, z))`` where ``norm`` is the encoder's output LayerNorm (no learned
+    scale), so predictions live on the same bounded scale as embeddings.
+    """
+
+    def __init__(
+        self,
+        config: JEPAWorldModelConfig,
+        *,
+        encoder: Encoder,
+        action_dim: int,
+        device: torch.device | str = "cpu",
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.encoder = encoder
+        self.target_encoder = copy.deepcopy(encoder).requires_grad_(False)
+        self.latent_dim = D = encoder.latent_dim
+        self.action_dim = A = action_dim
+        self.latent_var_dim = Z = config.latent_var_dim
+        H = config.hidden_dim
+        # The first layer is split into a state part and an action/latent part so a rollout
+        # can compute the action term of every step in one matmul.
+        self.in_state = nn.Linear(D, H, device=device)
+        self.in_action = nn.Linear(A + Z, H, bias=False, device=device)
+        body: list[nn.Module] = [nn.ELU()]
+        for _ in range(config.layers - 1):
+            body += [nn.Linear(H, H, device=device), nn.ELU()]
+        body.append(nn.Linear(H, D, device=device))
+        self.body = nn.Sequential(*body)
+        # Predictions share the encoder's output normalisation, if it has one.
+        self.normalize = bool(getattr(getattr(encoder, "config", None), "normalize_output", False))
+        if Z > 0:
+            self.posterior = _mlp(2 * D + A, H, 2 * Z, 1, device)  # -> (mean, log_std)
+        self.inverse = _mlp(2 * D, H, A, 1, device) if config.inverse_coef > 0 else None
+
+    # ------------------------------------------------------------------ prediction
+    def _out(self, s: torch.Tensor, pre: torch.Tensor) -> torch.Tensor:
+        s_next = s + self.body(pre)
+        if self.normalize:
+            s_next = F.layer_norm(s_next, (self.latent_dim,))
+        return s_next
+
+    def _action_input(self, a: torch.Tensor, z: torch.Tensor | None) -> torch.Tensor:
+        if self.latent_var_dim == 0:
+            return a
+        if z is None:
+            z = a.new_zeros((*a.shape[:-1], self.latent_var_dim))
+        return torch.cat([a, z], dim=-1)
+
+    def step(self, s: torch.Tensor, a: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
+        """Shapes: s (B, D), a (B, A), z (B, Z) or None -> (B, D)."""
+        return self._out(s, self.in_state(s) + self.in_action(self._action_input(a, z)))
+
+    def rollout(
+        self, s0: torch.Tensor, actions: torch.Tensor, z: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Batched rollout: the action/latent term of all H steps is one matmul.
+
+        Shapes: s0 (B, D), actions (B, H, A), z (B, H, Z) or None -> (B, H, D).
+        """
+        self.check_rollout_inputs(s0, actions, z)
+        act_term = self.in_action(self._action_input(actions, z))  # (B, H, hidden)
+        s = s0
+        states = []
+        for t in range(actions.shape[1]):
+            s = self._out(s, self.in_state(s) + act_term[:, t])
+            states.append(s)
+        return torch.stack(states, dim=1)  # (B, H, D)
+
+    # ------------------------------------------------------------------ encoding
+    def encode(self, obs: Any) -> torch.Tensor:
+        """Online embedding of observations: the start state of a plan. Shapes: -> (B, D)."""
+        return self.encoder(obs)
+
+    @torch.no_grad()
+    def encode_target(self, obs: Any) -> torch.Tensor:
+        """EMA-target embedding: what predictions are trained to match (goals, critic inputs)."""
+        return self.target_encoder(obs)
+
+    @torch.no_grad()
+    def update_target(self) -> None:
+        """EMA step of the target encoder toward the online encoder."""
+        tau = self.config.ema_tau
+        for p_t, p in zip(self.target_encoder.parameters(), self.encoder.parameters(), strict=True):
+            p_t.lerp_(p.detach(), 1.0 - tau)
+
+    # ------------------------------------------------------------------ training
+    def loss(self, batch: dict[str, Any]) -> tuple[torch.Tensor, dict[str, float]]:
+        """JEPA loss on windows.
+
+        Shapes: batch["obs"] {key: (B, T+1, ...)}, batch["actions"] (B, T, A).
+        Returns the scalar loss and diagnostics: ``pred_loss_t{t}`` per horizon step,
+        ``embed_std`` (mean per-feature batch std of online embeddings) and ``embed_rank``.
+        """
+        actions = batch["actions"]
+        obs = batch["obs"]
+        B, T = actions.shape[:2]
+        check_shape("actions", actions, ("B", "T", "A"), A=self.action_dim)
+        flat = {k: v.reshape(B * (T + 1), *v.shape[2:]) for k, v in obs.items()}
+        online = self.encoder(flat).reshape(B, T + 1, -1)  # (B, T+1, D)
+        with torch.no_grad():
+            target = self.target_encoder(flat).reshape(B, T + 1, -1)  # (B, T+1, D)
+
+        cfg = self.config
+        s = online[:, 0]
+        pred_losses = []
+        kl_total = actions.new_zeros(())
+        for t in range(T):
+            a = actions[:, t]
+            z = None
+            if self.latent_var_dim > 0:
+                stats = self.posterior(torch.cat([s, a, target[:, t + 1]], dim=-1))
+                mean, log_std = stats.chunk(2, dim=-1)
+                log_std = log_std.clamp(-5.0, 2.0)
+                z = mean + log_std.exp() * torch.randn_like(mean)
+                kl = 0.5 * (mean.pow(2) + (2 * log_std).exp() - 1.0 - 2 * log_std).sum(-1)  # (B,)
+                kl_total = kl_total + F.relu(kl - cfg.kl_free_nats).mean()
+            s = self.step(s, a, z)
+            pred_losses.append(F.mse_loss(s, target[:, t + 1]))
+        weights = torch.tensor([cfg.rho**t for t in range(T)], device=actions.device)
+        pred = (torch.stack(pred_losses) * weights).sum() / weights.sum()
+
+        emb = online.reshape(B * (T + 1), -1)
+        var_loss, cov_loss = vicreg_terms(emb)
+        total = pred + cfg.var_coef * var_loss + cfg.cov_coef * cov_loss + cfg.kl_coef * kl_total / T
+        info: dict[str, float] = {}
+        if self.inverse is not None:
+            a_hat = self.inverse(torch.cat([online[:, :-1], online[:, 1:]], dim=-1))  # (B, T, A)
+            inv_loss = F.mse_loss(a_hat, actions)
+            total = total + cfg.inverse_coef * inv_loss
+            info["inverse_loss"] = inv_loss.detach()
+        with torch.no_grad():
+            info.update(
+                pred_loss=pred.detach(),
+                var_loss=var_loss.detach(),
+                cov_loss=cov_loss.detach(),
+                kl=(kl_total / T).detach(),
+                embed_std=emb.std(dim=0).mean(),
+                embed_rank=effective_rank(emb),
+            )
+            for t, lt in enumerate(pred_losses):
+                info[f"pred_loss_t{t + 1}"] = lt.detach()
+        return total, {k: float(v) for k, v in info.items()}
+
+    def extra_repr(self) -> str:
+        return f"D={self.latent_dim}, A={self.action_dim}, Z={self.latent_var_dim}"
+
+
+def embedding_diagnostics(emb: torch.Tensor) -> dict[str, float]:
+    """Collapse diagnostics of a batch of embeddings: mean per-feature std and effective rank."""
+    return {"embed_std": float(emb.std(dim=0).mean()), "embed_rank": float(effective_rank(emb))}
+
