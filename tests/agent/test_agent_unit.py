@@ -1,0 +1,214 @@
+"""Unit tests for agent.Agent on Reach2D with a tiny configuration."""
+
+import os
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+
+import envs  # noqa: F401  (registers the reach envs)
+from actor import ActorConfig
+from agent import Agent
+from configurator import AgentConfig, ModuleSpec, TaskSpec, TrainingConfig
+
+A = 2
+
+
+def tiny_config(**training) -> AgentConfig:
+    return AgentConfig(
+        task=TaskSpec(
+            planner=ModuleSpec(name="cem", options={"samples": 32, "iterations": 1, "elites": 8}),
+            actor=ActorConfig(horizon=4),
+        ),
+        encoder=ModuleSpec(name="mlp", options={"latent_dim": 16, "hidden_dim": 32}),
+        world_model=ModuleSpec(name="jepa", options={"hidden_dim": 32}),
+        critic=ModuleSpec(name="mlp", options={"hidden_dim": 32}),
+        policy=ModuleSpec(name="mlp", options={"hidden_dim": 32}),
+        training=TrainingConfig(batch_size=16, window=3, **training),
+        device="cpu",
+    )
+
+
+@pytest.fixture()
+def env():
+    e = gym.make("jepa_agent/Reach2D-v0")
+    yield e
+    e.close()
+
+
+@pytest.fixture()
+def agent(env):
+    torch.manual_seed(0)
+    return Agent.from_config(tiny_config(), env)
+
+
+def start(agent, env, seed=0):
+    obs, info = env.reset(seed=seed)
+    agent.reset(goal=info["goal_observation"])
+    return obs
+
+
+def in_bounds(a) -> bool:
+    return bool(np.all(a >= -1.0) and np.all(a <= 1.0))
+
+
+def test_act_single_and_batched(agent, env):
+    """act returns (A,) for one observation and (B, A) for a batch of 3, inside the bounds."""
+    obs = start(agent, env)
+    a = agent.act(obs)
+    assert a.shape == (A,) and in_bounds(a)
+    batch, goals = [], []
+    for seed in range(3):
+        o, info = env.reset(seed=seed)
+        batch.append(o)
+        goals.append(info["goal_observation"])
+    stack = lambda xs: {k: np.stack([x[k] for x in xs]) for k in xs[0]}  # noqa: E731
+    agent.reset(goal=stack(goals))
+    a = agent.act(stack(batch))
+    assert a.shape == (3, A) and in_bounds(a)
+
+
+def test_wrong_observation_shape_rejected(agent, env):
+    """An observation of the wrong shape raises ValueError quoting expected and got."""
+    obs = start(agent, env)
+    bad = {k: v for k, v in obs.items()}
+    bad["observation"] = np.zeros(5, dtype=np.float32)
+    with pytest.raises(ValueError, match=r"8.*got.*5"):
+        agent.act(bad)
+    bad = {k: np.zeros(7, dtype=np.float32) for k in obs}
+    with pytest.raises(ValueError, match=r"got \(7,\)"):
+        agent.act(bad)
+
+
+def test_nan_observation_rejected(agent, env):
+    """A NaN observation raises ValueError instead of producing a NaN action."""
+    obs = start(agent, env)
+    obs["observation"] = obs["observation"].copy()
+    obs["observation"][0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        agent.act(obs)
+
+
+def test_act_before_reset_raises(agent, env):
+    """act before reset raises RuntimeError."""
+    obs, _ = env.reset(seed=0)
+    with pytest.raises(RuntimeError, match="reset"):
+        agent.act(obs)
+
+
+def test_episode_end_stores_episode_with_planner_mask(agent, env):
+    """observe with done=True stores the episode in replay with which actions the planner chose."""
+    obs = start(agent, env)
+    a = agent.act(obs)
+    obs, r, *_ = env.step(a)
+    agent.observe(obs, r, False)
+    assert agent.replay.num_episodes == 0
+    a = agent.act(obs, mode="random")
+    obs, r, *_ = env.step(a)
+    agent.observe(obs, r, True)
+    assert agent.replay.num_episodes == 1 and agent.replay.num_steps == 2
+    assert agent.env_steps == 2
+    s = agent.replay.sample(4, 2, rng=np.random.default_rng(0))
+    assert s["planner_mask"].tolist() == [[True, False]] * 4
+    assert s["obs"]["observation"].shape == (4, 3, 8)
+
+
+def test_observe_before_act_raises(agent, env):
+    """observe without a preceding act raises RuntimeError."""
+    obs = start(agent, env)
+    with pytest.raises(RuntimeError):
+        agent.observe(obs, 0.0, False)
+
+
+def fill_replay(agent, env, episodes=2, steps=5):
+    for ep in range(episodes):
+        obs = start(agent, env, seed=ep)
+        for t in range(steps):
+            a = agent.act(obs)
+            obs, r, *_ = env.step(a)
+            agent.observe(obs, r, t == steps - 1)
+
+
+def test_update_returns_finite_metrics(agent, env):
+    """update() returns finite world-model, critic and policy metrics and counts updates."""
+    fill_replay(agent, env)
+    info = agent.update()
+    for key in ("embed_std", "embed_rank", "pred_loss", "critic_loss", "policy_loss"):
+        assert key in info and np.isfinite(info[key]), key
+    assert agent.updates == 1
+
+
+def params(module) -> dict:
+    return {k: v.clone() for k, v in module.state_dict().items()}
+
+
+def test_save_load_round_trip(agent, env, tmp_path):
+    """save -> load gives identical parameters and identical act() for the same generator state."""
+    fill_replay(agent, env)
+    agent.update()
+    path = agent.save(tmp_path / "ckpt.pt")
+    loaded = Agent.load(path)
+    for name in ("world_model", "critic", "policy"):
+        a, b = params(getattr(agent, name)), params(getattr(loaded, name))
+        assert a.keys() == b.keys()
+        assert all(torch.equal(a[k], b[k]) for k in a), name
+    for k, v in agent.critic._target().state_dict().items():
+        assert torch.equal(v, loaded.critic._target().state_dict()[k])
+    assert (loaded.updates, loaded.env_steps) == (agent.updates, agent.env_steps)
+    acts = []
+    for ag in (agent, loaded):
+        obs = start(ag, env, seed=5)
+        ag.generator.manual_seed(0)
+        acts.append(ag.act(obs))
+    np.testing.assert_array_equal(acts[0], acts[1])
+
+
+def test_save_is_atomic(agent, tmp_path, monkeypatch):
+    """save leaves no temp file, and a failing torch.save leaves the existing checkpoint untouched."""
+    path = tmp_path / "ckpt.pt"
+    agent.save(path)
+    assert os.listdir(tmp_path) == ["ckpt.pt"]
+    before = path.read_bytes()
+
+    def boom(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", boom)
+    with pytest.raises(OSError, match="disk full"):
+        agent.save(path)
+    assert os.listdir(tmp_path) == ["ckpt.pt"]
+    assert path.read_bytes() == before
+
+
+def test_load_rejects_non_checkpoint(tmp_path):
+    """Agent.load on a file that is not a jepa-agent checkpoint raises ValueError."""
+    junk = tmp_path / "junk.pt"
+    junk.write_text("not a checkpoint")
+    with pytest.raises(ValueError, match="junk.pt"):
+        Agent.load(junk)
+    other = tmp_path / "other.pt"
+    torch.save({"format": "something-else"}, other)
+    with pytest.raises(ValueError, match="not a jepa-agent checkpoint"):
+        Agent.load(other)
+    with pytest.raises(FileNotFoundError):
+        Agent.load(tmp_path / "missing.pt")
+
+
+def test_train_and_evaluate(env):
+    """train(env, 300) runs random then planner phases; evaluate returns the documented keys."""
+    torch.manual_seed(0)
+    agent = Agent.from_config(tiny_config(random_steps=200, pretrain_updates=5), env)
+    history = agent.train(env, 300)
+    assert agent.env_steps >= 300
+    assert agent.updates >= 5 and len(history["updates"]) == agent.updates
+    phases = {e["random"] for e in history["episodes"]}
+    assert phases == {True, False}
+    assert all(np.isfinite(u["pred_loss"]) for u in history["updates"])
+    result = agent.evaluate(env, 1)
+    assert {
+        "success_rate", "mean_final_distance", "mean_return", "episodes",
+        "act_ms_median", "act_ms_p90", "records",
+    } <= set(result)
+    assert result["episodes"] == 1 and len(result["records"]) == 1
+    assert 0.0 <= result["success_rate"] <= 1.0 and np.isfinite(result["mean_final_distance"])

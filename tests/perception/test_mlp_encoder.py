@@ -1,0 +1,79 @@
+"""Tests for perception.MLPEncoder and flatten_observation."""
+
+import pytest
+import torch
+
+from perception import Encoder, MLPEncoder, MLPEncoderConfig, flatten_observation
+
+D, HID = 8, 16
+
+
+def make(keys=("observation",), shapes=None, normalize=True) -> MLPEncoder:
+    torch.manual_seed(0)
+    cfg = MLPEncoderConfig(latent_dim=D, hidden_dim=HID, keys=keys, normalize_output=normalize)
+    return MLPEncoder(cfg, input_shapes=shapes or {"observation": (5,)})
+
+
+def test_output_shape_and_layernorm_bound():
+    """Output is (B, D) and, with normalize_output, each row has mean ~0 and variance ~1."""
+    enc = make()
+    s = enc({"observation": 10 * torch.randn(7, 5)})
+    assert isinstance(enc, Encoder) and s.shape == (7, D)
+    torch.testing.assert_close(s.mean(-1), torch.zeros(7), atol=1e-5, rtol=0)
+    torch.testing.assert_close(s.var(-1, unbiased=False), torch.ones(7), atol=1e-3, rtol=0)
+
+
+def test_unnormalized_output_is_not_layernormed():
+    """Without normalize_output the rows are not forced to zero mean / unit variance."""
+    enc = make(normalize=False)
+    s = enc({"observation": 10 * torch.randn(7, 5)})
+    assert s.shape == (7, D)
+    assert not torch.allclose(s.var(-1, unbiased=False), torch.ones(7), atol=1e-2)
+
+
+def test_dict_flattened_in_keys_order():
+    """Dict observations are concatenated in config.keys order, not the dict's order."""
+    obs = {"b": torch.randn(3, 2), "a": torch.randn(3, 4), "ignored": torch.randn(3, 9)}
+    flat = flatten_observation(obs, ("a", "b"))
+    torch.testing.assert_close(flat, torch.cat([obs["a"], obs["b"]], dim=-1))
+    enc = make(keys=("a", "b"), shapes={"b": (2,), "a": (4,)})
+    assert enc.input_dim == 6
+    manual = enc.net(torch.cat([obs["a"], obs["b"]], dim=-1))
+    torch.testing.assert_close(enc(obs), manual)
+    swapped = enc.net(torch.cat([obs["b"], obs["a"]], dim=-1))
+    assert not torch.allclose(enc(obs), swapped)
+
+
+def test_wrong_shape_quotes_expected_and_got():
+    """A wrongly sized observation raises ValueError naming the expected and received shape."""
+    enc = make()
+    with pytest.raises(ValueError, match=r"\(B, 5\).*got \(4, 3\)"):
+        enc({"observation": torch.randn(4, 3)})
+
+
+def test_nan_input_rejected():
+    """Non-finite observations raise ValueError instead of propagating NaN."""
+    enc = make()
+    x = torch.randn(2, 5)
+    x[1, 3] = float("nan")
+    with pytest.raises(ValueError, match="NaN"):
+        enc({"observation": x})
+    x[1, 3] = float("inf")
+    with pytest.raises(ValueError):
+        enc({"observation": x})
+
+
+def test_unknown_key_rejected():
+    """A dict observation lacking a configured key, or a config naming an absent key, raises."""
+    enc = make()
+    with pytest.raises(ValueError, match="observation"):
+        enc({"pixels": torch.randn(2, 5)})
+    with pytest.raises(ValueError, match="nope"):
+        make(keys=("nope",), shapes={"observation": (5,)})
+
+
+def test_unbatched_input_rejected():
+    """A 1-D observation (no batch axis) raises ValueError quoting its shape."""
+    enc = make()
+    with pytest.raises(ValueError, match=r"batched.*got \(5,\)"):
+        enc({"observation": torch.randn(5)})

@@ -1,0 +1,194 @@
+"""Tests for world_model.JEPAWorldModel, the WorldModel base and the collapse diagnostics."""
+
+import pytest
+import torch
+
+from perception import MLPEncoder, MLPEncoderConfig
+from world_model import (
+    JEPAWorldModel,
+    JEPAWorldModelConfig,
+    WorldModel,
+    effective_rank,
+    vicreg_terms,
+)
+
+OBS, D, A, Z, HID = 4, 8, 2, 3, 16
+
+
+def make(z_dim: int = Z, seed: int = 0, **cfg) -> JEPAWorldModel:
+    torch.manual_seed(seed)
+    enc = MLPEncoder(MLPEncoderConfig(latent_dim=D, hidden_dim=HID), input_shapes={"observation": (OBS,)})
+    return JEPAWorldModel(
+        JEPAWorldModelConfig(hidden_dim=HID, latent_var_dim=z_dim, **cfg), encoder=enc, action_dim=A
+    )
+
+
+def window_batch(B: int = 16, T: int = 3) -> dict:
+    return {"obs": {"observation": torch.randn(B, T + 1, OBS)}, "actions": torch.rand(B, T, A) * 2 - 1}
+
+
+def reference_rollout(wm: WorldModel, s0, actions, z):
+    s, out = s0, []
+    for t in range(actions.shape[1]):
+        s = wm.step(s, actions[:, t], None if z is None else z[:, t])
+        out.append(s)
+    return torch.stack(out, dim=1)
+
+
+@pytest.mark.parametrize("with_z", [False, True])
+def test_rollout_equals_step_loop(with_z):
+    """The batched rollout equals a plain loop over step(), with and without z."""
+    wm = make()
+    s0, a = torch.randn(5, D), torch.randn(5, 6, A)
+    z = torch.randn(5, 6, Z) if with_z else None
+    fast = wm.rollout(s0, a, z)
+    assert fast.shape == (5, 6, D)
+    torch.testing.assert_close(fast, reference_rollout(wm, s0, a, z), atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("with_z", [False, True])
+def test_base_rollout_equals_fast_path(with_z):
+    """WorldModel.rollout (the reference in the base class) equals JEPA's fast path."""
+    wm = make()
+    s0, a = torch.randn(4, D), torch.randn(4, 5, A)
+    z = torch.randn(4, 5, Z) if with_z else None
+    torch.testing.assert_close(WorldModel.rollout(wm, s0, a, z), wm.rollout(s0, a, z), atol=1e-6, rtol=0)
+
+
+def test_z_changes_prediction():
+    """A non-zero latent variable changes the prediction (z is not silently ignored)."""
+    wm = make()
+    s0, a = torch.randn(4, D), torch.randn(4, 5, A)
+    assert not torch.allclose(wm.rollout(s0, a, torch.randn(4, 5, Z)), wm.rollout(s0, a))
+
+
+@pytest.mark.parametrize(
+    ("s0", "a", "z", "pattern"),
+    [
+        ((3, 5), (3, 4, A), None, r"s0 must be \(B, D\)=\(B, 8\), got \(3, 5\)"),
+        ((3, D), (3, 4, 5), None, r"actions must be \(B, H, A\)=\(3, H, 2\), got \(3, 4, 5\)"),
+        ((3, D), (2, 4, A), None, r"actions .*got \(2, 4, 2\)"),
+        ((3, D), (3, 4, A), (3, 5, Z), r"z must be \(B, H, Z\)=\(3, 4, 3\), got \(3, 5, 3\)"),
+        ((3, D), (3, 4), None, r"actions .*got \(3, 4\)"),
+    ],
+)
+def test_rollout_shape_errors_quote_expected_and_got(s0, a, z, pattern):
+    """Wrong rollout input shapes raise ValueError quoting the expected and received shapes."""
+    wm = make()
+    with pytest.raises(ValueError, match=pattern):
+        wm.rollout(torch.zeros(s0), torch.zeros(a), None if z is None else torch.zeros(z))
+
+
+def test_loss_scalar_and_diagnostics():
+    """loss() returns a finite scalar and every documented diagnostic."""
+    wm = make()
+    T = 3
+    loss, info = wm.loss(window_batch(T=T))
+    assert loss.ndim == 0 and torch.isfinite(loss)
+    expected = {f"pred_loss_t{t}" for t in range(1, T + 1)} | {
+        "embed_std", "embed_rank", "kl", "inverse_loss", "var_loss", "cov_loss",
+    }
+    assert expected <= set(info)
+    assert all(isinstance(v, float) and v == v for v in info.values())
+
+
+def test_gradients_reach_online_modules_not_target():
+    """Gradients reach encoder, predictor, posterior and inverse head, never the target encoder."""
+    wm = make()
+    loss, _ = wm.loss(window_batch())
+    loss.backward()
+    for name in ("encoder", "in_state", "in_action", "body", "posterior", "inverse"):
+        grads = [p.grad for p in getattr(wm, name).parameters()]
+        assert all(g is not None for g in grads), name
+        assert any(g.abs().sum() > 0 for g in grads), name
+    for p in wm.target_encoder.parameters():
+        assert not p.requires_grad and p.grad is None
+
+
+def test_update_target_is_ema():
+    """update_target moves each target parameter toward the online one by (1 - tau)."""
+    tau = 0.75
+    wm = make(ema_tau=tau)
+    with torch.no_grad():
+        for p in wm.encoder.parameters():
+            p.add_(torch.randn_like(p))
+    online = [p.detach().clone() for p in wm.encoder.parameters()]
+    before = [p.detach().clone() for p in wm.target_encoder.parameters()]
+    wm.update_target()
+    for t0, o, t1 in zip(before, online, wm.target_encoder.parameters(), strict=True):
+        torch.testing.assert_close(t1, tau * t0 + (1 - tau) * o)
+        assert not torch.equal(t1, t0)
+
+
+def test_training_on_linear_system_learns_without_collapse():
+    """Adam on a toy linear system cuts the prediction loss and keeps embeddings spread."""
+    wm = make(z_dim=2)
+    gen = torch.Generator().manual_seed(1)
+    proj = torch.randn(2, OBS, generator=gen)
+
+    def batch(B=32, T=2):
+        x = torch.rand(B, 2, generator=gen) * 2 - 1
+        a = torch.rand(B, T, A, generator=gen) * 2 - 1
+        xs = [x]
+        for t in range(T):
+            x = x + 0.1 * a[:, t]  # x' = x + 0.1 a
+            xs.append(x)
+        return {"obs": {"observation": torch.stack(xs, 1) @ proj}, "actions": a}
+
+    opt = torch.optim.Adam(wm.parameters(), lr=3e-3)
+    first = None
+    for _ in range(250):
+        loss, info = wm.loss(batch())
+        first = first if first is not None else info["pred_loss"]
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        wm.update_target()
+    _, info = wm.loss(batch(B=256))
+    assert info["pred_loss"] < 0.35 * first
+    assert info["embed_std"] > 0.5
+
+
+def test_effective_rank_known_answers():
+    """effective_rank is ~1 for rank-1 data and ~D for an isotropic Gaussian."""
+    gen = torch.Generator().manual_seed(0)
+    rank1 = torch.randn(500, 1, generator=gen) * torch.randn(1, D, generator=gen)
+    assert abs(float(effective_rank(rank1)) - 1.0) < 0.05
+    iso = torch.randn(4000, D, generator=gen)
+    assert float(effective_rank(iso)) > D - 0.15
+    assert float(effective_rank(iso)) <= D + 1e-4
+
+
+def test_vicreg_terms_known_answers():
+    """Constant embeddings give var_loss 0.99 (1 - sqrt(1e-4)); whitened ones give ~0 for both."""
+    var_loss, cov_loss = vicreg_terms(torch.full((64, D), 3.0))
+    assert abs(float(var_loss) - 0.99) < 1e-5 and float(cov_loss) == 0.0
+    x = torch.randn(256, D, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    x = x - x.mean(0)
+    cov = x.T @ x / (x.shape[0] - 1)
+    x = x @ torch.linalg.inv(torch.linalg.cholesky(cov)).T  # unit variance, zero covariance
+    var_loss, cov_loss = vicreg_terms(x)
+    assert float(var_loss) < 1e-6 and float(cov_loss) < 1e-10
+    correlated = torch.randn(256, 1).repeat(1, D)
+    assert float(vicreg_terms(correlated)[1]) > 0.5
+
+
+def test_sample_latent_shape_and_determinism():
+    """sample_latent gives (*batch, H, Z) and is repeatable with a seeded generator."""
+    wm = make()
+    z1 = wm.sample_latent((2, 5, 3), 4, torch.Generator().manual_seed(7))
+    z2 = wm.sample_latent((2, 5, 3), 4, torch.Generator().manual_seed(7))
+    z3 = wm.sample_latent((2, 5, 3), 4, torch.Generator().manual_seed(8))
+    assert z1.shape == (2, 5, 3, 4, Z)
+    assert torch.equal(z1, z2) and not torch.equal(z1, z3)
+
+
+def test_latent_var_dim_zero_ignores_z():
+    """With latent_var_dim=0 z is ignored, sample_latent is empty and loss still works."""
+    wm = make(z_dim=0)
+    assert not hasattr(wm, "posterior")
+    s0, a = torch.randn(3, D), torch.randn(3, 4, A)
+    torch.testing.assert_close(wm.rollout(s0, a, torch.randn(3, 4, 5)), wm.rollout(s0, a))
+    assert wm.sample_latent((3,), 4).shape == (3, 4, 0)
+    loss, info = wm.loss(window_batch())
+    assert torch.isfinite(loss) and info["kl"] == 0.0
