@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import torch
-from pydantic import Field, PositiveInt
+from pydantic import Field, PositiveInt, model_validator
 
 from actor.sampling import SamplingPlanner, SamplingPlannerConfig
 
@@ -16,16 +16,18 @@ class CEMConfig(SamplingPlannerConfig):
     momentum: float = Field(0.1, ge=0.0, lt=1.0)
     """Fraction of the old (mean, std) kept at each refit; damps the search."""
 
+    @model_validator(mode="after")
+    def _elites_fit(self) -> CEMConfig:
+        if self.elites > self.samples:
+            raise ValueError(f"elites must be <= samples={self.samples}, got {self.elites}")
+        return self
+
 
 class CEM(SamplingPlanner):
     """Returns the lowest-cost candidate seen over all iterations."""
 
     config: CEMConfig
-
-    def __init__(self, config: CEMConfig) -> None:
-        if config.elites > config.samples:
-            raise ValueError(f"elites must be <= samples={config.samples}, got {config.elites}")
-        super().__init__(config)
+    config_class = CEMConfig
 
     def refit(
         self, samples: torch.Tensor, costs: torch.Tensor, mean: torch.Tensor, std: torch.Tensor
@@ -36,5 +38,5 @@ class CEM(SamplingPlanner):
         )  # (B, E, H, A)
         m = self.config.momentum
         new_mean = (1 - m) * elites.mean(1) + m * mean
-        new_std = (1 - m) * elites.std(1) + m * std
+        new_std = (1 - m) * elites.std(1, correction=0) + m * std
         return new_mean, new_std

@@ -32,7 +32,7 @@ class MPPI(SamplingPlanner):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         c = costs - costs.amin(dim=1, keepdim=True)  # (B, N)
         if self.config.normalize_costs:
-            c = c / (costs.std(dim=1, keepdim=True) + 1e-6)
+            c = c / (costs.std(dim=1, keepdim=True, correction=0) + 1e-6)
         w = torch.softmax(-c / self.config.temperature, dim=1)[:, :, None, None]  # (B, N, 1, 1)
         new_mean = (w * samples).sum(1)  # (B, H, A)
         if not self.config.update_std:

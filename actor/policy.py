@@ -55,7 +55,7 @@ class MLPPolicyConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    hidden_dim: PositiveInt = 256
+    hidden_dim: PositiveInt = 128
     """Width of the hidden layers."""
     layers: int = Field(2, ge=1, le=8)
     """Hidden layers."""
@@ -79,7 +79,7 @@ class MLPPolicy(Policy):
         mods: list[nn.Module] = []
         width = 3 * latent_dim
         for _ in range(config.layers):
-            mods += [nn.Linear(width, config.hidden_dim, device=device), nn.ELU()]
+            mods += [nn.Linear(width, config.hidden_dim, device=device), nn.SiLU()]
             width = config.hidden_dim
         mods.append(nn.Linear(width, self.action_dim, device=device))
         self.net = nn.Sequential(*mods)

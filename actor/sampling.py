@@ -13,9 +13,9 @@ from actor.base import Planner, PlannerConfig, PlanProblem
 class SamplingPlannerConfig(PlannerConfig):
     """Budget and sampling distribution of CEM-like planners."""
 
-    samples: PositiveInt = 256
+    samples: int = Field(256, ge=2)
     """N: candidate action sequences per iteration."""
-    iterations: PositiveInt = 4
+    iterations: PositiveInt = 3
     """Refits of the sampling distribution per decision (a deadline may stop earlier)."""
     init_std: float = Field(0.5, gt=0.0)
     """Initial std of the Gaussian, as a fraction of the half-range of the action bounds."""
@@ -37,6 +37,7 @@ class SamplingPlanner(Planner):
     """
 
     config: SamplingPlannerConfig
+    config_class = SamplingPlannerConfig
 
     @abstractmethod
     def refit(

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from actor import Actor
 from configurator import AgentConfig, Configurator, TaskSpec, action_bounds, observation_shapes
 from memory import ReplayBuffer, ShortTermMemory, to_torch
 
@@ -71,7 +72,9 @@ class Agent:
         self.input_shapes = self.configurator.input_shapes
         m = self.configurator.build()
         self.encoder, self.world_model, self.critic, self.policy = m.encoder, m.world_model, m.critic, m.policy
+        self.probe = m.probe
         self.cost, self.planner, self.actor = m.cost, m.planner, m.actor
+        self.collect_actor = self._collect_actor()
         self.task = config.task
         self.action_low, self.action_high = low, high
         self.action_dim = int(low.shape[0])
@@ -80,6 +83,7 @@ class Agent:
         self.wm_optim = torch.optim.Adam(self.world_model.parameters(), lr=tcfg.lr)
         self.critic_optim = torch.optim.Adam(self.critic.parameters(), lr=tcfg.critic_lr) if self.critic else None
         self.policy_optim = torch.optim.Adam(self.policy.parameters(), lr=tcfg.policy_lr) if self.policy else None
+        self.probe_optim = torch.optim.Adam(self.probe.parameters(), lr=tcfg.critic_lr) if self.probe else None
         self.replay = ReplayBuffer(config.replay)
         self.generator = torch.Generator(device=self.device).manual_seed(config.seed)
         self.rng = np.random.default_rng(config.seed)
@@ -92,6 +96,15 @@ class Agent:
         self._last_from_planner = False
         self._goal_obs: list[ObsDict] = []
         self._batched = True
+
+    def _collect_actor(self) -> Actor:
+        spec = self.config.training.collect_planner
+        if spec is None:
+            return self.actor
+        return Actor(
+            self.task.actor, planner=self.configurator.build_planner(spec), world_model=self.world_model,
+            cost=self.cost, action_low=self.action_low, action_high=self.action_high, policy=self.policy,
+        )
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -143,8 +156,9 @@ class Agent:
         if task is not None:
             self.task = task
             self.cost, self.planner, self.actor = self.configurator.configure(
-                task, world_model=self.world_model, critic=self.critic, policy=self.policy
+                task, world_model=self.world_model, critic=self.critic, policy=self.policy, probe=self.probe
             )
+            self.collect_actor = self._collect_actor()
         goals = [goal] if isinstance(goal, Mapping) else list(goal)
         batches = [self._to_batch(g) for g in goals]
         self._batched = batches[0][1]
@@ -152,6 +166,7 @@ class Agent:
         self.configurator.set_goals([self._tensors(g) for g in self._goal_obs], self.world_model)
         B = next(iter(self._goal_obs[0].values())).shape[0]
         self.actor.reset()
+        self.collect_actor.reset()
         self.memory = ShortTermMemory(
             self.config.memory, batch_size=B, latent_dim=self.world_model.latent_dim,
             action_dim=self.action_dim, device=self.device,
@@ -165,6 +180,9 @@ class Agent:
 
         ``mode``: ``"plan"`` (mode 2), ``"policy"`` (mode 1), ``"random"``, or None for the task's.
         """
+        return self._act(obs, mode, self.actor)
+
+    def _act(self, obs: Any, mode: str | None, actor: Actor) -> np.ndarray:
         if self.memory is None:
             raise RuntimeError("call reset(goal=...) before act()")
         batch, batched = self._to_batch(obs)
@@ -179,12 +197,13 @@ class Agent:
             self.configurator.refresh_goal_latents(self.world_model)
             self.configurator.advance_goals(t_obs, s)
             goal = self.configurator.goal_latent()  # (B, D)
-            a_t = self.actor.act(s, goal, generator=self.generator, mode=mode)  # (B, A)
+            a_t = actor.act(s, goal, generator=self.generator, mode=mode)  # (B, A)
             self.memory.write(s, a_t)
-            if self.actor.last_result is not None and (mode or self.actor.mode) == "plan":
-                self.memory.set_plan(self.actor.last_result.actions, self.actor.last_result.states)
+            planned = (mode or actor.mode) == "plan"
+            if planned and actor.last_result is not None:
+                self.memory.set_plan(actor.last_result.actions, actor.last_result.states)
             action = a_t.cpu().numpy()
-            self._last_from_planner = (mode or self.actor.mode) == "plan"
+            self._last_from_planner = planned
         self._last_obs = batch
         self._last_action = action
         return action if batched else action[0]
@@ -241,14 +260,14 @@ class Agent:
         batch = to_torch(self.replay.sample(tcfg.batch_size, tcfg.window, rng=self.rng), self.device)
         wm = self.world_model
         wm.train()
-        loss, info = wm.loss(batch)
+        loss, info = wm.loss(batch, diagnostics=self.updates % 50 == 0)
         self.wm_optim.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(wm.parameters(), tcfg.grad_clip)
         self.wm_optim.step()
         wm.update_target()
 
-        if self.critic is not None or self.policy is not None:
+        if self.critic is not None or self.policy is not None or self.probe is not None:
             B, T = batch["actions"].shape[:2]
             flat = {k: v.reshape(B * (T + 1), *v.shape[2:]) for k, v in batch["obs"].items()}
             with torch.no_grad():
@@ -267,6 +286,12 @@ class Agent:
             self.critic_optim.step()
             self.critic.update_target()
             info.update(c_info)
+        if self.probe is not None and self.probe_optim is not None:
+            pr_loss, pr_info = self.probe.loss({"states": states, "targets": batch["obs"][self.probe.key].float()})
+            self.probe_optim.zero_grad(set_to_none=True)
+            pr_loss.backward()
+            self.probe_optim.step()
+            info.update(pr_info)
         if self.policy is not None and self.policy_optim is not None and bool(batch["planner_mask"].any()):
             p_loss, p_info = self.policy.loss(
                 {"states": states[:, :-1], "goals": goals, "actions": batch["actions"], "mask": batch["planner_mask"]}
@@ -318,9 +343,10 @@ class Agent:
                     action = held
                 else:
                     if not pretrained:
+                        self.adapt()
                         history["updates"] += self._do_updates(tcfg.pretrain_updates)
                         pretrained = True
-                    action = self.act(obs)
+                    action = self._act(obs, None, self.collect_actor)
                     noise = tcfg.exploration_std * half * self.rng.standard_normal(action.shape)
                     action = np.clip(action + noise, low, high).astype(np.float32)
                 results = [e.step(a) for e, a in zip(envs, action, strict=True)]
@@ -361,6 +387,13 @@ class Agent:
                     }
                 )
         return history
+
+    @torch.no_grad()
+    def adapt(self, n: int = 10_000) -> None:
+        """Fit the modules' data-dependent normalisation to replayed observations (once,
+        after random exploration, before the first update)."""
+        batch = to_torch(self.replay.sample(n, 1, rng=self.rng), self.device)
+        self.world_model.adapt({k: v[:, 0] for k, v in batch["obs"].items()})
 
     def _do_updates(self, n: int) -> list[dict[str, float]]:
         out = []
@@ -452,10 +485,12 @@ class Agent:
             "critic": None if self.critic is None else self.critic.state_dict(),
             "critic_target": None if self.critic is None else self.critic._target().state_dict(),
             "policy": None if self.policy is None else self.policy.state_dict(),
+            "probe": None if self.probe is None else self.probe.state_dict(),
             "optimizers": {
                 "world_model": self.wm_optim.state_dict(),
                 "critic": None if self.critic_optim is None else self.critic_optim.state_dict(),
                 "policy": None if self.policy_optim is None else self.policy_optim.state_dict(),
+                "probe": None if self.probe_optim is None else self.probe_optim.state_dict(),
             },
             "updates": self.updates,
             "env_steps": self.env_steps,
@@ -504,6 +539,9 @@ class Agent:
             agent.critic._target().load_state_dict(state["critic_target"])
         if agent.policy is not None:
             agent.policy.load_state_dict(state["policy"])
+        if agent.probe is not None:
+            agent.probe.load_state_dict(state["probe"])
+            agent.probe_optim.load_state_dict(state["optimizers"]["probe"])
         agent.wm_optim.load_state_dict(state["optimizers"]["world_model"])
         if agent.critic_optim is not None:
             agent.critic_optim.load_state_dict(state["optimizers"]["critic"])

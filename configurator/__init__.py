@@ -1,6 +1,14 @@
 """Configurator: task specs and configs -> configured modules; online reconfiguration."""
 
-from configurator.builtins import CRITICS, ENCODERS, PLANNERS, POLICIES, REGISTRIES, WORLD_MODELS
+from configurator.builtins import (
+    CRITICS,
+    ENCODERS,
+    PLANNERS,
+    POLICIES,
+    PROBES,
+    REGISTRIES,
+    WORLD_MODELS,
+)
 from configurator.config import AgentConfig, ModuleSpec, TaskSpec, TrainingConfig
 from configurator.configurator import Configurator, Modules, action_bounds, observation_shapes
 from configurator.registry import Registry, config_class_of, validate_options
@@ -10,6 +18,7 @@ __all__ = [
     "ENCODERS",
     "PLANNERS",
     "POLICIES",
+    "PROBES",
     "REGISTRIES",
     "WORLD_MODELS",
     "AgentConfig",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from actor import CEM, MPPI, MLPPolicy, Planner, Policy
 from configurator.registry import Registry
-from cost import Critic, MLPCritic
+from cost import Critic, MLPCritic, MLPProbe, Probe
 from perception import Encoder, MLPEncoder
 from world_model import JEPAWorldModel, WorldModel
 
@@ -16,6 +16,9 @@ WORLD_MODELS.register("jepa", JEPAWorldModel)
 
 CRITICS: Registry[Critic] = Registry("critic", Critic)
 CRITICS.register("mlp", MLPCritic)
+
+PROBES: Registry[Probe] = Registry("probe", Probe)
+PROBES.register("mlp", MLPProbe)
 
 POLICIES: Registry[Policy] = Registry("policy", Policy)
 POLICIES.register("mlp", MLPPolicy)
@@ -29,5 +32,6 @@ REGISTRIES = {
     "world_model": WORLD_MODELS,
     "critic": CRITICS,
     "policy": POLICIES,
+    "probe": PROBES,
     "planner": PLANNERS,
 }

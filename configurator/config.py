@@ -87,16 +87,19 @@ class TrainingConfig(BaseModel):
     """Gradient-norm clip for every optimiser."""
     relabel_prob: float = Field(0.5, ge=0.0, le=1.0)
     """Fraction of critic windows whose goal is a future state of the same episode (hindsight)."""
-    random_steps: NonNegativeInt = 4000
+    random_steps: NonNegativeInt = 10_000
     """Env steps of random exploration before the planner acts."""
-    updates_per_step: float = Field(0.5, ge=0.0)
+    updates_per_step: float = Field(0.25, ge=0.0)
     """Gradient updates per collected env step once learning starts."""
-    pretrain_updates: NonNegativeInt = 1500
+    pretrain_updates: NonNegativeInt = 2000
     """Updates right after random exploration, before the planner takes over."""
     exploration_std: float = Field(0.2, ge=0.0)
     """Gaussian noise added to the planner's actions while collecting (fraction of half-range)."""
     random_action_repeat: PositiveInt = 5
     """Random exploration holds each action this many steps (covers more of the workspace)."""
+    collect_planner: ModuleSpec | None = ModuleSpec(name="cem", options={"samples": 128, "iterations": 2})
+    """Planner (and budget) used while collecting training data; None: the task's planner.
+    Collection plans for all envs at once, so a smaller budget here buys many more steps."""
 
 
 class AgentConfig(BaseModel):
@@ -111,6 +114,9 @@ class AgentConfig(BaseModel):
     """None: plan without a critic."""
     policy: ModuleSpec | None = ModuleSpec(name="mlp")
     """None: no mode-1 policy (no proposals, no mode 1)."""
+    probe: ModuleSpec | None = ModuleSpec(name="mlp")
+    """Readout of the achieved goal from latents, for the probe goal-distance cost term and as a
+    diagnostic of what the latent encodes; None (or observations without its key) disables it."""
     memory: ShortTermMemoryConfig = ShortTermMemoryConfig()
     replay: ReplayBufferConfig = ReplayBufferConfig()
     training: TrainingConfig = TrainingConfig()
@@ -122,10 +128,20 @@ class AgentConfig(BaseModel):
 
     @model_validator(mode="after")
     def _check_modules(self) -> AgentConfig:
-        for kind in ("encoder", "world_model", "critic", "policy"):
+        for kind in ("encoder", "world_model", "critic", "policy", "probe"):
             spec = getattr(self, kind)
             if spec is not None:
                 spec.resolve(kind)
+        if self.training.collect_planner is not None:
+            self.training.collect_planner.resolve("planner")
+        if self.critic is not None:
+            _, critic_cfg = self.critic.resolve("critic")
+            gamma = getattr(critic_cfg, "gamma", self.task.cost.gamma)
+            if abs(gamma - self.task.cost.gamma) > 1e-9:
+                raise ValueError(
+                    f"critic gamma must equal task.cost.gamma={self.task.cost.gamma} (the critic "
+                    f"values the cost past the horizon with the same discount), got {gamma}"
+                )
         return self
 
     # ----------------------------------------------------------------- files
@@ -152,5 +168,7 @@ class AgentConfig(BaseModel):
                 if not isinstance(node, dict) or p not in node or node[p] is None:
                     raise ValueError(f"unknown config key '{dotted}' (no '{p}')")
                 node = node[p]
+            if not isinstance(node, dict):
+                raise ValueError(f"unknown config key '{dotted}' ('{'.'.join(parents)}' is not a section)")
             node[leaf] = value
         return type(self).model_validate(data)

@@ -17,7 +17,7 @@ import torch
 
 from actor import Actor, Planner, Policy
 from configurator.config import AgentConfig, ModuleSpec, TaskSpec
-from cost import Cost, Critic
+from cost import Cost, Critic, Probe
 from perception import Encoder
 from world_model import WorldModel
 
@@ -32,6 +32,7 @@ class Modules:
     world_model: WorldModel
     critic: Critic | None
     policy: Policy | None
+    probe: Probe | None
     cost: Cost
     planner: Planner
     actor: Actor
@@ -97,8 +98,19 @@ class Configurator:
                 po_cfg, latent_dim=encoder.latent_dim, action_low=self.action_low,
                 action_high=self.action_high, device=dev,
             )
-        cost, planner, actor = self.configure(cfg.task, world_model=world_model, critic=critic, policy=policy)
-        return Modules(encoder, world_model, critic, policy, cost, planner, actor)
+        probe = None
+        if cfg.probe is not None:
+            pr_cls, pr_cfg = cfg.probe.resolve("probe")
+            key = getattr(pr_cfg, "key", "achieved_goal")
+            if key in self.input_shapes:
+                probe = pr_cls(
+                    pr_cfg, latent_dim=encoder.latent_dim, target_dim=int(np.prod(self.input_shapes[key])),
+                    device=dev,
+                )
+        cost, planner, actor = self.configure(
+            cfg.task, world_model=world_model, critic=critic, policy=policy, probe=probe
+        )
+        return Modules(encoder, world_model, critic, policy, probe, cost, planner, actor)
 
     def configure(
         self,
@@ -107,6 +119,7 @@ class Configurator:
         world_model: WorldModel,
         critic: Critic | None,
         policy: Policy | None,
+        probe: Probe | None = None,
     ) -> tuple[Cost, Planner, Actor]:
         """Build the task-dependent modules: the cost (weights), planner (budget) and actor.
 
@@ -117,7 +130,7 @@ class Configurator:
                 "critic gamma %.3f differs from cost gamma %.3f; the critic's values will be "
                 "mis-scaled at the end of the horizon", critic.gamma, task.cost.gamma,
             )
-        cost = Cost.from_config(task.cost, critic=critic)
+        cost = Cost.from_config(task.cost, critic=critic, probe=probe)
         planner = self.build_planner(task.planner)
         actor = Actor(
             task.actor, planner=planner, world_model=world_model, cost=cost,

@@ -3,7 +3,8 @@
 from cost.base import CostFn, CostTerm
 from cost.cost import Cost, CostConfig
 from cost.critic import Critic, CriticConfig, MLPCritic
-from cost.terms import ActionEffort, ActionSmoothness, LatentGoalDistance
+from cost.probe import MLPProbe, Probe, ProbeConfig
+from cost.terms import ActionEffort, ActionSmoothness, LatentGoalDistance, ProbeGoalDistance
 
 __all__ = [
     "ActionEffort",
@@ -16,4 +17,8 @@ __all__ = [
     "CriticConfig",
     "LatentGoalDistance",
     "MLPCritic",
+    "MLPProbe",
+    "Probe",
+    "ProbeConfig",
+    "ProbeGoalDistance",
 ]

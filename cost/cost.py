@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat
 
 from cost.base import CostFn, CostTerm
 from cost.critic import Critic
-from cost.terms import ActionEffort, ActionSmoothness, LatentGoalDistance, Norm
+from cost.probe import Probe
+from cost.terms import ActionEffort, ActionSmoothness, LatentGoalDistance, Norm, ProbeGoalDistance
 
 
 class CostConfig(BaseModel):
@@ -21,6 +22,9 @@ class CostConfig(BaseModel):
     """Weight of the latent goal energy."""
     goal_norm: Norm = "l2"
     """Norm of the latent goal energy: l2 (DINO-WM), l1 (V-JEPA 2-AC) or sq (squared L2)."""
+    probe_weight: NonNegativeFloat = 0.0
+    """Weight of the achieved-goal distance read out by the probe (per env unit: with
+    metres, 10 makes 10 cm cost as much as one unit of latent distance). Needs a probe."""
     effort_weight: NonNegativeFloat = 0.01
     """Weight of the squared action magnitude."""
     smoothness_weight: NonNegativeFloat = 0.01
@@ -53,8 +57,16 @@ class Cost:
         self.gamma = gamma
 
     @classmethod
-    def from_config(cls, config: CostConfig, *, critic: Critic | None = None) -> Cost:
-        terms: list[tuple[CostTerm | CostFn, float]] = [(LatentGoalDistance(config.goal_norm), config.goal_weight)]
+    def from_config(
+        cls, config: CostConfig, *, critic: Critic | None = None, probe: Probe | None = None
+    ) -> Cost:
+        terms: list[tuple[CostTerm | CostFn, float]] = []
+        if config.goal_weight > 0:
+            terms.append((LatentGoalDistance(config.goal_norm), config.goal_weight))
+        if config.probe_weight > 0:
+            if probe is None:
+                raise ValueError("CostConfig.probe_weight > 0 needs a probe (AgentConfig.probe), got None")
+            terms.append((ProbeGoalDistance(probe), config.probe_weight))
         if config.effort_weight > 0:
             terms.append((ActionEffort(), config.effort_weight))
         if config.smoothness_weight > 0:

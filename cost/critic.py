@@ -17,12 +17,12 @@ class CriticConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    hidden_dim: PositiveInt = 256
+    hidden_dim: PositiveInt = 128
     """Width of the value MLP."""
     layers: int = Field(2, ge=1, le=8)
     """Hidden layers."""
     gamma: float = Field(0.9, gt=0.0, lt=1.0)
-    """Discount of future cost; must match the cost's discount (the configurator wires it)."""
+    """Discount of future cost; must equal ``CostConfig.gamma`` (AgentConfig checks it)."""
     lam: float = Field(0.8, ge=0.0, le=1.0)
     """TD(lambda) mixing: 0 is one-step TD, 1 is the Monte-Carlo return of the window."""
     target_tau: float = Field(0.99, ge=0.0, lt=1.0)
@@ -97,7 +97,7 @@ class MLPCritic(Critic):
         mods: list[nn.Module] = []
         width = 3 * latent_dim
         for _ in range(config.layers):
-            mods += [nn.Linear(width, config.hidden_dim, device=device), nn.ELU()]
+            mods += [nn.Linear(width, config.hidden_dim, device=device), nn.SiLU()]
             width = config.hidden_dim
         mods.append(nn.Linear(width, 1, device=device))
         self.net = nn.Sequential(*mods)

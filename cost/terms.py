@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 import torch
@@ -29,6 +30,22 @@ class LatentGoalDistance(CostTerm):
             return diff.abs().mean(-1)
         sq = diff.pow(2).sum(-1)
         return sq if self.norm == "sq" else torch.sqrt(sq + 1e-8)
+
+
+class ProbeGoalDistance(CostTerm):
+    """Euclidean distance between the probe's readouts of each state and of the goal latent.
+
+    With a probe that reads the achieved goal, this is the predicted fingertip-to-goal
+    distance in the env's units (metres): the task's own success measure. The probe is
+    frozen here; nothing in planning changes it.
+    """
+
+    def __init__(self, probe: Callable[[torch.Tensor], torch.Tensor]) -> None:
+        self.probe = probe
+
+    def compute(self, states: torch.Tensor, actions: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
+        diff = self.probe(states) - self.probe(goal).unsqueeze(-2)  # (..., H, G)
+        return torch.sqrt(diff.pow(2).sum(-1) + 1e-10)
 
 
 class ActionEffort(CostTerm):

@@ -40,7 +40,7 @@ def parse_args() -> argparse.Namespace:
     return p.parse_args()
 
 
-DEFAULT_STEPS = {"jepa_agent/Reach2D-v0": 30_000, "jepa_agent/Reach3D-v0": 30_000}
+DEFAULT_STEPS = {"jepa_agent/Reach2D-v0": 20_000, "jepa_agent/Reach3D-v0": 30_000}
 
 
 def learning_curve(history: dict, path: Path) -> None:
@@ -108,6 +108,8 @@ def main() -> None:
             if u:
                 info += f"  pred {u['pred_loss']:.4f}  std {u['embed_std']:.2f}  rank {u['embed_rank']:.1f}"
             progress.update(task, completed=d["env_steps"], info=info)
+            if not console.is_terminal:  # logs to a file: one plain line per episode batch
+                console.print(f"{d['env_steps']:6d} steps  {time.perf_counter() - t0:6.0f} s  {info}", soft_wrap=True)
 
         history = agent.train(train_envs, steps, callback=on_train)
         train_wall_s = time.perf_counter() - t0

@@ -36,3 +36,7 @@ class Encoder(nn.Module, ABC):
     @abstractmethod
     def encode(self, obs: Observation) -> torch.Tensor:
         """Encode a batch of observations into latent states (B, D)."""
+
+    def adapt(self, obs: Observation) -> None:
+        """Fit data-dependent, non-learned parts (input normalisation) to a batch of
+        observations. Called once, on the first collected data; a no-op by default."""

@@ -16,9 +16,9 @@ class MLPEncoderConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    latent_dim: PositiveInt = 64
-    """D: size of the latent state. 64 is ample for arm states and keeps planning cheap."""
-    hidden_dim: PositiveInt = 256
+    latent_dim: PositiveInt = 16
+    """D: size of the latent state. Small latents embed a low-dimensional state space smoothly, so latent distances stay meaningful far from the goal."""
+    hidden_dim: PositiveInt = 128
     """Width of the hidden layers."""
     layers: int = Field(2, ge=1, le=8)
     """Number of hidden layers."""
@@ -26,6 +26,10 @@ class MLPEncoderConfig(BaseModel):
     """Dict-observation keys that are encoded, concatenated in this order. The goal keys
     (``desired_goal``) are left out on purpose: the goal enters as the latent of a goal
     observation, encoded by this same encoder."""
+    normalize_input: bool = True
+    """Standardise each input feature with statistics fitted once on early data
+    (:meth:`adapt`): joint velocities in rad/s and positions in metres differ by 20x in
+    scale, and an unnormalised MLP would all but ignore the small ones."""
     normalize_output: bool = True
     """LayerNorm without learned scale on the output: bounds the latent scale (the job
     TD-MPC2's SimNorm does), so latent distances mean the same thing throughout training."""
@@ -56,7 +60,7 @@ def flat_dim(input_shapes: Mapping[str, Sequence[int]], keys: Sequence[str]) -> 
 
 
 class MLPEncoder(Encoder):
-    """Encodes state vectors with an MLP (ELU hidden layers, LayerNorm'd output).
+    """Encodes state vectors with an MLP (SiLU hidden layers, LayerNorm'd output).
 
     Dict observations are flattened by concatenating ``config.keys`` in order, so for the
     reach envs the input is the ``observation`` vector documented on each env.
@@ -77,12 +81,23 @@ class MLPEncoder(Encoder):
         layers: list[nn.Module] = []
         width = input_dim
         for _ in range(config.layers):
-            layers += [nn.Linear(width, config.hidden_dim, device=device), nn.ELU()]
+            layers += [nn.Linear(width, config.hidden_dim, device=device), nn.SiLU()]
             width = config.hidden_dim
         layers.append(nn.Linear(width, config.latent_dim, device=device))
         if config.normalize_output:
             layers.append(nn.LayerNorm(config.latent_dim, elementwise_affine=False, device=device))
         self.net = nn.Sequential(*layers)
+        self.register_buffer("in_mean", torch.zeros(input_dim, device=device))
+        self.register_buffer("in_std", torch.ones(input_dim, device=device))
+
+    @torch.no_grad()
+    def adapt(self, obs: Observation) -> None:
+        if not self.config.normalize_input:
+            return
+        x = flatten_observation(obs, self.config.keys).float()  # (B, F)
+        self.in_mean.copy_(x.mean(0))
+        # Features that barely vary (a joint at a limit) are left at unit scale.
+        self.in_std.copy_(x.std(0).clamp_min(1e-2))
 
     def encode(self, obs: Observation) -> torch.Tensor:
         x = flatten_observation(obs, self.config.keys)
@@ -95,4 +110,5 @@ class MLPEncoder(Encoder):
             raise ValueError(f"observation must be batched (B, {self.input_dim}), got {tuple(x.shape)}")
         if not torch.isfinite(x).all():
             raise ValueError("observation contains NaN or inf; the encoder expects finite values")
-        return self.net(x.to(self.net[0].weight.dtype))
+        x = (x.to(self.in_mean.dtype) - self.in_mean) / self.in_std
+        return self.net(x)

@@ -90,9 +90,15 @@ class WorldModel(nn.Module, ABC):
             (*batch_shape, horizon, self.latent_var_dim), generator=generator, device=device, dtype=dtype
         )
 
-    def loss(self, batch: dict[str, Any]) -> tuple[torch.Tensor, dict[str, float]]:
-        """Training loss on a batch of (B, T) windows and a dict of diagnostics."""
+    def loss(
+        self, batch: dict[str, Any], *, diagnostics: bool = True
+    ) -> tuple[torch.Tensor, dict[str, float]]:
+        """Training loss on a batch of (B, T) windows and a dict of diagnostics
+        (``diagnostics=False`` skips the expensive ones)."""
         raise NotImplementedError(f"{type(self).__name__} is not trainable")
+
+    def adapt(self, obs: Any) -> None:
+        """Fit data-dependent, non-learned parts (e.g. input normalisation) once, on early data."""
 
     def check_rollout_inputs(
         self, s0: torch.Tensor, actions: torch.Tensor, z: torch.Tensor | None

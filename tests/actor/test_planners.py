@@ -226,22 +226,12 @@ def test_cem_rejects_more_elites_than_samples():
         CEM(CEMConfig(samples=8, elites=32))
 
 
-@pytest.mark.xfail(
-    reason="BUG: CEMConfig validates elites > samples only when CEM is constructed, "
-    "so AgentConfig/TaskSpec accept a CEM budget that fails at build/reset time",
-    strict=True,
-)
 def test_cem_config_rejects_more_elites_than_samples():
     """CEMConfig itself refuses elites > samples (a bad value fails before anything runs)."""
     with pytest.raises(ValueError):
         CEMConfig(samples=8, elites=32)
 
 
-@pytest.mark.xfail(
-    reason="BUG: CEM refit uses unbiased std over the elites, NaN when elites=1 "
-    "(elites.std(1) with one sample)",
-    strict=True,
-)
 @pytest.mark.filterwarnings("ignore::UserWarning")  # torch warns about the one-sample std
 def test_cem_single_elite_keeps_finite_std():
     """CEM with elites=1 refits to a finite std (no NaN from a one-sample unbiased std)."""
@@ -251,11 +241,6 @@ def test_cem_single_elite_keeps_finite_std():
     assert torch.isfinite(mean).all() and torch.isfinite(std).all()
 
 
-@pytest.mark.xfail(
-    reason="BUG: MPPI normalises costs by their std over N, NaN for samples=1 (allowed by "
-    "MPPIConfig), so the plan's actions are NaN",
-    strict=True,
-)
 @pytest.mark.filterwarnings("ignore::UserWarning")  # torch warns about the one-sample std
 def test_mppi_single_sample_gives_finite_plan():
     """MPPI with samples=1 returns finite actions (or its config refuses samples=1)."""

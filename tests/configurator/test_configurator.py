@@ -252,11 +252,6 @@ def test_observation_shapes():
     assert observation_shapes(spaces.Box(0, 1, (5,))) == {"": (5,)}
 
 
-@pytest.mark.xfail(
-    reason="BUG: with_overrides checks only the parents it descends through, so a key below a "
-    "scalar ('seed.x') raises TypeError instead of the 'unknown config key' ValueError",
-    strict=True,
-)
 def test_override_below_a_scalar_is_an_unknown_key():
     """A dotted key that descends into a scalar field raises ValueError naming the key."""
     with pytest.raises(ValueError, match="seed.x"):
@@ -277,11 +272,6 @@ SAMPLING_PLUGIN = textwrap.dedent(
 )
 
 
-@pytest.mark.xfail(
-    reason="BUG: SamplingPlanner declares neither config_class nor an annotated __init__, so "
-    "config_class_of resolves a subclass to PlannerConfig: 'samples' is refused and .samples is missing",
-    strict=True,
-)
 def test_sampling_planner_subclass_gets_sampling_config(tmp_path, monkeypatch):
     """A SamplingPlanner subclass that only overrides refit accepts the sampling options."""
     name = "jepa_test_plugin_keepmean"
@@ -294,14 +284,8 @@ def test_sampling_planner_subclass_gets_sampling_config(tmp_path, monkeypatch):
         sys.modules.pop(name, None)
 
 
-@pytest.mark.xfail(
-    reason="BUG: CriticConfig.gamma says 'the configurator wires it' to the cost's discount, "
-    "but Configurator.build only logs a warning and keeps the critic's own gamma",
-    strict=True,
-)
-def test_critic_gamma_follows_cost_gamma(reach2d):
-    """Building with task.cost.gamma=0.8 gives a critic that discounts with 0.8 as well."""
-    cfg = tiny_config(cost=CostConfig(gamma=0.8))
-    _, m = build(reach2d, cfg)
-    assert m.cost.gamma == 0.8
-    assert m.critic.gamma == 0.8
+def test_critic_gamma_must_match_cost_gamma():
+    """A critic discounting differently from the cost is refused with both values named."""
+    with pytest.raises(ValueError, match=r"critic gamma must equal task.cost.gamma=0.8.*got 0.9"):
+        tiny_config(cost=CostConfig(gamma=0.8))
+
