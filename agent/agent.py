@@ -47,6 +47,14 @@ def stack_obs(obs: Sequence[Mapping[str, np.ndarray]]) -> ObsDict:
     return {k: np.stack([np.asarray(o[k]) for o in obs]) for k in obs[0]}
 
 
+def latest_metrics(updates: list[dict[str, float]]) -> dict[str, float]:
+    """The newest value of every metric in a list of per-update dicts (some are sparse)."""
+    out: dict[str, float] = {}
+    for u in updates:
+        out.update(u)
+    return out
+
+
 class Agent:
     """Build with :meth:`from_config` (or :meth:`load`); then ``reset`` / ``act`` / ``observe``.
 
@@ -74,10 +82,10 @@ class Agent:
         self.encoder, self.world_model, self.critic, self.policy = m.encoder, m.world_model, m.critic, m.policy
         self.probe = m.probe
         self.cost, self.planner, self.actor = m.cost, m.planner, m.actor
-        self.collect_actor = self._collect_actor()
         self.task = config.task
         self.action_low, self.action_high = low, high
         self.action_dim = int(low.shape[0])
+        self.collect_actor = self._collect_actor()
 
         tcfg = config.training
         self.wm_optim = torch.optim.Adam(self.world_model.parameters(), lr=tcfg.lr)
@@ -383,7 +391,7 @@ class Agent:
                         "updates": self.updates,
                         "success": float(np.nanmean([e["success"] for e in recent])),
                         "phase": "random" if exploring else "planner",
-                        "last_update": history["updates"][-1] if history["updates"] else {},
+                        "last_update": latest_metrics(history["updates"][-60:]),
                     }
                 )
         return history
@@ -396,6 +404,9 @@ class Agent:
         self.world_model.adapt({k: v[:, 0] for k, v in batch["obs"].items()})
 
     def _do_updates(self, n: int) -> list[dict[str, float]]:
+        lengths = self.replay.episode_lengths()
+        if len(lengths) == 0 or lengths.max() < self.config.training.window:
+            return []  # nothing to learn from yet (e.g. a loaded agent with an empty replay)
         out = []
         for _ in range(n):
             info = self.update()
