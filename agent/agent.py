@@ -128,17 +128,25 @@ class Agent:
 
     # ------------------------------------------------------------------ the loop
     def _to_batch(self, obs: Any) -> tuple[ObsDict, bool]:
+        """Add a batch axis to a single observation; check every key's shape either way."""
         obs = _as_obs_dict(obs)
         missing = set(self.input_shapes) - set(obs)
         if missing:
             raise ValueError(f"observation must have keys {sorted(self.input_shapes)}, got {sorted(obs)}")
-        key = next(iter(self.input_shapes))
-        expected, got = self.input_shapes[key], obs[key].shape
-        if got == expected:
+        first = next(iter(self.input_shapes))
+        batched = obs[first].shape != self.input_shapes[first]
+        lead: tuple[int, ...] = (obs[first].shape[0],) if batched and obs[first].ndim > 0 else ()
+        for key, expected in self.input_shapes.items():
+            got = obs[key].shape
+            if got != (*lead, *expected):
+                batch_shape = f"(B, {', '.join(map(str, expected))})"
+                raise ValueError(
+                    f"observation[{key!r}] must be {expected} or {batch_shape} like the env's "
+                    f"observation space, got {got}"
+                )
+        if not batched:
             return {k: v[None] for k, v in obs.items()}, False
-        if got[1:] == expected:
-            return obs, True
-        raise ValueError(f"observation[{key!r}] must be {expected} or (B, *{expected}), got {got}")
+        return obs, True
 
     def _tensors(self, obs: ObsDict) -> dict[str, torch.Tensor]:
         out = {}
@@ -206,7 +214,8 @@ class Agent:
             self.configurator.advance_goals(t_obs, s)
             goal = self.configurator.goal_latent()  # (B, D)
             a_t = actor.act(s, goal, generator=self.generator, mode=mode)  # (B, A)
-            self.memory.write(s, a_t)
+            energy = self.cost.intrinsic(s[:, None], a_t[:, None], goal)[:, 0]  # (B,)
+            self.memory.write(s, a_t, energy)
             planned = (mode or actor.mode) == "plan"
             if planned and actor.last_result is not None:
                 self.memory.set_plan(actor.last_result.actions, actor.last_result.states)

@@ -37,7 +37,40 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--config", default=None, help="YAML/JSON AgentConfig to start from")
     p.add_argument("--num-envs", type=int, default=8, help="envs collected in lockstep while training")
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    p.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE",
+        help="override a config field by dotted key, e.g. --set training.random_steps=2000 (repeatable)",
+    )
     return p.parse_args()
+
+
+def parse_overrides(items: list[str]) -> dict:
+    """``["a.b=3", "c=mppi"]`` -> ``{"a.b": 3, "c": "mppi"}`` (values parsed as YAML scalars)."""
+    import yaml
+
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"--set expects KEY=VALUE, got {item!r}")
+        out[key] = yaml.safe_load(value)
+    return out
+
+
+def random_baseline(env: gym.Env, episodes: int, seed: int) -> dict:
+    """Uniform random actions on the same held-out goals: the floor to beat."""
+    success, dist = [], []
+    rng = np.random.default_rng(seed)
+    for i in range(episodes):
+        env.reset(seed=seed + i)
+        done, info = False, {}
+        while not done:
+            a = rng.uniform(env.action_space.low, env.action_space.high).astype(np.float32)
+            _, _, terminated, truncated, info = env.step(a)
+            done = terminated or truncated
+        success.append(info["is_success"])
+        dist.append(info["distance"])
+    return {"success_rate": float(np.mean(success)), "mean_final_distance": float(np.mean(dist))}
 
 
 DEFAULT_STEPS = {"jepa_agent/Reach2D-v0": 20_000, "jepa_agent/Reach3D-v0": 30_000}
@@ -88,7 +121,9 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     config = AgentConfig.load(args.config) if args.config else AgentConfig()
-    config = config.with_overrides({"device": args.device, "seed": args.seed, "task.env": args.env})
+    config = config.with_overrides(
+        {"device": args.device, "seed": args.seed, "task.env": args.env, **parse_overrides(args.set)}
+    )
     config.save(out / "config.yaml")
     steps = args.steps if args.steps is not None else DEFAULT_STEPS.get(args.env, 30_000)
 
@@ -126,6 +161,7 @@ def main() -> None:
             callback=lambda d: progress.update(etask, completed=d["episode"], info=f"success {d['success']:.2f}"),
         )
     total_wall_s = time.perf_counter() - t0
+    baseline = random_baseline(eval_env, args.episodes, 1_000_000 + args.seed)
     threshold = float(eval_env.unwrapped.success_threshold)
     summary = {
         "env": args.env,
@@ -140,6 +176,8 @@ def main() -> None:
         "total_wall_s": total_wall_s,
         "act_ms_median": result["act_ms_median"],
         "act_ms_p90": result["act_ms_p90"],
+        "random_success_rate": baseline["success_rate"],
+        "random_mean_final_distance": baseline["mean_final_distance"],
         "planner": config.task.planner.name,
         "horizon": config.task.actor.horizon,
         "embed_std": diag["embed_std"],
@@ -158,6 +196,10 @@ def main() -> None:
     table.add_column("value", justify="right")
     table.add_row("success rate", f"{summary['success_rate']:.2f} (within {threshold:.3f} m)")
     table.add_row("mean final distance", f"{summary['mean_final_distance']:.4f} m")
+    table.add_row(
+        "random policy: success / distance",
+        f"{baseline['success_rate']:.2f} / {baseline['mean_final_distance']:.4f} m",
+    )
     table.add_row("act ms (median / p90)", f"{summary['act_ms_median']:.1f} / {summary['act_ms_p90']:.1f}")
     table.add_row("env steps / updates", f"{summary['env_steps']} / {summary['updates']}")
     table.add_row("train wall s / total wall s", f"{train_wall_s:.0f} / {total_wall_s:.0f}")

@@ -1,0 +1,60 @@
+"""End-to-end runs of examples/reach.py in a subprocess: a short one for CI, the full one slow."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Collapse thresholds for the 16-d latent. A collapsed encoder has per-feature std -> 0 and
+# effective rank -> 1. The reach state (two angles on a torus and two velocities) needs at
+# least 4 latent directions to be embedded without folding, so a rank below 4 means state
+# dimensions were lost; healthy runs measure std ~0.95 and rank ~8.
+MIN_EMBED_STD = 0.5
+MIN_EMBED_RANK = 4.0
+EVAL_KEYS = {
+    "success_rate", "success_threshold", "mean_final_distance", "episodes", "env_steps",
+    "train_wall_s", "act_ms_median", "embed_std", "embed_rank", "random_success_rate",
+}
+
+
+def run_reach(out: Path, *args: str, timeout: float) -> dict:
+    env = {**os.environ, "MUJOCO_GL": os.environ.get("MUJOCO_GL", "egl")}
+    proc = subprocess.run(
+        [sys.executable, "examples/reach.py", "--out", str(out), *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout,
+    )
+    assert proc.returncode == 0, f"reach.py failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    for name in ("eval.json", "checkpoint.pt", "learning_curve.png", "config.yaml"):
+        assert (out / name).is_file(), f"{name} missing from {sorted(p.name for p in out.iterdir())}"
+    result = json.loads((out / "eval.json").read_text())
+    assert EVAL_KEYS <= set(result), f"eval.json lacks {EVAL_KEYS - set(result)}"
+    return result
+
+
+def test_reach_example_short_beats_random(tmp_path):
+    """A 4k-step run of the main job writes its outputs and clearly beats a random policy."""
+    r = run_reach(
+        tmp_path, "--steps", "4000", "--episodes", "10", "--num-envs", "4",
+        "--set", "training.random_steps=3000", "--set", "training.pretrain_updates=600",
+        timeout=600,
+    )
+    assert r["env_steps"] == 4000 and r["episodes"] == 10
+    assert r["mean_final_distance"] < 0.5 * r["random_mean_final_distance"], r
+    assert r["success_rate"] >= r["random_success_rate"] + 0.3, r
+    assert r["embed_std"] > MIN_EMBED_STD and r["embed_rank"] > MIN_EMBED_RANK, r
+
+
+@pytest.mark.slow
+def test_reach_example_full_reaches_goals(tmp_path):
+    """The default main job reaches >= 90% of held-out goals within 2 cm, without collapse."""
+    r = run_reach(tmp_path, "--episodes", "50", timeout=1800)
+    assert r["success_rate"] >= 0.9, r
+    assert r["success_threshold"] == pytest.approx(0.02)
+    assert r["embed_std"] > MIN_EMBED_STD and r["embed_rank"] > MIN_EMBED_RANK, r
