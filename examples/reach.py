@@ -84,7 +84,7 @@ def learning_curve(history: dict, path: Path) -> None:
 
     eps = history["episodes"]
     ups = history["updates"]
-    fig, axes = plt.subplots(1, 3, figsize=(14, 3.6))
+    fig, axes = plt.subplots(1, 4, figsize=(18, 3.6))
     steps = np.array([e["env_steps"] for e in eps])
     succ = np.array([e["success"] for e in eps])
     dist = np.array([e["final_distance"] for e in eps])
@@ -93,18 +93,22 @@ def learning_curve(history: dict, path: Path) -> None:
         kernel = np.ones(w) / w
         axes[0].plot(steps[w - 1 :], np.convolve(succ, kernel, mode="valid"))
         axes[1].plot(steps[w - 1 :], np.convolve(dist, kernel, mode="valid"))
-    axes[0].set(title="training success (running mean of 40 episodes)", xlabel="env steps", ylim=(0, 1))
-    axes[1].set(title="final distance to goal (m)", xlabel="env steps", yscale="log")
+    axes[0].set(title="training success (running mean, 40 episodes)", xlabel="env steps", ylim=(0, 1))
+    axes[1].set(title="final distance to goal", xlabel="env steps", ylabel="m", yscale="log")
     if ups:
         u = np.array([x["update"] for x in ups])
-        for key in ("pred_loss", "critic_loss", "policy_loss"):
+        for key in ("pred_loss", "critic_loss", "policy_loss", "probe_rmse"):
             if key in ups[-1]:
                 axes[2].plot(u, [x.get(key, np.nan) for x in ups], label=key, lw=0.8)
-        ax2 = axes[2].twinx()
-        ax2.plot(u, [x["embed_std"] for x in ups], color="k", lw=0.8, label="embed std")
-        ax2.set_ylabel("embedding std")
-        axes[2].legend(loc="upper right", fontsize=7)
+        axes[2].legend(fontsize=7)
+        axes[3].plot(u, [x["embed_std"] for x in ups], lw=0.8)
+        ranked = [(x["update"], x["embed_rank"]) for x in ups if "embed_rank" in x]
+        if ranked:
+            ax_rank = axes[3].twinx()
+            ax_rank.plot(*zip(*ranked), color="C1", lw=0.8)
+            ax_rank.set_ylabel("effective rank", color="C1")
     axes[2].set(title="losses", xlabel="updates", yscale="log")
+    axes[3].set(title="collapse diagnostics", xlabel="updates", ylabel="embedding std")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
