@@ -116,10 +116,10 @@ class Planner(ABC):
         wm = problem.world_model
         B, N, H, A = actions.shape
         K = self.config.latent_samples if wm.latent_var_dim > 0 else 1
-        if z is None and wm.latent_var_dim > 0:
-            z = wm.sample_latent((B, N, K), H, problem.generator)  # (B, N, K, H, Z)
         s0 = problem.s0[:, None, None, :].expand(B, N, K, -1).reshape(B * N * K, -1)  # (BNK, D)
         a = actions.unsqueeze(2).expand(B, N, K, H, A).reshape(B * N * K, H, A)  # (BNK, H, A)
+        if z is None and wm.latent_var_dim > 0:
+            z = wm.sample_latent(s0, a, problem.generator)  # (BNK, H, Z)
         zz = None if z is None else z.reshape(B * N * K, H, -1)  # (BNK, H, Z)
         states = wm.rollout(s0, a, zz).reshape(B, N, K, H, -1)  # (B, N, K, H, D)
         goal = problem.goal[:, None, None, :]  # (B, 1, 1, D)

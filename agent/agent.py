@@ -88,7 +88,10 @@ class Agent:
         self.collect_actor = self._collect_actor()
 
         tcfg = config.training
-        self.wm_optim = torch.optim.Adam(self.world_model.parameters(), lr=tcfg.lr)
+        # The EMA target encoder has requires_grad=False and is left out of the optimiser.
+        self.wm_optim = torch.optim.Adam(
+            [p for p in self.world_model.parameters() if p.requires_grad], lr=tcfg.lr
+        )
         self.critic_optim = torch.optim.Adam(self.critic.parameters(), lr=tcfg.critic_lr) if self.critic else None
         self.policy_optim = torch.optim.Adam(self.policy.parameters(), lr=tcfg.policy_lr) if self.policy else None
         self.probe_optim = torch.optim.Adam(self.probe.parameters(), lr=tcfg.critic_lr) if self.probe else None

@@ -27,7 +27,7 @@ class LatentGoalDistance(CostTerm):
     def compute(self, states: torch.Tensor, actions: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
         diff = states - goal.unsqueeze(-2)  # (..., H, D)
         if self.norm == "l1":
-            return diff.abs().mean(-1)
+            return diff.abs().sum(-1)
         sq = diff.pow(2).sum(-1)
         return sq if self.norm == "sq" else torch.sqrt(sq + 1e-8)
 

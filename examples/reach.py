@@ -105,7 +105,7 @@ def learning_curve(history: dict, path: Path) -> None:
         ranked = [(x["update"], x["embed_rank"]) for x in ups if "embed_rank" in x]
         if ranked:
             ax_rank = axes[3].twinx()
-            ax_rank.plot(*zip(*ranked), color="C1", lw=0.8)
+            ax_rank.plot([r[0] for r in ranked], [r[1] for r in ranked], color="C1", lw=0.8)
             ax_rank.set_ylabel("effective rank", color="C1")
     axes[2].set(title="losses", xlabel="updates", yscale="log")
     axes[3].set(title="collapse diagnostics", xlabel="updates", ylabel="embedding std")

@@ -22,10 +22,11 @@ class MLPEncoderConfig(BaseModel):
     """Width of the hidden layers."""
     layers: int = Field(2, ge=1, le=8)
     """Number of hidden layers."""
-    keys: tuple[str, ...] = ("observation",)
-    """Dict-observation keys that are encoded, concatenated in this order. The goal keys
-    (``desired_goal``) are left out on purpose: the goal enters as the latent of a goal
-    observation, encoded by this same encoder."""
+    keys: tuple[str, ...] | None = None
+    """Dict-observation keys that are encoded, concatenated in this order. None: the
+    ``observation`` entry of a Gymnasium-Robotics dict observation, or the single entry of a
+    plain Box observation. The goal keys (``desired_goal``) are left out on purpose: the goal
+    enters as the latent of a goal observation, encoded by this same encoder."""
     normalize_input: bool = True
     """Standardise each input feature with statistics fitted once on early data
     (:meth:`adapt`): joint velocities in rad/s and positions in metres differ by 20x in
@@ -62,7 +63,7 @@ def flat_dim(input_shapes: Mapping[str, Sequence[int]], keys: Sequence[str]) -> 
 class MLPEncoder(Encoder):
     """Encodes state vectors with an MLP (SiLU hidden layers, LayerNorm'd output).
 
-    Dict observations are flattened by concatenating ``config.keys`` in order, so for the
+    Dict observations are flattened by concatenating the encoded keys in order, so for the
     reach envs the input is the ``observation`` vector documented on each env.
     Non-finite inputs raise ``ValueError`` rather than silently propagating NaN into a plan.
     """
@@ -76,7 +77,13 @@ class MLPEncoder(Encoder):
     ) -> None:
         super().__init__()
         self.config = config
-        self.input_dim = input_dim = flat_dim(input_shapes, config.keys)
+        if config.keys is not None:
+            self.keys = tuple(config.keys)
+        elif "observation" in input_shapes or len(input_shapes) != 1:
+            self.keys = ("observation",)
+        else:
+            self.keys = tuple(input_shapes)
+        self.input_dim = input_dim = flat_dim(input_shapes, self.keys)
         self.latent_dim = config.latent_dim
         layers: list[nn.Module] = []
         width = input_dim
@@ -94,17 +101,17 @@ class MLPEncoder(Encoder):
     def adapt(self, obs: Observation) -> None:
         if not self.config.normalize_input:
             return
-        x = flatten_observation(obs, self.config.keys).float()  # (B, F)
+        x = flatten_observation(obs, self.keys).float()  # (B, F)
         self.in_mean.copy_(x.mean(0))
         # Features that barely vary (a joint at a limit) are left at unit scale.
         self.in_std.copy_(x.std(0).clamp_min(1e-2))
 
     def encode(self, obs: Observation) -> torch.Tensor:
-        x = flatten_observation(obs, self.config.keys)
+        x = flatten_observation(obs, self.keys)
         if x.shape[-1] != self.input_dim:
             raise ValueError(
                 f"observation must be (B, {self.input_dim}) after flattening keys "
-                f"{list(self.config.keys)}, got {tuple(x.shape)}"
+                f"{list(self.keys)}, got {tuple(x.shape)}"
             )
         if x.ndim == 1:
             raise ValueError(f"observation must be batched (B, {self.input_dim}), got {tuple(x.shape)}")

@@ -77,18 +77,17 @@ class WorldModel(nn.Module, ABC):
         return torch.stack(states, dim=1)  # (B, H, D)
 
     def sample_latent(
-        self, batch_shape: tuple[int, ...], horizon: int, generator: torch.Generator | None = None
+        self, s: torch.Tensor, actions: torch.Tensor, generator: torch.Generator | None = None
     ) -> torch.Tensor:
-        """Sample prior noise for the latent variable.
+        """Sample the prior's noise for the latent variable of a rollout from ``s``.
 
-        Shapes: -> (*batch_shape, H, Z); Z may be 0.
+        The base prior is N(0, I) whatever the context; a model with a conditional prior
+        maps this noise through it inside :meth:`step`. Any leading batch axes are allowed.
+
+        Shapes: s (..., D), actions (..., H, A) -> z (..., H, Z); Z may be 0.
         """
-        p = next(self.parameters(), None)
-        device = p.device if p is not None else torch.device("cpu")
-        dtype = p.dtype if p is not None else torch.float32
-        return torch.randn(
-            (*batch_shape, horizon, self.latent_var_dim), generator=generator, device=device, dtype=dtype
-        )
+        shape = (*actions.shape[:-1], self.latent_var_dim)
+        return torch.randn(shape, generator=generator, device=actions.device, dtype=actions.dtype)
 
     def loss(
         self, batch: dict[str, Any], *, diagnostics: bool = True

@@ -140,7 +140,9 @@ def test_risk_ordering_over_latent_samples(name):
     wm = PointMass(latent_var_dim=2, shift=0.3)
     prob = problem(torch.zeros(2, 2), GOAL.expand(2, 2), wm=wm)
     actions = torch.rand(2, 16, 5, 2) * 2 - 1  # (B, N, H, A)
-    z = wm.sample_latent((2, 16, 8), 5, torch.Generator().manual_seed(1))  # (B, N, K, H, Z)
+    z = wm.sample_latent(
+        torch.zeros(2, 16, 8, wm.latent_dim), torch.zeros(2, 16, 8, 5, wm.action_dim), torch.Generator().manual_seed(1)
+    )  # (B, N, K, H, Z)
     costs = {
         risk: make_planner(name, latent_samples=8, risk=risk).evaluate(prob, actions, z)
         for risk in ("cvar", "mean", "optimistic")

@@ -16,7 +16,7 @@ def test_latent_goal_distance_known_answers():
     goal = torch.tensor([[0.0, 0.0]])
     torch.testing.assert_close(LatentGoalDistance("l2")(states, actions, goal), torch.tensor([[5.0, math.sqrt(2)]]))
     torch.testing.assert_close(LatentGoalDistance("sq")(states, actions, goal), torch.tensor([[25.0, 2.0]]))
-    torch.testing.assert_close(LatentGoalDistance("l1")(states, actions, goal), torch.tensor([[3.5, 1.0]]))
+    torch.testing.assert_close(LatentGoalDistance("l1")(states, actions, goal), torch.tensor([[7.0, 2.0]]))  # sum over D
 
 
 def test_latent_goal_distance_is_zero_at_goal():

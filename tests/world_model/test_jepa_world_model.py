@@ -176,9 +176,10 @@ def test_vicreg_terms_known_answers():
 def test_sample_latent_shape_and_determinism():
     """sample_latent gives (*batch, H, Z) and is repeatable with a seeded generator."""
     wm = make()
-    z1 = wm.sample_latent((2, 5, 3), 4, torch.Generator().manual_seed(7))
-    z2 = wm.sample_latent((2, 5, 3), 4, torch.Generator().manual_seed(7))
-    z3 = wm.sample_latent((2, 5, 3), 4, torch.Generator().manual_seed(8))
+    s, a = torch.zeros(2, 5, 3, wm.latent_dim), torch.zeros(2, 5, 3, 4, wm.action_dim)
+    z1 = wm.sample_latent(s, a, torch.Generator().manual_seed(7))
+    z2 = wm.sample_latent(s, a, torch.Generator().manual_seed(7))
+    z3 = wm.sample_latent(s, a, torch.Generator().manual_seed(8))
     assert z1.shape == (2, 5, 3, 4, Z)
     assert torch.equal(z1, z2) and not torch.equal(z1, z3)
 
@@ -189,6 +190,6 @@ def test_latent_var_dim_zero_ignores_z():
     assert not hasattr(wm, "posterior")
     s0, a = torch.randn(3, D), torch.randn(3, 4, A)
     torch.testing.assert_close(wm.rollout(s0, a, torch.randn(3, 4, 5)), wm.rollout(s0, a))
-    assert wm.sample_latent((3,), 4).shape == (3, 4, 0)
+    assert wm.sample_latent(torch.zeros(3, wm.latent_dim), torch.zeros(3, 4, wm.action_dim)).shape == (3, 4, 0)
     loss, info = wm.loss(window_batch())
     assert torch.isfinite(loss) and info["kl"] == 0.0
