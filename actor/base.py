@@ -55,11 +55,12 @@ class PlanProblem:
 
 @dataclass
 class PlanResult:
-    """Shapes: actions (B, H, A), cost (B,), states (B, H, D) predicted under the prior mode."""
+    """Shapes: actions (B, H, A), cost (B,), states (B, H, D) predicted under the prior mode
+    (None when the planner's ``predict_states`` is off)."""
 
     actions: torch.Tensor
     cost: torch.Tensor
-    states: torch.Tensor
+    states: torch.Tensor | None
     iterations: int
 
 
@@ -74,6 +75,9 @@ class PlannerConfig(BaseModel):
     """How the K costs of a candidate combine: mean, worst-case CVaR, or optimistic (min)."""
     cvar_alpha: float = Field(0.5, gt=0.0, le=1.0)
     """CVaR level: the mean over the worst ``ceil(alpha * K)`` samples."""
+    predict_states: bool = True
+    """Roll the chosen plan through the model once more for ``PlanResult.states`` (the
+    imagined trajectory memory keeps); False saves H small sequential model calls."""
 
 
 class Planner(ABC):
@@ -94,8 +98,10 @@ class Planner(ABC):
             raise ValueError("s0 contains NaN or inf")
         start = time.perf_counter()
         actions, cost, iterations = self.optimize(problem, start)
-        with torch.no_grad():
-            states = problem.world_model.rollout(problem.s0, actions)  # (B, H, D)
+        states = None
+        if self.config.predict_states:
+            with torch.no_grad():
+                states = problem.world_model.rollout(problem.s0, actions)  # (B, H, D)
         return PlanResult(actions=actions.detach(), cost=cost.detach(), states=states, iterations=iterations)
 
     @abstractmethod

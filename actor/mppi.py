@@ -33,7 +33,9 @@ class MPPI(SamplingPlanner):
         c = costs - costs.amin(dim=1, keepdim=True)  # (B, N)
         if self.config.normalize_costs:
             c = c / (costs.std(dim=1, keepdim=True, correction=0) + 1e-6)
-        w = torch.softmax(-c / self.config.temperature, dim=1)[:, :, None, None]  # (B, N, 1, 1)
+        w = torch.softmax(-c / self.config.temperature, dim=1)  # (B, N)
+        self._weighted_cost = (w * costs).sum(1)  # (B,): the cost estimate of the new mean
+        w = w[:, :, None, None]  # (B, N, 1, 1)
         new_mean = (w * samples).sum(1)  # (B, H, A)
         if not self.config.update_std:
             return new_mean, std
@@ -43,7 +45,6 @@ class MPPI(SamplingPlanner):
     def choose(
         self, problem: PlanProblem, mean: torch.Tensor, best: torch.Tensor, best_cost: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        mean = torch.maximum(torch.minimum(mean, problem.action_high), problem.action_low)
-        with torch.no_grad():
-            cost = self.evaluate(problem, mean.unsqueeze(1))[:, 0]  # (B,)
-        return mean, cost
+        # The weighted mean of in-bounds samples is in bounds; its reported cost is the
+        # importance-weighted estimate, which saves a rollout per decision.
+        return mean, self._weighted_cost

@@ -220,7 +220,7 @@ class Agent:
             energy = self.cost.intrinsic(s[:, None], a_t[:, None], goal)[:, 0]  # (B,)
             self.memory.write(s, a_t, energy)
             planned = (mode or actor.mode) == "plan"
-            if planned and actor.last_result is not None:
+            if planned and actor.last_result is not None and actor.last_result.states is not None:
                 self.memory.set_plan(actor.last_result.actions, actor.last_result.states)
             action = a_t.cpu().numpy()
             self._last_from_planner = planned
