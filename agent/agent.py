@@ -535,6 +535,21 @@ class Agent:
             raise
         return path
 
+    def _load_optimizers(self, states: dict[str, Any], path: Path) -> None:
+        """Restore optimiser moments; a checkpoint whose parameter groups no longer match
+        (written by an older version) still loads for acting, with fresh optimisers."""
+        pairs = [
+            ("world_model", self.wm_optim), ("critic", self.critic_optim),
+            ("policy", self.policy_optim), ("probe", self.probe_optim),
+        ]
+        for name, optim in pairs:
+            if optim is None or states.get(name) is None:
+                continue
+            try:
+                optim.load_state_dict(states[name])
+            except ValueError as err:
+                log.warning("%s: %s optimiser state not restored (%s); learning restarts its moments", path, name, err)
+
     @classmethod
     def load(cls, path: str | Path, *, device: str | None = None) -> Agent:
         """Rebuild an agent from :meth:`save`'s checkpoint (optionally on another device)."""
@@ -564,11 +579,6 @@ class Agent:
             agent.policy.load_state_dict(state["policy"])
         if agent.probe is not None:
             agent.probe.load_state_dict(state["probe"])
-            agent.probe_optim.load_state_dict(state["optimizers"]["probe"])
-        agent.wm_optim.load_state_dict(state["optimizers"]["world_model"])
-        if agent.critic_optim is not None:
-            agent.critic_optim.load_state_dict(state["optimizers"]["critic"])
-        if agent.policy_optim is not None:
-            agent.policy_optim.load_state_dict(state["optimizers"]["policy"])
+        agent._load_optimizers(state["optimizers"], path)
         agent.updates, agent.env_steps = state["updates"], state["env_steps"]
         return agent

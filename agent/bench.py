@@ -1,0 +1,219 @@
+"""Like-for-like planner benchmark: planners x envs x model x budget x seeds.
+
+The same planner code runs on the true simulator (``model="oracle"``: envs' batched
+MuJoCo rollouts behind :class:`world_model.SimulatorWorldModel`) and on a learned model
+(``model=<checkpoint path>``: the agent's JEPA world model, cost and critic). Every record
+is measured closed-loop on the env with the planner's own budget.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from actor import Actor, ActorConfig
+from configurator import ModuleSpec, TaskSpec
+from configurator.builtins import PLANNERS
+from configurator.registry import config_class_of, validate_options
+
+
+@dataclass
+class BenchRecord:
+    """One (planner, env, model, budget) cell, aggregated over seeds and episodes."""
+
+    planner: str
+    env: str
+    model: str
+    budget: dict[str, Any]
+    success_rate: float
+    mean_return: float
+    mean_final_distance: float
+    act_ms_median: float
+    episodes: int
+    iterations_mean: float = float("nan")
+    seeds: list[int] = field(default_factory=list)
+
+
+def _budget_label(budget: dict[str, Any]) -> str:
+    return ",".join(f"{k}={v}" for k, v in sorted(budget.items())) or "default"
+
+
+def _planner_options(name: str, budget: dict[str, Any]) -> dict[str, Any]:
+    """Keep the budget keys the planner's config knows (horizon and deadline belong to the actor)."""
+    fields = config_class_of(PLANNERS.resolve(name)).model_fields
+    return {k: v for k, v in budget.items() if k in fields}
+
+
+def _actor_options(budget: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"policy_proposals": False}
+    if "horizon" in budget:
+        out["horizon"] = budget["horizon"]
+    if "deadline_s" in budget:
+        out["deadline_s"] = budget["deadline_s"]
+    return out
+
+
+def run_oracle(
+    env_id: str, planner: str, budget: dict[str, Any], seed: int, episodes: int, *, nthread: int = 2
+) -> list[dict[str, float]]:
+    """Episodes with the true dynamics as the model and the achieved-goal distance as cost."""
+    import envs  # noqa: F401  (registers the reach envs)
+    from cost import ActionEffort, Cost, ProbeGoalDistance
+    from envs import OracleDynamics
+    from world_model import SimulatorWorldModel
+
+    env = gym.make(env_id)
+    oracle = OracleDynamics.from_env(env, nthread=nthread)
+    model = SimulatorWorldModel(oracle, state_dim=oracle.state_dim, action_dim=oracle.action_dim)
+    feat = oracle.feature_slice
+    cost = Cost([(ProbeGoalDistance(lambda s: s[..., feat]), 1.0), (ActionEffort(), 0.01)], gamma=1.0)
+    cls = PLANNERS.resolve(planner)
+    plan_cfg = validate_options(config_class_of(cls), _planner_options(planner, budget), f"planner '{planner}'")
+    low = torch.as_tensor(env.action_space.low, dtype=torch.float32)
+    high = torch.as_tensor(env.action_space.high, dtype=torch.float32)
+    actor = Actor(
+        ActorConfig(**_actor_options(budget)), planner=cls(plan_cfg), world_model=model, cost=cost,
+        action_low=low, action_high=high,
+    )
+    generator = torch.Generator().manual_seed(seed)
+    out = []
+    for i in range(episodes):
+        env.reset(seed=seed * 1000 + i)
+        actor.reset()
+        goal = torch.as_tensor(oracle.goal_state(env), dtype=torch.float32)[None]
+        done, ret, info, times, iters = False, 0.0, {}, [], []
+        while not done:
+            s = torch.as_tensor(oracle.current_state(env), dtype=torch.float32)[None]
+            t0 = time.perf_counter()
+            a = actor.act(s, goal, generator=generator)[0].numpy()
+            times.append((time.perf_counter() - t0) * 1e3)
+            iters.append(actor.last_result.iterations if actor.last_result else 0)
+            _, r, term, trunc, info = env.step(a)
+            ret += float(r)
+            done = term or trunc
+        out.append(_episode(info, ret, times, iters))
+    env.close()
+    return out
+
+
+def run_learned(
+    env_id: str, planner: str, budget: dict[str, Any], seed: int, episodes: int, *, checkpoint: str
+) -> list[dict[str, float]]:
+    """Episodes with a trained agent's world model, cost and critic, and the given planner."""
+    import envs  # noqa: F401
+    from agent.agent import Agent
+
+    agent = Agent.load(checkpoint, device="cpu")
+    task = agent.task.model_copy(
+        update={
+            "planner": ModuleSpec(name=planner, options=_planner_options(planner, budget)),
+            "actor": agent.task.actor.model_copy(update=_actor_options(budget) | {"policy_proposals": True}),
+        }
+    )
+    task = TaskSpec.model_validate(task.model_dump())
+    agent.generator.manual_seed(seed)
+    env = gym.make(env_id)
+    out = []
+    for i in range(episodes):
+        obs, info = env.reset(seed=seed * 1000 + i)
+        agent.reset(task, goal=info["goal_observation"])
+        done, ret, info, times, iters = False, 0.0, {}, [], []
+        while not done:
+            t0 = time.perf_counter()
+            a = agent.act(obs)
+            times.append((time.perf_counter() - t0) * 1e3)
+            iters.append(agent.actor.last_result.iterations if agent.actor.last_result else 0)
+            obs, r, term, trunc, info = env.step(a)
+            ret += float(r)
+            done = term or trunc
+        out.append(_episode(info, ret, times, iters))
+    env.close()
+    return out
+
+
+def _episode(info: dict, ret: float, times: list[float], iters: list[int]) -> dict[str, Any]:
+    return {
+        "success": float(info.get("is_success", np.nan)),
+        "final_distance": float(info.get("distance", np.nan)),
+        "return": ret,
+        "act_ms": times,
+        "iterations": float(np.mean(iters)),
+    }
+
+
+def benchmark(
+    planners: Sequence[str],
+    env_ids: Sequence[str],
+    models: Sequence[str],
+    budgets: Sequence[dict[str, Any]],
+    seeds: Sequence[int],
+    episodes: int,
+    *,
+    on_record: Callable[[BenchRecord], None] | None = None,
+) -> list[BenchRecord]:
+    """Run the grid; one :class:`BenchRecord` per (planner, env, model, budget)."""
+    records = []
+    for env_id in env_ids:
+        for model in models:
+            for planner in planners:
+                for budget in budgets:
+                    eps: list[dict[str, Any]] = []
+                    for seed in seeds:
+                        if model == "oracle":
+                            eps += run_oracle(env_id, planner, budget, seed, episodes)
+                        else:
+                            eps += run_learned(env_id, planner, budget, seed, episodes, checkpoint=model)
+                    rec = BenchRecord(
+                        planner=planner, env=env_id, model=model, budget=dict(budget),
+                        success_rate=float(np.mean([e["success"] for e in eps])),
+                        mean_return=float(np.mean([e["return"] for e in eps])),
+                        mean_final_distance=float(np.mean([e["final_distance"] for e in eps])),
+                        act_ms_median=float(np.median(np.concatenate([e["act_ms"] for e in eps]))),
+                        episodes=len(eps),
+                        iterations_mean=float(np.mean([e["iterations"] for e in eps])),
+                        seeds=list(seeds),
+                    )
+                    records.append(rec)
+                    if on_record is not None:
+                        on_record(rec)
+    return records
+
+
+def write_results(records: Sequence[BenchRecord], out: Path) -> None:
+    """results.json, results.csv and pareto.png (success vs ms per action) under ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    rows = [asdict(r) for r in records]
+    (out / "results.json").write_text(json.dumps(rows, indent=2))
+    with open(out / "results.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else ["planner"])
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({**row, "budget": _budget_label(row["budget"]), "seeds": " ".join(map(str, row["seeds"]))})
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for i, planner in enumerate(sorted({r.planner for r in records})):
+        for model in sorted({r.model for r in records}):
+            pts = sorted((r.act_ms_median, r.success_rate) for r in records if r.planner == planner and r.model == model)
+            if pts:
+                label = planner if model == "oracle" else f"{planner} ({Path(model).stem})"
+                ax.plot(*np.array(pts).T, marker="o", color=f"C{i}", ls="-" if model == "oracle" else "--", label=label)
+    ax.set(xlabel="ms per action (median)", ylabel="success rate", ylim=(-0.02, 1.02), xscale="log",
+           title="planners: success vs time per action")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out / "pareto.png", dpi=110)
+    plt.close(fig)
