@@ -11,14 +11,15 @@ from actor.sampling import SamplingPlanner, SamplingPlannerConfig
 class CEMConfig(SamplingPlannerConfig):
     """CEM: refit the Gaussian to the lowest-cost ``elites`` candidates."""
 
-    elites: PositiveInt = 32
-    """Candidates the distribution is refitted to; must not exceed ``samples``."""
+    elites: PositiveInt | None = None
+    """Candidates the distribution is refitted to; must not exceed ``samples``. None: an
+    eighth of the samples (at least 2), so a budget sweep over ``samples`` stays valid."""
     momentum: float = Field(0.1, ge=0.0, lt=1.0)
     """Fraction of the old (mean, std) kept at each refit; damps the search."""
 
     @model_validator(mode="after")
     def _elites_fit(self) -> CEMConfig:
-        if self.elites > self.samples:
+        if self.elites is not None and self.elites > self.samples:
             raise ValueError(f"elites must be <= samples={self.samples}, got {self.elites}")
         return self
 
@@ -29,10 +30,15 @@ class CEM(SamplingPlanner):
     config: CEMConfig
     config_class = CEMConfig
 
+    @property
+    def num_elites(self) -> int:
+        cfg = self.config
+        return cfg.elites if cfg.elites is not None else max(2, cfg.samples // 8)
+
     def refit(
         self, samples: torch.Tensor, costs: torch.Tensor, mean: torch.Tensor, std: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        idx = costs.topk(self.config.elites, dim=1, largest=False).indices  # (B, E)
+        idx = costs.topk(self.num_elites, dim=1, largest=False).indices  # (B, E)
         elites = torch.gather(
             samples, 1, idx[:, :, None, None].expand(-1, -1, *samples.shape[2:])
         )  # (B, E, H, A)

@@ -50,8 +50,10 @@ def validate_options(config_cls: type[BaseModel], options: dict[str, Any], where
                 hint = f"; did you mean '{close[0]}'?" if close else ""
                 valid = ", ".join(config_cls.model_fields)
                 lines.append(f"unknown option '{key}' for {where}{hint} (valid: {valid})")
-            else:
+            elif key:
                 lines.append(f"{where}.{key}: {e['msg']} (got {e.get('input')!r})")
+            else:
+                lines.append(f"{where}: {e['msg']}")
         raise ValueError("; ".join(lines)) from None
 
 
