@@ -12,6 +12,9 @@ both with ``max_episode_steps=50`` (1 s at 50 Hz control)::
 
     env = gym.make("jepa_agent/Reach2D-v0", render_mode="rgb_array")
 
+``OracleDynamics.from_env(env)`` gives an env's true dynamics as a batched
+rollout function (numpy in, numpy out) for planning on the real simulator.
+
 Rendering on a headless machine needs ``MUJOCO_GL=egl`` (or ``osmesa``) in the
 environment before ``mujoco`` is first imported; this package does not set it.
 """
@@ -20,11 +23,19 @@ from __future__ import annotations
 
 import gymnasium
 
+from envs.oracle import OracleDynamics
 from envs.reach import ReachEnv
 from envs.reach2d import Reach2DEnv
 from envs.reach3d import Reach3DEnv
 
-__all__ = ["ReachEnv", "Reach2DEnv", "Reach3DEnv", "ENV_IDS", "MAX_EPISODE_STEPS"]
+__all__ = [
+    "OracleDynamics",
+    "ReachEnv",
+    "Reach2DEnv",
+    "Reach3DEnv",
+    "ENV_IDS",
+    "MAX_EPISODE_STEPS",
+]
 
 MAX_EPISODE_STEPS = 50
 """Episode length of the registered ids, in control steps."""

@@ -8,10 +8,13 @@ from world_model.jepa import (
     embedding_diagnostics,
     vicreg_terms,
 )
+from world_model.simulator import SimulatorFn, SimulatorWorldModel
 
 __all__ = [
     "JEPAWorldModel",
     "JEPAWorldModelConfig",
+    "SimulatorFn",
+    "SimulatorWorldModel",
     "WorldModel",
     "check_shape",
     "effective_rank",
