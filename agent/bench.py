@@ -73,7 +73,8 @@ def run_oracle(
 
     env = gym.make(env_id)
     oracle = OracleDynamics.from_env(env, nthread=nthread)
-    model = SimulatorWorldModel(oracle, state_dim=oracle.state_dim, action_dim=oracle.action_dim)
+    # float32 planning state: rounding the physics state costs nothing a planner can notice
+    model = SimulatorWorldModel(oracle, state_dim=oracle.state_dim, action_dim=oracle.action_dim, dtype=torch.float32)
     feat = oracle.feature_slice
     cost = Cost([(ProbeGoalDistance(lambda s: s[..., feat]), 1.0), (ActionEffort(), 0.01)], gamma=1.0)
     cls = PLANNERS.resolve(planner)

@@ -60,3 +60,11 @@ def test_budget_flag_parsing():
     assert _budget("samples=128,deadline_s=0.02") == {"samples": 128, "deadline_s": 0.02}
     with pytest.raises(Exception, match="KEY=VALUE"):
         _budget("samples")
+
+
+def test_benchmark_oracle_cem_reaches_goals():
+    """With the true simulator as model, CEM reaches Reach2D goals within 2 cm (2 episodes)."""
+    budget = {"samples": 64, "iterations": 2, "horizon": 15}
+    (rec,) = benchmark(["cem"], ["jepa_agent/Reach2D-v0"], ["oracle"], [budget], [0], 2)
+    assert rec.model == "oracle" and rec.episodes == 2
+    assert rec.success_rate == 1.0 and rec.mean_final_distance < 0.02, rec
