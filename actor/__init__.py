@@ -3,16 +3,26 @@
 from actor.actor import Actor, ActorConfig
 from actor.base import Planner, PlannerConfig, PlanProblem, PlanResult, Risk
 from actor.cem import CEM, CEMConfig
+from actor.gradient import GradientPlanner, GradientPlannerConfig
+from actor.hybrid import CEMGrad, CEMGradConfig
+from actor.icem import ICEM, ICEMConfig
 from actor.mppi import MPPI, MPPIConfig
 from actor.policy import MLPPolicy, MLPPolicyConfig, Policy
+from actor.random_shooting import RandomShooting, RandomShootingConfig
 from actor.sampling import SamplingPlanner, SamplingPlannerConfig
 
 __all__ = [
     "CEM",
+    "ICEM",
     "MPPI",
     "Actor",
     "ActorConfig",
     "CEMConfig",
+    "CEMGrad",
+    "CEMGradConfig",
+    "GradientPlanner",
+    "GradientPlannerConfig",
+    "ICEMConfig",
     "MLPPolicy",
     "MLPPolicyConfig",
     "MPPIConfig",
@@ -21,6 +31,8 @@ __all__ = [
     "Planner",
     "PlannerConfig",
     "Policy",
+    "RandomShooting",
+    "RandomShootingConfig",
     "Risk",
     "SamplingPlanner",
     "SamplingPlannerConfig",

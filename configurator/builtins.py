@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from actor import CEM, MPPI, MLPPolicy, Planner, Policy
+from actor import (
+    CEM,
+    ICEM,
+    MPPI,
+    CEMGrad,
+    GradientPlanner,
+    MLPPolicy,
+    Planner,
+    Policy,
+    RandomShooting,
+)
 from configurator.registry import Registry
 from cost import Critic, MLPCritic, MLPProbe, Probe
 from perception import Encoder, MLPEncoder
@@ -26,6 +36,10 @@ POLICIES.register("mlp", MLPPolicy)
 PLANNERS: Registry[Planner] = Registry("planner", Planner)
 PLANNERS.register("cem", CEM)
 PLANNERS.register("mppi", MPPI)
+PLANNERS.register("icem", ICEM)
+PLANNERS.register("grad", GradientPlanner)
+PLANNERS.register("cem_grad", CEMGrad)
+PLANNERS.register("random", RandomShooting)
 
 REGISTRIES = {
     "encoder": ENCODERS,

@@ -35,7 +35,10 @@ def quadratic_cost() -> Cost:
 def make_planner(name: str, **options) -> Planner:
     cls = PLANNERS.resolve(name)
     cfg_cls = config_class_of(cls)
-    opts = {"samples": 64, "iterations": 4, **options}
+    # Random shooting never refines its draws; 64 per round are too few to cover the
+    # H x A = 10 action dimensions, so it gets 1024 per round.
+    base = {"samples": 1024, "iterations": 4} if name == "random" else {"samples": 64, "iterations": 4}
+    opts = {**base, **options}
     if "elites" in cfg_cls.model_fields:
         opts.setdefault("elites", 8)
     return cls(cfg_cls.model_validate(opts))
