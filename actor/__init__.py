@@ -1,7 +1,7 @@
 """Actor: planners (mode 2), the distilled policy (mode 1) and receding-horizon control."""
 
 from actor.actor import Actor, ActorConfig
-from actor.base import Planner, PlannerConfig, PlanProblem, PlanResult, Risk
+from actor.base import Planner, PlannerConfig, PlanProblem, PlanResult, Risk, keep_best
 from actor.cem import CEM, CEMConfig
 from actor.gradient import GradientPlanner, GradientPlannerConfig
 from actor.hybrid import CEMGrad, CEMGradConfig
@@ -36,4 +36,5 @@ __all__ = [
     "Risk",
     "SamplingPlanner",
     "SamplingPlannerConfig",
+    "keep_best",
 ]

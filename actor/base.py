@@ -80,6 +80,21 @@ class PlannerConfig(BaseModel):
     imagined trajectory memory keeps); False saves H small sequential model calls."""
 
 
+def keep_best(
+    candidates: torch.Tensor, costs: torch.Tensor, best: torch.Tensor, best_cost: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Fold one iteration's candidates into the best plan seen so far, per environment.
+
+    Shapes: candidates (B, N, H, A), costs (B, N), best (B, H, A), best_cost (B,)
+    -> (best (B, H, A), best_cost (B,), this iteration's lowest cost (B,)).
+    """
+    it_cost, it_idx = costs.min(dim=1)  # (B,)
+    rows = torch.arange(candidates.shape[0], device=candidates.device)
+    better = it_cost < best_cost
+    best = torch.where(better[:, None, None], candidates[rows, it_idx], best)
+    return best, torch.where(better, it_cost, best_cost), it_cost
+
+
 class Planner(ABC):
     """Finds an action sequence minimising the cost of the world model's predictions.
 

@@ -9,7 +9,7 @@ import math
 import torch
 from pydantic import Field, NonNegativeInt, PositiveInt
 
-from actor.base import Planner, PlannerConfig, PlanProblem
+from actor.base import Planner, PlannerConfig, PlanProblem, keep_best
 from actor.random_shooting import clip, seed_candidates
 
 # Unconstrained variables stay within atanh(+-(1 - _EDGE)), so a candidate on a bound keeps a
@@ -152,7 +152,6 @@ class GradientPlanner(Planner):
         u = to_unconstrained(exact, center, half)  # (B, N, H, A)
         opt = Adam(u, cfg.lr)
         best, best_cost = exact[:, 0].clone(), torch.full((B,), float("inf"), device=dev, dtype=dt)
-        rows = torch.arange(B, device=dev)
         trace = []
         iterations = 0
         for it in range(cfg.iterations):
@@ -165,11 +164,8 @@ class GradientPlanner(Planner):
                 with torch.no_grad():
                     a = exact if it == 0 else to_actions(u, center, half)
                     costs = self.evaluate(problem, a)
-            it_cost, it_idx = costs.min(dim=1)  # (B,)
+            best, best_cost, it_cost = keep_best(a, costs, best, best_cost)
             trace.append(it_cost)
-            better = it_cost < best_cost
-            best = torch.where(better[:, None, None], a[rows, it_idx], best)
-            best_cost = torch.where(better, it_cost, best_cost)
             iterations += 1
         self.last_trace = torch.stack(trace)  # (iterations, B)
         return best, best_cost, iterations

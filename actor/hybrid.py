@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 from pydantic import Field, NonNegativeInt
 
-from actor.base import Planner, PlanProblem
+from actor.base import Planner, PlanProblem, keep_best
 from actor.cem import CEMConfig
 from actor.gradient import Adam, cost_and_grad, require_differentiable, to_actions, to_unconstrained
 from actor.random_shooting import clip, seed_candidates
@@ -50,7 +50,6 @@ class CEMGrad(Planner):
         std = (cfg.init_std * half).expand(B, H, A).clone()  # (B, H, A)
         min_std = cfg.min_std * half
         best, best_cost = mean.clone(), torch.full((B,), float("inf"), device=dev, dtype=dt)
-        rows = torch.arange(B, device=dev)
         iterations = 0
         for it in range(cfg.iterations):
             if iterations > 0 and self.out_of_time(problem, start):
@@ -66,12 +65,12 @@ class CEMGrad(Planner):
             opt = Adam(u, cfg.lr)  # fresh moments: the candidates are new each iteration
             for step in range(cfg.grad_steps):
                 a, costs, grad = cost_and_grad(self, problem, u, center, half, samples if step == 0 else None)
-                best, best_cost = self._keep_best(a, costs, best, best_cost, rows)
+                best, best_cost = keep_best(a, costs, best, best_cost)[:2]
                 u = opt.step(u, grad)
             with torch.no_grad():
                 a = samples if cfg.grad_steps == 0 else to_actions(u, center, half)  # (B, N, H, A)
                 costs = self.evaluate(problem, a)  # (B, N)
-            best, best_cost = self._keep_best(a, costs, best, best_cost, rows)
+            best, best_cost = keep_best(a, costs, best, best_cost)[:2]
             idx = costs.topk(E, dim=1, largest=False).indices  # (B, E)
             elites = torch.gather(a, 1, idx[:, :, None, None].expand(-1, -1, H, A))  # (B, E, H, A)
             m = cfg.momentum
@@ -79,12 +78,3 @@ class CEMGrad(Planner):
             std = torch.maximum((1 - m) * elites.std(1, correction=0) + m * std, min_std)
             iterations += 1
         return best, best_cost, iterations
-
-    @staticmethod
-    def _keep_best(
-        a: torch.Tensor, costs: torch.Tensor, best: torch.Tensor, best_cost: torch.Tensor, rows: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Shapes: a (B, N, H, A), costs (B, N), best (B, H, A), best_cost (B,)."""
-        it_cost, it_idx = costs.min(dim=1)  # (B,)
-        better = it_cost < best_cost
-        return torch.where(better[:, None, None], a[rows, it_idx], best), torch.where(better, it_cost, best_cost)

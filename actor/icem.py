@@ -8,7 +8,7 @@ import math
 import torch
 from pydantic import Field
 
-from actor.base import Planner, PlanProblem
+from actor.base import Planner, PlanProblem, keep_best
 from actor.cem import CEMConfig
 from actor.random_shooting import clip, seed_candidates
 
@@ -119,7 +119,6 @@ class ICEM(Planner):
         min_std = cfg.min_std * half
         kept = self._carried_elites(problem, keep)  # (B, <= keep, H, A)
         best, best_cost = mean.clone(), torch.full((B,), float("inf"), device=dev, dtype=dt)
-        rows = torch.arange(B, device=dev)
         elites = mean.unsqueeze(1)  # (B, 1, H, A), replaced after the first iteration
         iterations = 0
         with torch.no_grad():
@@ -143,10 +142,7 @@ class ICEM(Planner):
                 sampled = clip(mean.unsqueeze(1) + std.unsqueeze(1) * noise, low, high)
                 samples = torch.cat([fixed, sampled], dim=1)  # (B, n, H, A)
                 costs = self.evaluate(problem, samples)  # (B, n)
-                it_cost, it_idx = costs.min(dim=1)  # (B,)
-                better = it_cost < best_cost
-                best = torch.where(better[:, None, None], samples[rows, it_idx], best)
-                best_cost = torch.where(better, it_cost, best_cost)
+                best, best_cost, _ = keep_best(samples, costs, best, best_cost)
                 idx = costs.topk(E, dim=1, largest=False).indices  # (B, E), sorted best first
                 elites = torch.gather(samples, 1, idx[:, :, None, None].expand(-1, -1, H, A))  # (B, E, H, A)
                 m = cfg.momentum

@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 from pydantic import Field, NonNegativeInt, PositiveInt
 
-from actor.base import Planner, PlannerConfig, PlanProblem
+from actor.base import Planner, PlannerConfig, PlanProblem, keep_best
 
 
 def clip(actions: torch.Tensor, low: torch.Tensor, high: torch.Tensor) -> torch.Tensor:
@@ -87,7 +87,6 @@ class RandomShooting(Planner):
         center = (high + low) / 2  # (A,)
         best = center.expand(B, H, A).clone()  # (B, H, A)
         best_cost = torch.full((B,), float("inf"), device=dev, dtype=dt)
-        rows = torch.arange(B, device=dev)
         iterations = 0
         with torch.no_grad():
             for it in range(cfg.iterations):
@@ -107,9 +106,6 @@ class RandomShooting(Planner):
                 uniform = low + (high - low) * u  # (B, N - F, H, A)
                 samples = torch.cat([fixed, uniform], dim=1)  # (B, N, H, A)
                 costs = self.evaluate(problem, samples)  # (B, N)
-                it_cost, it_idx = costs.min(dim=1)  # (B,)
-                better = it_cost < best_cost
-                best = torch.where(better[:, None, None], samples[rows, it_idx], best)
-                best_cost = torch.where(better, it_cost, best_cost)
+                best, best_cost, _ = keep_best(samples, costs, best, best_cost)
                 iterations += 1
         return best, best_cost, iterations

@@ -7,7 +7,7 @@ from abc import abstractmethod
 import torch
 from pydantic import Field, NonNegativeInt, PositiveInt
 
-from actor.base import Planner, PlannerConfig, PlanProblem
+from actor.base import Planner, PlannerConfig, PlanProblem, keep_best
 
 
 class SamplingPlannerConfig(PlannerConfig):
@@ -86,11 +86,7 @@ class SamplingPlanner(Planner):
                     samples[:, n_fixed : n_fixed + m] = props + jitter
                 samples = torch.maximum(torch.minimum(samples, high), low)
                 costs = self.evaluate(problem, samples)  # (B, N)
-                it_cost, it_idx = costs.min(dim=1)  # (B,)
-                it_best = samples[torch.arange(B, device=mean.device), it_idx]  # (B, H, A)
-                better = it_cost < best_cost
-                best = torch.where(better[:, None, None], it_best, best)
-                best_cost = torch.where(better, it_cost, best_cost)
+                best, best_cost, _ = keep_best(samples, costs, best, best_cost)
                 mean, std = self.refit(samples, costs, mean, std)
                 std = torch.maximum(std, min_std)
                 iterations += 1

@@ -91,17 +91,12 @@ def run_oracle(
         env.reset(seed=seed * 1000 + i)
         actor.reset()
         goal = torch.as_tensor(oracle.goal_state(env), dtype=torch.float32)[None]
-        done, ret, info, times, iters = False, 0.0, {}, [], []
-        while not done:
+
+        def act(_obs: Any, goal: torch.Tensor = goal) -> np.ndarray:
             s = torch.as_tensor(oracle.current_state(env), dtype=torch.float32)[None]
-            t0 = time.perf_counter()
-            a = actor.act(s, goal, generator=generator)[0].numpy()
-            times.append((time.perf_counter() - t0) * 1e3)
-            iters.append(actor.last_result.iterations if actor.last_result else 0)
-            _, r, term, trunc, info = env.step(a)
-            ret += float(r)
-            done = term or trunc
-        out.append(_episode(info, ret, times, iters))
+            return actor.act(s, goal, generator=generator)[0].numpy()
+
+        out.append(_run_episode(env, None, act, lambda: actor.last_result))
     env.close()
     return out
 
@@ -127,21 +122,25 @@ def run_learned(
     for i in range(episodes):
         obs, info = env.reset(seed=seed * 1000 + i)
         agent.reset(task, goal=info["goal_observation"])
-        done, ret, info, times, iters = False, 0.0, {}, [], []
-        while not done:
-            t0 = time.perf_counter()
-            a = agent.act(obs)
-            times.append((time.perf_counter() - t0) * 1e3)
-            iters.append(agent.actor.last_result.iterations if agent.actor.last_result else 0)
-            obs, r, term, trunc, info = env.step(a)
-            ret += float(r)
-            done = term or trunc
-        out.append(_episode(info, ret, times, iters))
+        out.append(_run_episode(env, obs, agent.act, lambda: agent.actor.last_result))
     env.close()
     return out
 
 
-def _episode(info: dict, ret: float, times: list[float], iters: list[int]) -> dict[str, Any]:
+def _run_episode(
+    env: gym.Env, obs: Any, act: Callable[[Any], np.ndarray], last_result: Callable[[], Any]
+) -> dict[str, Any]:
+    """Step one episode with ``act``, timing every decision and counting planner iterations."""
+    done, ret, info, times, iters = False, 0.0, {}, [], []
+    while not done:
+        t0 = time.perf_counter()
+        a = act(obs)
+        times.append((time.perf_counter() - t0) * 1e3)
+        result = last_result()
+        iters.append(result.iterations if result is not None else 0)
+        obs, r, term, trunc, info = env.step(a)
+        ret += float(r)
+        done = term or trunc
     return {
         "success": float(info.get("is_success", np.nan)),
         "final_distance": float(info.get("distance", np.nan)),
