@@ -136,7 +136,10 @@ class Planner(ABC):
         """
         wm = problem.world_model
         B, N, H, A = actions.shape
-        K = self.config.latent_samples if wm.latent_var_dim > 0 else 1
+        if z is not None:
+            K = z.shape[2]  # given latents fix K (a latent search passes one per candidate)
+        else:
+            K = self.config.latent_samples if wm.latent_var_dim > 0 else 1
         s0 = problem.s0[:, None, None, :].expand(B, N, K, -1).reshape(B * N * K, -1)  # (BNK, D)
         a = actions.unsqueeze(2).expand(B, N, K, H, A).reshape(B * N * K, H, A)  # (BNK, H, A)
         if z is None and wm.latent_var_dim > 0:

@@ -5,7 +5,7 @@ cross-entropy and gradient-based optimization", Alg. 1; GRASP-style planners).""
 from __future__ import annotations
 
 import torch
-from pydantic import Field, NonNegativeInt
+from pydantic import Field, NonNegativeInt, model_validator
 
 from actor.base import Planner, PlanProblem, keep_best
 from actor.cem import CEMConfig
@@ -23,6 +23,12 @@ class CEMGradConfig(CEMConfig):
     """Adam steps on every candidate before selection (0 is plain CEM)."""
     lr: float = Field(0.1, gt=0.0)
     """Adam's step size in the unconstrained variable u, where ``a = center + half tanh(u)``."""
+
+    @model_validator(mode="after")
+    def _no_latent_search(self) -> CEMGradConfig:
+        if self.search_latent:
+            raise ValueError("planner 'cem_grad' does not search latents; use cem or mppi with search_latent")
+        return self
 
 
 class CEMGrad(Planner):

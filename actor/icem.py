@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 import torch
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from actor.base import Planner, PlanProblem, keep_best
 from actor.cem import CEMConfig
@@ -67,6 +67,12 @@ class ICEMConfig(CEMConfig):
     keep_elites_fraction: float = Field(0.3, ge=0.0, le=1.0)
     """xi: fraction of the elites carried into the next iteration's population and, shifted
     by one step, into the next control step's first iteration."""
+
+    @model_validator(mode="after")
+    def _no_latent_search(self) -> ICEMConfig:
+        if self.search_latent:
+            raise ValueError("planner 'icem' does not search latents; use cem or mppi with search_latent")
+        return self
 
 
 class ICEM(Planner):

@@ -27,6 +27,15 @@ class SamplingPlannerConfig(PlannerConfig):
     """Candidates drawn around the mode-1 policy's proposals in the first iteration."""
     policy_std: float = Field(0.1, ge=0.0)
     """Std of the noise around the policy's proposals (fraction of the half-range)."""
+    search_latent: bool = False
+    """Search the world model's latent variable z jointly with the actions: each candidate
+    carries its own z sequence, drawn from a Gaussian refit together with the actions, and
+    pays the negative log prior ``latent_prior_weight * |z|^2 / 2`` (energy minimisation
+    over actions and latent configurations). Off: z is sampled from the prior K times and
+    the K costs are combined by ``risk``. Models without a latent variable ignore it."""
+    latent_prior_weight: float = Field(1.0, ge=0.0)
+    """Weight of the N(0, I) prior on searched latents; 0 lets the search pick any z
+    (fully optimistic), large values pin z to the prior's mode."""
 
 
 class SamplingPlanner(Planner):
@@ -54,12 +63,21 @@ class SamplingPlanner(Planner):
         cfg = self.config
         low, high = problem.action_low, problem.action_high
         B, H, A, N = problem.s0.shape[0], problem.horizon, low.shape[0], cfg.samples
-        center, half = (high + low) / 2, (high - low) / 2  # (A,)
+        Z = problem.world_model.latent_var_dim if cfg.search_latent else 0
+        # With a latent search the Gaussian lives on (a, z): z is unbounded, centred at the
+        # prior's mode, with unit scale. Everything below works on the last axis A + Z.
+        center = torch.cat([(high + low) / 2, low.new_zeros(Z)])  # (A+Z,)
+        half = torch.cat([(high - low) / 2, low.new_ones(Z)])  # (A+Z,)
+        low = torch.cat([low, low.new_full((Z,), float("-inf"))])
+        high = torch.cat([high, high.new_full((Z,), float("inf"))])
         if problem.warm_start is not None:
-            mean = problem.warm_start.clone()  # (B, H, A)
+            mean = torch.cat([problem.warm_start, problem.warm_start.new_zeros(B, H, Z)], dim=-1)
         else:
-            mean = center.expand(B, H, A).clone()
-        std = (cfg.init_std * half).expand(B, H, A).clone()
+            mean = center.expand(B, H, A + Z).clone()  # (B, H, A+Z)
+        proposals = problem.proposals
+        if proposals is not None and Z > 0:
+            proposals = torch.cat([proposals, proposals.new_zeros(*proposals.shape[:-1], Z)], dim=-1)
+        std = (cfg.init_std * half).expand(B, H, A + Z).clone()
         min_std = cfg.min_std * half
         best = mean.clone()
         best_cost = torch.full((B,), float("inf"), device=mean.device, dtype=mean.dtype)
@@ -69,26 +87,36 @@ class SamplingPlanner(Planner):
                 if iterations > 0 and self.out_of_time(problem, start):
                     break
                 noise = torch.randn(
-                    (B, N, H, A), generator=problem.generator, device=mean.device, dtype=mean.dtype
+                    (B, N, H, A + Z), generator=problem.generator, device=mean.device, dtype=mean.dtype
                 )
-                samples = mean.unsqueeze(1) + std.unsqueeze(1) * noise  # (B, N, H, A)
+                samples = mean.unsqueeze(1) + std.unsqueeze(1) * noise  # (B, N, H, A+Z)
                 n_fixed = 0
                 if cfg.keep_mean:
                     samples[:, 0] = mean
                     n_fixed = 1
-                if it == 0 and problem.proposals is not None and cfg.policy_samples > 0:
-                    P = problem.proposals.shape[1]
+                if it == 0 and proposals is not None and cfg.policy_samples > 0:
+                    P = proposals.shape[1]
                     m = min(cfg.policy_samples, N - n_fixed)
                     idx = torch.arange(m, device=mean.device) % P
-                    props = problem.proposals[:, idx]  # (B, m, H, A)
                     jitter = cfg.policy_std * half * noise[:, n_fixed : n_fixed + m]
                     jitter[:, :P] = 0  # the proposals themselves, unperturbed
-                    samples[:, n_fixed : n_fixed + m] = props + jitter
+                    samples[:, n_fixed : n_fixed + m] = proposals[:, idx] + jitter
                 samples = torch.maximum(torch.minimum(samples, high), low)
-                costs = self.evaluate(problem, samples)  # (B, N)
+                costs = self.score(problem, samples, A)  # (B, N)
                 best, best_cost, _ = keep_best(samples, costs, best, best_cost)
                 mean, std = self.refit(samples, costs, mean, std)
                 std = torch.maximum(std, min_std)
                 iterations += 1
-        actions, cost = self.choose(problem, mean, best, best_cost)
+        actions, cost = self.choose(problem, mean[..., :A], best[..., :A], best_cost)
         return actions, cost, iterations
+
+    def score(self, problem: PlanProblem, samples: torch.Tensor, A: int) -> torch.Tensor:
+        """Costs of candidates that may carry their own latents after the A action columns.
+
+        Shapes: samples (B, N, H, A [+ Z]) -> (B, N).
+        """
+        if samples.shape[-1] == A:
+            return self.evaluate(problem, samples)
+        z = samples[..., A:]  # (B, N, H, Z)
+        prior = 0.5 * self.config.latent_prior_weight * z.pow(2).sum((-1, -2))  # (B, N)
+        return self.evaluate(problem, samples[..., :A], z.unsqueeze(2)) + prior
