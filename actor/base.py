@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
 from world_model import WorldModel, check_shape
 
@@ -75,9 +75,23 @@ class PlannerConfig(BaseModel):
     """How the K costs of a candidate combine: mean, worst-case CVaR, or optimistic (min)."""
     cvar_alpha: float = Field(0.5, gt=0.0, le=1.0)
     """CVaR level: the mean over the worst ``ceil(alpha * K)`` samples."""
+    disagreement_weight: float = 0.0
+    """Weight of the disagreement between the K predictions of a candidate (per-feature
+    variance across latent samples, summed over features, averaged over the horizon): > 0
+    penalises plans whose outcome the model cannot pin down (caution), < 0 rewards them
+    (exploration). Needs ``latent_samples >= 2``."""
     predict_states: bool = True
     """Roll the chosen plan through the model once more for ``PlanResult.states`` (the
     imagined trajectory memory keeps); False saves H small sequential model calls."""
+
+    @model_validator(mode="after")
+    def _disagreement_needs_samples(self) -> PlannerConfig:
+        if self.disagreement_weight != 0.0 and self.latent_samples < 2:
+            raise ValueError(
+                f"disagreement_weight={self.disagreement_weight} needs latent_samples >= 2 "
+                f"(the spread of one prediction is zero), got latent_samples={self.latent_samples}"
+            )
+        return self
 
 
 def keep_best(
@@ -130,7 +144,7 @@ class Planner(ABC):
     def evaluate(
         self, problem: PlanProblem, actions: torch.Tensor, z: torch.Tensor | None = None
     ) -> torch.Tensor:
-        """Cost of every candidate, aggregated over K latent samples.
+        """Cost of every candidate, aggregated over K latent samples (shared by all candidates).
 
         Shapes: actions (B, N, H, A), z (B, N, K, H, Z) or None -> (B, N).
         """
@@ -143,12 +157,19 @@ class Planner(ABC):
         s0 = problem.s0[:, None, None, :].expand(B, N, K, -1).reshape(B * N * K, -1)  # (BNK, D)
         a = actions.unsqueeze(2).expand(B, N, K, H, A).reshape(B * N * K, H, A)  # (BNK, H, A)
         if z is None and wm.latent_var_dim > 0:
-            z = wm.sample_latent(s0, a, problem.generator)  # (BNK, H, Z)
+            # Common random numbers: every candidate is scored under the same K latent
+            # samples, so the ranking is decided by the actions, not by lucky draws.
+            first = a.reshape(B, N, K, H, A)[:, 0].reshape(B * K, H, A)  # (BK, H, A)
+            z = wm.sample_latent(s0.reshape(B, N, K, -1)[:, 0].reshape(B * K, -1), first, problem.generator)
+            z = z.reshape(B, 1, K, H, -1).expand(B, N, K, H, -1)  # (B, N, K, H, Z)
         zz = None if z is None else z.reshape(B * N * K, H, -1)  # (BNK, H, Z)
         states = wm.rollout(s0, a, zz).reshape(B, N, K, H, -1)  # (B, N, K, H, D)
         goal = problem.goal[:, None, None, :]  # (B, 1, 1, D)
-        costs = problem.cost(states, actions.unsqueeze(2), goal)  # (B, N, K)
-        return self.aggregate(costs)
+        costs = self.aggregate(problem.cost(states, actions.unsqueeze(2), goal))  # (B, N)
+        if self.config.disagreement_weight != 0.0 and K > 1:
+            spread = states.var(dim=2, correction=0).sum(-1).mean(-1)  # (B, N)
+            costs = costs + self.config.disagreement_weight * spread
+        return costs
 
     def aggregate(self, costs: torch.Tensor) -> torch.Tensor:
         """Combine costs over latent samples. Shapes: (B, N, K) -> (B, N)."""
