@@ -9,7 +9,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 from torch import nn
 
-from world_model import WorldModel
+from world_model import WorldModel, mlp_layers
 
 
 class Policy(nn.Module):
@@ -76,13 +76,7 @@ class MLPPolicy(Policy):
         super().__init__()
         self.config = config
         self.action_dim = action_low.shape[0]
-        mods: list[nn.Module] = []
-        width = 3 * latent_dim
-        for _ in range(config.layers):
-            mods += [nn.Linear(width, config.hidden_dim, device=device), nn.SiLU()]
-            width = config.hidden_dim
-        mods.append(nn.Linear(width, self.action_dim, device=device))
-        self.net = nn.Sequential(*mods)
+        self.net = nn.Sequential(*mlp_layers(3 * latent_dim, config.hidden_dim, self.action_dim, config.layers, device))
         self.register_buffer("action_center", ((action_high + action_low) / 2).to(device))
         self.register_buffer("action_half", ((action_high - action_low) / 2).to(device))
 

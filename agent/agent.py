@@ -106,7 +106,6 @@ class Agent:
         self._last_action: np.ndarray | None = None
         self._last_from_planner = False
         self._goal_obs: list[ObsDict] = []
-        self._batched = True
 
     def _collect_actor(self) -> Actor:
         spec = self.config.training.collect_planner
@@ -180,7 +179,6 @@ class Agent:
             self.collect_actor = self._collect_actor()
         goals = [goal] if isinstance(goal, Mapping) else list(goal)
         batches = [self._to_batch(g) for g in goals]
-        self._batched = batches[0][1]
         self._goal_obs = [b for b, _ in batches]
         self.configurator.set_goals([self._tensors(g) for g in self._goal_obs], self.world_model)
         B = next(iter(self._goal_obs[0].values())).shape[0]

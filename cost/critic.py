@@ -11,6 +11,8 @@ import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 from torch import nn
 
+from cost.nets import mlp
+
 
 class CriticConfig(BaseModel):
     """Configuration of :class:`MLPCritic`."""
@@ -94,13 +96,7 @@ class MLPCritic(Critic):
         super().__init__()
         self.config = config
         self.gamma, self.lam, self.target_tau = config.gamma, config.lam, config.target_tau
-        mods: list[nn.Module] = []
-        width = 3 * latent_dim
-        for _ in range(config.layers):
-            mods += [nn.Linear(width, config.hidden_dim, device=device), nn.SiLU()]
-            width = config.hidden_dim
-        mods.append(nn.Linear(width, 1, device=device))
-        self.net = nn.Sequential(*mods)
+        self.net = mlp(3 * latent_dim, config.hidden_dim, 1, config.layers, device)
 
     def forward_value(self, s: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
         v = self.net(torch.cat([s, g, s - g], dim=-1)).squeeze(-1)

@@ -9,6 +9,8 @@ import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 from torch import nn
 
+from cost.nets import mlp
+
 
 class ProbeConfig(BaseModel):
     """Configuration of :class:`MLPProbe`."""
@@ -50,13 +52,7 @@ class MLPProbe(Probe):
         super().__init__()
         self.config = config
         self.key = config.key
-        mods: list[nn.Module] = []
-        width = latent_dim
-        for _ in range(config.layers):
-            mods += [nn.Linear(width, config.hidden_dim, device=device), nn.SiLU()]
-            width = config.hidden_dim
-        mods.append(nn.Linear(width, target_dim, device=device))
-        self.net = nn.Sequential(*mods)
+        self.net = mlp(latent_dim, config.hidden_dim, target_dim, config.layers, device)
 
     def forward(self, s: torch.Tensor) -> torch.Tensor:
         return self.net(s)

@@ -49,6 +49,19 @@ def flatten_observation(obs: Observation, keys: Sequence[str]) -> torch.Tensor:
     return torch.cat([obs[k] for k in keys], dim=-1)
 
 
+def mlp_layers(
+    inp: int, hidden: int, out: int, layers: int, device: torch.device | str = "cpu"
+) -> list[nn.Module]:
+    """``layers`` hidden (Linear, SiLU) pairs then an output Linear, as a list to extend."""
+    mods: list[nn.Module] = []
+    width = inp
+    for _ in range(layers):
+        mods += [nn.Linear(width, hidden, device=device), nn.SiLU()]
+        width = hidden
+    mods.append(nn.Linear(width, out, device=device))
+    return mods
+
+
 def flat_dim(input_shapes: Mapping[str, Sequence[int]], keys: Sequence[str]) -> int:
     """Size of the flattened observation: the sum over ``keys`` of each key's 1-D size."""
     missing = [k for k in keys if k not in input_shapes]
@@ -85,12 +98,7 @@ class MLPEncoder(Encoder):
             self.keys = tuple(input_shapes)
         self.input_dim = input_dim = flat_dim(input_shapes, self.keys)
         self.latent_dim = config.latent_dim
-        layers: list[nn.Module] = []
-        width = input_dim
-        for _ in range(config.layers):
-            layers += [nn.Linear(width, config.hidden_dim, device=device), nn.SiLU()]
-            width = config.hidden_dim
-        layers.append(nn.Linear(width, config.latent_dim, device=device))
+        layers = mlp_layers(input_dim, config.hidden_dim, config.latent_dim, config.layers, device)
         if config.normalize_output:
             layers.append(nn.LayerNorm(config.latent_dim, elementwise_affine=False, device=device))
         self.net = nn.Sequential(*layers)

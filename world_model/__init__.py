@@ -1,5 +1,6 @@
 """World model: JEPA predictor in latent space with latent variables."""
 
+from perception import mlp_layers
 from world_model.base import WorldModel, check_shape
 from world_model.jepa import (
     JEPAWorldModel,
@@ -18,6 +19,7 @@ __all__ = [
     "WorldModel",
     "check_shape",
     "effective_rank",
+    "mlp_layers",
     "embedding_diagnostics",
     "vicreg_terms",
 ]

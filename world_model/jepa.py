@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt, PositiveInt
 from torch import nn
 
-from perception import Encoder
+from perception import Encoder, mlp_layers
 from world_model.base import WorldModel, check_shape
 
 
@@ -86,15 +86,6 @@ def vicreg_terms(x: torch.Tensor, target_std: float = 1.0) -> tuple[torch.Tensor
     return var_loss, cov_loss
 
 
-def _mlp(inp: int, hidden: int, out: int, layers: int, device: torch.device | str) -> nn.Sequential:
-    mods: list[nn.Module] = []
-    width = inp
-    for _ in range(layers):
-        mods += [nn.Linear(width, hidden, device=device), nn.SiLU()]
-        width = hidden
-    mods.append(nn.Linear(width, out, device=device))
-    return nn.Sequential(*mods)
-
 
 class JEPAWorldModel(WorldModel):
     """Residual MLP predictor in the encoder's latent space, with EMA target encoder.
@@ -131,8 +122,8 @@ class JEPAWorldModel(WorldModel):
         # Predictions share the encoder's output normalisation, if it has one.
         self.normalize = bool(getattr(getattr(encoder, "config", None), "normalize_output", False))
         if Z > 0:
-            self.posterior = _mlp(2 * D + A, H, 2 * Z, 1, device)  # -> (mean, log_std)
-        self.inverse = _mlp(2 * D, H, A, 1, device) if config.inverse_coef > 0 else None
+            self.posterior = nn.Sequential(*mlp_layers(2 * D + A, H, 2 * Z, 1, device))  # -> (mean, log_std)
+        self.inverse = nn.Sequential(*mlp_layers(2 * D, H, A, 1, device)) if config.inverse_coef > 0 else None
 
     # ------------------------------------------------------------------ prediction
     def _out(self, s: torch.Tensor, pre: torch.Tensor) -> torch.Tensor:
