@@ -1,15 +1,36 @@
-"""The ``jepa-agent`` command line (an edge of the library: it may print)."""
+"""The ``jepa-agent`` command line (an edge of the library: it may print).
+
+    jepa-agent train --config configs/reach2d.yaml            # = python examples/reach.py
+    jepa-agent train --config configs/reach2d.yaml --actor.planner=mppi --actor.samples=512
+    jepa-agent eval runs/reach/checkpoint.pt --episodes 50 --video 2
+    jepa-agent collect --config configs/reach2d.yaml --steps 10000 --out runs/data/replay.npz
+    jepa-agent show configs/reach2d.yaml | runs/reach/checkpoint.pt | --schema
+    jepa-agent bench --planners cem mppi --models oracle
+
+Any config field can be overridden as ``--dotted.key=value`` (see ``agent/configs.py`` for
+the short forms such as ``--actor.planner``); a misspelled key fails before anything runs.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import logging
+import os
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
+if TYPE_CHECKING:  # rich, torch and the modules are imported lazily so `--help` stays fast
+    from rich.console import Console
+    from rich.progress import Progress
 
+
+# --------------------------------------------------------------------------- helpers
 def _budget(text: str) -> dict:
     """``"samples=256,iterations=3"`` -> ``{"samples": 256, "iterations": 3}``."""
     out = {}
@@ -21,6 +42,367 @@ def _budget(text: str) -> dict:
     return out
 
 
+def prepare_process(threads: int) -> None:
+    """Process-wide settings an edge may make: torch threads and denormals.
+
+    Trained MLPs can produce subnormal floats in the planner's hot loop; on x86 CPUs they
+    cost ~100 cycles each (measured here: 17 ms -> 10 ms per action), so they are flushed.
+    (Headless video rendering needs ``MUJOCO_GL=egl`` in the environment before the
+    command starts; without a GL context the videos are skipped with a warning.)
+    """
+    import torch
+
+    torch.set_num_threads(threads)
+    torch.set_flush_denormal(True)
+
+
+def rebuild_thread_pool(threads: int) -> None:
+    """After many backward passes torch's CPU thread pool can be left in a state where two
+    threads run the planner's small ops slower than one (measured: rollout 4.3 ms vs
+    1.9 ms). Re-setting the thread count rebuilds the pool."""
+    import torch
+
+    torch.set_num_threads(1)
+    torch.set_num_threads(threads)
+
+
+def _console(**kwargs: Any) -> Console:
+    from rich.console import Console
+
+    return Console(**kwargs)
+
+
+def _emit(text: str) -> None:
+    """Plain text to stdout (YAML, JSON, Markdown): no markup, no highlighting, no wrapping."""
+    _console(markup=False, highlight=False, soft_wrap=True, emoji=False).print(text, end="")
+
+
+def _setup_logging(console: Console) -> None:
+    from rich.logging import RichHandler
+
+    root = logging.getLogger()
+    if not root.handlers:
+        root.addHandler(RichHandler(console=console, show_path=False, show_time=False))
+    root.setLevel(logging.INFO)
+    for noisy in ("matplotlib", "PIL", "imageio", "OpenGL"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def progress_bar(console: Console) -> Progress:
+    """The rich progress bar of training, evaluation and collection."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("{task.fields[info]}"),
+    )
+    return Progress(*columns, console=console)
+
+
+def train_progress(progress: Progress, console: Console, total: int) -> Callable[[dict], None]:
+    """A ``Run.train`` callback: env steps per second, success of the last 20 episodes, losses."""
+    task = progress.add_task("train", total=total, info="")
+    t0 = time.perf_counter()
+
+    def on_train(d: dict) -> None:
+        u = d["last_update"]
+        info = f"{d['phase']:7s} {d['steps_per_s']:5.0f} steps/s  success {d['success']:.2f}"
+        if u:
+            info += f"  pred {u['pred_loss']:.4f}  std {u['embed_std']:.2f}  rank {u.get('embed_rank', float('nan')):.1f}"
+        progress.update(task, completed=d["env_steps"], info=info)
+        if not console.is_terminal:  # logs to a file: one plain line per episode batch
+            console.print(f"{d['env_steps']:6d} steps  {time.perf_counter() - t0:6.0f} s  {info}", soft_wrap=True)
+
+    return on_train
+
+
+def eval_progress(progress: Progress, total: int) -> Callable[[dict], None]:
+    """An ``Agent.evaluate`` callback: episodes done, success so far, steps per second."""
+    task = progress.add_task("evaluate", total=total, info="")
+    t0 = time.perf_counter()
+
+    def on_eval(d: dict) -> None:
+        sps = 50 * d["episode"] / max(time.perf_counter() - t0, 1e-9)
+        progress.update(task, completed=d["episode"], info=f"{sps:5.0f} steps/s  success {d['success']:.2f}")
+
+    return on_eval
+
+
+def summary_table(summary: dict[str, Any], title: str) -> Any:
+    """The results table of an evaluation (``eval.json``'s main numbers)."""
+    from rich.table import Table
+
+    table = Table(title=title)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    threshold = summary["success_threshold"]
+    table.add_row("success rate", f"{summary['success_rate']:.2f} (within {threshold:.3f} m)")
+    table.add_row("mean final distance", f"{summary['mean_final_distance']:.4f} m")
+    table.add_row(
+        "random policy: success / distance",
+        f"{summary['random_success_rate']:.2f} / {summary['random_mean_final_distance']:.4f} m",
+    )
+    table.add_row("act ms (median / p90)", f"{summary['act_ms_median']:.1f} / {summary['act_ms_p90']:.1f}")
+    table.add_row("env steps / updates", f"{summary['env_steps']} / {summary['updates']}")
+    if "train_wall_s" in summary:
+        table.add_row("train wall s / total wall s", f"{summary['train_wall_s']:.0f} / {summary['total_wall_s']:.0f}")
+    if "embed_std" in summary:
+        table.add_row(
+            "embedding std / effective rank",
+            f"{summary['embed_std']:.3f} / {summary['embed_rank']:.1f} of {summary['latent_dim']}",
+        )
+    return table
+
+
+def train_and_report(run: Any, console: Console, threads: int) -> dict[str, Any]:
+    """Train and evaluate a :class:`~agent.run.Run` under progress bars; print the results table."""
+    env, episodes = run.config.task.env, run.options.episodes
+    console.print(f"[bold]jepa-agent[/] on {env}: {run.steps} env steps, device {run.agent.device}, out {run.out}")
+    try:
+        with progress_bar(console) as progress:
+            run.train(on_progress=train_progress(progress, console, run.steps))
+            rebuild_thread_pool(threads)
+            summary = run.evaluate(on_progress=eval_progress(progress, episodes))
+    finally:
+        run.close()
+    console.print(summary_table(summary, f"{env}: {episodes} held-out goals"))
+    return summary
+
+
+def _config_from(args: argparse.Namespace, overrides: dict[str, Any]) -> Any:
+    """The config file (or the defaults) with ``--set`` items and ``--key=value`` overrides."""
+    from agent.configs import apply_overrides, load_config, parse_override_tokens
+    from configurator import AgentConfig
+
+    config = load_config(args.config) if getattr(args, "config", None) else AgentConfig()
+    sets = parse_override_tokens([f"--{item}" for item in getattr(args, "set", []) or []])
+    return apply_overrides(config, {**sets, **overrides})
+
+
+def _default_out(kind: str, env_id: str) -> Path:
+    return Path("runs") / f"{env_id.split('/')[-1]}-{kind}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+# --------------------------------------------------------------------------- train
+def train_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    p.description = "Train an agent, evaluate it on held-out goals, write a run folder."
+    p.add_argument("--config", help="YAML/JSON AgentConfig (default: the built-in defaults)")
+    p.add_argument("--out", help="run folder (default runs/<env>-train-<time>)")
+    p.add_argument("--steps", type=int, help="training env steps (default: 20k Reach2D, 30k Reach3D and others)")
+    p.add_argument("--episodes", type=int, default=50, help="held-out evaluation episodes")
+    p.add_argument("--num-envs", type=int, default=8, help="envs collected in lockstep")
+    p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    p.add_argument("--log", default="csv", help="metric backends: csv, tensorboard, both (csv,tensorboard) or none")
+    p.add_argument("--video", type=int, default=2, metavar="N", help="evaluation episodes recorded to videos/ (0: none)")
+    p.add_argument("--no-plan-path", action="store_true", help="do not draw the imagined plan in the videos")
+    p.add_argument("--checkpoint-every", type=int, default=0, metavar="STEPS", help="also save checkpoints/step_*.pt")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="same as --KEY=VALUE")
+    return p
+
+
+def run_train(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
+    from agent.metrics import parse_backends
+    from agent.run import Run, RunOptions
+
+    config = _config_from(args, overrides)
+    prepare_process(args.threads)
+    console = _console()
+    _setup_logging(console)
+    out = Path(args.out) if args.out else _default_out("train", config.task.env)
+    options = RunOptions(
+        steps=args.steps, episodes=args.episodes, num_envs=args.num_envs, log=parse_backends(args.log),
+        videos=args.video, plan_path=not args.no_plan_path, checkpoint_every=args.checkpoint_every,
+    )
+    train_and_report(Run(config, out, options), console, args.threads)
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    console.print(f"wrote {out}/: {', '.join(written)}")
+    return 0
+
+
+# --------------------------------------------------------------------------- eval
+def eval_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    p.description = "Evaluate a checkpoint on held-out goals; --TASK.KEY=VALUE changes the task (planner, horizon...)."
+    p.add_argument("checkpoint", help="checkpoint.pt written by train")
+    p.add_argument("--episodes", type=int, default=50)
+    p.add_argument("--seed", type=int, help="episode i resets with 1_000_000 + seed + i (default: the checkpoint's seed)")
+    p.add_argument("--out", help="folder for eval.json and videos (default: <checkpoint folder>/eval)")
+    p.add_argument("--device", help="cpu | cuda | cuda:N (default: the checkpoint's)")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--video", type=int, default=0, metavar="N", help="episodes recorded to videos/")
+    p.add_argument("--no-plan-path", action="store_true")
+    return p
+
+
+def run_eval(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
+    from agent.agent import Agent
+    from agent.configs import ConfigError, apply_overrides
+    from agent.run import EVAL_SEED, evaluate_agent, make_env, random_baseline
+
+    prepare_process(args.threads)
+    console = _console()
+    _setup_logging(console)
+    agent = Agent.load(args.checkpoint, device=args.device)
+    fixed = [k for k in overrides if not k.startswith(("task.", "actor", "planner", "cost.", "env"))]
+    if fixed:
+        raise ConfigError(f"a checkpoint's modules are fixed: only task keys can change in eval, got {fixed}")
+    config = apply_overrides(agent.config, overrides)
+    out = Path(args.out) if args.out else Path(args.checkpoint).parent / "eval"
+    out.mkdir(parents=True, exist_ok=True)
+    env = make_env(config, render=args.video > 0)
+    obs, info = env.reset(seed=0)
+    agent.reset(config.task, goal=info["goal_observation"])  # the (possibly new) planner and horizon
+    seed = EVAL_SEED + (config.seed if args.seed is None else args.seed)
+    console.print(f"[bold]jepa-agent eval[/] {args.checkpoint} on {config.task.env}: {args.episodes} episodes, "
+                  f"planner {config.task.planner.name}, horizon {config.task.actor.horizon}")
+    with progress_bar(console) as progress:
+        result, videos = evaluate_agent(
+            agent, env, args.episodes, seed, videos=args.video, video_dir=out / "videos",
+            plan_path=not args.no_plan_path, on_progress=eval_progress(progress, args.episodes),
+        )
+    baseline = random_baseline(env, args.episodes, seed)
+    summary = {
+        "checkpoint": str(args.checkpoint),
+        "env": config.task.env,
+        "success_rate": result["success_rate"],
+        "success_threshold": float(env.unwrapped.success_threshold),
+        "mean_final_distance": result["mean_final_distance"],
+        "mean_return": result["mean_return"],
+        "episodes": result["episodes"],
+        "env_steps": agent.env_steps,
+        "updates": agent.updates,
+        "act_ms_median": result["act_ms_median"],
+        "act_ms_p90": result["act_ms_p90"],
+        "random_success_rate": baseline["success_rate"],
+        "random_mean_final_distance": baseline["mean_final_distance"],
+        "planner": config.task.planner.name,
+        "horizon": config.task.actor.horizon,
+        "device": str(agent.device),
+        "seed": seed - EVAL_SEED,
+        **({"videos": [str(p) for p in videos]} if videos else {}),
+        "records": result["records"],
+    }
+    (out / "eval.json").write_text(json.dumps(summary, indent=2))
+    env.close()
+    console.print(summary_table(summary, f"{config.task.env}: {args.episodes} held-out goals"))
+    console.print(f"wrote {out / 'eval.json'}" + "".join(f", {p}" for p in videos))
+    return 0
+
+
+# --------------------------------------------------------------------------- collect
+def collect_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    p.description = "Run a policy in an env and save the experience as a replay buffer (.npz)."
+    p.add_argument("--config", help="YAML/JSON AgentConfig for the env (with --policy random)")
+    p.add_argument("--checkpoint", help="act with this agent (its planner or policy)")
+    p.add_argument("--policy", choices=("random", "plan", "policy"),
+                   help="random actions, the planner (mode 2) or the mode-1 policy (default: plan with "
+                   "--checkpoint, else random)")
+    p.add_argument("--steps", type=int, default=10_000)
+    p.add_argument("--num-envs", type=int, default=8)
+    p.add_argument("--exploration-std", type=float, default=0.0, help="action noise, fraction of the half-range")
+    p.add_argument("--seed", type=int, help="seed of the first resets and the random actions (default: the config's)")
+    p.add_argument("--out", help="replay file (default runs/<env>-collect-<time>/replay.npz)")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="same as --KEY=VALUE")
+    return p
+
+
+def run_collect(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
+    from agent.agent import Agent
+    from agent.configs import ConfigError, apply_overrides
+    from agent.run import collect, make_env
+
+    prepare_process(args.threads)
+    console = _console()
+    _setup_logging(console)
+    if args.checkpoint:
+        if args.config:
+            raise ConfigError("give --config or --checkpoint, not both (a checkpoint carries its config)")
+        agent = Agent.load(args.checkpoint)
+        config = apply_overrides(agent.config, overrides)
+    else:
+        config = _config_from(args, overrides)
+        agent = None
+    policy = args.policy or ("plan" if args.checkpoint else "random")
+    if policy != "random" and agent is None:
+        raise ConfigError(f"--policy {policy} needs --checkpoint (an untrained agent has nothing to plan with)")
+    envs = [make_env(config) for _ in range(args.num_envs)]
+    if agent is None:
+        agent = Agent.from_config(config, envs[0])
+    elif config.task != agent.task:
+        obs, info = envs[0].reset(seed=0)
+        agent.reset(config.task, goal=info["goal_observation"])
+    out = Path(args.out) if args.out else _default_out("collect", config.task.env) / "replay.npz"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    seed = config.seed if args.seed is None else args.seed
+    console.print(f"[bold]jepa-agent collect[/] {args.steps} steps of {policy} on {config.task.env} -> {out}")
+    with progress_bar(console) as progress:
+        task = progress.add_task("collect", total=args.steps, info="")
+        start, t0 = agent.env_steps, time.perf_counter()
+
+        def on_collect(d: dict) -> None:
+            sps = (d["env_steps"] - start) / max(time.perf_counter() - t0, 1e-9)
+            info = f"{sps:5.0f} steps/s  success {d['success']:.2f}  {d['episodes']} episodes"
+            progress.update(task, completed=d["env_steps"] - start, info=info)
+
+        replay = collect(agent, envs, args.steps, policy=policy, exploration_std=args.exploration_std,
+                         seed=seed, on_progress=on_collect)
+    replay.save(out)
+    for env in envs:
+        env.close()
+    console.print(f"wrote {out}: {replay.num_episodes} episodes, {replay.num_steps} steps")
+    return 0
+
+
+# --------------------------------------------------------------------------- show
+def show_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    p.description = "Print a resolved config, a checkpoint's summary, or the config reference (--schema)."
+    p.add_argument("path", nargs="?", help="a .yaml/.json config or a .pt checkpoint (default: the defaults)")
+    p.add_argument("--schema", action="store_true", help="print the config reference (Markdown)")
+    p.add_argument("--readme", metavar="README.md", help="with --schema: rewrite that file's generated section")
+    p.add_argument("--json", action="store_true", help="JSON instead of YAML / Markdown")
+    return p
+
+
+def run_show(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
+    from agent.configs import apply_overrides, load_config
+    from configurator import AgentConfig
+
+    if args.schema:
+        from agent.reference import config_reference, update_readme
+
+        if args.readme:
+            changed = update_readme(args.readme)
+            _emit(f"{args.readme}: config reference {'updated' if changed else 'already up to date'}\n")
+        elif args.json:
+            _emit(json.dumps(AgentConfig.model_json_schema(), indent=2) + "\n")
+        else:
+            _emit(config_reference())
+        return 0
+    if args.path and Path(args.path).suffix in (".pt", ".pth", ".ckpt"):
+        from agent.configs import ConfigError
+        from agent.run import checkpoint_summary
+
+        if overrides:
+            raise ConfigError(f"show prints a checkpoint as saved; overrides {sorted(overrides)} do not apply")
+
+        info = checkpoint_summary(args.path)
+        if args.json:
+            _emit(json.dumps(info, indent=2) + "\n")
+            return 0
+        config, params = info.pop("config"), info.pop("parameters")
+        lines = [yaml.safe_dump(info, sort_keys=False), "parameters:\n"]
+        lines += [f"  {name}: {n:,}\n" for name, n in params.items()]
+        lines += [f"  total: {sum(params.values()):,}\n", yaml.safe_dump({"config": config}, sort_keys=False)]
+        _emit("".join(lines))
+        return 0
+    config = load_config(args.path) if args.path else AgentConfig()
+    config = apply_overrides(config, overrides)
+    data = config.model_dump(mode="json")
+    _emit(json.dumps(data, indent=2) + "\n" if args.json else yaml.safe_dump(data, sort_keys=False))
+    return 0
+
+
+# --------------------------------------------------------------------------- bench
 def bench_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
     p = parser or argparse.ArgumentParser(prog="jepa-agent bench")
     p.description = "Planners x envs x model (oracle or a checkpoint) x budget x seeds, closed loop."
@@ -39,15 +421,12 @@ def bench_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    import torch
-    from rich.console import Console
     from rich.table import Table
 
     from agent.bench import benchmark, write_results
 
-    torch.set_num_threads(args.threads)
-    torch.set_flush_denormal(True)
-    console = Console()
+    prepare_process(args.threads)
+    console = _console()
     table = Table(title="planner benchmark")
     for col in ("planner", "env", "model", "budget", "success", "final dist", "act ms", "iters"):
         table.add_column(col, justify="right" if col in ("success", "final dist", "act ms", "iters") else "left")
@@ -70,15 +449,47 @@ def run_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="jepa-agent", description="jepa-agent command line")
+# --------------------------------------------------------------------------- main
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], argparse.ArgumentParser]]] = {
+    "train": ("train an agent and evaluate it (a run folder)", train_parser),
+    "eval": ("evaluate a checkpoint on held-out goals", eval_parser),
+    "bench": ("benchmark planners closed-loop", bench_parser),
+    "collect": ("run a policy and save the experience (.npz)", collect_parser),
+    "show": ("print a config, a checkpoint's summary or the config reference", show_parser),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="jepa-agent", description="jepa-agent command line",
+        epilog="Override any config field with --dotted.key=value, e.g. --actor.planner=mppi --actor.samples=512.",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
-    bench_parser(sub.add_parser("bench", help="benchmark planners closed-loop"))
-    args = parser.parse_args(argv)
+    for name, (help_text, build) in COMMANDS.items():
+        build(sub.add_parser(name, help=help_text, allow_abbrev=False))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from agent.configs import ConfigError, parse_override_tokens
+
+    # Import paths in configs ("my_lab.planners:Annealed") resolve from the current folder,
+    # as they would under `python -m`.
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
     if args.command == "bench":
+        if extra:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
         return run_bench(args)
-    parser.error(f"unknown command {args.command!r}")
-    return 2
+    runners = {"train": run_train, "eval": run_eval, "collect": run_collect, "show": run_show}
+    try:
+        overrides = parse_override_tokens(extra)
+        return runners[args.command](args, overrides)
+    except ConfigError as err:
+        _console(stderr=True, highlight=False).print(f"jepa-agent {args.command}: error: {err}", markup=False)
+        return 2
 
 
 if __name__ == "__main__":

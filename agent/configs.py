@@ -1,0 +1,299 @@
+"""Config files and command-line overrides, with errors that name the key.
+
+A config file is an :class:`~configurator.AgentConfig` written as YAML (``.yaml``/``.yml``)
+or JSON (``.json``); fields it leaves out take their defaults. Overrides are dotted keys
+into the same tree (``task.actor.horizon=8``), plus a few short forms:
+
+=========================  =====================================================
+short key                  full key
+=========================  =====================================================
+``env``                    ``task.env``
+``cost.X``                 ``task.cost.X``
+``planner``                ``task.planner.name``
+``planner.X``              ``task.planner.options.X``
+``actor.planner``          ``task.planner.name``
+``actor.X``                ``task.actor.X`` (horizon, mode, ...) or, for a planner
+                           option, ``task.planner.options.X`` (samples, ...)
+``<module>.X``             ``<module>.options.X`` for every module (``encoder``,
+                           ``world_model``, ``critic``, ``policy``, ``probe``,
+                           ``task.planner``, ``training.collect_planner``)
+=========================  =====================================================
+
+Dashes in keys read as underscores; values are YAML scalars (``512``, ``mppi``, ``null``,
+``[a, b]``). An unknown key fails before anything runs, naming the closest valid key.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import types
+import typing
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from actor import ActorConfig
+from configurator import REGISTRIES, AgentConfig, ModuleSpec, config_class_of
+
+__all__ = [
+    "ALIASES",
+    "ConfigError",
+    "apply_overrides",
+    "canonical_key",
+    "load_config",
+    "model_class",
+    "parse_override_tokens",
+    "validate_config",
+]
+
+ALIASES = {
+    "env": "task.env",
+    "cost.X": "task.cost.X",
+    "planner": "task.planner.name",
+    "planner.X": "task.planner.options.X",
+    "actor.planner": "task.planner.name",
+    "actor.X": "task.actor.X, or task.planner.options.X for a planner option",
+    "<module>.X": "<module>.options.X",
+}
+"""The short override keys (documented in the README's command-line section)."""
+
+_TOP_ALIASES = ("env", "cost", "planner", "actor")
+
+
+class ConfigError(ValueError):
+    """A config file or an override that does not validate; the message names the key."""
+
+
+# --------------------------------------------------------------------------- files
+def load_config(path: str | Path) -> AgentConfig:
+    """Read and validate a YAML or JSON config file (by extension)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"no config file at {path}")
+    text = path.read_text()
+    try:
+        if path.suffix == ".json":
+            data = json.loads(text)
+        elif path.suffix in (".yaml", ".yml"):
+            data = yaml.safe_load(text)
+        else:
+            raise ConfigError(f"a config file is .yaml, .yml or .json, got {path}")
+    except (json.JSONDecodeError, yaml.YAMLError) as err:
+        raise ConfigError(f"{path}: not valid {path.suffix[1:].upper()}: {err}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{path}: a config is a mapping of keys to values, got {type(data).__name__}")
+    return validate_config(data, source=str(path))
+
+
+def validate_config(data: Mapping[str, Any], *, source: str = "config") -> AgentConfig:
+    """``AgentConfig.model_validate`` whose errors name each bad key and the closest valid one."""
+    try:
+        return AgentConfig.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(f"{source}: " + "; ".join(_explain(e, data) for e in err.errors())) from None
+
+
+def _explain(error: Mapping[str, Any], data: Mapping[str, Any]) -> str:
+    loc = tuple(str(p) for p in error["loc"])
+    key = ".".join(loc)
+    if error["type"] == "extra_forbidden":
+        valid = _valid_keys(loc[:-1], data)
+        return _unknown(key, loc[-1], valid, prefix=".".join(loc[:-1]))
+    msg = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] in ("value_error", "assertion_error"):
+        return f"{key}: {msg}" if key else msg
+    return f"{key}: {msg} (got {error.get('input')!r})"
+
+
+def _unknown(shown: str, bad: str, valid: Sequence[str], *, prefix: str = "") -> str:
+    """``unknown config key 'a.b'; did you mean 'a.c'? (valid: ...)``."""
+    close = difflib.get_close_matches(bad, list(valid), n=1, cutoff=0.5)
+    hint = ""
+    if close:
+        hint = f"; did you mean '{prefix + '.' if prefix else ''}{close[0]}'?"
+    where = f" under '{prefix}'" if prefix else ""
+    return f"unknown config key '{shown}'{hint} (valid{where}: {', '.join(valid)})"
+
+
+def model_class(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model class of a field annotation (``X``, ``X | None``), else None."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        models = [m for a in typing.get_args(annotation) if (m := model_class(a)) is not None]
+        return models[0] if len(models) == 1 else None
+    return None
+
+
+def _module_kind(path: Sequence[str]) -> str:
+    """Registry kind of the module spec at ``path`` (``task.planner`` -> ``planner``)."""
+    last = path[-1]
+    return "planner" if last.endswith("planner") else last
+
+
+def _option_fields(path: Sequence[str], data: Mapping[str, Any]) -> list[str] | None:
+    """Option names of the module chosen at ``path`` in ``data`` (None if it cannot resolve)."""
+    node: Any = data
+    for p in path:
+        node = node.get(p) if isinstance(node, Mapping) else None
+    name = node.get("name") if isinstance(node, Mapping) else None
+    kind = _module_kind(path)
+    if not isinstance(name, str) or kind not in REGISTRIES:
+        return None
+    try:
+        return list(config_class_of(REGISTRIES[kind].resolve(name)).model_fields)
+    except (ValueError, TypeError):
+        return None
+
+
+def _valid_keys(loc: Sequence[str], data: Mapping[str, Any]) -> list[str]:
+    """The keys a config accepts at ``loc`` (model fields, or a module's options)."""
+    cls: type[BaseModel] | None = AgentConfig
+    for i, part in enumerate(loc):
+        if cls is ModuleSpec and part == "options":
+            return _option_fields(loc[:i], data) or []
+        if cls is None or part not in cls.model_fields:
+            return []
+        cls = model_class(cls.model_fields[part].annotation)
+    return list(cls.model_fields) if cls is not None else []
+
+
+# --------------------------------------------------------------------------- overrides
+def parse_override_tokens(tokens: Sequence[str]) -> dict[str, Any]:
+    """Command-line override tokens to ``{dotted key: value}``.
+
+    ``["--actor.horizon=8", "--seed", "3"]`` -> ``{"actor.horizon": 8, "seed": 3}``; values
+    are parsed as YAML scalars, dashes in keys read as underscores.
+    """
+    out: dict[str, Any] = {}
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if not tok.startswith("--") or len(tok) < 3:
+            raise ConfigError(f"expected an override --KEY=VALUE, got {tok!r}")
+        key, sep, value = tok[2:].partition("=")
+        if not sep:
+            if i + 1 >= len(tokens) or tokens[i + 1].startswith("--"):
+                raise ConfigError(f"override --{key} needs a value: --{key}=VALUE")
+            value = tokens[i + 1]
+            i += 1
+        out[key.replace("-", "_")] = _parse_value(value)
+        i += 1
+    return out
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def canonical_key(key: str, data: Mapping[str, Any]) -> list[str]:
+    """The full path of an override key in the config tree ``data`` (a ``model_dump``).
+
+    Resolves the short forms listed in the module docstring; an unknown key raises a
+    :class:`ConfigError` naming the closest valid key.
+    """
+    parts = key.split(".")
+    head, rest = parts[0], parts[1:]
+    if head == "env" and not rest:
+        parts = ["task", "env"]
+    elif head == "cost":
+        parts = ["task", *parts]
+    elif head == "planner":
+        parts = ["task", "planner", *(rest or ["name"])]
+    elif head == "actor":
+        if not rest:
+            raise ConfigError(f"'{key}' is a section; set one of its keys, e.g. actor.horizon=8")
+        if rest == ["planner"]:
+            parts = ["task", "planner", "name"]
+        elif rest[0] in ActorConfig.model_fields:
+            parts = ["task", *parts]
+        else:
+            planner_opts = _option_fields(["task", "planner"], data) or []
+            if rest[0] not in planner_opts:
+                valid = sorted({*ActorConfig.model_fields, "planner", *planner_opts})
+                raise ConfigError(_unknown(key, rest[0], valid, prefix="actor"))
+            parts = ["task", "planner", "options", *rest]
+    return _walk(parts, data, key)
+
+
+def _walk(parts: list[str], data: Mapping[str, Any], shown: str) -> list[str]:
+    cls: type[BaseModel] = AgentConfig
+    node: Any = data
+    path: list[str] = []
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if cls is ModuleSpec:
+            if part == "name" and last:
+                return [*path, "name"]
+            if node is None:
+                raise ConfigError(
+                    f"'{shown}': {'.'.join(path)} is off (null); choose a module first, "
+                    f"e.g. --{'.'.join(path)}.name=mlp"
+                )
+            rest = parts[i + 1 :] if part == "options" else parts[i:]
+            if not rest:
+                return [*path, "options"]
+            fields = _option_fields(path, data)
+            if fields is not None and rest[0] not in fields:
+                name = node.get("name") if isinstance(node, Mapping) else "?"
+                prefix = ".".join(parts[:i]) if part != "options" else ".".join(parts[: i + 1])
+                msg = _unknown(shown, rest[0], fields, prefix=prefix)
+                raise ConfigError(msg.replace(" (valid", f" (options of {_module_kind(path)} '{name}'", 1))
+            return [*path, "options", *rest]
+        fields = cls.model_fields
+        if part not in fields:
+            valid = list(fields) + (list(_TOP_ALIASES) if not path else [])
+            suggestion = _unknown(shown, part, valid, prefix=".".join(parts[:i]))
+            raise ConfigError(_with_tail(suggestion, parts[i + 1 :]))
+        path.append(part)
+        node = node.get(part) if isinstance(node, Mapping) else None
+        sub = model_class(fields[part].annotation)
+        if sub is None:
+            if last:
+                return path
+            if isinstance(node, Mapping) or node is None and "dict" in str(fields[part].annotation):
+                return [*path, *parts[i + 1 :]]  # a free-form mapping (env_kwargs)
+            raise ConfigError(f"unknown config key '{shown}': '{'.'.join(path)}' is a value, not a section")
+        cls = sub
+    return path
+
+
+def _with_tail(message: str, tail: Sequence[str]) -> str:
+    """Append the rest of the key to the suggestion (``did you mean 'actor.planner'?``)."""
+    if not tail or "did you mean '" not in message:
+        return message
+    head, _, after = message.partition("did you mean '")
+    guess, _, end = after.partition("'")
+    return f"{head}did you mean '{guess}.{'.'.join(tail)}'{end}"
+
+
+def _is_name_key(key: str) -> bool:
+    return key in ("planner", "actor.planner") or key.endswith(".name")
+
+
+def apply_overrides(config: AgentConfig, overrides: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> AgentConfig:
+    """A new config with the overrides applied (module names first, so options of a newly
+    chosen module resolve against it). Raises :class:`ConfigError` naming a bad key or value."""
+    items = list(overrides.items()) if isinstance(overrides, Mapping) else list(overrides)
+    if not items:
+        return config
+    data = config.model_dump(mode="json")
+    ordered = [kv for kv in items if _is_name_key(kv[0])] + [kv for kv in items if not _is_name_key(kv[0])]
+    for key, value in ordered:
+        path = canonical_key(key, data)
+        node = data
+        for p in path[:-1]:
+            if node.get(p) is None:
+                node[p] = {}
+            node = node[p]
+        node[path[-1]] = value
+    return validate_config(data, source="overrides " + " ".join(f"--{k}={v}" for k, v in items))

@@ -1,0 +1,126 @@
+"""Scalar metrics of a run to CSV and/or TensorBoard.
+
+``MetricsLogger(run_dir, ["csv", "tensorboard"])`` writes ``metrics.csv`` (one row per
+logged step, one column per metric; the header grows when a new metric appears) and
+TensorBoard event files under ``run_dir/tensorboard``. TensorBoard needs the
+``tensorboard`` package (``pip install "jepa-agent[log]"``).
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+__all__ = ["BACKENDS", "CSVWriter", "MetricsLogger", "TensorBoardWriter", "parse_backends"]
+
+BACKENDS = ("csv", "tensorboard")
+
+
+def parse_backends(text: str | Sequence[str]) -> tuple[str, ...]:
+    """``"tensorboard,csv"`` -> ``("tensorboard", "csv")``; ``"none"`` or ``""`` -> ``()``."""
+    items = text.split(",") if isinstance(text, str) else list(text)
+    names = tuple(dict.fromkeys(s.strip().lower() for s in items if s.strip() and s.strip().lower() != "none"))
+    unknown = [n for n in names if n not in BACKENDS]
+    if unknown:
+        raise ValueError(f"unknown log backend {unknown[0]!r}; known: {', '.join(BACKENDS)} (or none)")
+    return names
+
+
+class CSVWriter:
+    """``metrics.csv``: column ``step`` then one column per metric, in order of first appearance.
+
+    Rows are appended as they come; when a metric appears for the first time the file is
+    rewritten with the wider header (runs log a few hundred rows, so that is cheap), and
+    a missing value is an empty cell.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.columns: list[str] = ["step"]
+        self.rows: list[dict[str, Any]] = []
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._rewrite()
+
+    def write(self, step: int, metrics: Mapping[str, float]) -> None:
+        row = {"step": step, **metrics}
+        self.rows.append(row)
+        new = [k for k in metrics if k not in self.columns]
+        if new:
+            self.columns += new
+            self._rewrite()
+        else:
+            with open(self.path, "a", newline="") as f:
+                csv.DictWriter(f, fieldnames=self.columns).writerow(row)
+
+    def _rewrite(self) -> None:
+        with open(self.path, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=self.columns)
+            writer.writeheader()
+            writer.writerows(self.rows)
+
+    def close(self) -> None:
+        pass
+
+
+class TensorBoardWriter:
+    """TensorBoard scalars under ``folder`` (``tensorboard --logdir runs``)."""
+
+    def __init__(self, folder: Path) -> None:
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError as err:  # torch raises ImportError when tensorboard is missing
+            raise ImportError(
+                "--log tensorboard needs the tensorboard package: pip install \"jepa-agent[log]\" "
+                f"(or pip install tensorboard). Cause: {err}"
+            ) from err
+        self.writer = SummaryWriter(log_dir=str(folder))
+
+    def write(self, step: int, metrics: Mapping[str, float]) -> None:
+        for key, value in metrics.items():
+            self.writer.add_scalar(key, value, global_step=step)
+        self.writer.flush()
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+class MetricsLogger:
+    """Fans scalar metrics out to the chosen backends; non-finite and non-numeric values are
+    dropped (a metric that does not exist yet is a gap, not a NaN in TensorBoard)."""
+
+    def __init__(self, run_dir: str | Path, backends: Sequence[str] = ("csv",)) -> None:
+        run_dir = Path(run_dir)
+        self.backends = parse_backends(backends)
+        self.writers: list[CSVWriter | TensorBoardWriter] = []
+        for name in self.backends:
+            if name == "csv":
+                self.writers.append(CSVWriter(run_dir / "metrics.csv"))
+            else:
+                self.writers.append(TensorBoardWriter(run_dir / "tensorboard"))
+        if self.writers:
+            log.info("metrics to %s", ", ".join(self.backends))
+
+    def log(self, step: int, metrics: Mapping[str, Any]) -> None:
+        clean = {
+            k: float(v) for k, v in metrics.items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+        }
+        if clean:
+            for w in self.writers:
+                w.write(int(step), clean)
+
+    def close(self) -> None:
+        for w in self.writers:
+            w.close()
+
+    def __enter__(self) -> MetricsLogger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,413 @@
+"""Runs: train an agent and evaluate it on held-out goals, writing one run folder.
+
+Shared by ``jepa-agent train|eval|collect|show`` and ``examples/reach.py``; it logs and
+never prints (progress goes to the callbacks the caller passes). A run folder holds:
+
+===========================  ==========================================================
+``config.yaml``              the resolved config (every field, defaults included)
+``checkpoint.pt``            the trained agent (``checkpoints/step_*.pt`` every N steps)
+``history.json``             every training episode and update
+``learning_curve.png``       success, distance, return, losses, embedding std and rank
+``eval.json``                held-out success, distances, act latency, a random baseline
+``metrics.csv``              one row per batch of episodes (``log=("csv",)``)
+``tensorboard/``             the same scalars for TensorBoard (``log=("tensorboard",)``)
+``videos/eval_*.mp4``        evaluation episodes with the goal and the imagined plan
+===========================  ==========================================================
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from agent.agent import Agent, latest_metrics, stack_obs
+from agent.metrics import MetricsLogger
+from agent.video import EpisodeRecorder, plan_path_source
+from configurator import AgentConfig
+from memory import ReplayBuffer
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "DEFAULT_STEPS",
+    "EVAL_SEED",
+    "Run",
+    "RunOptions",
+    "checkpoint_summary",
+    "collect",
+    "default_steps",
+    "evaluate_agent",
+    "learning_curve",
+    "make_env",
+    "random_baseline",
+]
+
+DEFAULT_STEPS = {"jepa_agent/Reach2D-v0": 20_000, "jepa_agent/Reach3D-v0": 30_000}
+"""Training env steps per env id when none are given (30k for other envs)."""
+EVAL_SEED = 1_000_000
+"""Evaluation episode i resets with ``EVAL_SEED + seed + i``: goals training never saw
+(training seeds its first reset with ``seed * 10_000``, then lets the env's RNG run on)."""
+
+Progress = Callable[[dict[str, Any]], None]
+
+
+def default_steps(env_id: str) -> int:
+    return DEFAULT_STEPS.get(env_id, 30_000)
+
+
+def make_env(config: AgentConfig, *, render: bool = False) -> gym.Env:
+    """The task's env (``task.env`` with ``task.env_kwargs``), rendering RGB frames if asked."""
+    import envs  # noqa: F401  (registers the jepa_agent/* ids)
+
+    kwargs = dict(config.task.env_kwargs)
+    if render:
+        kwargs.setdefault("render_mode", "rgb_array")
+    return gym.make(config.task.env, **kwargs)
+
+
+def random_baseline(env: gym.Env, episodes: int, seed: int) -> dict[str, float]:
+    """Uniform random actions on the same held-out goals: the floor to beat."""
+    success, dist = [], []
+    rng = np.random.default_rng(seed)
+    for i in range(episodes):
+        env.reset(seed=seed + i)
+        done, info = False, {}
+        while not done:
+            a = rng.uniform(env.action_space.low, env.action_space.high).astype(np.float32)
+            _, _, terminated, truncated, info = env.step(a)
+            done = terminated or truncated
+        success.append(info["is_success"])
+        dist.append(info["distance"])
+    return {"success_rate": float(np.mean(success)), "mean_final_distance": float(np.mean(dist))}
+
+
+def _running_mean(x: np.ndarray, w: int) -> np.ndarray:
+    return np.convolve(x, np.ones(w) / w, mode="valid")
+
+
+def learning_curve(history: dict[str, list], path: str | Path) -> None:
+    """Five panels: success, final distance and return (running means over 40 episodes) vs
+    env steps; world-model, critic, policy and probe losses, and the collapse diagnostics
+    (embedding std and effective rank) vs updates."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    eps, ups = history["episodes"], history["updates"]
+    fig, axes = plt.subplots(1, 5, figsize=(22, 3.6))
+    steps = np.array([e["env_steps"] for e in eps])
+    w = 40
+    for ax, key in zip(axes[:3], ("success", "final_distance", "return"), strict=True):
+        values = np.array([e[key] for e in eps], dtype=float)
+        if len(values) >= w:
+            ax.plot(steps[w - 1 :], _running_mean(values, w))
+    axes[0].set(title="training success (running mean, 40 episodes)", xlabel="env steps", ylim=(0, 1))
+    axes[1].set(title="final distance to goal", xlabel="env steps", ylabel="m", yscale="log")
+    axes[2].set(title="episode return", xlabel="env steps")
+    if ups:
+        u = np.array([x["update"] for x in ups])
+        for key in ("pred_loss", "critic_loss", "policy_loss", "probe_rmse"):
+            if key in ups[-1]:
+                axes[3].plot(u, [x.get(key, np.nan) for x in ups], label=key, lw=0.8)
+        axes[3].legend(fontsize=7)
+        axes[4].plot(u, [x["embed_std"] for x in ups], lw=0.8)
+        ranked = [(x["update"], x["embed_rank"]) for x in ups if "embed_rank" in x]
+        if ranked:
+            ax_rank = axes[4].twinx()
+            ax_rank.plot([r[0] for r in ranked], [r[1] for r in ranked], color="C1", lw=0.8)
+            ax_rank.set_ylabel("effective rank", color="C1")
+    axes[3].set(title="losses", xlabel="updates", yscale="log")
+    axes[4].set(title="collapse diagnostics", xlabel="updates", ylabel="embedding std")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _mean(values: Sequence[float]) -> float:
+    finite = [v for v in values if np.isfinite(v)]
+    return float(np.mean(finite)) if finite else float("nan")
+
+
+def batch_metrics(episodes: Sequence[dict], updates: Sequence[dict], recent: Sequence[dict]) -> dict[str, float]:
+    """Scalars of one batch of training episodes: episode means, update means, recent success."""
+    out = {
+        "train/success": _mean([e["success"] for e in episodes]),
+        "train/success_recent": _mean([e["success"] for e in recent]),
+        "train/return": _mean([e["return"] for e in episodes]),
+        "train/final_distance": _mean([e["final_distance"] for e in episodes]),
+        "train/random_phase": float(any(e["random"] for e in episodes)),
+    }
+    keys = dict.fromkeys(k for u in updates for k in u if k not in ("update", "env_steps"))
+    for key in keys:
+        out[f"update/{key}"] = _mean([u[key] for u in updates if key in u])
+    return out
+
+
+def evaluate_agent(
+    agent: Agent,
+    env: gym.Env,
+    episodes: int,
+    seed: int,
+    *,
+    videos: int = 0,
+    video_dir: str | Path | None = None,
+    plan_path: bool = True,
+    on_progress: Progress | None = None,
+) -> tuple[dict[str, Any], list[Path]]:
+    """``agent.evaluate`` on ``episodes`` held-out goals, recording the first ``videos``.
+
+    The recorder only renders, so the returned results are those of an unrecorded run.
+    Returns (the evaluation dict, the video paths).
+    """
+    recorder = None
+    if videos > 0:
+        if video_dir is None:
+            raise ValueError("videos > 0 needs a video_dir")
+        source = plan_path_source(agent, env) if plan_path else None
+        env = recorder = EpisodeRecorder(env, video_dir, episodes=videos, plan_points=source, prefix="eval")
+    result = agent.evaluate(env, episodes, seed=seed, callback=on_progress)
+    if recorder is not None:
+        recorder.finish()
+        return result, list(recorder.paths)
+    return result, []
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What a run does besides the agent's config (the budget, logs, videos)."""
+
+    steps: int | None = None
+    """Training env steps; None: ``DEFAULT_STEPS`` for the env."""
+    episodes: int = 50
+    """Held-out evaluation episodes."""
+    num_envs: int = 8
+    """Envs collected in lockstep while training."""
+    log: tuple[str, ...] = ()
+    """Metric backends: ``csv``, ``tensorboard``."""
+    videos: int = 0
+    """Evaluation episodes recorded to ``videos/``."""
+    plan_path: bool = True
+    """Draw the imagined end-effector path in the videos."""
+    checkpoint_every: int = 0
+    """Also save ``checkpoints/step_*.pt`` every this many env steps (0: only the final one)."""
+
+
+class Run:
+    """Train, then evaluate, writing one run folder (see the module docstring).
+
+    ``Run(config, out, options)`` writes ``config.yaml`` and builds the envs and the agent;
+    :meth:`train` and :meth:`evaluate` do the rest. Between the two the caller may touch
+    global state the library leaves alone (``examples/reach.py`` rebuilds torch's thread pool).
+    """
+
+    def __init__(self, config: AgentConfig, out: str | Path, options: RunOptions = RunOptions()) -> None:
+        self.config, self.options = config, options
+        self.out = Path(out)
+        self.out.mkdir(parents=True, exist_ok=True)
+        config.save(self.out / "config.yaml")
+        self.steps = options.steps if options.steps is not None else default_steps(config.task.env)
+        self.eval_seed = EVAL_SEED + config.seed
+        self.train_envs = [make_env(config) for _ in range(options.num_envs)]
+        self.eval_env = make_env(config, render=options.videos > 0)
+        self.agent = Agent.from_config(config, self.eval_env)
+        self.metrics = MetricsLogger(self.out, options.log)
+        self.history: dict[str, list] = {"episodes": [], "updates": []}
+        self.diagnostics: dict[str, float] = {}
+        self.train_wall_s = 0.0
+        self._t0 = time.perf_counter()
+
+    def train(self, on_progress: Progress | None = None) -> dict[str, list]:
+        """Collect and learn for ``steps`` env steps; save the checkpoint and the learning curve.
+
+        ``on_progress`` gets ``env_steps, target, updates, phase, success, steps_per_s,
+        last_update`` after every batch of episodes.
+        """
+        agent, envs, opts = self.agent, self.train_envs, self.options
+        history = self.history
+        target = agent.env_steps + self.steps
+        next_checkpoint = agent.env_steps + opts.checkpoint_every
+        self._t0 = t0 = time.perf_counter()
+        while agent.env_steps < target:
+            offset = time.perf_counter() - t0
+            # One call per batch of episodes: Agent.train always finishes the batch it
+            # started, so asking for one step runs exactly one batch, with the random
+            # draws, goals and updates of a single long call, and metrics in between.
+            # (A fraction of an update left over at the end of a batch is dropped;
+            # with the default 8 envs x 0.25 updates per step there is none.)
+            part = agent.train(envs, 1)
+            for e in part["episodes"]:
+                e["wall_s"] += offset
+            history["episodes"] += part["episodes"]
+            history["updates"] += part["updates"]
+            elapsed = max(time.perf_counter() - t0, 1e-9)
+            recent = history["episodes"][-20:]
+            scalars = batch_metrics(part["episodes"], part["updates"], recent)
+            scalars |= {"train/steps_per_s": (agent.env_steps - target + self.steps) / elapsed,
+                        "train/updates": agent.updates, "train/wall_s": elapsed}
+            self.metrics.log(agent.env_steps, scalars)
+            if opts.checkpoint_every and agent.env_steps >= next_checkpoint:
+                agent.save(self.out / "checkpoints" / f"step_{agent.env_steps:07d}.pt")
+                next_checkpoint += opts.checkpoint_every
+            if on_progress is not None:
+                on_progress({
+                    "env_steps": agent.env_steps,
+                    "target": target,
+                    "updates": agent.updates,
+                    "phase": "random" if part["episodes"][-1]["random"] else "planner",
+                    "success": scalars["train/success_recent"],
+                    "steps_per_s": scalars["train/steps_per_s"],
+                    "last_update": latest_metrics(history["updates"][-60:]),
+                })
+        self.train_wall_s = time.perf_counter() - t0
+        self.diagnostics = agent.diagnostics()
+        agent.save(self.out / "checkpoint.pt")
+        (self.out / "history.json").write_text(json.dumps(history))
+        learning_curve(history, self.out / "learning_curve.png")
+        return history
+
+    def evaluate(self, on_progress: Progress | None = None) -> dict[str, Any]:
+        """Evaluate on held-out goals, compare with random actions, write ``eval.json``."""
+        opts, agent = self.options, self.agent
+        result, videos = evaluate_agent(
+            agent, self.eval_env, opts.episodes, self.eval_seed, videos=opts.videos,
+            video_dir=self.out / "videos", plan_path=opts.plan_path, on_progress=on_progress,
+        )
+        total_wall_s = time.perf_counter() - self._t0
+        baseline = random_baseline(self.eval_env, opts.episodes, self.eval_seed)
+        summary = {
+            "env": self.config.task.env,
+            "success_rate": result["success_rate"],
+            "success_threshold": float(self.eval_env.unwrapped.success_threshold),
+            "mean_final_distance": result["mean_final_distance"],
+            "mean_return": result["mean_return"],
+            "episodes": result["episodes"],
+            "env_steps": agent.env_steps,
+            "updates": agent.updates,
+            "train_wall_s": self.train_wall_s,
+            "total_wall_s": total_wall_s,
+            "act_ms_median": result["act_ms_median"],
+            "act_ms_p90": result["act_ms_p90"],
+            "random_success_rate": baseline["success_rate"],
+            "random_mean_final_distance": baseline["mean_final_distance"],
+            "planner": agent.task.planner.name,
+            "horizon": agent.task.actor.horizon,
+            "embed_std": self.diagnostics.get("embed_std", float("nan")),
+            "embed_rank": self.diagnostics.get("embed_rank", float("nan")),
+            "latent_dim": agent.world_model.latent_dim,
+            "device": str(agent.device),
+            "seed": self.config.seed,
+            **({"videos": [str(p) for p in videos]} if videos else {}),
+            "records": result["records"],
+        }
+        (self.out / "eval.json").write_text(json.dumps(summary, indent=2))
+        self.metrics.log(agent.env_steps, {
+            "eval/success_rate": summary["success_rate"],
+            "eval/mean_final_distance": summary["mean_final_distance"],
+            "eval/mean_return": summary["mean_return"],
+            "eval/act_ms_median": summary["act_ms_median"],
+            "eval/random_success_rate": summary["random_success_rate"],
+        })
+        return summary
+
+    def close(self) -> None:
+        self.metrics.close()
+        for env in [*self.train_envs, self.eval_env]:
+            env.close()
+
+
+def collect(
+    agent: Agent,
+    envs: Sequence[gym.Env],
+    steps: int,
+    *,
+    policy: str = "random",
+    exploration_std: float = 0.0,
+    seed: int = 0,
+    on_progress: Progress | None = None,
+) -> ReplayBuffer:
+    """Run a policy in ``envs`` (in lockstep) for ``steps`` env steps; return the agent's replay.
+
+    ``policy``: ``random`` (uniform actions held for ``training.random_action_repeat``
+    steps, as training explores), ``plan`` (the agent's planner, mode 2) or ``policy``
+    (its mode-1 policy). ``exploration_std`` adds Gaussian noise (fraction of the half-range)
+    to the planner's or policy's actions. Nothing is learned.
+    """
+    if policy not in ("random", "plan", "policy"):
+        raise ValueError(f"policy must be random, plan or policy, got {policy!r}")
+    low, high = agent.action_low.cpu().numpy(), agent.action_high.cpu().numpy()
+    repeat = agent.config.training.random_action_repeat
+    target = agent.env_steps + steps
+    rng = np.random.default_rng(seed)
+    episode_seed: int | None = seed
+    successes: list[float] = []
+    while agent.env_steps < target:
+        obs, goals = Agent._reset_envs(list(envs), episode_seed)
+        episode_seed = None  # seed the first reset only, as training does
+        agent.reset(goal=goals)
+        done = np.zeros(len(envs), dtype=bool)
+        held, t, infos = None, 0, []
+        while not done.any():
+            if policy == "random":
+                if held is None or t % repeat == 0:
+                    held = rng.uniform(low, high, (len(envs), len(low))).astype(np.float32)
+                agent.act(obs, mode="random")
+                action = held
+            else:
+                action = agent.act(obs, mode=policy)
+                noise = exploration_std * (high - low) / 2 * rng.standard_normal(action.shape)
+                action = np.clip(action + noise, low, high).astype(np.float32)
+            results = [e.step(a) for e, a in zip(envs, action, strict=True)]
+            obs = stack_obs([r[0] for r in results])
+            done = np.array([r[2] or r[3] for r in results])
+            infos = [r[4] for r in results]
+            agent.observe(obs, np.array([r[1] for r in results]), np.full(len(envs), done.any()), action=action)
+            t += 1
+        successes += [float(i.get("is_success", np.nan)) for i in infos]
+        if on_progress is not None:
+            on_progress({"env_steps": agent.env_steps, "target": target, "success": _mean(successes[-20:]),
+                         "episodes": agent.replay.num_episodes})
+    return agent.replay
+
+
+def parameter_counts(agent: Agent) -> dict[str, int]:
+    """Parameters per module: the encoder, the world model's predictor (without the
+    encoder), its EMA target encoder, the critic, the policy and the probe."""
+    def count(module: Any, exclude: frozenset[int] | set[int] = frozenset()) -> int:
+        return sum(p.numel() for p in module.parameters() if id(p) not in exclude) if module is not None else 0
+
+    enc = {id(p) for p in agent.encoder.parameters()}
+    target = getattr(agent.world_model, "target_encoder", None)
+    tgt = {id(p) for p in target.parameters()} if target is not None else set()
+    return {
+        "encoder": count(agent.encoder),
+        "world_model": count(agent.world_model, enc | tgt),
+        "target_encoder (EMA)": count(target),
+        "critic": count(agent.critic),
+        "policy": count(agent.policy),
+        "probe": count(agent.probe),
+    }
+
+
+def checkpoint_summary(path: str | Path) -> dict[str, Any]:
+    """What a checkpoint holds: env, env steps, updates, spaces, parameters per module, config."""
+    agent = Agent.load(path, device="cpu")
+    return {
+        "checkpoint": str(path),
+        "env": agent.config.task.env,
+        "env_steps": agent.env_steps,
+        "updates": agent.updates,
+        "input_shapes": {k: list(v) for k, v in agent.input_shapes.items()},
+        "action_dim": agent.action_dim,
+        "latent_dim": agent.world_model.latent_dim,
+        "parameters": parameter_counts(agent),
+        "config": agent.config.model_dump(mode="json"),
+    }
