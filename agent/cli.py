@@ -488,7 +488,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         overrides = parse_override_tokens(extra)
         return runners[args.command](args, overrides)
     except ConfigError as err:
-        _console(stderr=True, highlight=False).print(f"jepa-agent {args.command}: error: {err}", markup=False)
+        _console(stderr=True, highlight=False, soft_wrap=True).print(f"jepa-agent {args.command}: error: {err}", markup=False)
         return 2
 
 
