@@ -98,12 +98,12 @@ def _constraints(info: FieldInfo) -> str:
     return ", ".join(out)
 
 
-def _value(value: Any) -> str:
+def _value(value: Any, *, nested: str = "see below") -> str:
     if isinstance(value, ModuleSpec):
         opts = ", ".join(f"{k}={v}" for k, v in value.options.items())
         return f"`{value.name}`" + (f" ({opts})" if opts else "")
     if isinstance(value, BaseModel):
-        return "see below"
+        return nested
     if isinstance(value, enum.Enum):
         value = value.value
     if value is None:
@@ -161,7 +161,10 @@ def _module_section(kind: str, out: list[str]) -> None:
         out += [f"Built-ins: {', '.join(f'`{n}`' for n in builtins)}. An option not valid for the chosen one is refused.", ""]
     out += ["| option | type | default | what it does |", "|---|---|---|---|"]
     for field, uses in rows.items():
-        defaults = {n: _value(info.get_default(call_default_factory=True)) for n, info, _ in uses}
+        defaults = {
+            n: _value(info.get_default(call_default_factory=True), nested=f"`{type(info.default).__name__}()`")
+            for n, info, _ in uses
+        }
         if len(set(defaults.values())) == 1:
             default = next(iter(defaults.values()))
         else:
