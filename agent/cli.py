@@ -122,7 +122,7 @@ def eval_progress(progress: Progress, total: int) -> Callable[[dict], None]:
     t0 = time.perf_counter()
 
     def on_eval(d: dict) -> None:
-        sps = 50 * d["episode"] / max(time.perf_counter() - t0, 1e-9)
+        sps = d["env_steps"] / max(time.perf_counter() - t0, 1e-9)
         progress.update(task, completed=d["episode"], info=f"{sps:5.0f} steps/s  success {d['success']:.2f}")
 
     return on_eval

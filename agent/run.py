@@ -165,6 +165,7 @@ def evaluate_agent(
 ) -> tuple[dict[str, Any], list[Path]]:
     """``agent.evaluate`` on ``episodes`` held-out goals, recording the first ``videos``.
 
+    ``on_progress`` gets ``episode, episodes, success, env_steps`` after every episode.
     The recorder only renders, so the returned results are those of an unrecorded run.
     Returns (the evaluation dict, the video paths).
     """
@@ -174,11 +175,28 @@ def evaluate_agent(
             raise ValueError("videos > 0 needs a video_dir")
         source = plan_path_source(agent, env) if plan_path else None
         env = recorder = EpisodeRecorder(env, video_dir, episodes=videos, plan_points=source, prefix="eval")
-    result = agent.evaluate(env, episodes, seed=seed, callback=on_progress)
+    counter = _StepCounter(env)
+    callback = None
+    if on_progress is not None:
+        def callback(d: dict[str, Any]) -> None:
+            on_progress({**d, "env_steps": counter.steps})
+    result = agent.evaluate(counter, episodes, seed=seed, callback=callback)
     if recorder is not None:
         recorder.finish()
         return result, list(recorder.paths)
     return result, []
+
+
+class _StepCounter(gym.Wrapper):
+    """Counts env steps (for the evaluation's steps per second)."""
+
+    def __init__(self, env: gym.Env) -> None:
+        super().__init__(env)
+        self.steps = 0
+
+    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
+        self.steps += 1
+        return self.env.step(action)
 
 
 @dataclass(frozen=True)
