@@ -15,11 +15,14 @@ from actor import (
 )
 from configurator.registry import Registry
 from cost import Critic, MLPCritic, MLPProbe, Probe
-from perception import Encoder, MLPEncoder
+from perception import ConvEncoder, Encoder, FrozenEncoder, ImageStateEncoder, MLPEncoder
 from world_model import JEPAWorldModel, WorldModel
 
 ENCODERS: Registry[Encoder] = Registry("encoder", Encoder)
 ENCODERS.register("mlp", MLPEncoder)
+ENCODERS.register("conv", ConvEncoder)
+ENCODERS.register("conv_state", ImageStateEncoder)
+ENCODERS.register("frozen", FrozenEncoder)
 
 WORLD_MODELS: Registry[WorldModel] = Registry("world model", WorldModel)
 WORLD_MODELS.register("jepa", JEPAWorldModel)

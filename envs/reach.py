@@ -17,9 +17,12 @@ import mujoco
 import numpy as np
 from gymnasium import spaces
 
+from envs.pixels import PixelRenderer, make_renderer
+
 __all__ = ["ReachEnv"]
 
 _REWARD_TYPES = ("dense", "sparse")
+_OBS_TYPES = ("state", "pixels", "pixels+state")
 _GOAL_SAMPLING_ATTEMPTS = 1000
 
 
@@ -38,17 +41,24 @@ class ReachEnv(gym.Env):
     plain controls with ``mujoco.rollout`` (each action repeated
     ``frame_skip`` times).
 
-    **Observation** ``Dict`` of float32 arrays:
+    **Observation** ``Dict`` whose entries depend on ``obs_type``:
 
-    - ``observation``: ``[cos q (nq), sin q (nq), qvel (nq), fingertip (G)]``
-    - ``achieved_goal``: fingertip position (G,) in metres
-    - ``desired_goal``: goal position (G,) in metres
+    - ``pixels`` (``obs_type="pixels"`` or ``"pixels+state"``): uint8 ``(3 * frame_stack,
+      H, W)`` image from the fixed camera ``PIXEL_CAMERA`` (channels first, newest frame
+      last), rendered headless by `envs.pixels.PixelRenderer` without the goal marker
+    - ``observation`` (``obs_type="state"`` or ``"pixels+state"``): float32
+      ``[cos q (nq), sin q (nq), qvel (nq), fingertip (G)]``, the proprioception
+    - ``achieved_goal``: fingertip position (G,) in metres, float32 (always present, for
+      rewards and success; an image-based agent's encoder does not read it)
+    - ``desired_goal``: goal position (G,) in metres, float32 (always present)
 
     **Goal observation**: `goal_observation()` returns the observation dict of
     the goal configuration at rest (its ``achieved_goal`` equals its
     ``desired_goal``), so an agent can encode the goal with the same encoder
-    it uses for observations. The reset info and every step's info carry a
-    copy under ``"goal_observation"``.
+    it uses for observations. With pixels its ``pixels`` entry is the **goal
+    image**: the goal configuration rendered exactly as observations are (the
+    same camera, every stacked frame the same), made once per episode. The reset
+    info and every step's info carry a copy under ``"goal_observation"``.
 
     **Reward**: ``reward_type="dense"`` gives ``-distance``; ``"sparse"`` gives
     ``-(distance > success_threshold)``. `compute_reward` is vectorised over
@@ -81,12 +91,14 @@ class ReachEnv(gym.Env):
 
     - ``MJCF``: the model. Joints ``joint0..`` (hinges, one velocity actuator
       each, in joint order), a site ``fingertip``, a mocap body ``goal`` and a
-      camera named by ``CAMERA``; ``timestep`` 0.01, ``implicitfast``.
+      camera named by ``CAMERA`` (and ``PIXEL_CAMERA``, by default the same);
+      ``timestep`` 0.01, ``implicitfast``. Goal-marker geoms are in geom group
+      ``MARKER_GROUP`` (2): drawn by `render`, hidden from pixel observations.
     - ``VMAX`` (rad/s, all joints) and ``KV`` (N m s/rad, one per joint), the
       values written into the MJCF's actuators.
     - ``HOME_QPOS``, ``GOAL_QPOS_LOW``, ``GOAL_QPOS_HIGH`` (rad).
     - ``GOAL_DIMS``: which fingertip coordinates form the goal, e.g. (0, 1).
-    - ``DEFAULT_SUCCESS_THRESHOLD`` (m) and ``CAMERA``.
+    - ``DEFAULT_SUCCESS_THRESHOLD`` (m), ``CAMERA`` and optionally ``PIXEL_CAMERA``.
     - optionally `_accept_goal` to reject goal configurations.
     """
 
@@ -102,6 +114,8 @@ class ReachEnv(gym.Env):
     GOAL_DIMS: ClassVar[tuple[int, ...]]
     DEFAULT_SUCCESS_THRESHOLD: ClassVar[float]
     CAMERA: ClassVar[str]
+    PIXEL_CAMERA: ClassVar[str | None] = None
+    """Camera of pixel observations; None: ``CAMERA``."""
 
     # -- common constants --------------------------------------------------------
     FRAME_SKIP: ClassVar[int] = 2
@@ -110,6 +124,8 @@ class ReachEnv(gym.Env):
     """Half-width (rad) of the uniform noise added to the home pose at reset."""
     RESET_QVEL_NOISE: ClassVar[float] = 0.005
     """Half-width (rad/s) of the uniform initial joint velocity at reset."""
+    MARKER_GROUP: ClassVar[int] = 2
+    """Geom group of the goal marker: shown by `render`, hidden from pixel observations."""
 
     def __init__(
         self,
@@ -119,6 +135,10 @@ class ReachEnv(gym.Env):
         render_mode: str | None = None,
         width: int = 240,
         height: int = 240,
+        obs_type: str = "state",
+        image_size: int | tuple[int, int] = 64,
+        frame_stack: int = 1,
+        pixel_camera: str | None = None,
     ) -> None:
         """Build the model and the spaces.
 
@@ -128,7 +148,13 @@ class ReachEnv(gym.Env):
             success_threshold: fingertip-to-goal distance (m) below which a step
                 counts as a success; ``None`` takes the variant's default.
             render_mode: ``None`` or ``"rgb_array"``.
-            width, height: rendered image size in pixels.
+            width, height: size in pixels of `render`'s images (for people).
+            obs_type: ``"state"`` (the state vector), ``"pixels"`` (the camera image) or
+                ``"pixels+state"`` (both); ``achieved_goal``/``desired_goal`` always.
+            image_size: pixel observation size, ``S`` (S x S) or ``(H, W)``.
+            frame_stack: frames stacked along the channel axis of ``pixels``. The joints
+                are velocity-servoed, so one frame determines the state: 1 (off) by default.
+            pixel_camera: camera of pixel observations; None takes ``PIXEL_CAMERA``.
         """
         if reward_type not in _REWARD_TYPES:
             raise ValueError(f"reward_type must be one of {_REWARD_TYPES}, got {reward_type!r}")
@@ -143,12 +169,18 @@ class ReachEnv(gym.Env):
             raise ValueError(f"success_threshold must be > 0, got {success_threshold}")
         if width <= 0 or height <= 0:
             raise ValueError(f"width and height must be positive, got {width}x{height}")
+        if obs_type not in _OBS_TYPES:
+            raise ValueError(f"obs_type must be one of {_OBS_TYPES}, got {obs_type!r}")
+        image_hw = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
+        if len(image_hw) != 2 or min(image_hw) <= 0:
+            raise ValueError(f"image_size must be a positive int or (H, W), got {image_size!r}")
 
         self.reward_type = reward_type
         self.success_threshold = float(success_threshold)
         self.render_mode = render_mode
         self.width = int(width)
         self.height = int(height)
+        self.obs_type = obs_type
 
         self._model = mujoco.MjModel.from_xml_string(self.MJCF)
         self._data = mujoco.MjData(self._model)
@@ -162,6 +194,20 @@ class ReachEnv(gym.Env):
         self._model.vis.global_.offheight = self.height
         self._model.vis.quality.offsamples = 0
         self._renderer: mujoco.Renderer | None = None
+        # Pixel observations: their own renderer (buffer sized to the image), made on the
+        # first frame; the goal image is rendered from a separate MjData at the goal.
+        self._pixels: PixelRenderer | None = None
+        self._goal_pixels: np.ndarray | None = None
+        if obs_type != "state":
+            self._pixels = PixelRenderer(
+                self._model,
+                camera=pixel_camera or self.PIXEL_CAMERA or self.CAMERA,
+                height=int(image_hw[0]),
+                width=int(image_hw[1]),
+                frame_stack=frame_stack,
+                hidden_groups=(self.MARKER_GROUP,),
+            )
+            self._goal_data = mujoco.MjData(self._model)
 
         nq = self._model.nq
         self._fingertip_id = mujoco.mj_name2id(self._model, mujoco.mjtObj.mjOBJ_SITE, "fingertip")
@@ -184,13 +230,14 @@ class ReachEnv(gym.Env):
 
         goal_dim = len(self._goal_dims)
         self.action_space = spaces.Box(-1.0, 1.0, shape=(nq,), dtype=np.float32)
-        self.observation_space = spaces.Dict(
-            {
-                "observation": spaces.Box(-np.inf, np.inf, (3 * nq + goal_dim,), np.float32),
-                "achieved_goal": spaces.Box(-np.inf, np.inf, (goal_dim,), np.float32),
-                "desired_goal": spaces.Box(-np.inf, np.inf, (goal_dim,), np.float32),
-            }
-        )
+        entries: dict[str, spaces.Space] = {}
+        if self._pixels is not None:
+            entries["pixels"] = self._pixels.observation_space()
+        if obs_type != "pixels":
+            entries["observation"] = spaces.Box(-np.inf, np.inf, (3 * nq + goal_dim,), np.float32)
+        entries["achieved_goal"] = spaces.Box(-np.inf, np.inf, (goal_dim,), np.float32)
+        entries["desired_goal"] = spaces.Box(-np.inf, np.inf, (goal_dim,), np.float32)
+        self.observation_space = spaces.Dict(entries)
 
         self._state_size = mujoco.mj_stateSize(self._model, mujoco.mjtState.mjSTATE_FULLPHYSICS)
         # A consistent state before the first reset: resting at home, aiming at home.
@@ -302,7 +349,7 @@ class ReachEnv(gym.Env):
             qvel = self._as_joint_vector(options["qvel"], "qvel")
 
         self._reset_simulation(goal_qpos, qpos, qvel)
-        obs = self._get_obs()
+        obs = self._get_obs(new_episode=True)
         return obs, self._get_info(obs)
 
     def step(
@@ -348,22 +395,17 @@ class ReachEnv(gym.Env):
             )
             return None
         if self._renderer is None:
-            try:
-                self._renderer = mujoco.Renderer(self._model, self.height, self.width)
-            except Exception as err:
-                raise RuntimeError(
-                    "could not create a MuJoCo offscreen renderer; on a headless "
-                    "machine set MUJOCO_GL=egl (or osmesa) before mujoco is first "
-                    f"imported. Cause: {err}"
-                ) from err
+            self._renderer = make_renderer(self._model, self.height, self.width)
         self._renderer.update_scene(self._data, camera=self.CAMERA)
         return self._renderer.render()
 
     def close(self) -> None:
-        """Release the offscreen renderer."""
+        """Release the offscreen renderers."""
         if self._renderer is not None:
             self._renderer.close()
             self._renderer = None
+        if self._pixels is not None:
+            self._pixels.close()
         super().close()
 
     # -- goal conditioning ---------------------------------------------------------
@@ -371,9 +413,25 @@ class ReachEnv(gym.Env):
         """Observation dict of the goal configuration at rest (copies).
 
         Its ``achieved_goal`` equals its ``desired_goal``, so an agent can encode
-        the goal with the encoder it uses for observations.
+        the goal with the encoder it uses for observations. With pixel observations
+        its ``pixels`` entry is the goal image, rendered on first request each episode.
         """
-        return {key: value.copy() for key, value in self._goal_obs.items()}
+        goal = {key: value.copy() for key, value in self._goal_obs.items()}
+        if self._pixels is None:
+            return goal
+        if self._goal_pixels is None:
+            self._goal_pixels = self._pixels.still(self._goal_data)
+        out = {"pixels": self._goal_pixels.copy()}
+        if self.obs_type != "pixels":
+            out["observation"] = goal["observation"]
+        return {**out, "achieved_goal": goal["achieved_goal"], "desired_goal": goal["desired_goal"]}
+
+    def goal_image(self) -> np.ndarray:
+        """The goal image (H, W, 3) uint8: the goal configuration as pixel observations see it
+        (the newest frame of ``goal_observation()["pixels"]``, channels last)."""
+        if self._pixels is None:
+            raise RuntimeError('goal_image() needs pixel observations: build the env with obs_type="pixels"')
+        return self.goal_observation()["pixels"][-3:].transpose(1, 2, 0).copy()
 
     def observation_from_qpos_qvel(
         self, qpos: np.ndarray, qvel: np.ndarray
@@ -468,6 +526,13 @@ class ReachEnv(gym.Env):
         self._data.qvel[:] = qvel
         self._data.mocap_pos[self._goal_mocap_id, self._goal_dims] = self._goal
         mujoco.mj_forward(self._model, self._data)
+        if self._pixels is not None:
+            # The goal configuration at rest, posed on its own MjData for the goal image.
+            mujoco.mj_resetData(self._model, self._goal_data)
+            self._goal_data.qpos[:] = goal_qpos
+            self._goal_data.mocap_pos[:] = self._data.mocap_pos
+            mujoco.mj_forward(self._model, self._goal_data)
+            self._goal_pixels = None
 
     def _site_position(self, qpos: np.ndarray) -> np.ndarray:
         """3-D fingertip site position (m) of one configuration (nq,) -> (3,), float64."""
@@ -496,9 +561,15 @@ class ReachEnv(gym.Env):
             "desired_goal": desired,
         }
 
-    def _get_obs(self) -> dict[str, np.ndarray]:
+    def _get_obs(self, *, new_episode: bool = False) -> dict[str, np.ndarray]:
         fingertip = self._data.site_xpos[self._fingertip_id][self._goal_dims].astype(np.float32)
-        return self._make_obs(self._data.qpos.copy(), self._data.qvel.copy(), fingertip)
+        obs = self._make_obs(self._data.qpos.copy(), self._data.qvel.copy(), fingertip)
+        if self._pixels is None:
+            return obs
+        frame = self._pixels.reset(self._data) if new_episode else self._pixels.step(self._data)
+        if self.obs_type == "pixels":
+            del obs["observation"]
+        return {"pixels": frame, **obs}
 
     def _get_info(self, obs: dict[str, np.ndarray]) -> dict[str, Any]:
         distance = float(_goal_distance(obs["achieved_goal"], obs["desired_goal"]))

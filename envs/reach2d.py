@@ -27,28 +27,25 @@ MJCF = f"""
     <headlight ambient="0.4 0.4 0.4" diffuse="0.6 0.6 0.6"/>
   </visual>
 
-  <asset>
-    <texture name="grid" type="2d" builtin="checker" width="256" height="256"
-             rgb1="0.85 0.85 0.85" rgb2="0.75 0.75 0.75"/>
-    <material name="grid" texture="grid" texrepeat="6 6"/>
-  </asset>
-
   <default>
     <!-- Hard (d=0.99), overdamped (dampratio 2) joint limits: with MuJoCo's
          default limit softness the stiff servo pushes 0.1-0.2 rad through the
          limit or chatters against it; this setting settles within 0.01 rad. -->
     <joint type="hinge" axis="0 0 1" armature="{ARMATURE}" damping="0"
            solimplimit="0.99 0.999 0.001" solreflimit="0.02 2"/>
-    <geom contype="0" conaffinity="0" rgba="0.1 0.4 0.8 1"/>
+    <geom contype="0" conaffinity="0" rgba="1 0.6 0.1 1"/>
     <site rgba="1 0.6 0 1"/>
     <!-- Velocity servo: torque = kv * (vmax * ctrl - qvel). -->
     <general ctrllimited="true" ctrlrange="-1 1" gaintype="fixed" biastype="affine"/>
   </default>
 
   <worldbody>
-    <camera name="topdown" pos="0 0 0.6" xyaxes="1 0 0 0 1 0" fovy="45"/>
-    <geom name="ground" type="plane" pos="0 0 -0.01" size="0.3 0.3 0.01" material="grid"
-          rgba="1 1 1 1"/>
+    <!-- Straight down from 0.6 m; the 42 degree field spans +-0.23 m, just past the
+         0.22 m the arm covers (fingertip sphere included), so the arm fills the frame. -->
+    <camera name="topdown" pos="0 0 0.6" xyaxes="1 0 0 0 1 0" fovy="42"/>
+    <!-- A plain dark ground and bright, differently coloured links: the arm's pose
+         stands out in a 64x64 image (a checkerboard would only add texture to ignore). -->
+    <geom name="ground" type="plane" pos="0 0 -0.01" size="0.3 0.3 0.01" rgba="0.12 0.12 0.15 1"/>
     <geom name="base" type="cylinder" fromto="0 0 -0.01 0 0 0.02" size="0.015"
           rgba="0.3 0.3 0.3 1"/>
     <body name="link0" pos="0 0 0.01">
@@ -56,14 +53,15 @@ MJCF = f"""
       <geom name="link0" type="capsule" fromto="0 0 0 0.1 0 0" size="0.01"/>
       <body name="link1" pos="0.1 0 0">
         <joint name="joint1" range="-2.6 2.6"/>
-        <geom name="link1" type="capsule" fromto="0 0 0 0.1 0 0" size="0.01"/>
+        <geom name="link1" type="capsule" fromto="0 0 0 0.1 0 0" size="0.01"
+              rgba="0.2 0.7 1 1"/>
         <geom name="fingertip" type="sphere" pos="0.11 0 0" size="0.01"
-              rgba="0.1 0.8 0.3 1"/>
+              rgba="0.3 1 0.3 1"/>
         <site name="fingertip" pos="0.11 0 0" size="0.005"/>
       </body>
     </body>
     <body name="goal" mocap="true" pos="0.1 0.1 0.01">
-      <geom name="goal" type="sphere" size="0.015" rgba="0.9 0.1 0.1 1"/>
+      <geom name="goal" type="sphere" size="0.015" rgba="0.9 0.1 0.1 1" group="2"/>
     </body>
   </worldbody>
 
@@ -127,7 +125,11 @@ class Reach2DEnv(ReachEnv):
     Reward is ``-distance`` (``reward_type="dense"``) or
     ``-(distance > success_threshold)`` (``"sparse"``). ``jepa_agent/Reach2D-v0``
     runs 50 steps of 0.02 s and never terminates. The camera ``topdown``
-    looks down on the whole workspace; the goal is the red sphere.
+    looks straight down on the whole workspace (image x = world x, image up =
+    world y) and serves `render` and pixel observations alike; the goal is the
+    red sphere (hidden from pixel observations, see `ReachEnv`). Colours are
+    chosen for 64x64 images: a dark ground, an orange upper arm, a light-blue
+    forearm and a green fingertip.
 
     See `ReachEnv` for the shared interface (reset options, goal observation,
     physics-state helpers).

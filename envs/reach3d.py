@@ -84,7 +84,7 @@ MJCF = f"""
       </body>
     </body>
     <body name="goal" mocap="true" pos="0.4 0 0.4">
-      <geom name="goal" type="sphere" size="0.04" rgba="0.9 0.1 0.1 1"/>
+      <geom name="goal" type="sphere" size="0.04" rgba="0.9 0.1 0.1 1" group="2"/>
     </body>
   </worldbody>
 
