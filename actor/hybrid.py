@@ -5,7 +5,7 @@ cross-entropy and gradient-based optimization", Alg. 1; GRASP-style planners).""
 from __future__ import annotations
 
 import torch
-from pydantic import Field, NonNegativeInt, model_validator
+from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
 from actor.base import Planner, PlanProblem, keep_best
 from actor.cem import CEMConfig
@@ -15,10 +15,14 @@ from actor.random_shooting import clip, seed_candidates
 
 class CEMGradConfig(CEMConfig):
     """CEM + gradient refinement. Each candidate costs ``grad_steps`` forward+backward passes
-    and one forward pass per iteration, so the default population is smaller than CEM's."""
+    and one forward pass per iteration, so the default budget is smaller than CEM's: 32
+    samples x 2 iterations x 2 gradient steps plans in about 14 ms on 2 CPU cores with the
+    Reach2D model (CEM's 256 x 3 takes about 10 ms), inside a 50 Hz control period."""
 
-    samples: int = Field(64, ge=2)
+    samples: int = Field(32, ge=2)
     """N: candidate action sequences per iteration, each refined by gradient."""
+    iterations: PositiveInt = 2
+    """Sample-refine-select rounds per decision (a deadline may stop earlier)."""
     grad_steps: NonNegativeInt = 2
     """Adam steps on every candidate before selection (0 is plain CEM)."""
     lr: float = Field(0.1, gt=0.0)

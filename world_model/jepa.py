@@ -162,8 +162,10 @@ class JEPAWorldModel(WorldModel):
         hidden, (w_out, b_out) = linears[:-1], (linears[-1].weight, linears[-1].bias)
         s = s0
         states = []
-        for t in range(actions.shape[1]):
-            h = F.silu(torch.addmm(act_term[:, t], s, w_in.T))  # (B, hidden)
+        # unbind, not act_term[:, t]: the backward of H selects would zero-fill H full-size
+        # gradients (measured: a fifth of a gradient planner's time); unbind's is one stack
+        for act_t in act_term.unbind(1):
+            h = F.silu(torch.addmm(act_t, s, w_in.T))  # (B, hidden)
             for lin in hidden:
                 h = F.silu(F.linear(h, lin.weight, lin.bias))
             s = s + torch.addmm(b_out, h, w_out.T)  # (B, D)
