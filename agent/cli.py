@@ -405,17 +405,19 @@ def run_show(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
 # --------------------------------------------------------------------------- bench
 def bench_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
     p = parser or argparse.ArgumentParser(prog="jepa-agent bench")
-    p.description = "Planners x envs x model (oracle or a checkpoint) x budget x seeds, closed loop."
-    p.add_argument("--planners", nargs="+", default=["cem", "mppi"], help="registered names or import paths")
-    p.add_argument("--envs", nargs="+", default=["jepa_agent/Reach2D-v0"])
-    p.add_argument("--models", nargs="+", default=["oracle"], help="'oracle' and/or checkpoint paths")
+    p.description = ("Planners x envs x model (oracle or a checkpoint) x budget x seeds, closed loop. "
+                     "Flags replace the values of --config.")
+    p.add_argument("--config", help="YAML/JSON BenchConfig with the grid (e.g. configs/bench_oracle.yaml)")
+    p.add_argument("--planners", nargs="+", help="registered names or import paths (default: cem mppi)")
+    p.add_argument("--envs", nargs="+", help="Gymnasium ids (default: jepa_agent/Reach2D-v0)")
+    p.add_argument("--models", nargs="+", help="'oracle' and/or checkpoint paths (default: oracle)")
     p.add_argument(
-        "--budgets", nargs="+", type=_budget, default=[{}],
+        "--budgets", nargs="+", type=_budget,
         help="planner/actor options per budget, e.g. samples=128,iterations=2,horizon=15 or deadline_s=0.02",
     )
-    p.add_argument("--seeds", nargs="+", type=int, default=[0])
-    p.add_argument("--episodes", type=int, default=10, help="episodes per seed")
-    p.add_argument("--out", default="runs/bench")
+    p.add_argument("--seeds", nargs="+", type=int, help="(default: 0)")
+    p.add_argument("--episodes", type=int, help="episodes per seed (default: 10)")
+    p.add_argument("--out", help="(default: runs/bench)")
     p.add_argument("--threads", type=int, default=2)
     return p
 
@@ -424,7 +426,13 @@ def run_bench(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from agent.bench import benchmark, write_results
+    from agent.bench_config import BenchConfig
+    from agent.configs import load_config, validate_config
 
+    grid = load_config(args.config, model=BenchConfig) if getattr(args, "config", None) else BenchConfig()
+    given = {k: getattr(args, k, None) for k in BenchConfig.model_fields}
+    grid = validate_config(grid.model_dump() | {k: v for k, v in given.items() if v is not None},
+                           source="bench flags", model=BenchConfig)
     prepare_process(args.threads)
     console = _console()
     table = Table(title="planner benchmark")
@@ -441,8 +449,9 @@ def run_bench(args: argparse.Namespace) -> int:
             f"{r.success_rate:.2f}", f"{r.mean_final_distance:.4f}", f"{r.act_ms_median:.1f}", f"{r.iterations_mean:.1f}",
         )
 
-    records = benchmark(args.planners, args.envs, args.models, args.budgets, args.seeds, args.episodes, on_record=on_record)
-    out = Path(args.out)
+    records = benchmark(grid.planners, grid.envs, grid.models, grid.budgets, grid.seeds, grid.episodes,
+                        on_record=on_record)
+    out = Path(grid.out)
     write_results(records, out)
     console.print(table)
     console.print(f"wrote {out / 'results.json'}, {out / 'results.csv'}, {out / 'pareto.png'}")
@@ -479,12 +488,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.path.insert(0, os.getcwd())
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
-    if args.command == "bench":
-        if extra:
-            parser.error(f"unrecognized arguments: {' '.join(extra)}")
-        return run_bench(args)
+    if args.command == "bench" and extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     runners = {"train": run_train, "eval": run_eval, "collect": run_collect, "show": run_show}
     try:
+        if args.command == "bench":
+            return run_bench(args)
         overrides = parse_override_tokens(extra)
         return runners[args.command](args, overrides)
     except ConfigError as err:

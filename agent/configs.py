@@ -31,7 +31,7 @@ import types
 import typing
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -63,14 +63,16 @@ ALIASES = {
 
 _TOP_ALIASES = ("env", "cost", "planner", "actor")
 
+M = TypeVar("M", bound=BaseModel)
+
 
 class ConfigError(ValueError):
     """A config file or an override that does not validate; the message names the key."""
 
 
 # --------------------------------------------------------------------------- files
-def load_config(path: str | Path) -> AgentConfig:
-    """Read and validate a YAML or JSON config file (by extension)."""
+def load_config(path: str | Path, *, model: type[M] = AgentConfig) -> M:
+    """Read and validate a YAML or JSON config file (by extension) as ``model``."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"no config file at {path}")
@@ -88,22 +90,23 @@ def load_config(path: str | Path) -> AgentConfig:
         data = {}
     if not isinstance(data, Mapping):
         raise ConfigError(f"{path}: a config is a mapping of keys to values, got {type(data).__name__}")
-    return validate_config(data, source=str(path))
+    return validate_config(data, source=str(path), model=model)
 
 
-def validate_config(data: Mapping[str, Any], *, source: str = "config") -> AgentConfig:
-    """``AgentConfig.model_validate`` whose errors name each bad key and the closest valid one."""
+def validate_config(data: Mapping[str, Any], *, source: str = "config", model: type[M] = AgentConfig) -> M:
+    """``model.model_validate`` (an :class:`AgentConfig` by default) whose errors name each bad
+    key and the closest valid one."""
     try:
-        return AgentConfig.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as err:
-        raise ConfigError(f"{source}: " + "; ".join(_explain(e, data) for e in err.errors())) from None
+        raise ConfigError(f"{source}: " + "; ".join(_explain(e, data, model) for e in err.errors())) from None
 
 
-def _explain(error: Mapping[str, Any], data: Mapping[str, Any]) -> str:
+def _explain(error: Mapping[str, Any], data: Mapping[str, Any], model: type[BaseModel]) -> str:
     loc = tuple(str(p) for p in error["loc"])
     key = ".".join(loc)
     if error["type"] == "extra_forbidden":
-        valid = _valid_keys(loc[:-1], data)
+        valid = _valid_keys(loc[:-1], data, model)
         return _unknown(key, loc[-1], valid, prefix=".".join(loc[:-1]))
     msg = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] in ("value_error", "assertion_error"):
@@ -152,9 +155,9 @@ def _option_fields(path: Sequence[str], data: Mapping[str, Any]) -> list[str] | 
         return None
 
 
-def _valid_keys(loc: Sequence[str], data: Mapping[str, Any]) -> list[str]:
+def _valid_keys(loc: Sequence[str], data: Mapping[str, Any], model: type[BaseModel] = AgentConfig) -> list[str]:
     """The keys a config accepts at ``loc`` (model fields, or a module's options)."""
-    cls: type[BaseModel] | None = AgentConfig
+    cls: type[BaseModel] | None = model
     for i, part in enumerate(loc):
         if cls is ModuleSpec and part == "options":
             return _option_fields(loc[:i], data) or []

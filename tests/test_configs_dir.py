@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from agent.bench_config import BenchConfig
 from agent.configs import load_config
 from configurator import AgentConfig
 
@@ -15,13 +16,18 @@ CONFIGS = sorted(p for p in (ROOT / "configs").iterdir() if p.suffix in (".yaml"
 
 def test_configs_folder_is_not_empty():
     """configs/ ships the example configs (the parametrized test below would pass vacuously)."""
-    assert {"reach2d.yaml", "reach3d.yaml", "custom_module.yaml"} <= {p.name for p in CONFIGS}
+    names = {p.name for p in CONFIGS}
+    assert {"reach2d.yaml", "reach3d.yaml", "custom_module.yaml", "bench_oracle.yaml", "bench_learned.yaml"} <= names
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=[p.name for p in CONFIGS])
 def test_every_config_validates(path, monkeypatch):
-    """Every file in configs/ validates against AgentConfig, import-path modules included."""
+    """Every file in configs/ validates: bench_* as a BenchConfig, the others as an AgentConfig."""
     monkeypatch.syspath_prepend(str(ROOT))  # configs name examples.custom_module:... from the root
+    if path.name.startswith("bench"):
+        grid = load_config(path, model=BenchConfig)
+        assert grid.planners and grid.budgets
+        return
     config = load_config(path)
     assert isinstance(config, AgentConfig)
     for kind in ("encoder", "world_model", "critic", "policy", "probe"):
@@ -45,3 +51,17 @@ def test_custom_module_config_names_user_classes(monkeypatch):
     encoder_cls, _ = config.encoder.resolve("encoder")
     assert (planner_cls.__name__, encoder_cls.__name__) == ("Annealed", "TanhEncoder")
     assert planner_cfg.shrink == 0.5
+
+
+def test_pixel_config_is_the_pixel_example(monkeypatch):
+    """configs/reach_pixels.yaml is examples/reach_pixels.py's pixel_config() (when that example is present)."""
+    example = ROOT / "examples" / "reach_pixels.py"
+    if not example.is_file():
+        pytest.skip("examples/reach_pixels.py is not in this tree")
+    import importlib.util
+
+    monkeypatch.syspath_prepend(str(ROOT / "examples"))  # it imports its sibling reach.py
+    spec = importlib.util.spec_from_file_location("reach_pixels_example", example)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert load_config(ROOT / "configs" / "reach_pixels.yaml") == module.pixel_config()

@@ -119,6 +119,19 @@ def test_bench_command_on_the_checkpoint(run_dir, tmp_path):
     assert json.loads((tmp_path / "results.json").read_text())[0]["episodes"] == 1
 
 
+def test_bench_config_file_with_flag_overrides(tmp_path, capsys):
+    """`bench --config` reads the grid from a file; flags replace its values; a typo names the closest key."""
+    assert main(["bench", "--config", str(ROOT / "configs" / "bench_oracle.yaml"), "--planners", "cem",
+                 "--envs", "jepa_agent/Reach2D-v0", "--budgets", "samples=8,iterations=1,horizon=3",
+                 "--episodes", "1", "--threads", "1", "--out", str(tmp_path)]) == 0
+    (row,) = json.loads((tmp_path / "results.json").read_text())
+    assert (row["planner"], row["model"], row["episodes"]) == ("cem", "oracle", 1)
+    bad = tmp_path / "bench.yaml"
+    bad.write_text("planer: [cem]\n")
+    assert main(["bench", "--config", str(bad)]) == 2
+    assert "did you mean 'planners'" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("override", "named", "suggested"),
     [
