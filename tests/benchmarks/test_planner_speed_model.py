@@ -1,0 +1,23 @@
+"""The speed benchmark's fast rollout computes exactly what looping its step does."""
+
+import importlib.util
+from pathlib import Path
+
+import torch
+
+from world_model import WorldModel
+
+_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "planner_speed.py"
+_spec = importlib.util.spec_from_file_location("planner_speed", _PATH)
+planner_speed = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(planner_speed)
+
+
+def test_preallocated_rollout_equals_step_loop():
+    """MLPDynamics.rollout (hoisted action term, in-place buffers) matches WorldModel.rollout's loop of step."""
+    torch.manual_seed(0)
+    model = planner_speed.MLPDynamics(torch.device("cpu")).requires_grad_(False)
+    s0, actions = torch.randn(7, planner_speed.D), torch.randn(7, 5, planner_speed.A)
+    fast = model.rollout(s0, actions)
+    assert fast.shape == (7, 5, planner_speed.D)
+    torch.testing.assert_close(fast, WorldModel.rollout(model, s0, actions), rtol=1e-5, atol=1e-5)
