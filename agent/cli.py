@@ -179,6 +179,17 @@ def _config_from(args: argparse.Namespace, overrides: dict[str, Any]) -> Any:
     return apply_overrides(config, {**sets, **overrides})
 
 
+def _checkpoint_config(agent: Any, overrides: dict[str, Any], command: str) -> Any:
+    """A loaded agent's config with task overrides (planner, budget, horizon, cost weights);
+    anything else would describe modules other than the checkpoint's, so it is refused."""
+    from agent.configs import ConfigError, apply_overrides
+
+    fixed = [k for k in overrides if not k.startswith(("task.", "actor.", "planner", "cost.", "env"))]
+    if fixed:
+        raise ConfigError(f"a checkpoint's modules are fixed: only task keys can change in {command}, got {fixed}")
+    return apply_overrides(agent.config, overrides)
+
+
 def _default_out(kind: str, env_id: str) -> Path:
     return Path("runs") / f"{env_id.split('/')[-1]}-{kind}-{time.strftime('%Y%m%d-%H%M%S')}"
 
@@ -201,16 +212,22 @@ def train_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 
 def run_train(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
-    from agent.metrics import parse_backends
+    from agent.configs import ConfigError
+    from agent.metrics import parse_backends, require
     from agent.run import Run, RunOptions
 
     config = _config_from(args, overrides)
+    try:
+        backends = parse_backends(args.log)
+    except ValueError as err:
+        raise ConfigError(f"--log: {err}") from None
+    require(backends)  # a missing tensorboard fails here, before anything runs
     prepare_process(args.threads)
     console = _console()
     _setup_logging(console)
     out = Path(args.out) if args.out else _default_out("train", config.task.env)
     options = RunOptions(
-        steps=args.steps, episodes=args.episodes, num_envs=args.num_envs, log=parse_backends(args.log),
+        steps=args.steps, episodes=args.episodes, num_envs=args.num_envs, log=backends,
         videos=args.video, plan_path=not args.no_plan_path, checkpoint_every=args.checkpoint_every,
     )
     train_and_report(Run(config, out, options), console, args.threads)
@@ -235,22 +252,18 @@ def eval_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 def run_eval(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     from agent.agent import Agent
-    from agent.configs import ConfigError, apply_overrides
     from agent.run import EVAL_SEED, evaluate_agent, make_env, random_baseline
 
     prepare_process(args.threads)
     console = _console()
     _setup_logging(console)
     agent = Agent.load(args.checkpoint, device=args.device)
-    fixed = [k for k in overrides if not k.startswith(("task.", "actor", "planner", "cost.", "env"))]
-    if fixed:
-        raise ConfigError(f"a checkpoint's modules are fixed: only task keys can change in eval, got {fixed}")
-    config = apply_overrides(agent.config, overrides)
+    config = _checkpoint_config(agent, overrides, "eval")
     out = Path(args.out) if args.out else Path(args.checkpoint).parent / "eval"
     out.mkdir(parents=True, exist_ok=True)
     env = make_env(config, render=args.video > 0)
-    obs, info = env.reset(seed=0)
-    agent.reset(config.task, goal=info["goal_observation"])  # the (possibly new) planner and horizon
+    _, goal = Agent._reset_envs([env], 0)
+    agent.reset(config.task, goal=goal)  # the (possibly new) planner and horizon
     seed = EVAL_SEED + (config.seed if args.seed is None else args.seed)
     console.print(f"[bold]jepa-agent eval[/] {args.checkpoint} on {config.task.env}: {args.episodes} episodes, "
                   f"planner {config.task.planner.name}, horizon {config.task.actor.horizon}")
@@ -308,7 +321,7 @@ def collect_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 def run_collect(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     from agent.agent import Agent
-    from agent.configs import ConfigError, apply_overrides
+    from agent.configs import ConfigError
     from agent.run import collect, make_env
 
     prepare_process(args.threads)
@@ -318,7 +331,7 @@ def run_collect(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
         if args.config:
             raise ConfigError("give --config or --checkpoint, not both (a checkpoint carries its config)")
         agent = Agent.load(args.checkpoint)
-        config = apply_overrides(agent.config, overrides)
+        config = _checkpoint_config(agent, overrides, "collect")
     else:
         config = _config_from(args, overrides)
         agent = None
@@ -329,8 +342,8 @@ def run_collect(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     if agent is None:
         agent = Agent.from_config(config, envs[0])
     elif config.task != agent.task:
-        obs, info = envs[0].reset(seed=0)
-        agent.reset(config.task, goal=info["goal_observation"])
+        _, goal = Agent._reset_envs(envs[:1], 0)
+        agent.reset(config.task, goal=goal)  # the (possibly new) planner and horizon
     out = Path(args.out) if args.out else _default_out("collect", config.task.env) / "replay.npz"
     out.parent.mkdir(parents=True, exist_ok=True)
     seed = config.seed if args.seed is None else args.seed
@@ -481,6 +494,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from agent.configs import ConfigError, parse_override_tokens
+    from agent.metrics import MissingExtra
 
     # Import paths in configs ("my_lab.planners:Annealed") resolve from the current folder,
     # as they would under `python -m`.
@@ -496,7 +510,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_bench(args)
         overrides = parse_override_tokens(extra)
         return runners[args.command](args, overrides)
-    except ConfigError as err:
+    except (ConfigError, MissingExtra) as err:
         _console(stderr=True, highlight=False, soft_wrap=True).print(f"jepa-agent {args.command}: error: {err}", markup=False)
         return 2
 

@@ -17,7 +17,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-__all__ = ["BACKENDS", "CSVWriter", "MetricsLogger", "TensorBoardWriter", "parse_backends"]
+__all__ = ["BACKENDS", "CSVWriter", "MetricsLogger", "MissingExtra", "TensorBoardWriter", "parse_backends", "require"]
 
 BACKENDS = ("csv", "tensorboard")
 
@@ -30,6 +30,22 @@ def parse_backends(text: str | Sequence[str]) -> tuple[str, ...]:
     if unknown:
         raise ValueError(f"unknown log backend {unknown[0]!r}; known: {', '.join(BACKENDS)} (or none)")
     return names
+
+
+class MissingExtra(ImportError):
+    """A backend whose package is not installed; the message names the extra to install."""
+
+
+def require(backends: Sequence[str]) -> None:
+    """Raise :class:`MissingExtra` now, before a run starts, if a backend cannot be imported."""
+    if "tensorboard" in backends:
+        try:
+            from torch.utils.tensorboard import SummaryWriter  # noqa: F401
+        except ImportError as err:  # torch raises ImportError when tensorboard is missing
+            raise MissingExtra(
+                "--log tensorboard needs the tensorboard package: pip install \"jepa-agent[log]\" "
+                f"(or pip install tensorboard). Cause: {err}"
+            ) from err
 
 
 class CSVWriter:
@@ -72,13 +88,9 @@ class TensorBoardWriter:
     """TensorBoard scalars under ``folder`` (``tensorboard --logdir runs``)."""
 
     def __init__(self, folder: Path) -> None:
-        try:
-            from torch.utils.tensorboard import SummaryWriter
-        except ImportError as err:  # torch raises ImportError when tensorboard is missing
-            raise ImportError(
-                "--log tensorboard needs the tensorboard package: pip install \"jepa-agent[log]\" "
-                f"(or pip install tensorboard). Cause: {err}"
-            ) from err
+        require(["tensorboard"])
+        from torch.utils.tensorboard import SummaryWriter
+
         self.writer = SummaryWriter(log_dir=str(folder))
 
     def write(self, step: int, metrics: Mapping[str, float]) -> None:

@@ -164,10 +164,13 @@ def test_config_file_typo_names_the_key_and_the_closest(tmp_path, capsys):
     assert "'latent_dm'" in err and "did you mean 'latent_dim'" in err
 
 
-def test_tensorboard_missing_names_the_extra(monkeypatch, tmp_path):
+def test_tensorboard_missing_names_the_extra(monkeypatch, tmp_path, capsys):
     """Asking for TensorBoard without the package fails with the extra to install."""
     monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)  # import -> ImportError
     with pytest.raises(ImportError, match=r"jepa-agent\[log\]"):
         MetricsLogger(tmp_path, ["tensorboard"])
+    out = tmp_path / "never"
+    assert main(["train", "--out", str(out), "--log", "csv,tensorboard"]) == 2
+    assert "jepa-agent[log]" in capsys.readouterr().err and not out.exists()
     with pytest.raises(ValueError, match="unknown log backend 'tensorbord'"):
         MetricsLogger(tmp_path, ["tensorbord"])
