@@ -8,6 +8,7 @@ step and the imagined plan; finished episodes go to the replay buffer for learni
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import tempfile
@@ -78,7 +79,16 @@ class Agent:
             config, input_shapes=input_shapes, action_low=low, action_high=high, device=self.device
         )
         self.input_shapes = self.configurator.input_shapes
-        m = self.configurator.build()
+        # Module initialisation and the global-RNG draws inside updates (the latent variable's
+        # posterior noise) come from the agent's own stream seeded by config.seed, so a seeded
+        # run repeats across processes; the caller's global RNG state is left untouched.
+        self._global_rng = (
+            torch.Generator().manual_seed(config.seed).get_state(),
+            torch.Generator(device=self.device).manual_seed(config.seed).get_state()
+            if self.device.type == "cuda" else None,
+        )  # fmt: skip
+        with self._own_global_rng():
+            m = self.configurator.build()
         self.encoder, self.world_model, self.critic, self.policy = m.encoder, m.world_model, m.critic, m.policy
         self.probe = m.probe
         self.cost, self.planner, self.actor = m.cost, m.planner, m.actor
@@ -272,8 +282,24 @@ class Agent:
         self._episodes[i] = {"obs": [], "actions": [], "costs": [], "planner": []}
 
     # ------------------------------------------------------------------ learning
+    @contextlib.contextmanager
+    def _own_global_rng(self):
+        """Run a block on the agent's own global-RNG stream (CPU, and its CUDA device), then
+        restore the caller's: torch.random.fork_rng plus the agent's saved state."""
+        cuda = [self.device.index or 0] if self.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=cuda):
+            torch.set_rng_state(self._global_rng[0])
+            if cuda:
+                torch.cuda.set_rng_state(self._global_rng[1], cuda[0])
+            yield
+            self._global_rng = (torch.get_rng_state(), torch.cuda.get_rng_state(cuda[0]) if cuda else None)
+
     def update(self) -> dict[str, float]:
         """One gradient step of the world model, the critic and the policy on replayed windows."""
+        with self._own_global_rng():
+            return self._update()
+
+    def _update(self) -> dict[str, float]:
         tcfg = self.config.training
         batch = to_torch(self.replay.sample(tcfg.batch_size, tcfg.window, rng=self.rng), self.device)
         wm = self.world_model

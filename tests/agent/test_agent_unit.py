@@ -212,3 +212,34 @@ def test_train_and_evaluate(env):
     } <= set(result)
     assert result["episodes"] == 1 and len(result["records"]) == 1
     assert 0.0 <= result["success_rate"] <= 1.0 and np.isfinite(result["mean_final_distance"])
+
+
+def test_seeded_agents_repeat_whatever_the_global_rng(env):
+    """Two agents with the same seed get the same initial weights and the same updates, even with the global RNG in different states."""
+    torch.manual_seed(1)
+    a = Agent.from_config(tiny_config(), env)
+    torch.manual_seed(2)
+    b = Agent.from_config(tiny_config(), env)
+    for x, y in zip(params(a.world_model).values(), params(b.world_model).values(), strict=True):
+        assert torch.equal(x, y)
+    fill_replay(a, env)
+    fill_replay(b, env)
+    torch.manual_seed(3)
+    a.update()
+    torch.manual_seed(4)
+    b.update()
+    for x, y in zip(params(a.world_model).values(), params(b.world_model).values(), strict=True):
+        assert torch.equal(x, y)
+    other = Agent.from_config(tiny_config().with_overrides({"seed": 1}), env)
+    first = next(k for k in params(other.world_model) if k.endswith("weight"))
+    assert not torch.equal(params(other.world_model)[first], params(b.world_model)[first])
+
+
+def test_agent_leaves_the_global_rng_alone(env):
+    """Building and updating an agent does not advance or reseed the caller's global torch RNG."""
+    torch.manual_seed(5)
+    before = torch.get_rng_state()
+    agent = Agent.from_config(tiny_config(), env)
+    fill_replay(agent, env)
+    agent.update()
+    assert torch.equal(torch.get_rng_state(), before)

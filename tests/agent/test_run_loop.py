@@ -32,7 +32,7 @@ def config() -> AgentConfig:
 
 def test_run_trains_exactly_like_one_agent_train_call(config, tmp_path):
     """Run.train's batch-by-batch loop gives the same weights and replay as one Agent.train call."""
-    torch.manual_seed(0)  # module initialisation draws from the global RNG
+    torch.manual_seed(0)
     run = Run(config, tmp_path, RunOptions(steps=200, num_envs=2, episodes=1))
     run.train()
     torch.manual_seed(0)
