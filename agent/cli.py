@@ -47,8 +47,8 @@ def prepare_process(threads: int) -> None:
 
     Trained MLPs can produce subnormal floats in the planner's hot loop; on x86 CPUs they
     cost ~100 cycles each (measured here: 17 ms -> 10 ms per action), so they are flushed.
-    (Headless video rendering needs ``MUJOCO_GL=egl`` in the environment before the
-    command starts; without a GL context the videos are skipped with a warning.)
+    (Headless rendering: :func:`main` defaults ``MUJOCO_GL`` to ``egl``; without a GL
+    context the videos are skipped with a warning.)
     """
     import torch
 
@@ -500,6 +500,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # as they would under `python -m`.
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
+    # Headless rendering (videos, pixel observations): EGL unless the caller chose a backend
+    # (MUJOCO_GL=osmesa is the software fallback). MuJoCo reads it once, at first import,
+    # which is after this line. The CLI is an edge; the library never edits os.environ.
+    os.environ.setdefault("MUJOCO_GL", "egl")
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if args.command == "bench" and extra:

@@ -57,6 +57,7 @@ def dotted(node: ast.AST) -> str | None:
     return None
 
 
+EDGES = {"agent/cli.py"}  # command-line entry points: process-wide settings are theirs to make
 ALL_FILES = [(pkg, path) for pkg in PACKAGES for path in sources(pkg)]
 IDS = [str(path.relative_to(ROOT)) for _, path in ALL_FILES]
 
@@ -111,6 +112,8 @@ def violations(tree: ast.Module) -> list[str]:
 def test_no_print_seeding_environ_or_cuda0(package, path):
     """Library code never prints, seeds global RNGs, edits os.environ or hard-codes cuda:0."""
     bad = violations(parse(path))
+    if path.relative_to(ROOT).as_posix() in EDGES:  # the CLI may choose MuJoCo's GL backend
+        bad = [b for b in bad if "os.environ.setdefault" not in b]
     if "cuda:0" in path.read_text():
         bad.append("contains 'cuda:0'")
     assert not bad, f"{path.relative_to(ROOT)}: {bad}"
