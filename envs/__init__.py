@@ -12,11 +12,21 @@ both with ``max_episode_steps=50`` (1 s at 50 Hz control)::
 
     env = gym.make("jepa_agent/Reach2D-v0", render_mode="rgb_array")
 
+``obs_type="pixels"`` (or ``"pixels+state"``) makes the observation a uint8
+``(3, 64, 64)`` camera image (``image_size``, ``frame_stack`` configurable) and
+the goal observation a **goal image** of the goal configuration::
+
+    env = gym.make("jepa_agent/Reach2D-v0", obs_type="pixels")
+    obs, info = env.reset(seed=0)
+    obs["pixels"], info["goal_observation"]["pixels"]   # (3, 64, 64) uint8 each
+
 ``OracleDynamics.from_env(env)`` gives an env's true dynamics as a batched
 rollout function (numpy in, numpy out) for planning on the real simulator.
 
-Rendering on a headless machine needs ``MUJOCO_GL=egl`` (or ``osmesa``) in the
-environment before ``mujoco`` is first imported; this package does not set it.
+Rendering on a headless machine needs ``MUJOCO_GL=egl`` (or ``osmesa``, the
+software fallback) in the environment before ``mujoco`` is first imported; this
+package does not set it (examples/reach_pixels.py and the tests default to egl).
+See `envs.pixels`.
 """
 
 from __future__ import annotations
@@ -24,12 +34,14 @@ from __future__ import annotations
 import gymnasium
 
 from envs.oracle import OracleDynamics
+from envs.pixels import PixelRenderer
 from envs.reach import ReachEnv
 from envs.reach2d import Reach2DEnv
 from envs.reach3d import Reach3DEnv
 
 __all__ = [
     "OracleDynamics",
+    "PixelRenderer",
     "ReachEnv",
     "Reach2DEnv",
     "Reach3DEnv",

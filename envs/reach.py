@@ -439,6 +439,8 @@ class ReachEnv(gym.Env):
         """Observation dict of a joint state, relative to the current goal.
 
         Runs forward kinematics on a scratch MjData; the simulation is untouched.
+        Always the state entries (``observation``, ``achieved_goal``, ``desired_goal``),
+        whatever ``obs_type``: nothing is rendered.
 
         Shapes: qpos (..., nq), qvel (..., nq) -> observation (..., 3*nq+G),
         achieved_goal (..., G), desired_goal (..., G); all float32.
