@@ -14,7 +14,7 @@ _spec.loader.exec_module(planner_speed)
 
 
 def test_preallocated_rollout_equals_step_loop():
-    """MLPDynamics.rollout (hoisted action term, in-place buffers) matches WorldModel.rollout's loop of step."""
+    """MLPDynamics.rollout (one preallocated time-major buffer, in-place ops) matches WorldModel.rollout's loop of step."""
     torch.manual_seed(0)
     model = planner_speed.MLPDynamics(torch.device("cpu")).requires_grad_(False)
     s0, actions = torch.randn(7, planner_speed.D), torch.randn(7, 5, planner_speed.A)
