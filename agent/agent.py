@@ -378,15 +378,17 @@ class Agent:
             last_info: list[dict] = [{} for _ in envs]
             episode_returns = np.zeros(len(envs))
             t = 0
+            # Decided per batch of episodes: the planner needs stored (whole) episodes to
+            # adapt and pretrain on, so random exploration ends at a batch boundary.
+            exploring = self.env_steps < tcfg.random_steps
             while not done.any():
-                exploring = self.env_steps < tcfg.random_steps
                 if exploring:
                     if held is None or t % tcfg.random_action_repeat == 0:
                         held = self.rng.uniform(low, high, (len(envs), self.action_dim)).astype(np.float32)
                     self.act(obs, mode="random")
                     action = held
                 else:
-                    if not pretrained:
+                    if not pretrained and self.replay.num_episodes > 0:  # else after the first batch
                         self.adapt()
                         history["updates"] += self._do_updates(tcfg.pretrain_updates)
                         pretrained = True

@@ -88,7 +88,8 @@ class TrainingConfig(BaseModel):
     relabel_prob: float = Field(0.5, ge=0.0, le=1.0)
     """Fraction of critic windows whose goal is a future state of the same episode (hindsight)."""
     random_steps: NonNegativeInt = 10_000
-    """Env steps of random exploration before the planner acts."""
+    """Env steps of random exploration before the planner acts, rounded up to whole batches of
+    episodes (the planner's first batch adapts and pretrains on stored episodes)."""
     updates_per_step: float = Field(0.25, ge=0.0)
     """Gradient updates per collected env step once learning starts."""
     pretrain_updates: NonNegativeInt = 2000
