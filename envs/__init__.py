@@ -25,7 +25,8 @@ rollout function (numpy in, numpy out) for planning on the real simulator.
 
 Rendering on a headless machine needs ``MUJOCO_GL=egl`` (or ``osmesa``, the
 software fallback) in the environment before ``mujoco`` is first imported; this
-package does not set it (examples/reach_pixels.py and the tests default to egl).
+package does not set it (examples/reach_pixels.py, the ``jepa-agent`` command and
+the tests default to egl).
 See `envs.pixels`.
 """
 
