@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
 
 # Collapse thresholds for the 16-d latent. A collapsed encoder has per-feature std -> 0 and
 # effective rank -> 1. The reach state (two angles on a torus and two velocities) needs at
@@ -24,21 +18,18 @@ EVAL_KEYS = {
 }
 
 
-def run_reach(out: Path, *args: str, timeout: float) -> dict:
-    env = {**os.environ, "MUJOCO_GL": os.environ.get("MUJOCO_GL", "egl")}
-    proc = subprocess.run(
-        [sys.executable, "examples/reach.py", "--out", str(out), *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout,
-    )
-    assert proc.returncode == 0, f"reach.py failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    for name in ("eval.json", "checkpoint.pt", "learning_curve.png", "config.yaml"):
-        assert (out / name).is_file(), f"{name} missing from {sorted(p.name for p in out.iterdir())}"
-    result = json.loads((out / "eval.json").read_text())
-    assert EVAL_KEYS <= set(result), f"eval.json lacks {EVAL_KEYS - set(result)}"
-    return result
+@pytest.fixture()
+def run_reach(run_example):
+    def run(out: Path, *args: str, timeout: float) -> dict:
+        result = run_example("reach.py", out, *args, timeout=timeout, keys=EVAL_KEYS)
+        for name in ("checkpoint.pt", "learning_curve.png", "config.yaml"):
+            assert (out / name).is_file(), f"{name} missing from {sorted(p.name for p in out.iterdir())}"
+        return result
+
+    return run
 
 
-def test_reach_example_short_beats_random(tmp_path):
+def test_reach_example_short_beats_random(tmp_path, run_reach):
     """A 4k-step run of the main job writes its outputs and clearly beats a random policy."""
     r = run_reach(
         tmp_path, "--steps", "4000", "--episodes", "10", "--num-envs", "4",
@@ -52,7 +43,7 @@ def test_reach_example_short_beats_random(tmp_path):
 
 
 @pytest.mark.slow
-def test_reach_example_full_reaches_goals(tmp_path):
+def test_reach_example_full_reaches_goals(tmp_path, run_reach):
     """The default main job reaches >= 90% of held-out goals within 2 cm, without collapse."""
     r = run_reach(tmp_path, "--episodes", "50", timeout=1800)
     assert r["success_rate"] >= 0.9, r

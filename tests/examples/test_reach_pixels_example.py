@@ -3,16 +3,9 @@ training budget (slow) that must clearly beat a random policy."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import imageio.v2 as imageio
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
 EVAL_KEYS = {
     "success_rate", "success_threshold", "mean_final_distance", "episodes", "env_steps",
     "train_wall_s", "act_ms_median", "embed_std", "embed_rank", "random_success_rate",
@@ -20,19 +13,12 @@ EVAL_KEYS = {
 }
 
 
-def run_pixels(out: Path, *args: str, timeout: float) -> dict:
-    env = {**os.environ, "MUJOCO_GL": os.environ.get("MUJOCO_GL", "egl")}
-    proc = subprocess.run(
-        [sys.executable, "examples/reach_pixels.py", "--out", str(out), *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout,
-    )
-    assert proc.returncode == 0, f"reach_pixels.py failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    result = json.loads((out / "eval.json").read_text())
-    assert EVAL_KEYS <= set(result), f"eval.json lacks {EVAL_KEYS - set(result)}"
-    return result
+@pytest.fixture()
+def run_pixels(run_example):
+    return lambda out, *args, timeout: run_example("reach_pixels.py", out, *args, timeout=timeout, keys=EVAL_KEYS)
 
 
-def test_reach_pixels_tiny_budget_runs_end_to_end(tmp_path):
+def test_reach_pixels_tiny_budget_runs_end_to_end(tmp_path, run_pixels):
     """A tiny run trains from 32x32 pixels, evaluates on goal images and writes eval.json, the
     checkpoint, the (current | goal) strip and a video of one episode."""
     r = run_pixels(
@@ -57,7 +43,7 @@ def test_reach_pixels_tiny_budget_runs_end_to_end(tmp_path):
 
 
 @pytest.mark.slow
-def test_reach_pixels_reduced_budget_beats_random(tmp_path):
+def test_reach_pixels_reduced_budget_beats_random(tmp_path, run_pixels):
     """10k env steps from 64x64 pixels reach goal images far better than a random policy."""
     r = run_pixels(
         tmp_path, "--steps", "10000", "--episodes", "20", "--video-episodes", "0",
