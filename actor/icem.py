@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 import torch
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from actor.base import Planner, PlanProblem, keep_best
 from actor.cem import CEMConfig
@@ -59,6 +59,8 @@ class ICEMConfig(CEMConfig):
     """iCEM: CEM with colored noise, a shrinking population and elites kept over iterations
     and over control steps. Defaults follow the paper (Pinneri et al. 2020, Sec. 4)."""
 
+    refuses_latent_search = "icem"
+
     beta: float = Field(2.0, ge=0.0)
     """Exponent of the noise's power spectrum 1/f^beta along the horizon: 0 is white noise
     (plain CEM's), 2 smooth, low-frequency plans (the paper's choice for most tasks)."""
@@ -67,12 +69,6 @@ class ICEMConfig(CEMConfig):
     keep_elites_fraction: float = Field(0.3, ge=0.0, le=1.0)
     """xi: fraction of the elites carried into the next iteration's population and, shifted
     by one step, into the next control step's first iteration."""
-
-    @model_validator(mode="after")
-    def _no_latent_search(self) -> ICEMConfig:
-        if self.search_latent:
-            raise ValueError("planner 'icem' does not search latents; use cem or mppi with search_latent")
-        return self
 
 
 class ICEM(Planner):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from abc import abstractmethod
+from typing import ClassVar
 
 import torch
-from pydantic import Field, NonNegativeInt, PositiveInt
+from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
 from actor.base import Planner, PlannerConfig, PlanProblem, keep_best
 
@@ -36,6 +37,19 @@ class SamplingPlannerConfig(PlannerConfig):
     latent_prior_weight: float = Field(1.0, ge=0.0)
     """Weight of the N(0, I) prior on searched latents; 0 lets the search pick any z
     (fully optimistic), large values pin z to the prior's mode."""
+
+    refuses_latent_search: ClassVar[str | None] = None
+    """Set by a subclass whose planner cannot search latents: its registered name, for the
+    error ``search_latent=True`` then raises."""
+
+    @model_validator(mode="after")
+    def _latent_search_supported(self) -> SamplingPlannerConfig:
+        if self.search_latent and self.refuses_latent_search:
+            raise ValueError(
+                f"planner '{self.refuses_latent_search}' does not search latents; "
+                "use cem or mppi with search_latent"
+            )
+        return self
 
 
 class SamplingPlanner(Planner):
