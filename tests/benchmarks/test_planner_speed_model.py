@@ -1,19 +1,11 @@
 """The speed benchmark's fast rollout computes exactly what looping its step does."""
 
-import importlib.util
-from pathlib import Path
-
 import torch
 
 from world_model import WorldModel
 
-_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "planner_speed.py"
-_spec = importlib.util.spec_from_file_location("planner_speed", _PATH)
-planner_speed = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(planner_speed)
 
-
-def test_preallocated_rollout_equals_step_loop():
+def test_preallocated_rollout_equals_step_loop(planner_speed):
     """MLPDynamics.rollout (one preallocated time-major buffer, in-place ops) matches WorldModel.rollout's loop of step."""
     torch.manual_seed(0)
     model = planner_speed.MLPDynamics(torch.device("cpu")).requires_grad_(False)

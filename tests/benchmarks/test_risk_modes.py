@@ -1,17 +1,9 @@
 """The windy-ledge risk example: CVaR goes around the rare catastrophe, the mean does not."""
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 import torch
 
 from actor import CEM, CEMConfig
-
-_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "risk_modes.py"
-_spec = importlib.util.spec_from_file_location("risk_modes", _PATH)
-risk_modes = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(risk_modes)
 
 
 def planner(risk: str) -> CEM:
@@ -19,7 +11,7 @@ def planner(risk: str) -> CEM:
 
 
 @pytest.mark.parametrize("seed", [0, 1])
-def test_cvar_goes_around_the_ledge_that_the_mean_crosses(seed):
+def test_cvar_goes_around_the_ledge_that_the_mean_crosses(seed, risk_modes):
     """Closed loop, same gusts: the mean's route crosses the ledge (>= 3 steps on it), CVaR's never enters it and still arrives."""
     mean = risk_modes.run_episode(planner("mean"), seed)
     cvar = risk_modes.run_episode(planner("cvar"), seed)
@@ -28,7 +20,7 @@ def test_cvar_goes_around_the_ledge_that_the_mean_crosses(seed):
     assert cvar["steps_to_goal"] > mean["steps_to_goal"] or mean["fell"] == 1.0
 
 
-def test_gust_fires_only_on_the_ledge_with_large_noise():
+def test_gust_fires_only_on_the_ledge_with_large_noise(risk_modes):
     """A gust (z above the 97% quantile) throws the point over the cliff on the ledge and nowhere else."""
     model, a, z = risk_modes.WindyLedge(), torch.zeros(2, 2), torch.full((2, 1), 3.0)
     s = torch.tensor([[0.5, 0.0, 0.0], [0.1, 0.0, 0.0]])  # on the ledge, before it

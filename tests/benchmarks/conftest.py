@@ -1,0 +1,25 @@
+"""The benchmark scripts are not a package: load them by path, once per session."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def risk_modes():
+    return _load("risk_modes")
+
+
+@pytest.fixture(scope="session")
+def planner_speed():
+    return _load("planner_speed")
