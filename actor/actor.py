@@ -63,10 +63,16 @@ class Actor:
         self.last_result: PlanResult | None = None
         self._prev: torch.Tensor | None = None
 
-    def reset(self) -> None:
-        """Forget the previous plan (call at every episode start)."""
-        self._prev = None
-        self.last_result = None
+    def reset(self, rows: torch.Tensor | None = None) -> None:
+        """Forget the previous plan (call at every episode start); with ``rows`` (B,) bool,
+        only for those envs (a new episode there while the others go on): their warm start
+        becomes the middle of the action range, a cold start."""
+        if rows is None or self._prev is None or self._prev.shape[0] != rows.shape[0]:
+            self._prev = None
+            self.last_result = None
+            return
+        center = (self.action_low + self.action_high) / 2  # (A,)
+        self._prev = torch.where(rows[:, None, None], center, self._prev)  # (B, H, A)
 
     def warm_start(self, batch_size: int) -> torch.Tensor | None:
         prev = self._prev

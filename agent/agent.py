@@ -21,7 +21,8 @@ import numpy as np
 import torch
 
 from actor import Actor
-from configurator import AgentConfig, Configurator, TaskSpec, action_bounds, observation_shapes
+from agent.spaces import adapt_observation, inspect_env, success_of
+from configurator import AgentConfig, Configurator, TaskSpec
 from memory import ReplayBuffer, ShortTermMemory, to_torch
 
 log = logging.getLogger(__name__)
@@ -37,15 +38,67 @@ def resolve_device(device: str | torch.device) -> torch.device:
     return torch.device(device)
 
 
-def _as_obs_dict(obs: Any) -> ObsDict:
-    if isinstance(obs, Mapping):
-        return {k: np.asarray(v) for k, v in obs.items()}
-    return {"": np.asarray(obs)}
-
-
 def stack_obs(obs: Sequence[Mapping[str, np.ndarray]]) -> ObsDict:
     """Stack per-env observation dicts into one batched dict. Shapes: [{k: (...)}] -> {k: (B, ...)}."""
     return {k: np.stack([np.asarray(o[k]) for o in obs]) for k in obs[0]}
+
+
+def _new_episode() -> dict[str, list]:
+    return {"obs": [], "actions": [], "costs": [], "planner": []}
+
+
+def _nanmean(values: Sequence[float]) -> float:
+    finite = [v for v in values if np.isfinite(v)]
+    return float(np.mean(finite)) if finite else float("nan")
+
+
+def _any(so_far: float, now: float) -> float:
+    """Running "succeeded at some step": NaN while the env reports no success."""
+    if np.isnan(now):
+        return so_far
+    return max(0.0 if np.isnan(so_far) else so_far, now)
+
+
+class _Collection:
+    """The running episodes of B envs stepped in lockstep by :meth:`Agent.train` / ``collect``:
+    their current observations, returns, and the random actions held while exploring."""
+
+    def __init__(self, envs: list[Any], obs: ObsDict, action_dim: int) -> None:
+        B = len(envs)
+        self.envs, self.obs = envs, obs
+        self.t = np.zeros(B, dtype=np.int64)  # agent steps into each episode
+        self.returns = np.zeros(B)
+        self.any_success = np.full(B, np.nan)
+        self.random = np.zeros(B, dtype=bool)  # an episode that had random actions
+        self.held = np.zeros((B, action_dim), dtype=np.float32)
+
+    def refresh_held(self, rng: np.random.Generator, low: np.ndarray, high: np.ndarray, repeat: int) -> None:
+        """Draw new random actions for the envs whose held action has run its ``repeat``."""
+        due = self.t % repeat == 0
+        if due.any():
+            self.held[due] = rng.uniform(low, high, (int(due.sum()), len(low))).astype(np.float32)
+
+    def step(self, reward: np.ndarray, infos: list[dict[str, Any]], random: bool) -> None:
+        self.t += 1
+        self.returns += reward
+        self.random |= random
+        self.any_success = np.array([_any(a, success_of(i)) for a, i in zip(self.any_success, infos, strict=True)])
+
+    def finish(self, i: int, info: dict[str, Any], env_steps: int, terminated: bool, wall_s: float) -> dict[str, Any]:
+        """The record of env ``i``'s finished episode; its counters start again."""
+        record = {
+            "env_steps": env_steps,
+            "return": float(self.returns[i]),
+            "success": success_of(info),
+            "success_any": float(self.any_success[i]),
+            "final_distance": float(info.get("distance", np.nan)),
+            "length": int(self.t[i]),
+            "terminated": terminated,
+            "random": bool(self.random[i]),
+            "wall_s": wall_s,
+        }
+        self.t[i], self.returns[i], self.any_success[i], self.random[i] = 0, 0.0, np.nan, False
+        return record
 
 
 def latest_metrics(updates: list[dict[str, float]]) -> dict[str, float]:
@@ -61,6 +114,11 @@ class Agent:
 
     ``act`` takes one observation or a batch from B environments and returns actions of the
     same batching. :meth:`train` and :meth:`evaluate` run whole loops on Gymnasium envs.
+
+    The task's objective (``TaskSpec.objective``) decides what the goal is: a goal
+    observation (``reset(goal=env.goal_observation())``), the ``desired_goal`` entry of each
+    observation (goal envs without a goal observation: ``reset()``), or nothing (a task
+    defined by the env's reward: ``reset()``).
     """
 
     def __init__(
@@ -70,6 +128,8 @@ class Agent:
         input_shapes: Mapping[str, Sequence[int]],
         action_low: np.ndarray,
         action_high: np.ndarray,
+        hwc_keys: Sequence[str] = (),
+        goal_observation: bool = True,
     ) -> None:
         self.config = config
         self.device = resolve_device(config.device)
@@ -79,6 +139,8 @@ class Agent:
             config, input_shapes=input_shapes, action_low=low, action_high=high, device=self.device
         )
         self.input_shapes = self.configurator.input_shapes
+        self.hwc_keys = tuple(hwc_keys)
+        self.has_goal_observation = bool(goal_observation)
         # Module initialisation and the global-RNG draws inside updates (the latent variable's
         # posterior noise) come from the agent's own stream seeded by config.seed, so a seeded
         # run repeats across processes; the caller's global RNG state is left untouched.
@@ -90,21 +152,27 @@ class Agent:
         with self._own_global_rng():
             m = self.configurator.build()
         self.encoder, self.world_model, self.critic, self.policy = m.encoder, m.world_model, m.critic, m.policy
-        self.probe = m.probe
+        self.probe, self.task_cost, self.goal_encoder = m.probe, m.task_cost, m.goal_encoder
         self.cost, self.planner, self.actor = m.cost, m.planner, m.actor
         self.task = config.task
+        self.goal_kind = self._goal_kind(self.configurator.objective)
         self.action_low, self.action_high = low, high
         self.action_dim = int(low.shape[0])
         self.collect_actor = self._collect_actor()
 
         tcfg = config.training
-        # The EMA target encoder has requires_grad=False and is left out of the optimiser.
-        self.wm_optim = torch.optim.Adam(
-            [p for p in self.world_model.parameters() if p.requires_grad], lr=tcfg.lr
-        )
+        # The EMA target encoder has requires_grad=False and is left out of the optimiser; the
+        # task cost is trained inside the world model's loss, so it shares its optimiser.
+        wm_params = [p for p in self.world_model.parameters() if p.requires_grad]
+        if self.task_cost is not None:
+            wm_params += list(self.task_cost.parameters())
+        self.wm_optim = torch.optim.Adam(wm_params, lr=tcfg.lr)
         self.critic_optim = torch.optim.Adam(self.critic.parameters(), lr=tcfg.critic_lr) if self.critic else None
         self.policy_optim = torch.optim.Adam(self.policy.parameters(), lr=tcfg.policy_lr) if self.policy else None
         self.probe_optim = torch.optim.Adam(self.probe.parameters(), lr=tcfg.critic_lr) if self.probe else None
+        self.goal_encoder_optim = (
+            torch.optim.Adam(self.goal_encoder.parameters(), lr=tcfg.critic_lr) if self.goal_encoder else None
+        )
         self.replay = ReplayBuffer(config.replay)
         self.generator = torch.Generator(device=self.device).manual_seed(config.seed)
         self.rng = np.random.default_rng(config.seed)
@@ -115,7 +183,25 @@ class Agent:
         self._last_obs: ObsDict | None = None
         self._last_action: np.ndarray | None = None
         self._last_from_planner = False
-        self._goal_obs: list[ObsDict] = []
+        self._goal_obs: list[ObsDict] | None = None
+        self._goal_source: str | None = None  # "given" (reset's goal) or "obs" (read from each observation)
+        self._goal_batch = 0
+        self._collection: _Collection | None = None
+        self._pending_updates = 0.0
+
+    def _goal_kind(self, objective: str) -> str:
+        """What a goal is for this agent's task (see the class docstring)."""
+        if objective == "reward":
+            return "none"
+        if self.has_goal_observation:
+            return "observation"
+        if self.configurator.goal_encoder is None:
+            raise ValueError(
+                f"a {objective!r} task needs the env's goal_observation() or observations with "
+                f"achieved_goal and desired_goal (and AgentConfig.goal_encoder), got observation keys "
+                f"{sorted(self.input_shapes)}; for a task defined by the reward set task.objective=reward"
+            )
+        return "desired_goal"
 
     def _collect_actor(self) -> Actor:
         spec = self.config.training.collect_planner
@@ -129,19 +215,22 @@ class Agent:
     # ------------------------------------------------------------------ construction
     @classmethod
     def from_config(cls, config: AgentConfig, env: Any) -> Agent:
-        """Build an agent for an env (or anything with ``observation_space``/``action_space``)."""
-        low, high = action_bounds(env.action_space, torch.device("cpu"))
+        """Build an agent for an env (anything with Gymnasium's ``observation_space`` and
+        ``action_space``); the spaces are checked first (:func:`agent.spaces.inspect_env`)."""
+        spec = inspect_env(env)
         return cls(
             config,
-            input_shapes=observation_shapes(env.observation_space),
-            action_low=low.numpy(),
-            action_high=high.numpy(),
+            input_shapes=spec.input_shapes,
+            action_low=spec.action_low,
+            action_high=spec.action_high,
+            hwc_keys=spec.hwc_keys,
+            goal_observation=spec.has_goal_observation,
         )
 
     # ------------------------------------------------------------------ the loop
     def _to_batch(self, obs: Any) -> tuple[ObsDict, bool]:
         """Add a batch axis to a single observation; check every key's shape either way."""
-        obs = _as_obs_dict(obs)
+        obs = adapt_observation(obs, self.hwc_keys)
         missing = set(self.input_shapes) - set(obs)
         if missing:
             raise ValueError(f"observation must have keys {sorted(self.input_shapes)}, got {sorted(obs)}")
@@ -173,12 +262,14 @@ class Agent:
         self,
         task: TaskSpec | None = None,
         *,
-        goal: Mapping[str, np.ndarray] | Sequence[Mapping[str, np.ndarray]],
+        goal: Mapping[str, np.ndarray] | Sequence[Mapping[str, np.ndarray]] | None = None,
     ) -> None:
         """Start an episode: set the goal (or a sequence of subgoals); optionally a new task.
 
         ``goal`` is the goal observation (the env's ``goal_observation()``), single or batched
-        over B envs, or a list of them to visit in order. A new ``task`` reconfigures the cost
+        over B envs, or a list of them to visit in order. Tasks without a goal observation
+        (a reward task, or a goal env that gives only ``desired_goal``) take ``goal=None``:
+        the goal is then read from each observation. A new ``task`` reconfigures the cost
         weights, planner and its budget and the horizon without touching learned weights.
         """
         if task is not None:
@@ -186,20 +277,41 @@ class Agent:
             self.cost, self.planner, self.actor = self.configurator.configure(
                 task, world_model=self.world_model, critic=self.critic, policy=self.policy, probe=self.probe
             )
+            self.goal_kind = self._goal_kind(self.configurator.objective)
             self.collect_actor = self._collect_actor()
+        self.actor.reset()
+        self.collect_actor.reset()
+        self.memory = None
+        self._episodes = []
+        self._last_obs = None
+        if goal is None or self.goal_kind != "observation":
+            if goal is None and self.goal_kind == "observation":
+                raise ValueError(
+                    "this task is defined by a goal observation: reset(goal=env.goal_observation()), "
+                    "got goal=None (for a task defined by the reward set task.objective=reward)"
+                )
+            self._goal_obs = None
+            self._goal_source, self._goal_batch = "obs", 0  # set from each observation (B known then)
+            return
         goals = [goal] if isinstance(goal, Mapping) else list(goal)
         batches = [self._to_batch(g) for g in goals]
         self._goal_obs = [b for b, _ in batches]
+        self._goal_source = "given"
         self.configurator.set_goals([self._tensors(g) for g in self._goal_obs], self.world_model)
-        B = next(iter(self._goal_obs[0].values())).shape[0]
-        self.actor.reset()
-        self.collect_actor.reset()
+        self._start_memory(next(iter(self._goal_obs[0].values())).shape[0])
+
+    def _start_memory(self, B: int) -> None:
         self.memory = ShortTermMemory(
             self.config.memory, batch_size=B, latent_dim=self.world_model.latent_dim,
             action_dim=self.action_dim, device=self.device,
         )
-        self._episodes = [{"obs": [], "actions": [], "costs": [], "planner": []} for _ in range(B)]
-        self._last_obs = None
+        self._episodes = [_new_episode() for _ in range(B)]
+
+    def _goal_from_obs(self, t_obs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """The goal of a task without goal observations, from a batch of observations."""
+        if self.goal_kind == "desired_goal":
+            return {"desired_goal": t_obs["desired_goal"]}
+        return {"batch": next(iter(t_obs.values())).new_zeros(next(iter(t_obs.values())).shape[0])}
 
     @torch.no_grad()
     def act(self, obs: Any, *, mode: str | None = None) -> np.ndarray:
@@ -210,12 +322,20 @@ class Agent:
         return self._act(obs, mode, self.actor)
 
     def _act(self, obs: Any, mode: str | None, actor: Actor) -> np.ndarray:
-        if self.memory is None:
-            raise RuntimeError("call reset(goal=...) before act()")
+        if self._goal_source is None:
+            raise RuntimeError("call reset() (with goal=... for a goal-observation task) before act()")
         batch, batched = self._to_batch(obs)
         t_obs = self._tensors(batch)
+        B = next(iter(batch.values())).shape[0]
+        if self._goal_source == "obs" and (self.goal_kind == "desired_goal" or self._goal_batch != B):
+            # the goal of a desired_goal task is what the env asks for now (it may move); a
+            # reward task has none (a zero goal latent)
+            self.configurator.set_goals([self._goal_from_obs(t_obs)], self.world_model, kind=self.goal_kind)
+            self._goal_batch = B
+        if self.memory is None or self.memory.batch_size != B:
+            self._start_memory(B)
+        assert self.memory is not None
         if mode == "random":
-            B = next(iter(batch.values())).shape[0]
             a = self.rng.uniform(self.action_low.cpu().numpy(), self.action_high.cpu().numpy(), (B, self.action_dim))
             action = a.astype(np.float32)
             self._last_from_planner = False
@@ -243,21 +363,28 @@ class Agent:
         done: Any,
         *,
         action: np.ndarray | None = None,
+        terminated: Any = None,
+        steps: Any = None,
     ) -> None:
         """Record the transition from the last ``act``; finished episodes go to replay.
 
-        ``action`` is what was executed if it differs from ``act``'s (exploration noise).
-        The env's reward is stored as cost ``-reward`` (for logging; learning uses the
-        intrinsic cost in latent space).
+        ``done`` (B,) ends an env's episode (terminated or truncated); ``terminated`` (B,),
+        default all False, says which of them ended in a terminal state, past which the
+        critic bootstraps nothing. ``action`` is what was executed if it differs from
+        ``act``'s (exploration noise). ``steps`` (B,) counts the env steps each transition
+        took (``TaskSpec.action_repeat``; default 1). The env's reward is stored as the
+        cost ``-reward``: the task cost of reward tasks, a log for goal tasks.
         """
         if self._last_obs is None or self._last_action is None:
             raise RuntimeError("observe() must follow act()")
         nxt, _ = self._to_batch(next_obs)
+        B = len(self._episodes)
         executed = self._last_action if action is None else np.asarray(action, dtype=np.float32)
         executed = executed.reshape(-1, self.action_dim)
         reward = np.asarray(reward, dtype=np.float32).reshape(-1)
         done = np.asarray(done, dtype=bool).reshape(-1)
-        self.env_steps += len(self._episodes)
+        terminated = np.zeros(B, dtype=bool) if terminated is None else np.asarray(terminated, dtype=bool).reshape(-1)
+        self.env_steps += B if steps is None else int(np.sum(steps))
         for i, ep in enumerate(self._episodes):
             if not ep["obs"]:
                 ep["obs"].append({k: v[i] for k, v in self._last_obs.items()})
@@ -266,20 +393,45 @@ class Agent:
             ep["planner"].append(self._last_from_planner)
             ep["obs"].append({k: v[i] for k, v in nxt.items()})
             if done[i]:
-                self._store_episode(i)
+                self._store_episode(i, terminated=bool(terminated[i]))
         self._last_obs = nxt
 
-    def _store_episode(self, i: int) -> None:
+    def _store_episode(self, i: int, *, terminated: bool = False) -> None:
         ep = self._episodes[i]
         if ep["actions"]:
+            obs = stack_obs(ep["obs"])
+            # The replay keeps a goal observation per episode (for hindsight and the critic);
+            # tasks without one store the first observation, which only fills the slot.
+            goal = {k: v[i] for k, v in self._goal_obs[-1].items()} if self._goal_obs else {
+                k: v[0] for k, v in obs.items()
+            }
             self.replay.add_episode(
-                stack_obs(ep["obs"]),
+                obs,
                 np.stack(ep["actions"]).astype(np.float32),
                 np.asarray(ep["costs"], dtype=np.float32),
-                {k: v[i] for k, v in self._goal_obs[-1].items()},
+                goal,
                 planner_mask=np.asarray(ep["planner"], dtype=bool),
+                terminated=terminated,
             )
-        self._episodes[i] = {"obs": [], "actions": [], "costs": [], "planner": []}
+        self._episodes[i] = _new_episode()
+
+    def restart(self, rows: np.ndarray, goal: Mapping[str, np.ndarray] | None = None) -> None:
+        """New episodes in the envs ``rows`` (B,) bool while the others go on: their warm
+        starts are dropped and, for a goal-observation task, their goal becomes ``goal``
+        (batched over all B envs; only the ``rows`` entries are read)."""
+        rows_t = torch.as_tensor(np.asarray(rows, dtype=bool), device=self.device)
+        self.actor.reset(rows_t)
+        if self.collect_actor is not self.actor:
+            self.collect_actor.reset(rows_t)
+        if self.goal_kind == "observation":
+            if goal is None:
+                raise ValueError("restart() of a goal-observation task needs the new goal observations")
+            batch, _ = self._to_batch(goal)
+            assert self._goal_obs is not None
+            for level in self._goal_obs:
+                for k in level:
+                    level[k] = np.where(rows.reshape(-1, *[1] * (level[k].ndim - 1)), batch[k], level[k])
+            self.configurator.replace_goals(rows_t, self._tensors(batch), self.world_model)
 
     # ------------------------------------------------------------------ learning
     @contextlib.contextmanager
@@ -304,26 +456,50 @@ class Agent:
         batch = to_torch(self.replay.sample(tcfg.batch_size, tcfg.window, rng=self.rng), self.device)
         wm = self.world_model
         wm.train()
-        loss, info = wm.loss(batch, diagnostics=self.updates % 50 == 0)
+        head = None
+        if self.task_cost is not None:
+            task_cost = self.task_cost
+
+            def head(predicted: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+                # the env's cost of each step, fitted on the predictor's own rollout (B, T, D)
+                return task_cost.loss({"states": predicted, "actions": batch["actions"], "costs": batch["costs"]})
+
+        loss, info = wm.loss(batch, diagnostics=self.updates % 50 == 0, head=head)
         self.wm_optim.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(wm.parameters(), tcfg.grad_clip)
+        torch.nn.utils.clip_grad_norm_([p for g in self.wm_optim.param_groups for p in g["params"]], tcfg.grad_clip)
         self.wm_optim.step()
         wm.update_target()
 
-        if self.critic is not None or self.policy is not None or self.probe is not None:
+        learners = (self.critic, self.policy, self.probe, self.goal_encoder)
+        if any(m is not None for m in learners):
             B, T = batch["actions"].shape[:2]
             flat = {k: v.reshape(B * (T + 1), *v.shape[2:]) for k, v in batch["obs"].items()}
             with torch.no_grad():
                 states = wm.encode_target(flat).reshape(B, T + 1, -1)  # (B, T+1, D)
-                goals = wm.encode_target(batch["goal_obs"])  # (B, D)
+                goals, future = self._batch_goals(batch)  # (B, D) each
+        if self.goal_encoder is not None and self.goal_encoder_optim is not None:
+            achieved = batch["obs"]["achieved_goal"].reshape(B * (T + 1), -1).float()
+            g_loss, g_info = self.goal_encoder.loss(achieved, states.reshape(B * (T + 1), -1))
+            self.goal_encoder_optim.zero_grad(set_to_none=True)
+            g_loss.backward()
+            self.goal_encoder_optim.step()
+            info.update(g_info)
         if self.critic is not None and self.critic_optim is not None:
             with torch.no_grad():
-                future = wm.encode_target(batch["future_obs"])  # (B, D)
-                relabel = torch.rand(B, generator=self.generator, device=self.device) < tcfg.relabel_prob
-                c_goals = torch.where(relabel[:, None], future, goals)
-                costs = self.cost.intrinsic(states[:, 1:], batch["actions"], c_goals)  # (B, T)
-            c_loss, c_info = self.critic.loss({"states": states, "costs": costs, "goals": c_goals})
+                if self.goal_kind != "none":
+                    relabel = torch.rand(B, generator=self.generator, device=self.device) < tcfg.relabel_prob
+                    c_goals = torch.where(relabel[:, None], future, goals)
+                else:
+                    c_goals = goals
+                # the total cost: the hard-wired terms on the latents, plus the *observed* env
+                # cost where the reward is part of the task (the planner uses its prediction)
+                costs = self.cost.fixed(states[:, 1:], batch["actions"], c_goals)  # (B, T)
+                if self.cost.task_cost_weight > 0:
+                    costs = costs + self.cost.task_cost_weight * batch["costs"]
+            c_loss, c_info = self.critic.loss(
+                {"states": states, "costs": costs, "goals": c_goals, "terminals": batch["terminals"]}
+            )
             self.critic_optim.zero_grad(set_to_none=True)
             c_loss.backward()
             torch.nn.utils.clip_grad_norm_(self.critic.parameters(), tcfg.grad_clip)
@@ -348,91 +524,176 @@ class Agent:
         self.updates += 1
         return info
 
+    @torch.no_grad()
+    def _batch_goals(self, batch: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
+        """The goal latents of replayed windows, and the hindsight ones (a later state of the
+        same episode). Shapes: -> (B, D), (B, D)."""
+        wm = self.world_model
+        B = batch["actions"].shape[0]
+        if self.goal_kind == "observation":
+            return wm.encode_target(batch["goal_obs"]), wm.encode_target(batch["future_obs"])
+        if self.goal_kind == "desired_goal":
+            assert self.goal_encoder is not None
+            desired = batch["obs"]["desired_goal"][:, 0].float()
+            return self.goal_encoder(desired), self.goal_encoder(batch["future_obs"]["achieved_goal"].float())
+        zeros = torch.zeros(B, wm.latent_dim, device=self.device)
+        return zeros, zeros
+
     # ------------------------------------------------------------------ loops
     def train(self, env: Any, steps: int, *, callback: Callback | None = None) -> dict[str, list]:
-        """Collect ``steps`` env steps and learn from them.
+        """Collect ``steps`` env steps (give or take one step of the B envs) and learn from them.
 
-        ``env`` is one Gymnasium env or a list of them (B envs stepped in lockstep; a batch of
-        episodes ends when the first env's episode ends). The first ``random_steps`` use
-        random actions held for ``random_action_repeat`` steps; then, after
-        ``pretrain_updates`` updates, the planner acts with Gaussian exploration noise and
-        ``updates_per_step`` updates follow every env step. ``callback`` receives a dict of
-        progress after every episode batch. Returns the history of episodes and updates.
+        ``env`` is one Gymnasium env or a list of B envs stepped in lockstep; each env's
+        episode ends on its own (terminated or truncated) and that env starts the next one
+        while the others go on. Calling ``train`` again with the same envs continues their
+        episodes. The first ``random_steps`` use random actions held for
+        ``random_action_repeat`` steps; then, after ``pretrain_updates`` updates, the planner
+        acts with Gaussian exploration noise and ``updates_per_step`` updates follow every
+        env step. ``callback`` receives a dict of progress after every step that ended an
+        episode. Returns the history of episodes and updates.
         """
-        envs = list(env) if isinstance(env, Sequence) else [env]
         tcfg = self.config.training
         history: dict[str, list] = {"episodes": [], "updates": []}
         target = self.env_steps + steps
         low, high = self.action_low.cpu().numpy(), self.action_high.cpu().numpy()
         half = (high - low) / 2
-        pending_updates = 0.0
-        pretrained = self.updates > 0
-        first_seed = self.config.seed * 10_000 if self.env_steps == 0 else None
         start = time.perf_counter()
+        col = self._collection_for(env, self.config.seed * 10_000 if self.env_steps == 0 else None)
         while self.env_steps < target:
-            obs, goals = self._reset_envs(envs, first_seed)
-            first_seed = None
-            self.reset(goal=goals)
-            done = np.zeros(len(envs), dtype=bool)
-            held = None
-            last_info: list[dict] = [{} for _ in envs]
-            episode_returns = np.zeros(len(envs))
-            t = 0
-            # Decided per batch of episodes: the planner needs stored (whole) episodes to
-            # adapt and pretrain on, so random exploration ends at a batch boundary.
-            exploring = self.env_steps < tcfg.random_steps
-            while not done.any():
-                if exploring:
-                    if held is None or t % tcfg.random_action_repeat == 0:
-                        held = self.rng.uniform(low, high, (len(envs), self.action_dim)).astype(np.float32)
-                    self.act(obs, mode="random")
-                    action = held
-                else:
-                    if not pretrained and self.replay.num_episodes > 0:  # else after the first batch
-                        self.adapt()
-                        history["updates"] += self._do_updates(tcfg.pretrain_updates)
-                        pretrained = True
-                    action = self._act(obs, None, self.collect_actor)
-                    noise = tcfg.exploration_std * half * self.rng.standard_normal(action.shape)
-                    action = np.clip(action + noise, low, high).astype(np.float32)
-                results = [e.step(a) for e, a in zip(envs, action, strict=True)]
-                obs = stack_obs([r[0] for r in results])
-                reward = np.array([r[1] for r in results])
-                done = np.array([r[2] or r[3] for r in results])
-                last_info = [r[4] for r in results]
-                episode_returns += reward
-                self.observe(obs, reward, np.full(len(envs), done.any()), action=action)
-                t += 1
-                if not exploring or self.env_steps >= tcfg.random_steps:
-                    if pretrained:
-                        pending_updates += tcfg.updates_per_step * len(envs)
-                        n = int(pending_updates)
-                        pending_updates -= n
-                        history["updates"] += self._do_updates(n)
-            for i, info in enumerate(last_info):
-                history["episodes"].append(
-                    {
-                        "env_steps": self.env_steps,
-                        "return": float(episode_returns[i]),
-                        "success": float(info.get("is_success", np.nan)),
-                        "final_distance": float(info.get("distance", np.nan)),
-                        "random": bool(exploring),
-                        "wall_s": time.perf_counter() - start,
-                    }
-                )
-            if callback is not None:
+            exploring = self.env_steps < tcfg.random_steps or not self._can_learn()
+            if exploring:
+                col.refresh_held(self.rng, low, high, tcfg.random_action_repeat)
+                self.act(col.obs, mode="random")
+                action = col.held
+            else:
+                if self.updates == 0:  # learning starts: fit normalisation, then pretrain
+                    self.adapt()
+                    history["updates"] += self._do_updates(tcfg.pretrain_updates)
+                action = self._act(col.obs, None, self.collect_actor)
+                noise = tcfg.exploration_std * half * self.rng.standard_normal(action.shape)
+                action = np.clip(action + noise, low, high).astype(np.float32)
+            finished = self._step_collection(col, action, exploring, history["episodes"], start)
+            if not exploring:
+                self._pending_updates += tcfg.updates_per_step * len(col.envs)
+                n = int(self._pending_updates)
+                self._pending_updates -= n
+                history["updates"] += self._do_updates(n)
+            if finished and callback is not None:
                 recent = history["episodes"][-20:]
                 callback(
                     {
                         "env_steps": self.env_steps,
                         "target": target,
                         "updates": self.updates,
-                        "success": float(np.nanmean([e["success"] for e in recent])),
+                        "success": float(np.nanmean([e["success"] for e in recent])) if recent else float("nan"),
+                        "return": float(np.mean([e["return"] for e in recent])) if recent else float("nan"),
                         "phase": "random" if exploring else "planner",
                         "last_update": latest_metrics(history["updates"][-60:]),
                     }
                 )
         return history
+
+    def collect(
+        self,
+        env: Any,
+        steps: int,
+        *,
+        policy: str = "random",
+        exploration_std: float = 0.0,
+        seed: int | None = None,
+        callback: Callback | None = None,
+    ) -> list[dict[str, Any]]:
+        """Run a policy for ``steps`` env steps into the replay buffer, learning nothing.
+
+        ``policy``: ``random`` (uniform actions held for ``training.random_action_repeat``
+        steps, as training explores), ``plan`` (mode 2) or ``policy`` (mode 1), with Gaussian
+        ``exploration_std`` noise (fraction of the half-range). Episodes end per env, as in
+        :meth:`train`. ``seed`` (if given) seeds the first reset of the envs and the random
+        draws, and begins new episodes. Returns one record per finished episode.
+        """
+        if policy not in ("random", "plan", "policy"):
+            raise ValueError(f"policy must be random, plan or policy, got {policy!r}")
+        low, high = self.action_low.cpu().numpy(), self.action_high.cpu().numpy()
+        episodes: list[dict[str, Any]] = []
+        target = self.env_steps + steps
+        start = time.perf_counter()
+        rng = self.rng if seed is None else np.random.default_rng(seed)
+        if seed is not None:
+            self._collection = None
+        col = self._collection_for(env, seed)
+        while self.env_steps < target:
+            if policy == "random":
+                col.refresh_held(rng, low, high, self.config.training.random_action_repeat)
+                self.act(col.obs, mode="random")
+                action = col.held
+            else:
+                action = self.act(col.obs, mode=policy)
+                noise = exploration_std * (high - low) / 2 * rng.standard_normal(action.shape)
+                action = np.clip(action + noise, low, high).astype(np.float32)
+            if self._step_collection(col, action, policy == "random", episodes, start) and callback is not None:
+                callback({"env_steps": self.env_steps, "target": target, "episodes": self.replay.num_episodes,
+                          "success": float(np.nanmean([e["success"] for e in episodes[-20:]]))})
+        return episodes
+
+    def _can_learn(self) -> bool:
+        lengths = self.replay.episode_lengths()
+        return len(lengths) > 0 and int(lengths.max()) >= self.config.training.window
+
+    def _collection_for(self, env: Any, seed: int | None) -> _Collection:
+        """The envs' running episodes: continued when the same envs come back, else begun
+        with env ``i`` reset with ``seed + i`` (None: unseeded, each env's RNG runs on)."""
+        envs = list(env) if isinstance(env, Sequence) else [env]
+        col = self._collection
+        if col is not None and len(col.envs) == len(envs) and all(a is b for a, b in zip(col.envs, envs, strict=True)):
+            if self._last_obs is not None and self.memory is not None and self.memory.batch_size == len(envs):
+                return col
+        obs, goals = self.reset_envs(envs, seed)
+        self.reset(goal=goals if self.goal_kind == "observation" else None)
+        col = _Collection(envs, obs, self.action_dim)
+        self._collection = col
+        return col
+
+    def _step_collection(
+        self, col: _Collection, action: np.ndarray, random: bool, records: list[dict[str, Any]], start: float
+    ) -> bool:
+        """Step every env with its action (``action_repeat`` times), record the transition,
+        and start a new episode in each env whose episode ended. True if any ended."""
+        results = [self._step_env(e, a) for e, a in zip(col.envs, action, strict=True)]
+        obs = stack_obs([adapt_observation(r[0], self.hwc_keys) for r in results])
+        reward = np.array([r[1] for r in results], dtype=np.float64)
+        terminated = np.array([r[2] for r in results])
+        done = terminated | np.array([r[3] for r in results])
+        infos = [r[4] for r in results]
+        self.observe(obs, reward, done, action=action, terminated=terminated, steps=[r[5] for r in results])
+        col.step(reward, infos, random)
+        if not done.any():
+            col.obs = obs
+            return False
+        new_obs = {k: v.copy() for k, v in obs.items()}
+        goals = {k: v.copy() for k, v in self._goal_obs[-1].items()} if self._goal_obs else None
+        for i in np.flatnonzero(done):
+            records.append(col.finish(i, infos[i], self.env_steps, bool(terminated[i]), time.perf_counter() - start))
+            o, g = self.reset_envs([col.envs[i]], None)
+            for k in new_obs:
+                new_obs[k][i] = o[k][0]
+            if goals is not None and g is not None:
+                for k in goals:
+                    goals[k][i] = g[k][0]
+        col.obs = new_obs
+        self.restart(done, goals)
+        return True
+
+    def _step_env(self, env: Any, action: np.ndarray) -> tuple[Any, float, bool, bool, dict[str, Any], int]:
+        """One agent step: ``action`` applied ``task.action_repeat`` times, rewards summed.
+        Returns (obs, reward, terminated, truncated, info, env steps taken)."""
+        total, n = 0.0, 0
+        while n < self.task.action_repeat:
+            obs, reward, terminated, truncated, info = env.step(action)
+            total += float(reward)
+            n += 1
+            if terminated or truncated:
+                break
+        return obs, total, bool(terminated), bool(truncated), info, n
 
     @torch.no_grad()
     def adapt(self, n: int = 10_000) -> None:
@@ -442,8 +703,7 @@ class Agent:
         self.world_model.adapt({k: v[:, 0] for k, v in batch["obs"].items()})
 
     def _do_updates(self, n: int) -> list[dict[str, float]]:
-        lengths = self.replay.episode_lengths()
-        if len(lengths) == 0 or lengths.max() < self.config.training.window:
+        if not self._can_learn():
             return []  # nothing to learn from yet (e.g. a loaded agent with an empty replay)
         out = []
         for _ in range(n):
@@ -453,17 +713,19 @@ class Agent:
             out.append(info)
         return out
 
-    @staticmethod
-    def _reset_envs(envs: list[Any], seed: int | None) -> tuple[ObsDict, ObsDict]:
+    def reset_envs(self, envs: list[Any], seed: int | None) -> tuple[ObsDict, ObsDict | None]:
+        """Reset envs (env ``i`` with ``seed + i``); returns the batched observations and, for a
+        goal-observation task, the batched goal observations (else None)."""
         obs, goals = [], []
         for i, e in enumerate(envs):
             o, info = e.reset(seed=None if seed is None else seed + i)
-            g = info.get("goal_observation")
-            if g is None:
-                g = e.get_wrapper_attr("goal_observation")()
-            obs.append(_as_obs_dict(o))
-            goals.append(_as_obs_dict(g))
-        return stack_obs(obs), stack_obs(goals)
+            obs.append(adapt_observation(o, self.hwc_keys))
+            if self.goal_kind == "observation":
+                g = info.get("goal_observation")
+                if g is None:
+                    g = e.get_wrapper_attr("goal_observation")()
+                goals.append(adapt_observation(g, self.hwc_keys))
+        return stack_obs(obs), (stack_obs(goals) if goals else None)
 
     def evaluate(
         self,
@@ -477,36 +739,52 @@ class Agent:
         """Run ``episodes`` episodes on one env without exploration noise.
 
         Episode ``i`` resets with ``seed + i``: pick a seed range the training never used
-        to evaluate on held-out goals. Returns success rate, final distances and the
+        to evaluate on held-out goals. Returns the mean and spread of the return, the success
+        rate at the final step (``success_rate_final``) and at any step
+        (``success_rate_any``; ``success_rate`` is the one ``task.success`` names; NaN where
+        the env reports no success), final distances where the env reports them, and the
         wall-clock time of every ``act`` call (the control latency).
         """
         records, act_ms = [], []
         for i in range(episodes):
-            obs, goal = self._reset_envs([env], seed + i)
+            obs, goal = self.reset_envs([env], seed + i)
             self.reset(goal=goal)
             obs = {k: v[0] for k, v in obs.items()}
-            done, ret, info = False, 0.0, {}
+            done, ret, info, length, any_success = False, 0.0, {}, 0, float("nan")
             while not done:
                 t0 = time.perf_counter()
                 action = self.act(obs, mode=mode)
                 act_ms.append((time.perf_counter() - t0) * 1e3)
-                obs, reward, terminated, truncated, info = env.step(action)
-                ret += float(reward)
+                raw, reward, terminated, truncated, info, n = self._step_env(env, action)
+                obs = adapt_observation(raw, self.hwc_keys)
+                ret += reward
+                length += n
                 done = terminated or truncated
+                any_success = _any(any_success, success_of(info))
+            final = success_of(info)
             records.append(
                 {
                     "seed": seed + i,
-                    "success": float(info.get("is_success", np.nan)),
+                    "success": final if self.task.success == "final" else any_success,
+                    "success_final": final,
+                    "success_any": any_success,
                     "final_distance": float(info.get("distance", np.nan)),
                     "return": ret,
+                    "length": length,
+                    "terminated": bool(terminated),
                 }
             )
             if callback is not None:
-                callback({"episode": i + 1, "episodes": episodes, "success": float(np.mean([r["success"] for r in records]))})
+                callback({"episode": i + 1, "episodes": episodes, "success": _nanmean([r["success"] for r in records]),
+                          "return": float(np.mean([r["return"] for r in records]))})
+        returns = [r["return"] for r in records]
         return {
-            "success_rate": float(np.mean([r["success"] for r in records])),
-            "mean_final_distance": float(np.mean([r["final_distance"] for r in records])),
-            "mean_return": float(np.mean([r["return"] for r in records])),
+            "success_rate": _nanmean([r["success"] for r in records]),
+            "success_rate_final": _nanmean([r["success_final"] for r in records]),
+            "success_rate_any": _nanmean([r["success_any"] for r in records]),
+            "mean_final_distance": _nanmean([r["final_distance"] for r in records]),
+            "mean_return": float(np.mean(returns)),
+            "std_return": float(np.std(returns)),
             "episodes": episodes,
             "act_ms_median": float(np.median(act_ms)),
             "act_ms_p90": float(np.percentile(act_ms, 90)),
@@ -535,11 +813,16 @@ class Agent:
             "critic_target": None if self.critic is None else self.critic._target().state_dict(),
             "policy": None if self.policy is None else self.policy.state_dict(),
             "probe": None if self.probe is None else self.probe.state_dict(),
+            "task_cost": None if self.task_cost is None else self.task_cost.state_dict(),
+            "goal_encoder": None if self.goal_encoder is None else self.goal_encoder.state_dict(),
+            "hwc_keys": list(self.hwc_keys),
+            "goal_observation": self.has_goal_observation,
             "optimizers": {
                 "world_model": self.wm_optim.state_dict(),
                 "critic": None if self.critic_optim is None else self.critic_optim.state_dict(),
                 "policy": None if self.policy_optim is None else self.policy_optim.state_dict(),
                 "probe": None if self.probe_optim is None else self.probe_optim.state_dict(),
+                "goal_encoder": None if self.goal_encoder_optim is None else self.goal_encoder_optim.state_dict(),
             },
             "updates": self.updates,
             "env_steps": self.env_steps,
@@ -567,6 +850,7 @@ class Agent:
         pairs = [
             ("world_model", self.wm_optim), ("critic", self.critic_optim),
             ("policy", self.policy_optim), ("probe", self.probe_optim),
+            ("goal_encoder", self.goal_encoder_optim),
         ]
         for name, optim in pairs:
             if optim is None or states.get(name) is None:
@@ -596,6 +880,8 @@ class Agent:
             input_shapes=state["input_shapes"],
             action_low=np.asarray(state["action_low"]),
             action_high=np.asarray(state["action_high"]),
+            hwc_keys=state.get("hwc_keys", ()),
+            goal_observation=state.get("goal_observation", True),
         )
         agent.world_model.load_state_dict(state["world_model"])
         if agent.critic is not None:
@@ -603,8 +889,12 @@ class Agent:
             agent.critic._target().load_state_dict(state["critic_target"])
         if agent.policy is not None:
             agent.policy.load_state_dict(state["policy"])
-        if agent.probe is not None:
-            agent.probe.load_state_dict(state["probe"])
+        for name in ("probe", "task_cost", "goal_encoder"):
+            module = getattr(agent, name)
+            if module is not None:
+                if state.get(name) is None:
+                    raise ValueError(f"{path} has no {name} weights, but its config builds one")
+                module.load_state_dict(state[name])
         agent._load_optimizers(state["optimizers"], path)
         agent.updates, agent.env_steps = state["updates"], state["env_steps"]
         return agent

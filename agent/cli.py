@@ -262,7 +262,7 @@ def run_eval(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     out = Path(args.out) if args.out else Path(args.checkpoint).parent / "eval"
     out.mkdir(parents=True, exist_ok=True)
     env = make_env(config, render=args.video > 0)
-    _, goal = Agent._reset_envs([env], 0)
+    _, goal = agent.reset_envs([env], 0)
     agent.reset(config.task, goal=goal)  # the (possibly new) planner and horizon
     seed = EVAL_SEED + (config.seed if args.seed is None else args.seed)
     console.print(f"[bold]jepa-agent eval[/] {args.checkpoint} on {config.task.env}: {args.episodes} episodes, "
@@ -342,7 +342,7 @@ def run_collect(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     if agent is None:
         agent = Agent.from_config(config, envs[0])
     elif config.task != agent.task:
-        _, goal = Agent._reset_envs(envs[:1], 0)
+        _, goal = agent.reset_envs(envs[:1], 0)
         agent.reset(config.task, goal=goal)  # the (possibly new) planner and horizon
     out = Path(args.out) if args.out else _default_out("collect", config.task.env) / "replay.npz"
     out.parent.mkdir(parents=True, exist_ok=True)

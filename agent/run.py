@@ -28,8 +28,9 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from agent.agent import Agent, latest_metrics, stack_obs
+from agent.agent import Agent, latest_metrics
 from agent.metrics import MetricsLogger
+from agent.spaces import success_of
 from agent.video import EpisodeRecorder, plan_path_source
 from configurator import AgentConfig
 from memory import ReplayBuffer
@@ -74,19 +75,58 @@ def make_env(config: AgentConfig, *, render: bool = False) -> gym.Env:
 
 
 def random_baseline(env: gym.Env, episodes: int, seed: int) -> dict[str, float]:
-    """Uniform random actions on the same held-out goals: the floor to beat."""
-    success, dist = [], []
+    """Uniform random actions on the same held-out episodes: the floor to beat. Success and
+    final distance are NaN where the env does not report them."""
+    success, dist, returns = [], [], []
     rng = np.random.default_rng(seed)
     for i in range(episodes):
         env.reset(seed=seed + i)
-        done, info = False, {}
+        done, info, ret = False, {}, 0.0
         while not done:
             a = rng.uniform(env.action_space.low, env.action_space.high).astype(np.float32)
-            _, _, terminated, truncated, info = env.step(a)
+            _, reward, terminated, truncated, info = env.step(a)
+            ret += float(reward)
             done = terminated or truncated
-        success.append(info["is_success"])
-        dist.append(info["distance"])
-    return {"success_rate": float(np.mean(success)), "mean_final_distance": float(np.mean(dist))}
+        success.append(success_of(info))
+        dist.append(float(info.get("distance", np.nan)))
+        returns.append(ret)
+    return {
+        "success_rate": _mean(success),
+        "mean_final_distance": _mean(dist),
+        "mean_return": float(np.mean(returns)),
+        "std_return": float(np.std(returns)),
+    }
+
+
+def eval_config(config: AgentConfig, env_id: str | None, env_kwargs: dict[str, Any] | None) -> AgentConfig:
+    """The config of the evaluation env: the task's, with another env id or options."""
+    update: dict[str, Any] = {}
+    if env_id is not None:
+        update["env"] = env_id
+    if env_kwargs is not None:
+        update["env_kwargs"] = env_kwargs
+    if not update:
+        return config
+    return config.model_copy(update={"task": config.task.model_copy(update=update)})
+
+
+def evaluation_scores(result: dict[str, Any], env: gym.Env, baseline: dict[str, float]) -> dict[str, Any]:
+    """The scores of ``eval.json``: success (by the task's criterion, final and any step),
+    return, distances, the env's success threshold where it has one, and the random
+    baseline's success and return."""
+    threshold = getattr(env.unwrapped, "success_threshold", None)
+    return {
+        "success_rate": result["success_rate"],
+        "success_rate_final": result["success_rate_final"],
+        "success_rate_any": result["success_rate_any"],
+        "success_threshold": None if threshold is None else float(threshold),
+        "mean_final_distance": result["mean_final_distance"],
+        "mean_return": result["mean_return"],
+        "std_return": result["std_return"],
+        "random_success_rate": baseline["success_rate"],
+        "random_mean_final_distance": baseline["mean_final_distance"],
+        "random_mean_return": baseline["mean_return"],
+    }
 
 
 def _running_mean(x: np.ndarray, w: int) -> np.ndarray:
@@ -217,6 +257,12 @@ class RunOptions:
     """Draw the imagined end-effector path in the videos."""
     checkpoint_every: int = 0
     """Also save ``checkpoints/step_*.pt`` every this many env steps (0: only the final one)."""
+    log_every: int = 1000
+    """Env steps between rows of metrics and progress updates."""
+    eval_env: str | None = None
+    """Gymnasium id to evaluate on (None: the task's env)."""
+    eval_env_kwargs: dict[str, Any] | None = None
+    """Keyword arguments of the evaluation env (None: the task's ``env_kwargs``)."""
 
 
 class Run:
@@ -235,8 +281,8 @@ class Run:
         self.steps = options.steps if options.steps is not None else default_steps(config.task.env)
         self.eval_seed = EVAL_SEED + config.seed
         self.train_envs = [make_env(config) for _ in range(options.num_envs)]
-        self.eval_env = make_env(config, render=options.videos > 0)
-        self.agent = Agent.from_config(config, self.eval_env)
+        self.eval_env = make_env(eval_config(config, options.eval_env, options.eval_env_kwargs), render=options.videos > 0)
+        self.agent = Agent.from_config(config, self.train_envs[0])
         self.metrics = MetricsLogger(self.out, options.log)
         self.history: dict[str, list] = {"episodes": [], "updates": []}
         self.diagnostics: dict[str, float] = {}
@@ -256,12 +302,10 @@ class Run:
         self._t0 = t0 = time.perf_counter()
         while agent.env_steps < target:
             offset = time.perf_counter() - t0
-            # One call per batch of episodes: Agent.train always finishes the batch it
-            # started, so asking for one step runs exactly one batch, with the random
-            # draws, goals and updates of a single long call, and metrics in between.
-            # (A fraction of an update left over at the end of a batch is dropped;
-            # with the default 8 envs x 0.25 updates per step there is none.)
-            part = agent.train(envs, 1)
+            # One call per log_every steps: Agent.train continues the envs' running episodes
+            # across calls, so the chunks do exactly what a single long call does (a test
+            # checks it), with metrics in between.
+            part = agent.train(envs, min(opts.log_every, target - agent.env_steps))
             for e in part["episodes"]:
                 e["wall_s"] += offset
             history["episodes"] += part["episodes"]
@@ -280,7 +324,7 @@ class Run:
                     "env_steps": agent.env_steps,
                     "target": target,
                     "updates": agent.updates,
-                    "phase": "random" if part["episodes"][-1]["random"] else "planner",
+                    "phase": "random" if agent.env_steps < agent.config.training.random_steps else "planner",
                     "success": scalars["train/success_recent"],
                     "steps_per_s": scalars["train/steps_per_s"],
                     "last_update": latest_metrics(history["updates"][-60:]),
@@ -302,11 +346,9 @@ class Run:
         total_wall_s = time.perf_counter() - self._t0
         baseline = random_baseline(self.eval_env, opts.episodes, self.eval_seed)
         summary = {
-            "env": self.config.task.env,
-            "success_rate": result["success_rate"],
-            "success_threshold": float(self.eval_env.unwrapped.success_threshold),
-            "mean_final_distance": result["mean_final_distance"],
-            "mean_return": result["mean_return"],
+            "env": self.eval_env.spec.id if self.eval_env.spec is not None else self.config.task.env,
+            "objective": agent.configurator.objective,
+            **evaluation_scores(result, self.eval_env, baseline),
             "episodes": result["episodes"],
             "env_steps": agent.env_steps,
             "updates": agent.updates,
@@ -314,8 +356,6 @@ class Run:
             "total_wall_s": total_wall_s,
             "act_ms_median": result["act_ms_median"],
             "act_ms_p90": result["act_ms_p90"],
-            "random_success_rate": baseline["success_rate"],
-            "random_mean_final_distance": baseline["mean_final_distance"],
             "planner": agent.task.planner.name,
             "horizon": agent.task.actor.horizon,
             "embed_std": self.diagnostics.get("embed_std", float("nan")),
@@ -333,6 +373,7 @@ class Run:
             "eval/mean_return": summary["mean_return"],
             "eval/act_ms_median": summary["act_ms_median"],
             "eval/random_success_rate": summary["random_success_rate"],
+            "eval/random_mean_return": summary["random_mean_return"],
         })
         return summary
 
@@ -357,42 +398,11 @@ def collect(
     ``policy``: ``random`` (uniform actions held for ``training.random_action_repeat``
     steps, as training explores), ``plan`` (the agent's planner, mode 2) or ``policy``
     (its mode-1 policy). ``exploration_std`` adds Gaussian noise (fraction of the half-range)
-    to the planner's or policy's actions. Nothing is learned.
+    to the planner's or policy's actions. Nothing is learned. ``seed`` seeds the random
+    actions and the envs' first reset (later resets let each env's RNG run on, as training
+    does), so a collection repeats.
     """
-    if policy not in ("random", "plan", "policy"):
-        raise ValueError(f"policy must be random, plan or policy, got {policy!r}")
-    low, high = agent.action_low.cpu().numpy(), agent.action_high.cpu().numpy()
-    repeat = agent.config.training.random_action_repeat
-    target = agent.env_steps + steps
-    rng = np.random.default_rng(seed)
-    episode_seed: int | None = seed
-    successes: list[float] = []
-    while agent.env_steps < target:
-        obs, goals = Agent._reset_envs(list(envs), episode_seed)
-        episode_seed = None  # seed the first reset only, as training does
-        agent.reset(goal=goals)
-        done = np.zeros(len(envs), dtype=bool)
-        held, t, infos = None, 0, []
-        while not done.any():
-            if policy == "random":
-                if held is None or t % repeat == 0:
-                    held = rng.uniform(low, high, (len(envs), len(low))).astype(np.float32)
-                agent.act(obs, mode="random")
-                action = held
-            else:
-                action = agent.act(obs, mode=policy)
-                noise = exploration_std * (high - low) / 2 * rng.standard_normal(action.shape)
-                action = np.clip(action + noise, low, high).astype(np.float32)
-            results = [e.step(a) for e, a in zip(envs, action, strict=True)]
-            obs = stack_obs([r[0] for r in results])
-            done = np.array([r[2] or r[3] for r in results])
-            infos = [r[4] for r in results]
-            agent.observe(obs, np.array([r[1] for r in results]), np.full(len(envs), done.any()), action=action)
-            t += 1
-        successes += [float(i.get("is_success", np.nan)) for i in infos]
-        if on_progress is not None:
-            on_progress({"env_steps": agent.env_steps, "target": target, "success": _mean(successes[-20:]),
-                         "episodes": agent.replay.num_episodes})
+    agent.collect(list(envs), steps, policy=policy, exploration_std=exploration_std, seed=seed, callback=on_progress)
     return agent.replay
 
 

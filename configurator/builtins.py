@@ -14,8 +14,16 @@ from actor import (
     RandomShooting,
 )
 from configurator.registry import Registry
-from cost import Critic, MLPCritic, MLPProbe, Probe
-from perception import ConvEncoder, Encoder, FrozenEncoder, ImageStateEncoder, MLPEncoder
+from cost import Critic, MLPCritic, MLPProbe, MLPTaskCost, Probe, TaskCost
+from perception import (
+    ConvEncoder,
+    Encoder,
+    FrozenEncoder,
+    GoalEncoder,
+    ImageStateEncoder,
+    MLPEncoder,
+    MLPGoalEncoder,
+)
 from world_model import JEPAWorldModel, WorldModel
 
 ENCODERS: Registry[Encoder] = Registry("encoder", Encoder)
@@ -32,6 +40,12 @@ CRITICS.register("mlp", MLPCritic)
 
 PROBES: Registry[Probe] = Registry("probe", Probe)
 PROBES.register("mlp", MLPProbe)
+
+TASK_COSTS: Registry[TaskCost] = Registry("task cost", TaskCost)
+TASK_COSTS.register("mlp", MLPTaskCost)
+
+GOAL_ENCODERS: Registry[GoalEncoder] = Registry("goal encoder", GoalEncoder)
+GOAL_ENCODERS.register("mlp", MLPGoalEncoder)
 
 POLICIES: Registry[Policy] = Registry("policy", Policy)
 POLICIES.register("mlp", MLPPolicy)
@@ -50,5 +64,7 @@ REGISTRIES = {
     "critic": CRITICS,
     "policy": POLICIES,
     "probe": PROBES,
+    "task_cost": TASK_COSTS,
+    "goal_encoder": GOAL_ENCODERS,
     "planner": PLANNERS,
 }

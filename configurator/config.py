@@ -40,15 +40,32 @@ class ModuleSpec(BaseModel):
         return cls, validate_options(config_class_of(cls), self.options, f"{kind} '{self.name}'")
 
 
+Objective = Literal["auto", "goal", "reward", "both"]
+
+
 class TaskSpec(BaseModel):
     """What to do: the environment, the cost weights, the planner and its budget, the horizon."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     env: str = "jepa_agent/Reach2D-v0"
-    """Gymnasium id of a goal-conditioned env with a ``goal_observation()``."""
+    """Gymnasium id of any env with a bounded Box action space: a goal env (a dict
+    observation with ``desired_goal``, with or without ``goal_observation()``), or one defined
+    by its reward (Gymnasium's MuJoCo suite)."""
     env_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Keyword arguments for ``gymnasium.make``."""
+    objective: Objective = "auto"
+    """What defines the task: ``goal`` (the latent goal energy), ``reward`` (the env's reward,
+    as a learned task cost), ``both`` (weighted by ``cost.goal_weight`` and
+    ``cost.reward_weight``). ``auto``: a goal task when the observation has a
+    ``desired_goal``, else a reward task."""
+    action_repeat: PositiveInt = 1
+    """Each action the agent chooses is applied this many env steps (DeepMind Control papers
+    use 2); rewards are summed. Env steps are counted as the env's own steps."""
+    success: Literal["final", "any"] = "final"
+    """When an episode counts as a success: ``info["is_success"]`` (or ``info["success"]``) at
+    its final step (Gymnasium-Robotics), or at any step (suites that stop at the first
+    success). Evaluation reports both; this one is ``success_rate``."""
     cost: CostConfig = CostConfig()
     """Weights of the intrinsic terms and the critic."""
     planner: ModuleSpec = ModuleSpec(name="cem")
@@ -113,6 +130,13 @@ class AgentConfig(BaseModel):
     world_model: ModuleSpec = ModuleSpec(name="jepa")
     critic: ModuleSpec | None = ModuleSpec(name="mlp")
     """None: plan without a critic."""
+    task_cost: ModuleSpec = ModuleSpec(name="mlp")
+    """Predictor of the env's cost (``-reward``) from latent state and action; built when the
+    reward is part of the task (``task.objective``)."""
+    goal_encoder: ModuleSpec | None = ModuleSpec(name="mlp")
+    """Map from a ``desired_goal`` vector to a latent goal, for goal envs without a
+    ``goal_observation()``; built when observations have ``achieved_goal`` and
+    ``desired_goal``. None: such envs are refused for goal tasks."""
     policy: ModuleSpec | None = ModuleSpec(name="mlp")
     """None: no mode-1 policy (no proposals, no mode 1)."""
     probe: ModuleSpec | None = ModuleSpec(name="mlp")
@@ -129,7 +153,7 @@ class AgentConfig(BaseModel):
 
     @model_validator(mode="after")
     def _check_modules(self) -> AgentConfig:
-        for kind in ("encoder", "world_model", "critic", "policy", "probe"):
+        for kind in ("encoder", "world_model", "critic", "policy", "probe", "task_cost", "goal_encoder"):
             spec = getattr(self, kind)
             if spec is not None:
                 spec.resolve(kind)

@@ -17,8 +17,8 @@ import torch
 
 from actor import Actor, Planner, Policy
 from configurator.config import AgentConfig, ModuleSpec, TaskSpec
-from cost import Cost, Critic, Probe
-from perception import Encoder
+from cost import Cost, Critic, Probe, TaskCost
+from perception import Encoder, GoalEncoder
 from world_model import WorldModel
 
 log = logging.getLogger(__name__)
@@ -36,16 +36,31 @@ class Modules:
     cost: Cost
     planner: Planner
     actor: Actor
+    task_cost: TaskCost | None = None
+    goal_encoder: GoalEncoder | None = None
+
+
+GOAL_KINDS = ("observation", "desired_goal", "none")
+"""How a goal is given: a goal observation (encoded by the target encoder), a
+``desired_goal`` vector (encoded by the goal encoder), or none (a reward task)."""
+
+
+def resolve_objective(task: TaskSpec, input_shapes: Mapping[str, Sequence[int]]) -> str:
+    """``goal``, ``reward`` or ``both``: the task's objective, ``auto`` resolved from the
+    observation (a goal task when it has ``desired_goal``, else a reward task)."""
+    if task.objective != "auto":
+        return task.objective
+    return "goal" if "desired_goal" in input_shapes else "reward"
 
 
 def observation_shapes(space: Any) -> dict[str, tuple[int, ...]]:
-    """``{key: shape}`` of a Gymnasium Dict or Box space (a Box is the single key ``""``)."""
+    """``{key: shape}`` of a Gymnasium Dict or Box space (a flat Box is ``"observation"``)."""
     spaces = getattr(space, "spaces", None)
     if isinstance(spaces, Mapping):
         return {k: tuple(v.shape) for k, v in spaces.items()}
     if getattr(space, "shape", None) is None:
         raise ValueError(f"observation space must be a Dict or Box space, got {space!r}")
-    return {"": tuple(space.shape)}
+    return {"observation": tuple(space.shape)}
 
 
 def action_bounds(space: Any, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
@@ -76,9 +91,13 @@ class Configurator:
         self.input_shapes = {k: tuple(v) for k, v in input_shapes.items()}
         self.action_low, self.action_high = action_low.to(device), action_high.to(device)
         self.action_dim = int(self.action_low.shape[0])
+        self.objective = resolve_objective(config.task, self.input_shapes)
         self._goal_obs: list[dict[str, torch.Tensor]] = []
+        self._goal_kind = "observation"
         self._goal_latents: torch.Tensor | None = None  # (L, B, D)
         self._goal_index: torch.Tensor | None = None  # (B,)
+        self.goal_encoder: GoalEncoder | None = None
+        self.task_cost: TaskCost | None = None
 
     # ------------------------------------------------------------------ building
     def build(self) -> Modules:
@@ -90,7 +109,21 @@ class Configurator:
         critic = None
         if cfg.critic is not None:
             cr_cls, cr_cfg = cfg.critic.resolve("critic")
+            if "nonnegative" in type(cr_cfg).model_fields and cr_cfg.nonnegative is None:
+                # a new config, not a mutation: the default follows what the cost is made of
+                cr_cfg = cr_cfg.model_copy(update={"nonnegative": self.objective == "goal"})
             critic = cr_cls(cr_cfg, latent_dim=encoder.latent_dim, device=dev)
+        if self.objective in ("reward", "both"):
+            tc_cls, tc_cfg = cfg.task_cost.resolve("task_cost")
+            self.task_cost = tc_cls(tc_cfg, latent_dim=encoder.latent_dim, action_dim=self.action_dim, device=dev)
+        if cfg.goal_encoder is not None and {"achieved_goal", "desired_goal"} <= set(self.input_shapes):
+            ge_cls, ge_cfg = cfg.goal_encoder.resolve("goal_encoder")
+            if "normalize_output" in type(ge_cfg).model_fields:
+                ge_cfg = ge_cfg.model_copy(update={"normalize_output": bool(getattr(world_model, "normalize", True))})
+            self.goal_encoder = ge_cls(
+                ge_cfg, goal_dim=int(np.prod(self.input_shapes["desired_goal"])),
+                latent_dim=encoder.latent_dim, device=dev,
+            )
         policy = None
         if cfg.policy is not None:
             po_cls, po_cfg = cfg.policy.resolve("policy")
@@ -110,7 +143,9 @@ class Configurator:
         cost, planner, actor = self.configure(
             cfg.task, world_model=world_model, critic=critic, policy=policy, probe=probe
         )
-        return Modules(encoder, world_model, critic, policy, probe, cost, planner, actor)
+        return Modules(
+            encoder, world_model, critic, policy, probe, cost, planner, actor, self.task_cost, self.goal_encoder
+        )
 
     def configure(
         self,
@@ -130,7 +165,17 @@ class Configurator:
                 "critic gamma %.3f differs from cost gamma %.3f; the critic's values will be "
                 "mis-scaled at the end of the horizon", critic.gamma, task.cost.gamma,
             )
-        cost = Cost.from_config(task.cost, critic=critic, probe=probe)
+        objective = resolve_objective(task, self.input_shapes)
+        if objective in ("reward", "both") and self.task_cost is None:
+            raise ValueError(
+                f"task objective {objective!r} needs a task cost, but the agent was built for the "
+                f"{self.objective!r} objective: build a new agent for a reward-defined task"
+            )
+        self.objective = objective
+        cost = Cost.from_config(
+            task.cost, critic=critic, probe=probe, task_cost=self.task_cost,
+            goal=objective in ("goal", "both"), reward=objective in ("reward", "both"),
+        )
         planner = self.build_planner(task.planner)
         actor = Actor(
             task.actor, planner=planner, world_model=world_model, cost=cost,
@@ -145,25 +190,62 @@ class Configurator:
 
     # ------------------------------------------------------------------ goals
     def set_goals(
-        self, goals: Sequence[Mapping[str, torch.Tensor]], world_model: WorldModel
+        self,
+        goals: Sequence[Mapping[str, torch.Tensor]],
+        world_model: WorldModel,
+        *,
+        kind: str = "observation",
     ) -> torch.Tensor:
-        """Set a sequence of L (sub)goal observations, each batched over B envs.
+        """Set a sequence of L (sub)goals, each batched over B envs.
+
+        ``kind`` says what a goal is (:data:`GOAL_KINDS`): a goal ``observation`` dict, a
+        ``{"desired_goal": (B, G)}`` dict, or ``none`` (``{"batch": (B,)}``: a reward task,
+        whose goal latent is zero).
 
         Shapes: goals[l] {key: (B, ...)} -> the first goal latent (B, D).
         """
         if not goals:
             raise ValueError("set_goals needs at least one goal observation, got none")
+        if kind not in GOAL_KINDS:
+            raise ValueError(f"goal kind must be one of {', '.join(GOAL_KINDS)}, got {kind!r}")
+        if kind == "desired_goal" and self.goal_encoder is None:
+            raise ValueError(
+                "a goal given as desired_goal needs a goal encoder (AgentConfig.goal_encoder) and "
+                f"observations with achieved_goal and desired_goal, got keys {sorted(self.input_shapes)}"
+            )
+        self._goal_kind = kind
         self._goal_obs = [dict(g) for g in goals]
         self.refresh_goal_latents(world_model)
         B = self._goal_latents.shape[1]
         self._goal_index = torch.zeros(B, dtype=torch.long, device=self.device)
         return self.goal_latent()
 
+    def replace_goals(self, rows: torch.Tensor, goal: Mapping[str, torch.Tensor], world_model: WorldModel) -> None:
+        """New episodes in some envs: their goal (every subgoal level) becomes ``goal``.
+
+        Shapes: rows (B,) bool, goal {key: (B, ...)} (only the ``rows`` entries are read).
+        """
+        for level in self._goal_obs:
+            for k, v in level.items():
+                level[k] = torch.where(rows.reshape(-1, *[1] * (v.ndim - 1)), goal[k], v)
+        self.refresh_goal_latents(world_model)
+        if self._goal_index is not None:
+            self._goal_index = torch.where(rows, torch.zeros_like(self._goal_index), self._goal_index)
+
+    def _encode_goal(self, goal: Mapping[str, torch.Tensor], world_model: WorldModel) -> torch.Tensor:
+        if self._goal_kind == "observation":
+            return world_model.encode_target(goal)
+        if self._goal_kind == "desired_goal":
+            assert self.goal_encoder is not None
+            return self.goal_encoder(goal["desired_goal"].float())
+        B = goal["batch"].shape[0]
+        return torch.zeros(B, world_model.latent_dim, device=self.device)
+
     def refresh_goal_latents(self, world_model: WorldModel) -> None:
         """Re-encode the goals (the target encoder moves while the agent learns)."""
         if self._goal_obs:
             with torch.no_grad():
-                self._goal_latents = torch.stack([world_model.encode_target(g) for g in self._goal_obs])
+                self._goal_latents = torch.stack([self._encode_goal(g, world_model) for g in self._goal_obs])
 
     def goal_latent(self) -> torch.Tensor:
         """The current (sub)goal latent of each env. Shapes: -> (B, D)."""
@@ -188,8 +270,9 @@ class Configurator:
         task = self.config.task
         idx = self._goal_index
         B = idx.shape[0]
-        if "achieved_goal" in obs and "achieved_goal" in self._goal_obs[0]:
-            targets = torch.stack([g["achieved_goal"] for g in self._goal_obs])[idx, torch.arange(B)]
+        goal_key = "desired_goal" if self._goal_kind == "desired_goal" else "achieved_goal"
+        if "achieved_goal" in obs and goal_key in self._goal_obs[0]:
+            targets = torch.stack([g[goal_key] for g in self._goal_obs])[idx, torch.arange(B)]
             reached = (obs["achieved_goal"] - targets).norm(dim=-1) < task.subgoal_threshold
         else:
             reached = (s - self.goal_latent()).norm(dim=-1) < task.subgoal_latent_threshold

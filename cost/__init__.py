@@ -4,6 +4,7 @@ from cost.base import CostFn, CostTerm
 from cost.cost import Cost, CostConfig
 from cost.critic import Critic, CriticConfig, MLPCritic
 from cost.probe import MLPProbe, Probe, ProbeConfig
+from cost.task_cost import LearnedTaskCost, MLPTaskCost, TaskCost, TaskCostConfig
 from cost.terms import ActionEffort, ActionSmoothness, LatentGoalDistance, ProbeGoalDistance
 
 __all__ = [
@@ -16,9 +17,13 @@ __all__ = [
     "Critic",
     "CriticConfig",
     "LatentGoalDistance",
+    "LearnedTaskCost",
     "MLPCritic",
     "MLPProbe",
+    "MLPTaskCost",
     "Probe",
     "ProbeConfig",
     "ProbeGoalDistance",
+    "TaskCost",
+    "TaskCostConfig",
 ]

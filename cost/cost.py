@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat
 from cost.base import CostFn, CostTerm
 from cost.critic import Critic
 from cost.probe import Probe
+from cost.task_cost import LearnedTaskCost, TaskCost
 from cost.terms import ActionEffort, ActionSmoothness, LatentGoalDistance, Norm, ProbeGoalDistance
 
 
@@ -19,7 +20,11 @@ class CostConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     goal_weight: NonNegativeFloat = 1.0
-    """Weight of the latent goal energy."""
+    """Weight of the latent goal energy (when the goal is part of the task, see
+    ``TaskSpec.objective``)."""
+    reward_weight: NonNegativeFloat = 1.0
+    """Weight of the learned task cost, the env's ``-reward`` predicted in latent space (when
+    the reward is part of the task, see ``TaskSpec.objective``)."""
     goal_norm: Norm = "l2"
     """Norm of the latent goal energy: l2 (DINO-WM), l1 (V-JEPA 2-AC) or sq (squared L2)."""
     probe_weight: NonNegativeFloat = 0.0
@@ -38,7 +43,9 @@ class CostConfig(BaseModel):
 class Cost:
     """``C(states, actions, g) = sum_t gamma^t sum_i w_i c_i(s_t, a_t, g) + w_c gamma^H V(s_H, g)``.
 
-    Terms may be :class:`CostTerm` objects or plain callables with the same signature.
+    Terms may be :class:`CostTerm` objects or plain callables with the same signature. The
+    learned task cost (the env's reward, predicted) is one of them; :meth:`fixed` is the sum
+    of the others, which the critic's targets combine with the *observed* reward.
     """
 
     def __init__(
@@ -58,12 +65,25 @@ class Cost:
 
     @classmethod
     def from_config(
-        cls, config: CostConfig, *, critic: Critic | None = None, probe: Probe | None = None
+        cls,
+        config: CostConfig,
+        *,
+        critic: Critic | None = None,
+        probe: Probe | None = None,
+        task_cost: TaskCost | None = None,
+        goal: bool = True,
+        reward: bool = False,
     ) -> Cost:
+        """The cost of a task defined by its goal, its reward, or both (``goal``, ``reward``):
+        the goal energy enters only with ``goal``, the learned task cost only with ``reward``."""
         terms: list[tuple[CostTerm | CostFn, float]] = []
-        if config.goal_weight > 0:
+        if reward and config.reward_weight > 0:
+            if task_cost is None:
+                raise ValueError("a reward-defined task needs a task cost (AgentConfig.task_cost), got None")
+            terms.append((LearnedTaskCost(task_cost), config.reward_weight))
+        if goal and config.goal_weight > 0:
             terms.append((LatentGoalDistance(config.goal_norm), config.goal_weight))
-        if config.probe_weight > 0:
+        if goal and config.probe_weight > 0:
             if probe is None:
                 raise ValueError("CostConfig.probe_weight > 0 needs a probe (AgentConfig.probe), got None")
             terms.append((ProbeGoalDistance(probe), config.probe_weight))
@@ -83,6 +103,20 @@ class Cost:
             c = weight * term(states, actions, goal)
             total = c if total is None else total + c
         assert total is not None
+        return total
+
+    @property
+    def task_cost_weight(self) -> float:
+        """Weight of the learned task cost (0 when the reward is not part of the task)."""
+        return sum(w for term, w in self.terms if isinstance(term, LearnedTaskCost))
+
+    def fixed(self, states: torch.Tensor, actions: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
+        """The intrinsic terms without the learned task cost, per step: what the critic's
+        targets add to the observed reward. Shapes as :meth:`intrinsic`; zeros if none."""
+        total = states.new_zeros(states.shape[:-1])
+        for term, weight in self.terms:
+            if not isinstance(term, LearnedTaskCost):
+                total = total + weight * term(states, actions, goal)
         return total
 
     def __call__(self, states: torch.Tensor, actions: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:

@@ -29,6 +29,10 @@ class CriticConfig(BaseModel):
     """TD(lambda) mixing: 0 is one-step TD, 1 is the Monte-Carlo return of the window."""
     target_tau: float = Field(0.99, ge=0.0, lt=1.0)
     """Target network update ``target <- tau * target + (1 - tau) * online``."""
+    nonnegative: bool | None = None
+    """Keep values >= 0 (a softplus head): right for goal tasks, whose costs are distances.
+    None: nonnegative for goal tasks, signed where the env's reward is part of the cost (a
+    reward, such as HalfCheetah's forward velocity, makes the cost negative)."""
 
 
 class Critic(nn.Module):
@@ -71,17 +75,21 @@ class Critic(nn.Module):
 
         Shapes: batch["states"] (B, T+1, D) latents, batch["costs"] (B, T) where
         ``costs[:, t]`` is the cost of the transition into ``states[:, t+1]``,
-        batch["goals"] (B, D).
+        batch["goals"] (B, D), and optionally batch["terminals"] (B, T) bool, True where that
+        transition ended the episode by termination: nothing is bootstrapped past it (a
+        time-limit truncation is not a terminal, and its value is bootstrapped).
         """
         states, costs, goals = batch["states"], batch["costs"], batch["goals"]
         B, T = costs.shape
         g = goals.unsqueeze(1)  # (B, 1, D)
+        terminals = batch.get("terminals")
+        live = costs.new_ones(B, T) if terminals is None else 1.0 - terminals.to(costs.dtype)  # (B, T)
         with torch.no_grad():
             v_next = self._target().value(states[:, 1:], g)  # (B, T)
             ret = v_next[:, -1]
             targets = []
             for t in reversed(range(T)):
-                ret = costs[:, t] + self.gamma * ((1 - self.lam) * v_next[:, t] + self.lam * ret)
+                ret = costs[:, t] + self.gamma * live[:, t] * ((1 - self.lam) * v_next[:, t] + self.lam * ret)
                 targets.append(ret)
             target = torch.stack(targets[::-1], dim=1)  # (B, T)
         pred = self.value(states[:, :-1], g)  # (B, T)
@@ -90,14 +98,20 @@ class Critic(nn.Module):
 
 
 class MLPCritic(Critic):
-    """MLP on ``[s, g, s - g]``; outputs ``(1 - gamma) V`` internally to keep targets O(cost)."""
+    """MLP on ``[s, g, s - g]``; outputs ``(1 - gamma) V`` internally to keep targets O(cost).
+
+    With ``nonnegative`` (goal tasks) a softplus keeps the value >= 0.
+    """
 
     def __init__(self, config: CriticConfig, *, latent_dim: int, device: torch.device | str = "cpu") -> None:
         super().__init__()
         self.config = config
         self.gamma, self.lam, self.target_tau = config.gamma, config.lam, config.target_tau
+        self.nonnegative = config.nonnegative is not False
         self.net = mlp(3 * latent_dim, config.hidden_dim, 1, config.layers, device)
 
     def forward_value(self, s: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
         v = self.net(torch.cat([s, g, s - g], dim=-1)).squeeze(-1)
-        return F.softplus(v) / (1.0 - self.gamma)  # costs are >= 0, so is their sum
+        if self.nonnegative:
+            v = F.softplus(v)  # costs are >= 0, so is their sum
+        return v / (1.0 - self.gamma)

@@ -3,8 +3,9 @@
 Storage is flat and per key, so sampling a batch is a handful of vectorised
 gathers however many episodes are held. Each episode of T steps occupies T + 1
 consecutive rows: row t holds observation t and (for t < T) the action taken
-there, its cost and whether the planner chose it; the last row holds the final
-observation and padding. The rows live in a growable ring addressed by a
+there, its cost, whether the planner chose it and whether it ended the episode by
+termination (true only on the last action row of a terminated episode); the last
+row holds the final observation and padding. The rows live in a growable ring addressed by a
 monotonically increasing row number, so evicting the oldest episode (FIFO) only
 moves a counter and never copies the remaining data.
 
@@ -30,7 +31,8 @@ from pydantic import BaseModel, ConfigDict, PositiveInt
 __all__ = ["ReplayBuffer", "ReplayBufferConfig", "to_torch"]
 
 _FORMAT = "jepa-agent/replay-buffer"
-_VERSION = 1
+_VERSION = 2
+_READABLE_VERSIONS = (1, 2)  # version 1 files have no terminal flags (read as never terminated)
 
 
 class ReplayBufferConfig(BaseModel):
@@ -123,7 +125,7 @@ class ReplayBuffer:
 
     def __init__(self, config: ReplayBufferConfig | None = None) -> None:
         self.config = config if config is not None else ReplayBufferConfig()
-        self._rows = _Ring()  # keys: ("obs", name), "actions", "costs", "planner_mask"
+        self._rows = _Ring()  # keys: ("obs", name), "actions", "costs", "planner_mask", "terminal"
         self._episodes = _Ring(min_size=64)  # keys: ("goal", name), "start", "length"
         self._obs_spec: dict[str, tuple[tuple[int, ...], np.dtype]] | None = None
         self._action_dim: int | None = None
@@ -176,13 +178,16 @@ class ReplayBuffer:
         goal_obs: Mapping[str, np.ndarray],
         *,
         planner_mask: np.ndarray | None = None,
+        terminated: bool = False,
     ) -> None:
         """Store one episode, evicting the oldest episodes if the step capacity is exceeded.
 
         Shapes: obs {key: (T+1, ...)}, actions (T, A), costs (T,),
         goal_obs {key: (...)} with the same keys and per-step shapes as obs,
         planner_mask (T,) bool (True where the planner chose the action; default
-        all False). The arrays are copied.
+        all False). ``terminated``: the episode ended in a terminal state (Gymnasium's
+        ``terminated``), so nothing is to come after its last step; False for an episode
+        cut by a time limit (``truncated``), whose value goes on. The arrays are copied.
         """
         actions = np.asarray(actions)
         if actions.ndim != 2 or actions.shape[0] < 1:
@@ -227,6 +232,8 @@ class ReplayBuffer:
         rows["actions"] = np.concatenate([actions, np.zeros((1, a))]).astype(np.float32)
         rows["costs"] = np.concatenate([costs, np.zeros(1)]).astype(np.float32)
         rows["planner_mask"] = np.concatenate([planner_mask, np.zeros(1, dtype=bool)])
+        rows["terminal"] = np.zeros(t + 1, dtype=bool)
+        rows["terminal"][t - 1] = bool(terminated)
         start = self._rows.append(rows)
         self._episodes.append(
             {
@@ -310,6 +317,8 @@ class ReplayBuffer:
             actions      (B, W, A)             float32
             costs        (B, W)                float32
             planner_mask (B, W)                bool
+            terminals    (B, W)                bool, True where the step's transition
+                                               ended its episode by termination
             goal_obs     {key: (B, ...)}       the episode's goal observation
             future_obs   {key: (B, ...)}       observation t+k of the same episode, k drawn
                                                uniformly from (W, T-t], or from (0, T-t] when
@@ -356,6 +365,7 @@ class ReplayBuffer:
             "actions": self._rows.take("actions", act_rows),
             "costs": self._rows.take("costs", act_rows),
             "planner_mask": self._rows.take("planner_mask", act_rows),
+            "terminals": self._rows.take("terminal", act_rows),
             "goal_obs": {k: self._episodes.take(("goal", k), ep_rows) for k in keys},
             "future_obs": {k: self._rows.take(("obs", k), future_rows) for k in keys},
             "future_offset": (future_t - t0).astype(np.int64),
@@ -374,7 +384,7 @@ class ReplayBuffer:
         keys = list(self._obs_spec or {})
         arrays: dict[str, np.ndarray] = {"length": self.episode_lengths()}
         if self.num_episodes:
-            for name in ("actions", "costs", "planner_mask"):
+            for name in ("actions", "costs", "planner_mask", "terminal"):
                 arrays[name] = self._rows.live(name)
         for i, k in enumerate(keys):
             arrays[f"obs_{i}"] = self._rows.live(("obs", k))
@@ -423,10 +433,11 @@ class ReplayBuffer:
                 raise ValueError("not an .npz archive")
             with data:
                 meta = json.loads(str(data["meta"]))
-                if meta.get("format") != _FORMAT or meta.get("version") != _VERSION:
+                if meta.get("format") != _FORMAT or meta.get("version") not in _READABLE_VERSIONS:
                     raise ValueError(
                         f"unsupported format {meta.get('format')!r} "
-                        f"version {meta.get('version')!r}; expected {_FORMAT!r} version {_VERSION}"
+                        f"version {meta.get('version')!r}; expected {_FORMAT!r} version "
+                        f"{' or '.join(map(str, _READABLE_VERSIONS))}"
                     )
                 arrays = {name: data[name] for name in data.files if name != "meta"}
             return cls._from_arrays(ReplayBufferConfig(**meta["config"]), meta["obs_keys"], arrays)
@@ -448,6 +459,7 @@ class ReplayBuffer:
         rows: dict[Any, np.ndarray] = {("obs", k): arrays[f"obs_{i}"] for i, k in enumerate(keys)}
         for name in ("actions", "costs", "planner_mask"):
             rows[name] = arrays[name]
+        rows["terminal"] = arrays.get("terminal", np.zeros(len(arrays["actions"]), dtype=bool))
         buf._rows.append(rows)
         starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]).astype(np.int64)  # (E,)
         goals = {("goal", k): arrays[f"goal_{i}"] for i, k in enumerate(keys)}

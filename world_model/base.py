@@ -90,10 +90,12 @@ class WorldModel(nn.Module, ABC):
         return torch.randn(shape, generator=generator, device=actions.device, dtype=actions.dtype)
 
     def loss(
-        self, batch: dict[str, Any], *, diagnostics: bool = True
+        self, batch: dict[str, Any], *, diagnostics: bool = True, head: Any = None
     ) -> tuple[torch.Tensor, dict[str, float]]:
         """Training loss on a batch of (B, T) windows and a dict of diagnostics
-        (``diagnostics=False`` skips the expensive ones)."""
+        (``diagnostics=False`` skips the expensive ones). ``head(predicted (B, T, D)) ->
+        (loss, info)``, if given, is trained on the model's own rollout of the window and
+        its loss added (the agent passes the learned task cost here)."""
         raise NotImplementedError(f"{type(self).__name__} is not trainable")
 
     def adapt(self, obs: Any) -> None:

@@ -17,6 +17,7 @@ Training (one window of T+1 observations and T actions per sample):
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -200,11 +201,18 @@ class JEPAWorldModel(WorldModel):
 
     # ------------------------------------------------------------------ training
     def loss(
-        self, batch: dict[str, Any], *, diagnostics: bool = True
+        self,
+        batch: dict[str, Any],
+        *,
+        diagnostics: bool = True,
+        head: Callable[[torch.Tensor], tuple[torch.Tensor, dict[str, float]]] | None = None,
     ) -> tuple[torch.Tensor, dict[str, float]]:
         """JEPA loss on windows.
 
         Shapes: batch["obs"] {key: (B, T+1, ...)}, batch["actions"] (B, T, A).
+        ``head(predicted (B, T, D)) -> (loss, info)`` is a head trained on the predictor's
+        own rollout of the window (the learned task cost); its loss is added, and its
+        gradient reaches the predictor and the encoder.
         Returns the scalar loss and diagnostics: ``pred_loss_t{t}`` per horizon step,
         ``embed_std`` (mean per-feature batch std of online embeddings) and, when
         ``diagnostics``, ``embed_rank`` (an SVD: skip it on most updates).
@@ -220,7 +228,7 @@ class JEPAWorldModel(WorldModel):
 
         cfg = self.config
         s = online[:, 0]
-        pred_losses = []
+        pred_losses, predicted = [], []
         kl_total = actions.new_zeros(())
         for t in range(T):
             a = actions[:, t]
@@ -233,6 +241,7 @@ class JEPAWorldModel(WorldModel):
                 kl = 0.5 * (mean.pow(2) + (2 * log_std).exp() - 1.0 - 2 * log_std).sum(-1)  # (B,)
                 kl_total = kl_total + F.relu(kl - cfg.kl_free_nats).mean()
             s = self.step(s, a, z)
+            predicted.append(s)
             pred_losses.append(F.mse_loss(s, target[:, t + 1]))
         weights = torch.tensor([cfg.rho**t for t in range(T)], device=actions.device)
         pred = (torch.stack(pred_losses) * weights).sum() / weights.sum()
@@ -247,7 +256,11 @@ class JEPAWorldModel(WorldModel):
             + cfg.temporal_coef * temporal
             + cfg.kl_coef * kl_total / T
         )
-        info: dict[str, torch.Tensor] = {}
+        info: dict[str, Any] = {}
+        if head is not None:
+            head_loss, head_info = head(torch.stack(predicted, dim=1))  # on (B, T, D)
+            total = total + head_loss
+            info.update(head_info)
         if self.inverse is not None:
             a_hat = self.inverse(torch.cat([online[:, :-1], online[:, 1:]], dim=-1))  # (B, T, A)
             inv_loss = F.mse_loss(a_hat, actions)

@@ -245,12 +245,12 @@ def test_agent_leaves_the_global_rng_alone(env):
     assert torch.equal(torch.get_rng_state(), before)
 
 
-@pytest.mark.parametrize("random_steps", [0, 130])
-def test_random_phase_ends_at_a_batch_boundary(random_steps):
-    """random_steps off a batch boundary (or 0) trains: whole batches are random, the planner starts on stored episodes."""
-    envs_ = [gym.make("jepa_agent/Reach2D-v0") for _ in range(2)]  # 100 steps per batch
+@pytest.mark.parametrize(("random_steps", "first_update"), [(0, 100), (130, 130), (131, 132)])
+def test_random_phase_lasts_random_steps(random_steps, first_update):
+    """Random exploration lasts random_steps env steps (one lockstep step of slack), or until a whole episode is stored."""
+    envs_ = [gym.make("jepa_agent/Reach2D-v0") for _ in range(2)]  # 50-step episodes, 2 env steps per step
     agent = Agent.from_config(tiny_config(random_steps=random_steps, pretrain_updates=3), envs_[0])
     history = agent.train(envs_, 300)
-    random_batches = sum(e["random"] for e in history["episodes"]) // 2
-    assert random_batches == -(-random_steps // 100)  # rounded up to whole batches
+    assert history["updates"][0]["env_steps"] == first_update
+    assert agent.env_steps == 300
     assert agent.updates >= 3 and all(np.isfinite(u["pred_loss"]) for u in history["updates"])

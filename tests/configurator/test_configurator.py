@@ -246,10 +246,10 @@ def test_action_bounds_refuses_discrete_and_infinite():
 
 
 def test_observation_shapes():
-    """observation_shapes maps Dict keys to shapes and a Box to the single key ''."""
+    """observation_shapes maps Dict keys to shapes and a flat Box to the key 'observation'."""
     d = spaces.Dict({"a": spaces.Box(0, 1, (3,)), "b": spaces.Box(0, 1, (2, 2))})
     assert observation_shapes(d) == {"a": (3,), "b": (2, 2)}
-    assert observation_shapes(spaces.Box(0, 1, (5,))) == {"": (5,)}
+    assert observation_shapes(spaces.Box(0, 1, (5,))) == {"observation": (5,)}
 
 
 def test_override_below_a_scalar_is_an_unknown_key():

@@ -1,5 +1,6 @@
 """Tests for memory.ReplayBuffer and memory.to_torch."""
 
+import json
 import os
 
 import numpy as np
@@ -48,10 +49,12 @@ def test_sample_shapes_and_dtypes():
         "actions",
         "costs",
         "planner_mask",
+        "terminals",
         "goal_obs",
         "future_obs",
         "future_offset",
     }
+    assert s["terminals"].shape == (b, w) and s["terminals"].dtype == np.bool_
     assert s["obs"]["observation"].shape == (b, w + 1, 2)
     assert s["actions"].shape == (b, w, A) and s["actions"].dtype == np.float32
     assert s["costs"].shape == (b, w) and s["costs"].dtype == np.float32
@@ -341,3 +344,37 @@ def test_config_is_strict():
         ReplayBufferConfig(capacity=0)
     with pytest.raises(ValidationError):
         ReplayBufferConfig(capcity=10)
+
+
+def test_terminal_flag_marks_only_the_last_step_of_a_terminated_episode(tmp_path):
+    """terminals is True exactly at the last transition of a terminated episode, and survives save/load."""
+    buf = ReplayBuffer()
+    for ep, (t, term) in enumerate([(6, True), (8, False)]):
+        obs, actions, costs, goal, mask = episode(ep, t)
+        buf.add_episode(obs, actions, costs, goal, planner_mask=mask, terminated=term)
+    for b in (buf, _roundtrip(buf, tmp_path)):
+        s = b.sample(400, 2, rng=np.random.default_rng(0))
+        ep = s["obs"]["observation"][:, 0, 0].astype(int)
+        t0 = s["obs"]["observation"][:, 0, 1].astype(int)
+        expected = (ep[:, None] == 0) & (t0[:, None] + np.arange(2) == 5)
+        assert np.array_equal(s["terminals"], expected) and expected.any()
+
+
+def test_version_1_files_load_without_terminals(tmp_path):
+    """A buffer file written before terminal flags loads, with no episode terminated."""
+    buf = filled([5, 7])
+    path = tmp_path / "old.npz"
+    buf.save(path)
+    with np.load(path) as data:
+        arrays = {k: data[k] for k in data.files if k not in ("meta", "terminal")}
+        meta = json.loads(str(data["meta"]))
+    meta["version"] = 1
+    np.savez(path, meta=np.array(json.dumps(meta)), **arrays)
+    old = ReplayBuffer.load(path)
+    assert old.num_steps == 12 and not old.sample(50, 2, rng=np.random.default_rng(0))["terminals"].any()
+
+
+def _roundtrip(buf: ReplayBuffer, tmp_path) -> ReplayBuffer:
+    path = tmp_path / "buf.npz"
+    buf.save(path)
+    return ReplayBuffer.load(path)
