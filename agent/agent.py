@@ -67,6 +67,7 @@ class _Collection:
         B = len(envs)
         self.envs, self.obs = envs, obs
         self.t = np.zeros(B, dtype=np.int64)  # agent steps into each episode
+        self.length = np.zeros(B, dtype=np.int64)  # env steps into each episode
         self.returns = np.zeros(B)
         self.any_success = np.full(B, np.nan)
         self.random = np.zeros(B, dtype=bool)  # an episode that had random actions
@@ -78,8 +79,9 @@ class _Collection:
         if due.any():
             self.held[due] = rng.uniform(low, high, (int(due.sum()), len(low))).astype(np.float32)
 
-    def step(self, reward: np.ndarray, infos: list[dict[str, Any]], random: bool) -> None:
+    def step(self, reward: np.ndarray, infos: list[dict[str, Any]], random: bool, env_steps: np.ndarray) -> None:
         self.t += 1
+        self.length += env_steps
         self.returns += reward
         self.random |= random
         self.any_success = np.array([_any(a, success_of(i)) for a, i in zip(self.any_success, infos, strict=True)])
@@ -92,12 +94,12 @@ class _Collection:
             "success": success_of(info),
             "success_any": float(self.any_success[i]),
             "final_distance": float(info.get("distance", np.nan)),
-            "length": int(self.t[i]),
+            "length": int(self.length[i]),
             "terminated": terminated,
             "random": bool(self.random[i]),
             "wall_s": wall_s,
         }
-        self.t[i], self.returns[i], self.any_success[i], self.random[i] = 0, 0.0, np.nan, False
+        self.t[i], self.length[i], self.returns[i], self.any_success[i], self.random[i] = 0, 0, 0.0, np.nan, False
         return record
 
 
@@ -664,8 +666,9 @@ class Agent:
         terminated = np.array([r[2] for r in results])
         done = terminated | np.array([r[3] for r in results])
         infos = [r[4] for r in results]
-        self.observe(obs, reward, done, action=action, terminated=terminated, steps=[r[5] for r in results])
-        col.step(reward, infos, random)
+        env_steps = np.array([r[5] for r in results])
+        self.observe(obs, reward, done, action=action, terminated=terminated, steps=env_steps)
+        col.step(reward, infos, random, env_steps)
         if not done.any():
             col.obs = obs
             return False

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import sys
 import time
@@ -135,13 +136,24 @@ def summary_table(summary: dict[str, Any], title: str) -> Any:
     table = Table(title=title)
     table.add_column("metric")
     table.add_column("value", justify="right")
-    threshold = summary["success_threshold"]
-    table.add_row("success rate", f"{summary['success_rate']:.2f} (within {threshold:.3f} m)")
-    table.add_row("mean final distance", f"{summary['mean_final_distance']:.4f} m")
-    table.add_row(
-        "random policy: success / distance",
-        f"{summary['random_success_rate']:.2f} / {summary['random_mean_final_distance']:.4f} m",
-    )
+    threshold = summary.get("success_threshold")
+    within = f" (within {threshold:.3f} m)" if threshold is not None else ""
+    finite = lambda x: x is not None and math.isfinite(x)  # noqa: E731
+    if finite(summary.get("success_rate")):
+        table.add_row("success rate" + (f" ({summary['success']})" if "success" in summary else ""),
+                      f"{summary['success_rate']:.2f}{within}")
+        if finite(summary.get("success_rate_any")) and finite(summary.get("success_rate_final")):
+            table.add_row("success at the final step / any step",
+                          f"{summary['success_rate_final']:.2f} / {summary['success_rate_any']:.2f}")
+    table.add_row("return (mean ± std)", f"{summary['mean_return']:.2f} ± {summary.get('std_return', float('nan')):.2f}")
+    if finite(summary.get("mean_final_distance")):
+        table.add_row("mean final distance", f"{summary['mean_final_distance']:.4f} m")
+    random_parts = [f"return {summary['random_mean_return']:.2f}"] if "random_mean_return" in summary else []
+    if finite(summary.get("random_success_rate")):
+        random_parts.append(f"success {summary['random_success_rate']:.2f}")
+    if finite(summary.get("random_mean_final_distance")):
+        random_parts.append(f"distance {summary['random_mean_final_distance']:.4f} m")
+    table.add_row("random policy", ", ".join(random_parts))
     table.add_row("act ms (median / p90)", f"{summary['act_ms_median']:.1f} / {summary['act_ms_p90']:.1f}")
     table.add_row("env steps / updates", f"{summary['env_steps']} / {summary['updates']}")
     if "train_wall_s" in summary:
@@ -207,6 +219,8 @@ def train_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--video", type=int, default=2, metavar="N", help="evaluation episodes recorded to videos/ (0: none)")
     p.add_argument("--no-plan-path", action="store_true", help="do not draw the imagined plan in the videos")
     p.add_argument("--checkpoint-every", type=int, default=0, metavar="STEPS", help="also save checkpoints/step_*.pt")
+    p.add_argument("--log-every", type=int, default=1000, metavar="STEPS", help="env steps between metric rows")
+    p.add_argument("--eval-env", metavar="ID", help="evaluate on this Gymnasium id (default: the training env)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="same as --KEY=VALUE")
     return p
 
@@ -229,6 +243,7 @@ def run_train(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     options = RunOptions(
         steps=args.steps, episodes=args.episodes, num_envs=args.num_envs, log=backends,
         videos=args.video, plan_path=not args.no_plan_path, checkpoint_every=args.checkpoint_every,
+        log_every=args.log_every, eval_env=args.eval_env,
     )
     train_and_report(Run(config, out, options), console, args.threads)
     written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
@@ -252,7 +267,7 @@ def eval_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 def run_eval(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     from agent.agent import Agent
-    from agent.run import EVAL_SEED, evaluate_agent, make_env, random_baseline
+    from agent.run import EVAL_SEED, evaluate_agent, evaluation_scores, make_env, random_baseline
 
     prepare_process(args.threads)
     console = _console()
@@ -276,17 +291,12 @@ def run_eval(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     summary = {
         "checkpoint": str(args.checkpoint),
         "env": config.task.env,
-        "success_rate": result["success_rate"],
-        "success_threshold": float(env.unwrapped.success_threshold),
-        "mean_final_distance": result["mean_final_distance"],
-        "mean_return": result["mean_return"],
+        **evaluation_scores(result, env, baseline),
         "episodes": result["episodes"],
         "env_steps": agent.env_steps,
         "updates": agent.updates,
         "act_ms_median": result["act_ms_median"],
         "act_ms_p90": result["act_ms_p90"],
-        "random_success_rate": baseline["success_rate"],
-        "random_mean_final_distance": baseline["mean_final_distance"],
         "planner": config.task.planner.name,
         "horizon": config.task.actor.horizon,
         "device": str(agent.device),

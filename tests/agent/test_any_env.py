@@ -1,0 +1,202 @@
+"""The agent on any Gymnasium env: reward tasks, goal envs without a goal observation, the
+env contract checked up front, per-env episode ends, exact step budgets, action repeat."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+from gymnasium import spaces
+
+from actor import ActorConfig
+from agent import Agent
+from agent.spaces import adapt_observation, inspect_env
+from configurator import AgentConfig, ModuleSpec, TaskSpec, TrainingConfig
+from tests.agent.toy_envs import GoalLine, Image, Line
+
+
+def tiny(task: dict | None = None, **training) -> AgentConfig:
+    training = {"batch_size": 16, "window": 3, "random_steps": 40, "pretrain_updates": 5, **training}
+    return AgentConfig(
+        task=TaskSpec(
+            planner=ModuleSpec(name="cem", options={"samples": 32, "iterations": 1, "elites": 8}),
+            actor=ActorConfig(horizon=4),
+            **(task or {}),
+        ),
+        encoder=ModuleSpec(name="mlp", options={"latent_dim": 8, "hidden_dim": 32}),
+        world_model=ModuleSpec(name="jepa", options={"hidden_dim": 32}),
+        critic=ModuleSpec(name="mlp", options={"hidden_dim": 32}),
+        policy=ModuleSpec(name="mlp", options={"hidden_dim": 32}),
+        task_cost=ModuleSpec(name="mlp", options={"hidden_dim": 32}),
+        goal_encoder=ModuleSpec(name="mlp", options={"hidden_dim": 32}),
+        training=TrainingConfig(**training),
+        device="cpu",
+        seed=0,
+    )
+
+
+def test_flat_box_env_is_a_reward_task():
+    """A flat Box observation is {'observation': ...}; the default objective is the reward, with a learned task cost."""
+    env = Line()
+    agent = Agent.from_config(tiny(), env)
+    assert agent.input_shapes == {"observation": (1,)}
+    assert agent.configurator.objective == "reward" and agent.goal_kind == "none"
+    assert agent.task_cost is not None and agent.cost.task_cost_weight == 1.0
+    agent.reset()
+    obs, _ = env.reset(seed=0)
+    a = agent.act(obs)
+    assert a.shape == (1,) and -1 <= a[0] <= 1
+
+
+def test_reward_task_trains_the_task_cost_and_the_critic():
+    """Training on a reward task fits the task cost (its error falls) and a signed critic; a
+    planned rollout on the learned model moves the point toward the rewarded x = 0.5."""
+    envs = [Line(length=20) for _ in range(2)]
+    agent = Agent.from_config(tiny(random_steps=200, pretrain_updates=300), envs[0])
+    history = agent.train(envs, 240)
+    rmse = [u["task_cost_rmse"] for u in history["updates"]]
+    assert rmse[-1] < 0.5 * rmse[0]
+    assert not agent.critic.nonnegative  # a reward's cost may be negative
+    result = agent.evaluate(Line(length=20), 4, seed=100)
+    random_return = np.mean([e["return"] for e in history["episodes"] if e["random"]])
+    assert result["mean_return"] > random_return + 1.0
+
+
+def test_goal_env_without_goal_observation_uses_desired_goal():
+    """A dict env with desired_goal but no goal_observation() is a goal task whose goal
+    latent comes from the goal encoder; success is read from info['success']."""
+    envs = [GoalLine() for _ in range(2)]
+    agent = Agent.from_config(tiny(), envs[0])
+    assert agent.configurator.objective == "goal" and agent.goal_kind == "desired_goal"
+    history = agent.train(envs, 120)
+    assert any("goal_encoder_loss" in u for u in history["updates"])
+    assert all(e["success"] in (0.0, 1.0) for e in history["episodes"])
+    result = agent.evaluate(GoalLine(), 2, seed=7)
+    assert result["success_rate_final"] in (0.0, 0.5, 1.0) and result["success_rate_any"] >= result["success_rate_final"]
+
+
+def test_episodes_end_per_env():
+    """Envs of different episode lengths in one batch each store whole episodes of their own length."""
+    envs = [Line(length=5), Line(length=7)]
+    agent = Agent.from_config(tiny(random_steps=10_000), envs[0])
+    history = agent.train(envs, 70)
+    lengths = sorted(set(agent.replay.episode_lengths().tolist()))
+    assert lengths == [5, 7]
+    assert sorted({e["length"] for e in history["episodes"]}) == [5, 7]
+    assert agent.env_steps == 70
+
+
+def test_terminated_episodes_are_flagged():
+    """An episode that terminates (not truncates) is stored as terminated, so the critic does not bootstrap past it."""
+    envs = [Line(length=200, terminate_beyond=0.3) for _ in range(2)]
+    agent = Agent.from_config(tiny(random_steps=10_000, random_action_repeat=50), envs[0])
+    history = agent.train(envs, 200)
+    terminated = [e for e in history["episodes"] if e["terminated"]]
+    assert terminated, "random actions held 50 steps leave |x| < 0.3"
+    batch = agent.replay.sample(500, 1, rng=np.random.default_rng(0))
+    assert batch["terminals"].any()
+
+
+@pytest.mark.parametrize("steps", [1, 9, 10, 33])
+def test_steps_budget_is_exact_within_one_lockstep(steps):
+    """train(envs, N) runs N env steps, rounded up to a whole step of the B envs (here B=2)."""
+    envs = [Line(length=5), Line(length=5)]
+    agent = Agent.from_config(tiny(random_steps=10_000), envs[0])
+    agent.train(envs, steps)
+    assert steps <= agent.env_steps < steps + 2
+
+
+def test_train_in_chunks_equals_one_call():
+    """Training 60 steps in chunks of 20 ends with the same parameters as one call (running episodes continue)."""
+    def run(chunks):
+        envs = [Line(length=7), Line(length=9)]
+        agent = Agent.from_config(tiny(random_steps=20, pretrain_updates=3), envs[0])
+        for n in chunks:
+            agent.train(envs, n)
+        return agent
+
+    a, b = run([60]), run([20, 20, 20])
+    assert a.env_steps == b.env_steps == 60 and a.updates == b.updates
+    for x, y in zip(a.world_model.parameters(), b.world_model.parameters(), strict=True):
+        assert torch.equal(x, y)
+
+
+def test_action_repeat_counts_env_steps_and_sums_rewards():
+    """action_repeat=3 applies each action 3 env steps: env steps count the env's steps, rewards are summed."""
+    class Unit(Line):
+        def step(self, action):
+            obs, _, term, trunc, info = super().step(action)
+            return obs, 1.0, term, trunc, info
+
+    env = Unit(length=9)
+    agent = Agent.from_config(tiny({"action_repeat": 3}, random_steps=10_000), env)
+    history = agent.train([env], 18)
+    assert agent.env_steps == 18
+    assert [(e["length"], e["return"]) for e in history["episodes"]] == [(9, 9.0), (9, 9.0)]
+    assert agent.replay.episode_lengths().tolist() == [3, 3]  # agent steps per episode
+
+
+def test_success_criterion_final_or_any():
+    """Evaluation reports success at the final step and at any step; task.success picks success_rate."""
+    class Once(Line):
+        def step(self, action):
+            obs, r, term, trunc, _ = super().step(action)
+            return obs, r, term, trunc, {"is_success": float(self.t == 2)}
+
+    for criterion, expected in (("final", 0.0), ("any", 1.0)):
+        agent = Agent.from_config(tiny({"success": criterion}), Once(length=4))
+        result = agent.evaluate(Once(length=4), 2)
+        assert result["success_rate_final"] == 0.0 and result["success_rate_any"] == 1.0
+        assert result["success_rate"] == expected
+
+
+class _Spaces:
+    def __init__(self, observation_space, action_space):
+        self.observation_space, self.action_space = observation_space, action_space
+
+
+BOX = spaces.Box(-1.0, 1.0, (2,), np.float32)
+
+
+@pytest.mark.parametrize(
+    ("obs_space", "act_space", "message"),
+    [
+        (BOX, spaces.Discrete(3), "action space is Discrete(3); supported: a 1-D Box"),
+        (BOX, spaces.Box(-np.inf, np.inf, (2,), np.float32), "unbounded entries"),
+        (BOX, spaces.Box(-1, 1, (2, 2), np.float32), "supported: a 1-D Box"),
+        (spaces.Discrete(4), BOX, "observation space is Discrete(4); supported: a Box observation"),
+        (spaces.Dict({"x": spaces.Discrete(2)}), BOX, "observation 'x' is Discrete(2)"),
+        (spaces.Box(0, 1, (4, 5, 6), np.float32), BOX, "3-D float32"),
+    ],
+)
+def test_unsupported_spaces_are_refused_up_front(obs_space, act_space, message):
+    """Discrete or unbounded actions and observations the agent cannot encode fail before training, naming the space."""
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        Agent.from_config(tiny(), _Spaces(obs_space, act_space))
+
+
+def test_channels_last_images_are_transposed():
+    """A uint8 (H, W, C) image observation reaches the encoder as (C, H, W) under 'pixels'."""
+    spec = inspect_env(Image())
+    assert spec.input_shapes == {"pixels": (3, 8, 8)} and spec.hwc_keys == ("pixels",)
+    obs = np.arange(8 * 8 * 3, dtype=np.uint8).reshape(8, 8, 3)
+    out = adapt_observation(obs, spec.hwc_keys)["pixels"]
+    assert out.shape == (3, 8, 8) and out[1, 2, 4] == obs[2, 4, 1]
+    cfg = tiny().model_copy(update={"encoder": ModuleSpec(name="conv", options={"latent_dim": 8})})
+    agent = Agent.from_config(cfg, Image())
+    agent.reset()
+    assert agent.act(Image().reset(seed=0)[0]).shape == (1,)
+
+
+def test_goal_task_on_an_env_without_any_goal_is_refused():
+    """objective=goal on an env with neither goal_observation() nor desired_goal says what is missing."""
+    with pytest.raises(ValueError, match="needs the env's goal_observation\\(\\) or observations with achieved_goal"):
+        Agent.from_config(tiny({"objective": "goal"}), Line())
+
+
+def test_gymnasium_reacher_runs_with_no_wrapper():
+    """Gymnasium's Reacher-v5 (torque-driven, reward-defined, flat Box) trains and evaluates as it is."""
+    envs = [gym.make("Reacher-v5") for _ in range(2)]
+    agent = Agent.from_config(tiny(), envs[0])
+    agent.train(envs, 150)
+    result = agent.evaluate(gym.make("Reacher-v5"), 1)
+    assert agent.env_steps == 150 and np.isfinite(result["mean_return"]) and np.isnan(result["success_rate"])
