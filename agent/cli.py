@@ -107,7 +107,7 @@ def train_progress(progress: Progress, console: Console, total: int) -> Callable
 
     def on_train(d: dict) -> None:
         u = d["last_update"]
-        info = f"{d['phase']:7s} {d['steps_per_s']:5.0f} steps/s  success {d['success']:.2f}"
+        info = f"{d['phase']:7s} {d['steps_per_s']:5.0f} steps/s  " + _score(d)
         if u:
             info += f"  pred {u['pred_loss']:.4f}  std {u['embed_std']:.2f}  rank {u.get('embed_rank', float('nan')):.1f}"
         progress.update(task, completed=d["env_steps"], info=info)
@@ -117,6 +117,13 @@ def train_progress(progress: Progress, console: Console, total: int) -> Callable
     return on_train
 
 
+def _score(d: dict) -> str:
+    """Success where the env reports it, else the return (reward-defined tasks)."""
+    if math.isfinite(d.get("success", float("nan"))):
+        return f"success {d['success']:.2f}"
+    return f"return {d.get('return', float('nan')):.2f}"
+
+
 def eval_progress(progress: Progress, total: int) -> Callable[[dict], None]:
     """An ``Agent.evaluate`` callback: episodes done, success so far, steps per second."""
     task = progress.add_task("evaluate", total=total, info="")
@@ -124,7 +131,7 @@ def eval_progress(progress: Progress, total: int) -> Callable[[dict], None]:
 
     def on_eval(d: dict) -> None:
         sps = d["env_steps"] / max(time.perf_counter() - t0, 1e-9)
-        progress.update(task, completed=d["episode"], info=f"{sps:5.0f} steps/s  success {d['success']:.2f}")
+        progress.update(task, completed=d["episode"], info=f"{sps:5.0f} steps/s  " + _score(d))
 
     return on_eval
 

@@ -51,7 +51,15 @@ __all__ = [
     "random_baseline",
 ]
 
-DEFAULT_STEPS = {"jepa_agent/Reach2D-v0": 20_000, "jepa_agent/Reach3D-v0": 30_000}
+DEFAULT_STEPS = {
+    "jepa_agent/Reach2D-v0": 20_000,
+    "jepa_agent/Reach3D-v0": 30_000,
+    "Reacher-v5": 30_000,
+    "Pusher-v5": 50_000,
+    "HalfCheetah-v5": 100_000,
+    "Hopper-v5": 100_000,
+    "PointMaze_UMaze-v3": 50_000,
+}
 """Training env steps per env id when none are given (30k for other envs)."""
 EVAL_SEED = 1_000_000
 """Evaluation episode i resets with ``EVAL_SEED + seed + i``: goals training never saw
@@ -68,10 +76,31 @@ def make_env(config: AgentConfig, *, render: bool = False) -> gym.Env:
     """The task's env (``task.env`` with ``task.env_kwargs``), rendering RGB frames if asked."""
     import envs  # noqa: F401  (registers the jepa_agent/* ids)
 
+    register_optional_suites(config.task.env)
     kwargs = dict(config.task.env_kwargs)
     if render:
         kwargs.setdefault("render_mode", "rgb_array")
     return gym.make(config.task.env, **kwargs)
+
+
+def register_optional_suites(env_id: str) -> None:
+    """Register Gymnasium-Robotics' ids (the ``maze`` extra) when ``env_id`` is not known yet;
+    an id still unknown then fails with the closest registered ids."""
+    if env_id in gym.registry:
+        return
+    try:
+        import gymnasium_robotics
+
+        gym.register_envs(gymnasium_robotics)
+    except ImportError:
+        pass
+    if env_id not in gym.registry:
+        import difflib
+
+        close = difflib.get_close_matches(env_id, list(gym.registry), n=3, cutoff=0.6)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        extra = " (Gymnasium-Robotics ids need `pip install -e \".[maze]\"`)" if "Maze" in env_id or "Fetch" in env_id else ""
+        raise ValueError(f"unknown env id {env_id!r}{hint}{extra}")
 
 
 def random_baseline(env: gym.Env, episodes: int, seed: int) -> dict[str, float]:
@@ -326,6 +355,7 @@ class Run:
                     "updates": agent.updates,
                     "phase": "random" if agent.env_steps < agent.config.training.random_steps else "planner",
                     "success": scalars["train/success_recent"],
+                    "return": _mean([e["return"] for e in recent]),
                     "steps_per_s": scalars["train/steps_per_s"],
                     "last_update": latest_metrics(history["updates"][-60:]),
                 })

@@ -200,3 +200,14 @@ def test_gymnasium_reacher_runs_with_no_wrapper():
     agent.train(envs, 150)
     result = agent.evaluate(gym.make("Reacher-v5"), 1)
     assert agent.env_steps == 150 and np.isfinite(result["mean_return"]) and np.isnan(result["success_rate"])
+
+
+def test_stored_actions_are_the_executed_ones():
+    """Replayed transitions obey the env's dynamics x' = x + 0.1 a with the stored action (random and planner phases)."""
+    envs = [Line(length=6), Line(length=6)]
+    agent = Agent.from_config(tiny(random_steps=36, pretrain_updates=2), envs[0])
+    agent.train(envs, 72)
+    b = agent.replay.sample(300, 1, rng=np.random.default_rng(0))
+    x = b["obs"]["observation"][:, :, 0]  # (B, 2)
+    np.testing.assert_allclose(x[:, 1] - x[:, 0], 0.1 * b["actions"][:, 0, 0], atol=1e-5)
+    np.testing.assert_allclose(b["costs"][:, 0], np.abs(x[:, 1] - 0.5), atol=1e-5)
