@@ -1,6 +1,7 @@
 """The benchmark scripts are not a package: load them by path, once per session."""
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,9 @@ BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 def _load(name: str):
     spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
+    # Registered before it runs, as importlib's recipe does: dataclasses (and pickling)
+    # look a class's module up in sys.modules.
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
 
@@ -23,3 +27,8 @@ def risk_modes():
 @pytest.fixture(scope="session")
 def planner_speed():
     return _load("planner_speed")
+
+
+@pytest.fixture(scope="session")
+def sample_efficiency():
+    return _load("sample_efficiency")

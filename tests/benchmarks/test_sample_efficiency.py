@@ -1,0 +1,187 @@
+"""The sample-efficiency benchmark: its shared evaluation loop, its arguments and tiny end-to-end runs."""
+
+import csv
+import json
+import sys
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+REACH = "jepa_agent/Reach2D-v0"
+
+
+class Steps(gym.Env):
+    """Five steps, reward 1 - a; reports info["success"] (a == 0 at the last step) if asked."""
+
+    observation_space = gym.spaces.Box(-np.inf, np.inf, (1,), np.float32)
+    action_space = gym.spaces.Box(-1.0, 1.0, (1,), np.float32)
+
+    def __init__(self, report_success: bool = True) -> None:
+        self.report_success, self.seeds, self.t = report_success, [], 0
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.seeds.append(seed)
+        self.t = 0
+        return np.zeros(1, np.float32), {"goal_observation": {"observation": np.ones(1, np.float32)}}
+
+    def step(self, action):
+        self.t += 1
+        info = {"success": bool(action[0] == 0.0)} if self.report_success else {}
+        return np.full(1, self.t, np.float32), 1.0 - float(action[0]), False, self.t == 5, info
+
+
+def zero(obs):
+    return np.zeros(1, np.float32)
+
+
+def test_evaluate_known_policy_return_success_and_seeds(sample_efficiency):
+    """A constant-zero policy earns 5 per episode and succeeds; episode i resets with seed + i and calls on_reset."""
+    env, resets = Steps(), []
+    returns, success = sample_efficiency.evaluate(zero, env, 3, 10, on_reset=lambda o, i: resets.append(i))
+    np.testing.assert_array_equal(returns, [5.0, 5.0, 5.0])
+    np.testing.assert_array_equal(success, [1.0, 1.0, 1.0])
+    assert env.seeds == [10, 11, 12] and len(resets) == 3 and "goal_observation" in resets[0]
+    returns, success = sample_efficiency.evaluate(lambda o: np.ones(1, np.float32), env, 2, 0)
+    np.testing.assert_array_equal(returns, [0.0, 0.0])
+    np.testing.assert_array_equal(success, [0.0, 0.0])
+
+
+def test_evaluate_success_is_none_when_not_reported(sample_efficiency):
+    """An env whose info has neither is_success nor success yields success None, not 0."""
+    returns, success = sample_efficiency.evaluate(zero, Steps(report_success=False), 2, 0)
+    assert success is None and returns.tolist() == [5.0, 5.0]
+
+
+def test_evaluate_on_reacher_is_repeatable(sample_efficiency):
+    """Same policy, same eval seeds: identical returns (the seeds fix the episodes); Reacher reports no success."""
+    env = sample_efficiency.make_env("Reacher-v5")
+    a, s = sample_efficiency.evaluate(lambda o: np.zeros(2, np.float32), env, 2, 1_000_000)
+    b, _ = sample_efficiency.evaluate(lambda o: np.zeros(2, np.float32), env, 2, 1_000_000)
+    env.close()
+    assert s is None and np.all(a < 0) and a.tolist() == b.tolist() and a[0] != a[1]
+
+
+def test_eval_points_end_at_steps(sample_efficiency):
+    """Evaluations at K, 2K, ... and at N when K does not divide it."""
+    assert sample_efficiency.eval_points(200, 100) == [100, 200]
+    assert sample_efficiency.eval_points(250, 100) == [100, 200, 250]
+    assert sample_efficiency.eval_points(100, 100) == [100]
+
+
+def test_goal_observation_and_success_helpers(sample_efficiency):
+    """The goal comes from info, else the env's goal_observation(), else None; success from is_success or success."""
+    se = sample_efficiency
+    assert se.goal_observation(Steps(), {"goal_observation": 1}) == 1
+    reach = se.make_env(REACH)
+    _, info = reach.reset(seed=0)
+    goal = se.goal_observation(reach, {})
+    np.testing.assert_array_equal(goal["desired_goal"], info["goal_observation"]["desired_goal"])
+    reacher = se.make_env("Reacher-v5")
+    assert se.goal_observation(reacher, {}) is None
+    assert se.is_goal_env(reach) and not se.is_goal_env(reacher)
+    reach.close(), reacher.close()
+    assert (se.final_success({"is_success": 1.0}), se.final_success({"success": False}), se.final_success({})) == (1.0, 0.0, None)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"--methods": "ours,ppo"}, "unknown method 'ppo'; known: ours, sac"),
+        ({"--methods": ","}, "--methods needs at least one of ours, sac"),
+        ({"--methods": "ours,ours"}, "--methods has duplicates"),
+        ({"--eval-every": "300"}, "--eval-every must be <= --steps=200, got 300"),
+        ({"--eval-every": "0"}, "--eval-every must be positive"),
+        ({"--steps": "-5"}, "--steps must be positive"),
+        ({"--seeds": "0,x"}, "--seeds must be comma-separated integers"),
+        ({"--seeds": "1,1"}, "--seeds has duplicates"),
+        ({"--eval-episodes": "0"}, "--eval-episodes must be positive"),
+        ({"--num-envs": "0"}, "--num-envs must be positive"),
+        ({"--env": "NoSuchEnv-v0"}, "unknown env 'NoSuchEnv-v0'"),
+        ({"--config": "missing.yaml"}, "no config file at missing.yaml"),
+    ],
+)
+def test_bad_arguments_exit_with_the_reason(sample_efficiency, tmp_path, capsys, change, message):
+    """Each bad argument stops before training, with argparse's exit code 2 and a message naming it."""
+    args = {"--env": REACH, "--steps": "200", "--eval-every": "100", "--methods": "ours", "--out": str(tmp_path)}
+    args.update(change)
+    with pytest.raises(SystemExit) as exc:
+        sample_efficiency.parse_args([tok for kv in args.items() for tok in kv])
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_missing_gymnasium_robotics_says_how_to_install(sample_efficiency, monkeypatch):
+    """An id Gymnasium does not know, without gymnasium-robotics installed, fails naming the maze extra."""
+    monkeypatch.setitem(sys.modules, "gymnasium_robotics", None)  # its import fails
+    with pytest.raises(ValueError, match=r"gymnasium-robotics .* is not installed: pip install -e '\.\[maze\]'"):
+        sample_efficiency.make_env("NoSuchMaze-v0")
+
+
+def test_her_learning_starts_cover_an_episode(sample_efficiency, tmp_path, capsys):
+    """A HER goal env keeps SB3's 100 when an episode is shorter, and refuses a learning_starts below the episode length."""
+    pytest.importorskip("stable_baselines3")
+    base = ["--env", REACH, "--steps", "200", "--eval-every", "100", "--methods", "sac", "--out", str(tmp_path)]
+    opts = sample_efficiency.parse_args(base)
+    assert opts.sac_her and opts.sac_learning_starts == 100 and sample_efficiency.sac_kwargs(opts)["replay_buffer_kwargs"] == {
+        "n_sampled_goal": 4, "goal_selection_strategy": "future"}
+    with pytest.raises(SystemExit):
+        sample_efficiency.parse_args([*base, "--sac-learning-starts", "10"])
+    assert "must be >= the episode length 50 with HER" in capsys.readouterr().err
+
+
+def check_outputs(out, records, methods, seeds, steps):
+    assert json.loads((out / "results.json").read_text()) == records
+    keys = ("method", "env", "seed", "env_steps", "mean_return", "std_return", "success_rate", "wall_s")
+    assert all(tuple(r) == keys for r in records)
+    assert {r["method"] for r in records} == set(methods) and {r["env"] for r in records} == {REACH}
+    for method in methods:
+        for seed in seeds:
+            rows = [r for r in records if (r["method"], r["seed"]) == (method, seed)]
+            assert [r["env_steps"] for r in rows] == steps
+            assert rows[0]["wall_s"] < rows[1]["wall_s"]
+            assert all(0.0 <= r["success_rate"] <= 1.0 and r["std_return"] >= 0 for r in rows)
+    with (out / "results.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == len(records) and tuple(rows[0]) == keys
+    assert (out / "learning_curves.png").stat().st_size > 10_000
+    assert json.loads((out / "args.json").read_text())["eval_points"] == steps
+
+
+def test_sac_end_to_end_on_reach2d(sample_efficiency, tmp_path):
+    """SAC (HER on the dict goal env), 2 seeds x 200 steps, evaluated at 100 and 200: records, CSV and plot."""
+    pytest.importorskip("stable_baselines3")
+    out = tmp_path / "se"
+    records = sample_efficiency.main([
+        "--env", REACH, "--steps", "200", "--seeds", "0,1", "--eval-every", "100", "--eval-episodes", "2",
+        "--methods", "sac", "--out", str(out),
+    ])
+    check_outputs(out, records, ["sac"], [0, 1], [100, 200])
+
+
+def test_ours_end_to_end_on_reach2d(sample_efficiency, tmp_path):
+    """Our agent (tiny budget, 2 envs of 50-step episodes) evaluated at 100 and 200 env steps."""
+    config = tmp_path / "tiny.yaml"
+    config.write_text("training:\n  random_steps: 100\n  pretrain_updates: 5\n  batch_size: 16\n")
+    out = tmp_path / "se"
+    records = sample_efficiency.main([
+        "--env", REACH, "--steps", "200", "--seeds", "0", "--eval-every", "100", "--eval-episodes", "2",
+        "--methods", "ours", "--num-envs", "2", "--config", str(config), "--out", str(out),
+    ])
+    check_outputs(out, records, ["ours"], [0], [100, 200])
+
+
+def test_writers_keep_null_success(sample_efficiency, tmp_path):
+    """Records without success write null to JSON, an empty CSV cell, and a one-panel plot."""
+    records = [
+        {"method": "sac", "env": "Reacher-v5", "seed": s, "env_steps": n, "mean_return": -n / 100 - s,
+         "std_return": 0.5, "success_rate": None, "wall_s": n / 10}
+        for s in (0, 1) for n in (100, 200)
+    ]
+    sample_efficiency.write_results(records, tmp_path)
+    sample_efficiency.plot_curves(records, tmp_path / "curves.png", "Reacher-v5")
+    assert json.loads((tmp_path / "results.json").read_text())[0]["success_rate"] is None
+    with (tmp_path / "results.csv").open() as f:
+        assert next(csv.DictReader(f))["success_rate"] == ""
+    assert (tmp_path / "curves.png").stat().st_size > 5_000
