@@ -51,14 +51,14 @@ def test_reward_task_trains_the_task_cost_and_the_critic():
     """Training on a reward task fits the task cost (its error falls) and a signed critic; a
     planned rollout on the learned model moves the point toward the rewarded x = 0.5."""
     envs = [Line(length=20) for _ in range(2)]
-    agent = Agent.from_config(tiny(random_steps=200, pretrain_updates=300), envs[0])
-    history = agent.train(envs, 240)
+    agent = Agent.from_config(tiny(random_steps=600, pretrain_updates=600), envs[0])
+    history = agent.train(envs, 602)
     rmse = [u["task_cost_rmse"] for u in history["updates"]]
-    assert rmse[-1] < 0.5 * rmse[0]
+    assert np.mean(rmse[-20:]) < 0.25 * np.mean(rmse[:20])
     assert not agent.critic.nonnegative  # a reward's cost may be negative
     result = agent.evaluate(Line(length=20), 4, seed=100)
     random_return = np.mean([e["return"] for e in history["episodes"] if e["random"]])
-    assert result["mean_return"] > random_return + 1.0
+    assert result["mean_return"] > random_return + 5.0  # random: about -11, planned: about -2
 
 
 def test_goal_env_without_goal_observation_uses_desired_goal():
