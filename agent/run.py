@@ -74,8 +74,6 @@ def default_steps(env_id: str) -> int:
 
 def make_env(config: AgentConfig, *, render: bool = False) -> gym.Env:
     """The task's env (``task.env`` with ``task.env_kwargs``), rendering RGB frames if asked."""
-    import envs  # noqa: F401  (registers the jepa_agent/* ids)
-
     register_optional_suites(config.task.env)
     kwargs = dict(config.task.env_kwargs)
     if render:
@@ -84,23 +82,28 @@ def make_env(config: AgentConfig, *, render: bool = False) -> gym.Env:
 
 
 def register_optional_suites(env_id: str) -> None:
-    """Register Gymnasium-Robotics' ids (the ``maze`` extra) when ``env_id`` is not known yet;
-    an id still unknown then fails with the closest registered ids."""
+    """Register our ids and, when ``env_id`` is still unknown, Gymnasium-Robotics' (the
+    ``maze`` extra); an id unknown after that fails with the closest registered ids."""
+    import envs  # noqa: F401  (registers the jepa_agent/* ids)
+
     if env_id in gym.registry:
         return
     try:
         import gymnasium_robotics
-
-        gym.register_envs(gymnasium_robotics)
     except ImportError:
-        pass
+        gymnasium_robotics = None
+    if gymnasium_robotics is not None:
+        gym.register_envs(gymnasium_robotics)
     if env_id not in gym.registry:
         import difflib
 
         close = difflib.get_close_matches(env_id, list(gym.registry), n=3, cutoff=0.6)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
-        extra = " (Gymnasium-Robotics ids need `pip install -e \".[maze]\"`)" if "Maze" in env_id or "Fetch" in env_id else ""
-        raise ValueError(f"unknown env id {env_id!r}{hint}{extra}")
+        missing = (
+            "; gymnasium-robotics (PointMaze_UMaze-v3 and other goal envs) is not installed: "
+            "pip install -e '.[maze]'" if gymnasium_robotics is None else ""
+        )
+        raise ValueError(f"unknown env {env_id!r}{hint}{missing}")
 
 
 def random_baseline(env: gym.Env, episodes: int, seed: int) -> dict[str, float]:

@@ -75,27 +75,11 @@ Report = Callable[[int, ActFn, gym.Env, OnReset | None], None]
 
 
 # --------------------------------------------------------------------------- envs
-def register_envs(env_id: str) -> None:
-    """Make ``env_id`` known to Gymnasium: ours (``import envs``), else Gymnasium-Robotics."""
-    import envs  # noqa: F401  (registers jepa_agent/*)
-
-    if env_id in gym.registry:
-        return
-    try:
-        import gymnasium_robotics
-    except ImportError:
-        raise ValueError(
-            f"unknown env {env_id!r}: not a Gymnasium or jepa_agent id, and gymnasium-robotics "
-            "(for PointMaze_UMaze-v3 and other goal envs) is not installed: pip install -e '.[maze]'"
-        ) from None
-    gym.register_envs(gymnasium_robotics)
-    if env_id not in gym.registry:
-        raise ValueError(f"unknown env {env_id!r} (not in Gymnasium, jepa_agent or Gymnasium-Robotics)")
-
-
 def make_env(env_id: str, env_kwargs: Mapping[str, Any] | None = None) -> gym.Env:
     """``gym.make(env_id, **env_kwargs)`` after registering our and the robotics envs."""
-    register_envs(env_id)
+    from agent.run import register_optional_suites
+
+    register_optional_suites(env_id)
     return gym.make(env_id, **dict(env_kwargs or {}))
 
 
@@ -311,9 +295,9 @@ def run_ours(opts: Options, seed: int, report: Report, on_steps: Callable[[int],
     The contract with the agent (``agent.agent.Agent``):
 
     - ``Agent.from_config(config, env)`` with ``config.task.env`` = the env id, ``config.seed``;
-    - ``agent.train(envs, steps, callback=)`` on ``num_envs`` envs in lockstep collects at
-      least ``steps`` more env steps (whole episode batches), counted in ``agent.env_steps``;
-      the callback gets a dict with ``env_steps`` after every batch;
+    - ``agent.train(envs, steps, callback=)`` on ``num_envs`` envs in lockstep collects
+      ``steps`` more env steps (give or take one step of the envs), counted in
+      ``agent.env_steps``; the callback gets a dict with ``env_steps`` whenever an episode ends;
     - ``agent.reset(goal=goal_observation(env, info))`` before each eval episode, where the
       goal is ``None`` for an env without a goal observation (a reward-defined task);
     - ``agent.act(obs, mode=None)`` returns the action for one unbatched observation.
