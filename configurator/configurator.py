@@ -53,6 +53,14 @@ def resolve_objective(task: TaskSpec, input_shapes: Mapping[str, Sequence[int]])
     return "goal" if "desired_goal" in input_shapes else "reward"
 
 
+def task_default(config: Any, field: str, value: Any) -> Any:
+    """``config`` with ``field`` set to ``value`` where the config has that field and leaves it
+    None ("the task decides"): a new config, never a mutation; any other config as it is."""
+    if field in type(config).model_fields and getattr(config, field) is None:
+        return config.model_copy(update={field: value})
+    return config
+
+
 def observation_shapes(space: Any) -> dict[str, tuple[int, ...]]:
     """``{key: shape}`` of a Gymnasium Dict or Box space (a flat Box is ``"observation"``)."""
     spaces = getattr(space, "spaces", None)
@@ -105,21 +113,20 @@ class Configurator:
         enc_cls, enc_cfg = cfg.encoder.resolve("encoder")
         encoder = enc_cls(enc_cfg, input_shapes=self.input_shapes, device=dev)
         wm_cls, wm_cfg = cfg.world_model.resolve("world_model")
+        # smoothness serves the latent goal energy only
+        wm_cfg = task_default(wm_cfg, "temporal_coef", 0.0 if self.objective == "reward" else 1.0)
         world_model = wm_cls(wm_cfg, encoder=encoder, action_dim=self.action_dim, device=dev)
         critic = None
         if cfg.critic is not None:
             cr_cls, cr_cfg = cfg.critic.resolve("critic")
-            if "nonnegative" in type(cr_cfg).model_fields and cr_cfg.nonnegative is None:
-                # a new config, not a mutation: the default follows what the cost is made of
-                cr_cfg = cr_cfg.model_copy(update={"nonnegative": self.objective == "goal"})
+            cr_cfg = task_default(cr_cfg, "nonnegative", self.objective == "goal")  # a reward's cost may be < 0
             critic = cr_cls(cr_cfg, latent_dim=encoder.latent_dim, device=dev)
         if self.objective in ("reward", "both"):
             tc_cls, tc_cfg = cfg.task_cost.resolve("task_cost")
             self.task_cost = tc_cls(tc_cfg, latent_dim=encoder.latent_dim, action_dim=self.action_dim, device=dev)
         if cfg.goal_encoder is not None and {"achieved_goal", "desired_goal"} <= set(self.input_shapes):
             ge_cls, ge_cfg = cfg.goal_encoder.resolve("goal_encoder")
-            if "normalize_output" in type(ge_cfg).model_fields:
-                ge_cfg = ge_cfg.model_copy(update={"normalize_output": bool(getattr(world_model, "normalize", True))})
+            ge_cfg = task_default(ge_cfg, "normalize_output", bool(getattr(world_model, "normalize", True)))
             self.goal_encoder = ge_cls(
                 ge_cfg, goal_dim=int(np.prod(self.input_shapes["desired_goal"])),
                 latent_dim=encoder.latent_dim, device=dev,

@@ -28,9 +28,9 @@ class GoalEncoderConfig(BaseModel):
     """Width of the hidden layers."""
     layers: int = Field(2, ge=1, le=8)
     """Hidden layers."""
-    normalize_output: bool = True
-    """LayerNorm without learned scale on the output, as the state encoder's (set it as the
-    encoder's ``normalize_output``, so goal latents live on the states' scale)."""
+    normalize_output: bool | None = None
+    """LayerNorm without learned scale on the output. None: as the state encoder's, so goal
+    latents live on the states' scale."""
 
 
 class GoalEncoder(nn.Module):
@@ -66,4 +66,4 @@ class MLPGoalEncoder(GoalEncoder):
 
     def forward(self, goals: torch.Tensor) -> torch.Tensor:
         g = self.net(goals)
-        return F.layer_norm(g, (self.latent_dim,)) if self.config.normalize_output else g
+        return F.layer_norm(g, (self.latent_dim,)) if self.config.normalize_output is not False else g

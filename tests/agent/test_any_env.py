@@ -211,3 +211,17 @@ def test_stored_actions_are_the_executed_ones():
     x = b["obs"]["observation"][:, :, 0]  # (B, 2)
     np.testing.assert_allclose(x[:, 1] - x[:, 0], 0.1 * b["actions"][:, 0, 0], atol=1e-5)
     np.testing.assert_allclose(b["costs"][:, 0], np.abs(x[:, 1] - 0.5), atol=1e-5)
+
+
+def test_task_decides_the_defaults_left_open():
+    """Options left None follow the objective (temporal smoothness, a signed critic); values a user sets are kept."""
+    reward = Agent.from_config(tiny(), Line())
+    assert reward.world_model.config.temporal_coef == 0.0 and reward.critic.nonnegative is False
+    goal = Agent.from_config(tiny(), GoalLine())
+    assert goal.world_model.config.temporal_coef == 1.0 and goal.critic.nonnegative is True
+    cfg = tiny().model_copy(update={
+        "world_model": ModuleSpec(name="jepa", options={"hidden_dim": 32, "temporal_coef": 0.3}),
+        "critic": ModuleSpec(name="mlp", options={"hidden_dim": 32, "nonnegative": True}),
+    })
+    kept = Agent.from_config(cfg, Line())
+    assert kept.world_model.config.temporal_coef == 0.3 and kept.critic.nonnegative is True
