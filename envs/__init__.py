@@ -20,6 +20,11 @@ the goal observation a **goal image** of the goal configuration::
     obs, info = env.reset(seed=0)
     obs["pixels"], info["goal_observation"]["pixels"]   # (3, 64, 64) uint8 each
 
+``control="torque"`` replaces the velocity servos with Reacher-style torque motors on
+damped joints (the action is a joint torque; see `ReachEnv`)::
+
+    env = gym.make("jepa_agent/Reach3D-v0", control="torque")
+
 ``OracleDynamics.from_env(env)`` gives an env's true dynamics as a batched
 rollout function (numpy in, numpy out) for planning on the real simulator.
 

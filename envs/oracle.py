@@ -161,9 +161,11 @@ class OracleDynamics:
     def from_env(cls, env: gym.Env, *, nthread: int = 2) -> OracleDynamics:
         """The oracle of a reach env (`ReachEnv`) or of Gymnasium's Reacher-v5 / Pusher-v5.
 
-        Reads the model source (a `ReachEnv`'s ``MJCF``, a Gymnasium env's
-        ``fullpath``) and ``frame_skip`` from ``env.unwrapped``. Later run-time
-        edits of ``env.unwrapped.model`` (a changed timestep, masses) are not seen.
+        Reads the model source (a `ReachEnv`'s `ReachEnv.model_spec`, i.e. its
+        ``MJCF`` with its ``control`` mode applied; a Gymnasium env's ``fullpath``)
+        and ``frame_skip`` from ``env.unwrapped``. Later run-time edits of
+        ``env.unwrapped.model`` (a changed timestep, masses) are not seen; edits
+        of its actuators or joint damping are refused.
         Features: the ``fingertip`` site's goal dims (reach envs), Reacher's
         ``fingertip`` body (x, y), Pusher's ``object`` body (x, y).
         """
@@ -171,7 +173,7 @@ class OracleDynamics:
         name = type(u).__name__
         if isinstance(u, ReachEnv):
             oracle = cls(
-                mujoco.MjSpec.from_string(type(u).MJCF),
+                u.model_spec(),
                 frame_skip=u.frame_skip,
                 achieved=(mujoco.mjtObj.mjOBJ_SITE, "fingertip"),
                 feature_dims=u.GOAL_DIMS,
@@ -211,6 +213,15 @@ class OracleDynamics:
                 "the oracle's recompiled model differs from the env's "
                 f"(nq, nv, nu, na, nstate, timestep, integrator): {mine} vs {theirs}"
             )
+        # The actuators and joint damping decide what a control does (a reach env's
+        # control mode edits exactly these).
+        fields = ("actuator_gear", "actuator_gainprm", "actuator_biasprm", "actuator_ctrlrange")
+        for field in (*fields, "dof_damping"):
+            if not np.array_equal(getattr(m, field), getattr(env_model, field)):
+                raise ValueError(
+                    f"the oracle's recompiled model differs from the env's in {field}: "
+                    f"{getattr(m, field).tolist()} vs {getattr(env_model, field).tolist()}"
+                )
 
     # -- states --------------------------------------------------------------------
     def current_state(self, env: gym.Env) -> np.ndarray:

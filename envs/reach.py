@@ -1,7 +1,8 @@
 """Shared base class of the goal-conditioned MuJoCo reach tasks.
 
-`ReachEnv` holds everything the reach variants have in common: velocity-servoed
-joints driven directly by the action, goal sampling in joint space, the
+`ReachEnv` holds everything the reach variants have in common: joints driven
+directly by the action (velocity servos by default, torque motors with
+``control="torque"``), goal sampling in joint space, the
 Gymnasium-Robotics observation dict, dense/sparse rewards, the goal marker,
 offscreen rendering and the physics-state helpers an oracle-dynamics planner
 needs. A subclass supplies only its MJCF, its joint sampling ranges and a few
@@ -23,23 +24,36 @@ __all__ = ["ReachEnv"]
 
 _REWARD_TYPES = ("dense", "sparse")
 _OBS_TYPES = ("state", "pixels", "pixels+state")
+_CONTROLS = ("velocity", "torque")
 _GOAL_SAMPLING_ATTEMPTS = 1000
 
 
 class ReachEnv(gym.Env):
-    """Goal-conditioned reach with velocity-servoed joints (abstract base).
+    """Goal-conditioned reach with velocity-servoed or torque-driven joints (abstract base).
 
     The fingertip of an arm must be brought to a goal position. All subclasses
     share this interface:
 
-    **Action** ``Box(-1, 1, (nq,), float32)``: one entry per joint. Each joint
-    is driven by a MuJoCo ``<general>`` velocity servo with
-    ``gainprm = kv * vmax`` and ``biasprm = (0, 0, -kv)``, so the joint torque
-    is ``kv * (vmax * a - qvel)`` and action ``a`` commands a joint velocity of
-    ``vmax * a`` rad/s. The action is written to ``data.ctrl`` unchanged (MuJoCo
-    clamps it to ``ctrlrange``), so a sequence of actions can be replayed as
-    plain controls with ``mujoco.rollout`` (each action repeated
-    ``frame_skip`` times).
+    **Action** ``Box(-1, 1, (nq,), float32)``: one entry per joint, whose
+    meaning ``control`` chooses:
+
+    - ``control="velocity"`` (the default): each joint is driven by a MuJoCo
+      ``<general>`` velocity servo with ``gainprm = kv * vmax`` and
+      ``biasprm = (0, 0, -kv)``, so the joint torque is ``kv * (vmax * a - qvel)``
+      and action ``a`` commands a joint velocity of ``vmax * a`` rad/s.
+    - ``control="torque"``: each joint is driven by a motor, as in Gymnasium's
+      Reacher (``<motor gear=...>``: ``gear`` = ``GEAR``, ``gainprm[0] = 1``, no
+      bias), so action ``a`` is the joint torque ``gear * a`` N m; the joints get
+      a viscous damping ``DAMPING`` N m s/rad (``dof_damping``, zero in velocity
+      mode), which makes a constant action settle at the joint speed
+      ``gear * a / damping`` rad/s. The arm then has second-order dynamics: the
+      action sets the acceleration, and stopping at a goal means braking.
+
+    The MJCF is one file for both modes; `model_spec` edits its actuators (and
+    joint damping) at load time. In both modes the action is written to
+    ``data.ctrl`` unchanged (MuJoCo clamps it to ``ctrlrange`` = [-1, 1]), so a
+    sequence of actions can be replayed as plain controls with
+    ``mujoco.rollout`` on `model` (each action repeated ``frame_skip`` times).
 
     **Observation** ``Dict`` whose entries depend on ``obs_type``:
 
@@ -48,6 +62,7 @@ class ReachEnv(gym.Env):
       last), rendered headless by `envs.pixels.PixelRenderer` without the goal marker
     - ``observation`` (``obs_type="state"`` or ``"pixels+state"``): float32
       ``[cos q (nq), sin q (nq), qvel (nq), fingertip (G)]``, the proprioception
+      (the same in both control modes)
     - ``achieved_goal``: fingertip position (G,) in metres, float32 (always present, for
       rewards and success; an image-based agent's encoder does not read it)
     - ``desired_goal``: goal position (G,) in metres, float32 (always present)
@@ -85,7 +100,8 @@ class ReachEnv(gym.Env):
     (the commanded velocity is reached within about one control step), which
     keeps the dynamics a world model has to learn simple and well conditioned.
     The servo's damping term is integrated implicitly (``implicitfast``), so
-    a stiff ``kv`` stays stable.
+    a stiff ``kv`` stays stable. ``control="torque"`` is the harder, classic
+    benchmark setting: the velocity is state the agent must manage.
 
     **Subclass contract** (class attributes):
 
@@ -95,7 +111,9 @@ class ReachEnv(gym.Env):
       ``timestep`` 0.01, ``implicitfast``. Goal-marker geoms are in geom group
       ``MARKER_GROUP`` (2): drawn by `render`, hidden from pixel observations.
     - ``VMAX`` (rad/s, all joints) and ``KV`` (N m s/rad, one per joint), the
-      values written into the MJCF's actuators.
+      values written into the MJCF's actuators (zero joint damping).
+    - ``GEAR`` (N m per unit action) and ``DAMPING`` (N m s/rad), one per joint,
+      what `model_spec` writes for ``control="torque"`` (needed only for it).
     - ``HOME_QPOS``, ``GOAL_QPOS_LOW``, ``GOAL_QPOS_HIGH`` (rad).
     - ``GOAL_DIMS``: which fingertip coordinates form the goal, e.g. (0, 1).
     - ``DEFAULT_SUCCESS_THRESHOLD`` (m), ``CAMERA`` and optionally ``PIXEL_CAMERA``.
@@ -108,6 +126,8 @@ class ReachEnv(gym.Env):
     MJCF: ClassVar[str]
     VMAX: ClassVar[float]
     KV: ClassVar[tuple[float, ...]]
+    GEAR: ClassVar[tuple[float, ...]]
+    DAMPING: ClassVar[tuple[float, ...]]
     HOME_QPOS: ClassVar[tuple[float, ...]]
     GOAL_QPOS_LOW: ClassVar[tuple[float, ...]]
     GOAL_QPOS_HIGH: ClassVar[tuple[float, ...]]
@@ -139,6 +159,7 @@ class ReachEnv(gym.Env):
         image_size: int | tuple[int, int] = 64,
         frame_stack: int = 1,
         pixel_camera: str | None = None,
+        control: str = "velocity",
     ) -> None:
         """Build the model and the spaces.
 
@@ -152,10 +173,17 @@ class ReachEnv(gym.Env):
             obs_type: ``"state"`` (the state vector), ``"pixels"`` (the camera image) or
                 ``"pixels+state"`` (both); ``achieved_goal``/``desired_goal`` always.
             image_size: pixel observation size, ``S`` (S x S) or ``(H, W)``.
-            frame_stack: frames stacked along the channel axis of ``pixels``. The joints
-                are velocity-servoed, so one frame determines the state: 1 (off) by default.
+            frame_stack: frames stacked along the channel axis of ``pixels``. With
+                velocity servos one frame determines the state: 1 (off) by default. With
+                ``control="torque"`` the joint velocity is state a single frame does not
+                show; stack 2 or more frames for a pixel-only agent.
             pixel_camera: camera of pixel observations; None takes ``PIXEL_CAMERA``.
+            control: ``"velocity"`` (the action commands joint speeds through velocity
+                servos) or ``"torque"`` (the action is a motor torque on damped joints);
+                see the class docstring.
         """
+        if control not in _CONTROLS:
+            raise ValueError(f"control must be one of {_CONTROLS}, got {control!r}")
         if reward_type not in _REWARD_TYPES:
             raise ValueError(f"reward_type must be one of {_REWARD_TYPES}, got {reward_type!r}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
@@ -181,8 +209,9 @@ class ReachEnv(gym.Env):
         self.width = int(width)
         self.height = int(height)
         self.obs_type = obs_type
+        self.control = control
 
-        self._model = mujoco.MjModel.from_xml_string(self.MJCF)
+        self._model = self.model_spec().compile()
         self._data = mujoco.MjData(self._model)
         # Forward kinematics of arbitrary configurations (goals, oracle states)
         # runs on a scratch MjData so the simulated state is never touched.
@@ -243,6 +272,33 @@ class ReachEnv(gym.Env):
         # A consistent state before the first reset: resting at home, aiming at home.
         self._reset_simulation(self._home_qpos.copy(), self._home_qpos.copy(), np.zeros(nq))
 
+    def model_spec(self) -> mujoco.MjSpec:
+        """The specification of this env's model: ``MJCF`` with ``control`` applied.
+
+        ``"velocity"`` is ``MJCF`` as written. ``"torque"`` turns actuator ``i``
+        into a motor on joint ``i`` (``gear = GEAR[i]``, ``gainprm[0] = 1``, no
+        bias, renamed ``joint<i>_motor``) and sets that joint's damping to
+        ``DAMPING[i]``; ``ctrlrange`` stays [-1, 1]. A new spec on every call:
+        `OracleDynamics.from_env` compiles its own copy from it.
+        """
+        spec = mujoco.MjSpec.from_string(self.MJCF)
+        if self.control == "torque":
+            gear = np.asarray(self.GEAR, dtype=np.float64)
+            damping = np.asarray(self.DAMPING, dtype=np.float64)
+            nu = len(spec.actuators)
+            if gear.shape != (nu,) or damping.shape != (nu,):
+                raise ValueError(
+                    f"GEAR and DAMPING must have shape (nu,)=({nu},), got {gear.shape} and "
+                    f"{damping.shape}"
+                )
+            for actuator, g, d in zip(spec.actuators, gear, damping, strict=True):
+                joint = spec.joint(actuator.target)
+                actuator.set_to_motor()  # gainprm = (1, 0, ...), no bias
+                actuator.gear[:] = (g, 0.0, 0.0, 0.0, 0.0, 0.0)
+                actuator.name = f"{actuator.target}_motor"
+                joint.damping[0] = d  # linear (viscous) term: torque -d * qvel
+        return spec
+
     def _check_model(self) -> None:
         """Fail early if the MJCF breaks the subclass contract."""
         m = self._model
@@ -251,17 +307,33 @@ class ReachEnv(gym.Env):
                 f"expected hinge joints with one actuator each (nq == nv == nu), "
                 f"got nq={m.nq}, nv={m.nv}, nu={m.nu}"
             )
-        kv = np.asarray(self.KV, dtype=np.float64)
-        if (
-            kv.shape != (m.nu,)
-            or not np.allclose(m.actuator_gainprm[:, 0], kv * self.VMAX)
-            or not np.allclose(m.actuator_biasprm[:, 2], -kv)
+        if self.control == "velocity":
+            kv = np.asarray(self.KV, dtype=np.float64)
+            if (
+                kv.shape != (m.nu,)
+                or not np.allclose(m.actuator_gainprm[:, 0], kv * self.VMAX)
+                or not np.allclose(m.actuator_biasprm[:, 2], -kv)
+                or not np.all(m.actuator_gear[:, 0] == 1.0)
+            ):
+                raise ValueError(
+                    f"actuators must be velocity servos with gainprm[0]=KV*VMAX={kv * self.VMAX}, "
+                    f"biasprm[2]=-KV={-kv} and gear 1, got {m.actuator_gainprm[:, 0]}, "
+                    f"{m.actuator_biasprm[:, 2]} and {m.actuator_gear[:, 0]}"
+                )
+        elif (
+            not np.all(m.actuator_gainprm[:, 0] == 1.0)
+            or np.any(m.actuator_biasprm != 0.0)
+            or not np.allclose(m.actuator_gear[:, 0], self.GEAR)
+            or not np.allclose(m.dof_damping, self.DAMPING)
         ):
             raise ValueError(
-                f"actuators must be velocity servos with gainprm[0]=KV*VMAX={kv * self.VMAX} "
-                f"and biasprm[2]=-KV={-kv}, got {m.actuator_gainprm[:, 0]} and "
-                f"{m.actuator_biasprm[:, 2]}"
+                f"torque actuators must be motors with gear=GEAR={self.GEAR}, gainprm[0]=1 and "
+                f"no bias on joints with damping=DAMPING={self.DAMPING}, got gear "
+                f"{m.actuator_gear[:, 0]}, gainprm[0] {m.actuator_gainprm[:, 0]}, biasprm "
+                f"{m.actuator_biasprm[:, :3].tolist()} and damping {m.dof_damping}"
             )
+        if not np.allclose(m.actuator_ctrlrange, [-1.0, 1.0]):
+            raise ValueError(f"actuator ctrlrange must be [-1, 1], got {m.actuator_ctrlrange.tolist()}")
         if not np.all(m.actuator_trnid[:, 0] == np.arange(m.nu)):
             raise ValueError(f"actuator i must drive joint i, got joints {m.actuator_trnid[:, 0]}")
         if not np.allclose(m.opt.timestep, 0.01):
@@ -290,13 +362,23 @@ class ReachEnv(gym.Env):
 
     @property
     def vmax(self) -> float:
-        """Joint speed (rad/s) commanded by action +-1."""
+        """Joint speed (rad/s) commanded by action +-1 with ``control="velocity"``."""
         return float(self.VMAX)
 
     @property
     def kv(self) -> np.ndarray:
-        """Velocity-servo gain (N m s/rad) of each joint (nq,) (a copy)."""
+        """Velocity-servo gain (N m s/rad) of each joint (nq,) (a copy), ``control="velocity"``."""
         return np.asarray(self.KV, dtype=np.float64).copy()
+
+    @property
+    def gear(self) -> np.ndarray:
+        """Motor torque (N m) of action +1 on each joint (nq,) (a copy), ``control="torque"``."""
+        return np.asarray(self.GEAR, dtype=np.float64).copy()
+
+    @property
+    def damping(self) -> np.ndarray:
+        """Joint damping (N m s/rad) of each joint (nq,) (a copy), ``control="torque"``."""
+        return np.asarray(self.DAMPING, dtype=np.float64).copy()
 
     @property
     def home_qpos(self) -> np.ndarray:
@@ -355,7 +437,7 @@ class ReachEnv(gym.Env):
     def step(
         self, action: np.ndarray
     ) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
-        """Apply ``action`` as the servo controls for ``frame_skip`` physics steps."""
+        """Apply ``action`` as the actuator controls for ``frame_skip`` physics steps."""
         action = np.asarray(action)
         if action.shape != self.action_space.shape:
             raise ValueError(

@@ -1,4 +1,5 @@
-"""Planar two-link reach (a velocity-servoed cousin of Gymnasium's Reacher)."""
+"""Planar two-link reach (a velocity-servoed cousin of Gymnasium's Reacher; torque motors
+like Reacher's with ``control="torque"``)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,12 @@ of at most 3 ms, so a commanded speed is reached within one 20 ms control step."
 ARMATURE = 0.002
 """Reflected rotor inertia (kg m^2) of each joint; makes the servo response nearly
 independent of the arm's configuration."""
+GEAR = (0.15, 0.1)
+"""Motor torque (N m) of action +1 on each joint with ``control="torque"``."""
+DAMPING = (0.03, 0.02)
+"""Joint damping (N m s/rad) with ``control="torque"``: a time constant inertia / damping of
+at most 0.11 s (joint inertias 0.0022-0.0032 kg m^2, armature included), about five control
+steps, and a settling speed gear / damping of 5 rad/s, today's vmax."""
 
 MJCF = f"""
 <mujoco model="reach2d">
@@ -35,7 +42,8 @@ MJCF = f"""
            solimplimit="0.99 0.999 0.001" solreflimit="0.02 2"/>
     <geom contype="0" conaffinity="0" rgba="1 0.6 0.1 1"/>
     <site rgba="1 0.6 0 1"/>
-    <!-- Velocity servo: torque = kv * (vmax * ctrl - qvel). -->
+    <!-- Velocity servo: torque = kv * (vmax * ctrl - qvel). With control="torque",
+         ReachEnv.model_spec makes each a motor (torque = gear * ctrl) on a damped joint. -->
     <general ctrllimited="true" ctrlrange="-1 1" gaintype="fixed" biastype="affine"/>
   </default>
 
@@ -78,17 +86,29 @@ class Reach2DEnv(ReachEnv):
 
     A planar arm like Gymnasium's Reacher: link lengths 0.1 m and 0.11 m
     (reach 0.21 m), hinge axes along z, no gravity torque (the axes are
-    vertical), no contacts. Each joint is a velocity servo
-    (``kv = 1`` N m s/rad, ``vmax = 5`` rad/s, armature 0.002 kg m^2; time
-    constant about 3 ms, so a commanded speed is reached within one 20 ms
-    control step).
+    vertical), no contacts. By default (``control="velocity"``) each joint is
+    a velocity servo (``kv = 1`` N m s/rad, ``vmax = 5`` rad/s, armature
+    0.002 kg m^2; time constant about 3 ms, so a commanded speed is reached
+    within one 20 ms control step). With ``control="torque"`` each joint is a
+    motor on a damped joint, as in Gymnasium's Reacher (``gear = (0.15, 0.1)``
+    N m, ``damping = (0.03, 0.02)`` N m s/rad; time constant at most 0.11 s,
+    and a held action ``a`` settles at ``5 a`` rad/s).
 
     ## Action space ``Box(-1, 1, (2,), float32)``
+
+    ``control="velocity"`` (default):
 
     | Num | Action                          | Unit        | MJCF joint (actuator)            |
     |-----|---------------------------------|-------------|----------------------------------|
     | 0   | commanded shoulder speed / vmax | 1 = 5 rad/s | ``joint0`` (``joint0_velocity``) |
     | 1   | commanded elbow speed / vmax    | 1 = 5 rad/s | ``joint1`` (``joint1_velocity``) |
+
+    ``control="torque"``:
+
+    | Num | Action                          | Unit         | MJCF joint (actuator)         |
+    |-----|---------------------------------|--------------|-------------------------------|
+    | 0   | shoulder torque / gear          | 1 = 0.15 N m | ``joint0`` (``joint0_motor``) |
+    | 1   | elbow torque / gear             | 1 = 0.1 N m  | ``joint1`` (``joint1_motor``) |
 
     ## Observation space ``Dict`` (float32)
 
@@ -120,7 +140,8 @@ class Reach2DEnv(ReachEnv):
     from ``joint0 in [-pi, pi]``, ``joint1 in [-2.4, 2.4]`` (an annulus of radii
     about 0.077-0.21 m). Every goal is reachable from the home pose in time:
     the largest joint distance is pi rad (``joint0``, taken modulo 2 pi),
-    0.63 s at vmax, well inside the 1 s episode. A step succeeds when the
+    0.63 s at vmax, well inside the 1 s episode (with torque control a PD
+    controller reaches every goal within 40 steps). A step succeeds when the
     fingertip is within ``success_threshold`` (default 0.02 m) of the goal.
     Reward is ``-distance`` (``reward_type="dense"``) or
     ``-(distance > success_threshold)`` (``"sparse"``). ``jepa_agent/Reach2D-v0``
@@ -138,6 +159,8 @@ class Reach2DEnv(ReachEnv):
     MJCF: ClassVar[str] = MJCF
     VMAX: ClassVar[float] = VMAX
     KV: ClassVar[tuple[float, ...]] = KV
+    GEAR: ClassVar[tuple[float, ...]] = GEAR
+    DAMPING: ClassVar[tuple[float, ...]] = DAMPING
     HOME_QPOS: ClassVar[tuple[float, ...]] = (0.0, 0.0)
     GOAL_QPOS_LOW: ClassVar[tuple[float, ...]] = (-math.pi, -2.4)
     GOAL_QPOS_HIGH: ClassVar[tuple[float, ...]] = (math.pi, 2.4)

@@ -19,6 +19,13 @@ KV = (150.0, 100.0, 40.0, 15.0)
 gain stiff enough for the shoulder makes the light wrist chatter against its limits."""
 ARMATURE = 0.05
 """Reflected rotor inertia (kg m^2) of each joint (a geared motor)."""
+GEAR = (20.0, 20.0, 4.8, 2.0)
+"""Motor torque (N m) of action +1 on each joint with ``control="torque"``."""
+DAMPING = (5.0, 5.0, 1.2, 0.5)
+"""Joint damping (N m s/rad) with ``control="torque"``, scaled like `KV` to each joint's
+largest inertia (0.55, 0.55, 0.13, 0.053 kg m^2, armature included): a time constant of
+at most 0.11 s, about five control steps, and a settling speed gear / damping of 4 rad/s,
+today's vmax."""
 MIN_GOAL_RADIUS = 0.1
 """Goals whose fingertip lies closer than this (m) to the base (yaw) axis are redrawn."""
 
@@ -47,7 +54,8 @@ MJCF = f"""
            solimplimit="0.99 0.999 0.001" solreflimit="0.02 2"/>
     <geom contype="0" conaffinity="0" rgba="0.1 0.4 0.8 1"/>
     <site rgba="1 0.6 0 1"/>
-    <!-- Velocity servo: torque = kv * (vmax * ctrl - qvel). -->
+    <!-- Velocity servo: torque = kv * (vmax * ctrl - qvel). With control="torque",
+         ReachEnv.model_spec makes each a motor (torque = gear * ctrl) on a damped joint. -->
     <general ctrllimited="true" ctrlrange="-1 1" gaintype="fixed" biastype="affine"/>
   </default>
 
@@ -108,12 +116,18 @@ class Reach3DEnv(ReachEnv):
     (+z); positive pitch tilts it towards +x. Gravity is on, and every moving
     body has ``gravcomp="1"`` (the arm is gravity-compensated, as by a real
     arm's controller), so the servos see only inertia and coupling. No
-    contacts. Each joint is a velocity servo (``vmax = 4`` rad/s,
-    ``kv = (150, 100, 40, 15)`` N m s/rad, armature 0.05 kg m^2; time
-    constants of about 4 ms or less, so a commanded speed is reached within
-    one 20 ms control step).
+    contacts. By default (``control="velocity"``) each joint is a velocity
+    servo (``vmax = 4`` rad/s, ``kv = (150, 100, 40, 15)`` N m s/rad, armature
+    0.05 kg m^2; time constants of about 4 ms or less, so a commanded speed is
+    reached within one 20 ms control step). With ``control="torque"`` each
+    joint is a motor on a damped joint, as in Gymnasium's Reacher
+    (``gear = (20, 20, 4.8, 2)`` N m, ``damping = (5, 5, 1.2, 0.5)`` N m s/rad;
+    time constants of at most 0.11 s, and a held action ``a`` settles at
+    ``4 a`` rad/s).
 
     ## Action space ``Box(-1, 1, (4,), float32)``
+
+    ``control="velocity"`` (default):
 
     | Num | Action                              | Unit        | MJCF joint (actuator)             |
     |-----|-------------------------------------|-------------|-----------------------------------|
@@ -121,6 +135,15 @@ class Reach3DEnv(ReachEnv):
     | 1   | commanded shoulder pitch speed/vmax | 1 = 4 rad/s | ``joint1`` (``joint1_velocity``)  |
     | 2   | commanded elbow pitch speed / vmax  | 1 = 4 rad/s | ``joint2`` (``joint2_velocity``)  |
     | 3   | commanded wrist pitch speed / vmax  | 1 = 4 rad/s | ``joint3`` (``joint3_velocity``)  |
+
+    ``control="torque"``:
+
+    | Num | Action                              | Unit        | MJCF joint (actuator)             |
+    |-----|-------------------------------------|-------------|-----------------------------------|
+    | 0   | base yaw torque / gear              | 1 = 20 N m  | ``joint0`` (``joint0_motor``)     |
+    | 1   | shoulder pitch torque / gear        | 1 = 20 N m  | ``joint1`` (``joint1_motor``)     |
+    | 2   | elbow pitch torque / gear           | 1 = 4.8 N m | ``joint2`` (``joint2_motor``)     |
+    | 3   | wrist pitch torque / gear           | 1 = 2 N m   | ``joint3`` (``joint3_motor``)     |
 
     ## Observation space ``Dict`` (float32)
 
@@ -163,7 +186,8 @@ class Reach3DEnv(ReachEnv):
     -0.55 to 0.8 m and 0.1-0.8 m from the axis, all around the base. Every goal
     is reachable from the home pose in time: the largest joint distance is
     pi rad (yaw, taken modulo 2 pi), 0.79 s at vmax, inside the 1 s episode;
-    the pitch joints need at most 1.9 rad (0.48 s). A step succeeds when the
+    the pitch joints need at most 1.9 rad (0.48 s). With torque control a PD
+    controller reaches every goal within 50 steps. A step succeeds when the
     fingertip is within ``success_threshold`` (default 0.05 m) of the goal.
     Reward is ``-distance`` (``reward_type="dense"``) or
     ``-(distance > success_threshold)`` (``"sparse"``). ``jepa_agent/Reach3D-v0``
@@ -177,6 +201,8 @@ class Reach3DEnv(ReachEnv):
     MJCF: ClassVar[str] = MJCF
     VMAX: ClassVar[float] = VMAX
     KV: ClassVar[tuple[float, ...]] = KV
+    GEAR: ClassVar[tuple[float, ...]] = GEAR
+    DAMPING: ClassVar[tuple[float, ...]] = DAMPING
     HOME_QPOS: ClassVar[tuple[float, ...]] = (0.0, 0.3, 0.6, 0.3)
     GOAL_QPOS_LOW: ClassVar[tuple[float, ...]] = (-math.pi, -0.6, 0.0, -1.2)
     GOAL_QPOS_HIGH: ClassVar[tuple[float, ...]] = (math.pi, 1.9, 2.4, 1.5)

@@ -43,6 +43,20 @@ def test_reach_configs_are_the_example_defaults(name, env):
     assert load_config(ROOT / "configs" / name) == defaults
 
 
+def test_reach2d_torque_config_is_the_measured_run():
+    """configs/reach2d_torque.yaml is the example's defaults plus control=torque and random_steps=5000."""
+    overrides = {
+        "task.env": "jepa_agent/Reach2D-v0",
+        "task.env_kwargs.control": "torque",
+        "training.random_steps": 5000,
+        "seed": 0,
+        "device": "auto",
+    }
+    config = load_config(ROOT / "configs" / "reach2d_torque.yaml")
+    assert config == AgentConfig().with_overrides(overrides)
+    assert config.task.env_kwargs == {"control": "torque"}
+
+
 def test_custom_module_config_names_user_classes(monkeypatch):
     """configs/custom_module.yaml selects the example's own planner and encoder by import path."""
     monkeypatch.syspath_prepend(str(ROOT))

@@ -92,6 +92,37 @@ def test_replay_matches_env_stepping(env, oracle):
         assert env.unwrapped.data.ncon > 0
 
 
+@pytest.mark.parametrize("env_id", REACH_IDS)
+def test_replay_matches_env_stepping_with_torque_control(env_id):
+    """With control='torque' the oracle replays the motors, not the velocity servos: it equals env.step."""
+    env = gym.make(env_id, control="torque")
+    env.reset(seed=4)
+    A = DIMS[env_id][0]
+    actions = np.random.default_rng(4).uniform(-1.2, 1.2, size=(1, 25, A))  # (1, H, A), some clamped
+    with OracleDynamics.from_env(env) as oracle, OracleDynamics.from_env(gym.make(env_id)) as servo:
+        np.testing.assert_array_equal(oracle.model.actuator_gear[:, 0], env.unwrapped.GEAR)
+        np.testing.assert_array_equal(oracle.model.dof_damping, env.unwrapped.DAMPING)
+        s0 = oracle.current_state(env)
+        got = oracle(s0[None], actions)[0]  # (H, S)
+        want_physics, want_features = [], []
+        for a in actions[0]:
+            env.step(a)
+            want_physics.append(physics_state(env))
+            want_features.append(achieved_goal(env))
+        np.testing.assert_allclose(got[:, oracle.physics_slice], np.array(want_physics), rtol=0, atol=1e-9)
+        np.testing.assert_allclose(got[:, oracle.feature_slice], np.array(want_features), rtol=0, atol=1e-9)
+        # The same controls through velocity servos go elsewhere (the test sees the mode).
+        assert np.max(np.abs(servo(s0[None], actions)[0] - got)) > 0.1
+
+
+def test_from_env_refuses_edited_actuators():
+    """An env model whose actuators were edited after construction is refused, naming the field."""
+    env = gym.make("jepa_agent/Reach2D-v0", control="torque")
+    env.unwrapped.model.actuator_gear[0, 0] *= 2.0
+    with pytest.raises(ValueError, match="differs from the env's in actuator_gear"):
+        OracleDynamics.from_env(env)
+
+
 def test_shapes_and_attributes(env, oracle):
     """state_dim, action_dim, feature_slice, dt and the (B, H, S) float64 output match the env."""
     A, G, frame_skip = DIMS[env.spec.id]
