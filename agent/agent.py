@@ -588,7 +588,7 @@ class Agent:
                         "env_steps": self.env_steps,
                         "target": target,
                         "updates": self.updates,
-                        "success": float(np.nanmean([e["success"] for e in recent])) if recent else float("nan"),
+                        "success": _nanmean([e["success"] for e in recent]),
                         "return": float(np.mean([e["return"] for e in recent])) if recent else float("nan"),
                         "phase": "random" if exploring else "planner",
                         "last_update": latest_metrics(history["updates"][-60:]),
