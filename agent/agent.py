@@ -635,7 +635,7 @@ class Agent:
                 action = np.clip(action + noise, low, high).astype(np.float32)
             if self._step_collection(col, action, policy == "random", episodes, start) and callback is not None:
                 callback({"env_steps": self.env_steps, "target": target, "episodes": self.replay.num_episodes,
-                          "success": float(np.nanmean([e["success"] for e in episodes[-20:]]))})
+                          "success": _nanmean([e["success"] for e in episodes[-20:]])})
         return episodes
 
     def _can_learn(self) -> bool:

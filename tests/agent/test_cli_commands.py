@@ -71,6 +71,15 @@ def test_eval_command_changes_the_planner(run_dir, tmp_path):
     assert Path(result["videos"][0]).is_file()
 
 
+def test_eval_on_other_env_options(run_dir, tmp_path):
+    """`eval` runs a checkpoint on other env options (torque motors) and reports return and the random baseline's return."""
+    rc = main(["eval", str(run_dir / "checkpoint.pt"), "--episodes", "1", "--out", str(tmp_path), "--threads", "1",
+               "--task.env_kwargs.control=torque"])
+    assert rc == 0
+    result = json.loads((tmp_path / "eval.json").read_text())
+    assert {"mean_return", "random_mean_return", "success_rate_final", "success_rate_any"} <= set(result)
+
+
 def test_eval_refuses_module_overrides(run_dir, capsys):
     """A checkpoint's modules are fixed: overriding the encoder in `eval` is a clear error."""
     assert main(["eval", str(run_dir / "checkpoint.pt"), "--encoder.latent_dim=4"]) == 2
