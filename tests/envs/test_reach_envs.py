@@ -13,16 +13,10 @@ from mujoco import rollout
 
 import envs
 from envs import Reach2DEnv, Reach3DEnv, ReachEnv
+from tests.envs.reach_helpers import ENV_ID, wrapped_joint_error
 
-ENV_CLASSES = [Reach2DEnv, Reach3DEnv]
-ENV_ID = {Reach2DEnv: "jepa_agent/Reach2D-v0", Reach3DEnv: "jepa_agent/Reach3D-v0"}
 # (nq, G): joints and goal dimensions of each variant.
 DIMS = {Reach2DEnv: (2, 2), Reach3DEnv: (4, 3)}
-
-
-@pytest.fixture(params=ENV_CLASSES, ids=lambda cls: cls.__name__)
-def env_cls(request) -> type[ReachEnv]:
-    return request.param
 
 
 @pytest.fixture
@@ -30,14 +24,6 @@ def env(env_cls):
     env = env_cls()
     yield env
     env.close()
-
-
-def wrapped_joint_error(env: ReachEnv, target: np.ndarray, qpos: np.ndarray) -> np.ndarray:
-    """target - qpos, taken modulo 2 pi on the unlimited (continuous) joints."""
-    err = target - qpos
-    unlimited = env.model.jnt_limited == 0
-    err[unlimited] = (err[unlimited] + np.pi) % (2 * np.pi) - np.pi
-    return err
 
 
 def proportional_action(env: ReachEnv, goal_qpos: np.ndarray, gain: float = 25.0) -> np.ndarray:

@@ -12,17 +12,11 @@ from gymnasium.utils.env_checker import check_env
 from mujoco import rollout
 
 from envs import Reach2DEnv, Reach3DEnv, ReachEnv
+from tests.envs.reach_helpers import ENV_ID, wrapped_joint_error
 
-ENV_CLASSES = [Reach2DEnv, Reach3DEnv]
-ENV_ID = {Reach2DEnv: "jepa_agent/Reach2D-v0", Reach3DEnv: "jepa_agent/Reach3D-v0"}
 # Largest joint-space inertia (kg m^2, armature included) of each joint over the goal box:
 # the diagonal of the mass matrix, maximised over 2000 random configurations.
 MAX_INERTIA = {Reach2DEnv: (0.0032, 0.0022), Reach3DEnv: (0.55, 0.55, 0.13, 0.053)}
-
-
-@pytest.fixture(params=ENV_CLASSES, ids=lambda cls: cls.__name__)
-def env_cls(request) -> type[ReachEnv]:
-    return request.param
 
 
 @pytest.fixture
@@ -30,14 +24,6 @@ def torque_env(env_cls):
     env = env_cls(control="torque")
     yield env
     env.close()
-
-
-def wrapped_joint_error(env: ReachEnv, target: np.ndarray, qpos: np.ndarray) -> np.ndarray:
-    """target - qpos, taken modulo 2 pi on the unlimited (continuous) joints."""
-    err = target - qpos
-    unlimited = env.model.jnt_limited == 0
-    err[unlimited] = (err[unlimited] + np.pi) % (2 * np.pi) - np.pi
-    return err
 
 
 def pd_torque_action(env: ReachEnv, goal_qpos: np.ndarray, wn: float = 15.0) -> np.ndarray:
