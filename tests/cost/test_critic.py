@@ -111,3 +111,31 @@ def test_update_target_lerp():
     critic.update_target()
     for b, p, t in zip(before, critic.parameters(), critic._target().parameters(), strict=True):
         torch.testing.assert_close(t, tau * b + (1 - tau) * p)
+
+
+def test_no_bootstrap_past_termination():
+    """A terminal transition's target is its cost alone (lam=1: the return stops there); earlier
+    steps sum costs up to it; a batch without terminals bootstraps as before."""
+    gamma = 0.8
+    critic = detuned(gamma=gamma, lam=1.0)
+    batch = td_batch(B=2, T=3)
+    terminals = torch.tensor([[False, True, False], [False, False, False]])
+    c = batch["costs"]
+    g = batch["goals"][:, None]
+    v_T = critic._target().value(batch["states"][:, 3], batch["goals"])  # (B,)
+    expected = torch.stack([
+        torch.stack([c[0, 0] + gamma * c[0, 1], c[0, 1], c[0, 2] + gamma * v_T[0]]),
+        torch.stack([c[1, 0] + gamma * c[1, 1] + gamma**2 * c[1, 2] + gamma**3 * v_T[1],
+                     c[1, 1] + gamma * c[1, 2] + gamma**2 * v_T[1], c[1, 2] + gamma * v_T[1]]),
+    ])
+    pred = critic.value(batch["states"][:, :-1], g)
+    loss, _ = critic.loss({**batch, "terminals": terminals})
+    torch.testing.assert_close(loss, ((pred - expected) ** 2).mean())
+
+
+def test_signed_critic_can_be_negative():
+    """nonnegative=False (reward tasks, where a reward makes the cost negative) drops the softplus."""
+    critic = make(nonnegative=False)
+    with torch.no_grad():
+        critic.net[-1].bias.fill_(-5.0)
+    assert (critic.value(torch.randn(8, D), torch.randn(8, D)) < 0).all()

@@ -1,0 +1,63 @@
+"""Tests for the learned task cost (cost.MLPTaskCost) and how cost.Cost uses it."""
+
+import torch
+
+from cost import ActionEffort, Cost, CostConfig, LearnedTaskCost, MLPTaskCost, TaskCostConfig
+
+D, A = 4, 2
+
+
+def make() -> MLPTaskCost:
+    torch.manual_seed(0)
+    return MLPTaskCost(TaskCostConfig(hidden_dim=32), latent_dim=D, action_dim=A)
+
+
+def test_shapes_broadcast_over_candidates_and_latent_samples():
+    """As a cost term it broadcasts actions (B, N, 1, H, A) against states (B, N, K, H, D) to (B, N, K, H)."""
+    term = LearnedTaskCost(make())
+    out = term(torch.randn(2, 5, 3, 6, D), torch.randn(2, 5, 1, 6, A), torch.zeros(2, 1, 1, D))
+    assert out.shape == (2, 5, 3, 6)
+
+
+def test_regression_learns_a_known_cost():
+    """Trained on c = |a|^2 + s_0 (known answer), the task cost's error falls below 5% of the cost's spread."""
+    tc = make()
+    opt = torch.optim.Adam(tc.parameters(), lr=3e-3)
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(600):
+        s, a = torch.randn(64, 3, D, generator=gen), torch.rand(64, 3, A, generator=gen) * 2 - 1
+        loss, info = tc.loss({"states": s, "actions": a, "costs": a.pow(2).sum(-1) + s[..., 0]})
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    s, a = torch.randn(512, 1, D, generator=gen), torch.rand(512, 1, A, generator=gen) * 2 - 1
+    target = a.pow(2).sum(-1) + s[..., 0]
+    with torch.no_grad():
+        rmse = float((tc(s, a) - target).pow(2).mean().sqrt())
+    assert rmse < 0.05 * float(target.std()) + 0.05
+    assert "task_cost_rmse" in info
+
+
+def test_cost_includes_the_task_cost_only_for_reward_tasks():
+    """Cost.from_config adds the learned term for reward (and both) and the goal energy for goal tasks;
+    fixed() leaves the learned term out."""
+    tc = make()
+    cfg = CostConfig(reward_weight=2.0, effort_weight=0.5, smoothness_weight=0.0)
+    reward = Cost.from_config(cfg, task_cost=tc, goal=False, reward=True)
+    goal = Cost.from_config(cfg, task_cost=tc, goal=True, reward=False)
+    assert reward.task_cost_weight == 2.0 and goal.task_cost_weight == 0.0
+    s, a, g = torch.randn(3, 4, D), torch.randn(3, 4, A), torch.randn(3, D)
+    effort = 0.5 * ActionEffort()(s, a, g)
+    torch.testing.assert_close(reward.fixed(s, a, g), effort)
+    torch.testing.assert_close(reward.intrinsic(s, a, g), effort + 2.0 * tc(s, a))
+    assert not torch.allclose(goal.intrinsic(s, a, g), effort)  # the goal energy is in
+
+
+def test_reward_task_without_task_cost_is_refused():
+    """A reward task whose cost has no task cost module is a clear error."""
+    try:
+        Cost.from_config(CostConfig(), goal=False, reward=True)
+    except ValueError as err:
+        assert "needs a task cost" in str(err)
+    else:
+        raise AssertionError("expected a ValueError")
