@@ -218,7 +218,7 @@ def train_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.description = "Train an agent, evaluate it on held-out goals, write a run folder."
     p.add_argument("--config", help="YAML/JSON AgentConfig (default: the built-in defaults)")
     p.add_argument("--out", help="run folder (default runs/<env>-train-<time>)")
-    p.add_argument("--steps", type=int, help="training env steps (default: 20k Reach2D, 30k Reach3D and others)")
+    p.add_argument("--steps", type=int, help="training env steps (default: per env, agent.run.DEFAULT_STEPS; 30k for others)")
     p.add_argument("--episodes", type=int, default=50, help="held-out evaluation episodes")
     p.add_argument("--num-envs", type=int, default=8, help="envs collected in lockstep")
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads")

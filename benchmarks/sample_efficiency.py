@@ -2,6 +2,7 @@
 
     python benchmarks/sample_efficiency.py --env Reacher-v5 --steps 30000 --seeds 0,1,2 \\
         --eval-every 5000 --methods ours,sac --out runs/se_reacher
+    python benchmarks/sample_efficiency.py --merge runs/se_a runs/se_b --out runs/se_all
 
 Each method trains once per seed, chunk by chunk, and is evaluated after every
 ``--eval-every`` env steps (and at ``--steps``) on ``--eval-episodes`` episodes of a
@@ -18,10 +19,9 @@ exploration noise).
   there ``learning_starts`` defaults to the episode length when that is above SB3's 100.
 - **ours**: ``Agent.from_config`` on ``--config`` (else ``AgentConfig()``) with
   ``task.env`` and ``seed`` set, trained with ``agent.train`` on ``--num-envs`` envs in
-  lockstep (see :func:`run_ours` for the contract it relies on). ``agent.train`` finishes
-  the batch of episodes it started, so it may pass an evaluation step by up to one batch;
-  each chunk aims at the absolute step (overshoot does not add up) and the records hold
-  the agent's own ``env_steps``.
+  lockstep (see :func:`run_ours` for the contract it relies on). ``agent.train`` may pass
+  an evaluation step by up to one step of the envs; each chunk aims at the absolute step
+  (overshoot does not add up) and the records hold the agent's own ``env_steps``.
 
 Writes to ``--out``:
 
@@ -37,7 +37,9 @@ Writes to ``--out``:
 ``args.json``               the arguments, the eval seeds, SAC's settings, versions
 ==========================  ============================================================
 
-and prints a table of mean ± std over seeds per method and evaluation.
+and prints a table of mean ± std over seeds per method and evaluation. ``--merge`` combines
+the results of runs made as separate processes (seeds or methods in parallel) into one
+folder with the same files and table.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ import csv
 import json
 import os
 import platform
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -534,7 +537,36 @@ def run(opts: Options) -> list[dict[str, Any]]:
     return records
 
 
+def merge(folders: Sequence[str], out: str) -> list[dict[str, Any]]:
+    """Combine the results.json of several runs of this script (seeds or methods run as
+    separate processes) into ``out``: results.json, results.csv, learning_curves.png, table."""
+    from rich.console import Console
+
+    records: list[dict[str, Any]] = []
+    for folder in folders:
+        path = Path(folder) / "results.json"
+        if not path.is_file():
+            raise SystemExit(f"sample_efficiency.py --merge: no results.json in {folder}")
+        records += json.loads(path.read_text())
+    envs_seen = sorted({r["env"] for r in records})
+    if len(envs_seen) != 1:
+        raise SystemExit(f"sample_efficiency.py --merge: the runs must share one env, got {envs_seen}")
+    records.sort(key=lambda r: (r["method"], r["seed"], r["env_steps"]))
+    target = Path(out)
+    target.mkdir(parents=True, exist_ok=True)
+    write_results(records, target)
+    plot_curves(records, target / "learning_curves.png", envs_seen[0])
+    Console().print(summary_table(records, f"{envs_seen[0]}: merged from {len(folders)} runs"))
+    return records
+
+
 def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--merge"]:
+        # python benchmarks/sample_efficiency.py --merge DIR [DIR ...] --out DIR
+        if "--out" not in argv or argv.index("--out") + 2 != len(argv):
+            raise SystemExit("usage: sample_efficiency.py --merge DIR [DIR ...] --out DIR")
+        return merge(argv[1:argv.index("--out")], argv[-1])
     opts = parse_args(argv)
     torch.set_num_threads(opts.threads)
     return run(opts)

@@ -185,3 +185,21 @@ def test_writers_keep_null_success(sample_efficiency, tmp_path):
     with (tmp_path / "results.csv").open() as f:
         assert next(csv.DictReader(f))["success_rate"] == ""
     assert (tmp_path / "curves.png").stat().st_size > 5_000
+
+
+def test_merge_combines_runs_made_as_separate_processes(sample_efficiency, tmp_path):
+    """--merge joins the results.json of several runs into one folder (json, csv, png), sorted by method and seed."""
+    def record(method, seed, steps, ret):
+        return {"method": method, "env": "Reacher-v5", "seed": seed, "env_steps": steps, "mean_return": ret,
+                "std_return": 1.0, "success_rate": None, "wall_s": 1.0}
+
+    for name, recs in (("a", [record("sac", 0, 10, -5.0)]), ("b", [record("ours", 1, 10, -4.0), record("ours", 0, 10, -6.0)])):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "results.json").write_text(json.dumps(recs))
+    out = tmp_path / "all"
+    merged = sample_efficiency.main(["--merge", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(out)])
+    assert [(r["method"], r["seed"]) for r in merged] == [("ours", 0), ("ours", 1), ("sac", 0)]
+    assert json.loads((out / "results.json").read_text()) == merged
+    assert (out / "results.csv").is_file() and (out / "learning_curves.png").is_file()
+    with pytest.raises(SystemExit, match="no results.json"):
+        sample_efficiency.main(["--merge", str(tmp_path / "missing"), "--out", str(out)])
