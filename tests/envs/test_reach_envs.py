@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import warnings
-
 import gymnasium as gym
 import mujoco
 import numpy as np
 import pytest
-from gymnasium.utils.env_checker import check_env
 from mujoco import rollout
 
 import envs
 from envs import Reach2DEnv, Reach3DEnv, ReachEnv
-from tests.envs.reach_helpers import ENV_ID, wrapped_joint_error
+from tests.envs.reach_helpers import (
+    ENV_ID,
+    assert_check_env_clean,
+    farthest_goal,
+    wrapped_joint_error,
+)
 
 # (nq, G): joints and goal dimensions of each variant.
 DIMS = {Reach2DEnv: (2, 2), Reach3DEnv: (4, 3)}
@@ -38,12 +40,7 @@ def proportional_action(env: ReachEnv, goal_qpos: np.ndarray, gain: float = 25.0
 def test_check_env_passes(env_cls):
     """check_env accepts the unwrapped registered env, warning only about infinite Box bounds."""
     env = gym.make(ENV_ID[env_cls])
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        # Rendering needs an EGL context; test_reach_render.py runs the full check with it.
-        check_env(env.unwrapped, skip_render_check=True)
-    unexpected = [str(w.message) for w in caught if "infinity" not in str(w.message)]
-    assert unexpected == []
+    assert_check_env_clean(env)
     env.close()
 
 
@@ -237,13 +234,7 @@ def test_proportional_controller_reaches_random_goals(env_cls):
 
 def test_farthest_goal_is_reachable_in_time(env):
     """The goal farthest from home in joint space (yaw half a turn away) is reached in 50 steps."""
-    low, high = env.goal_qpos_bounds
-    home = env.home_qpos
-    # Each limited joint's goal at the box bound farthest from home, start 0.1 rad the
-    # other way; the continuous joint0 half a turn away (the largest wrapped distance).
-    far = np.where(np.abs(high - home) >= np.abs(low - home), high, low)
-    start = home - 0.1 * np.sign(far - home)
-    far[0], start[0] = home[0] + np.pi, home[0]
+    far, start = farthest_goal(env)
     env.reset(options={"goal_qpos": far, "qpos": start})
     for _ in range(50):
         _, _, _, _, info = env.step(proportional_action(env, far))

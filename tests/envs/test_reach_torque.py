@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import warnings
-
 import gymnasium as gym
 import mujoco
 import numpy as np
 import pytest
-from gymnasium.utils.env_checker import check_env
 from mujoco import rollout
 
 from envs import Reach2DEnv, Reach3DEnv, ReachEnv
-from tests.envs.reach_helpers import ENV_ID, wrapped_joint_error
+from tests.envs.reach_helpers import (
+    ENV_ID,
+    assert_check_env_clean,
+    farthest_goal,
+    wrapped_joint_error,
+)
 
 # Largest joint-space inertia (kg m^2, armature included) of each joint over the goal box:
 # the diagonal of the mass matrix, maximised over 2000 random configurations.
@@ -41,12 +43,7 @@ def pd_torque_action(env: ReachEnv, goal_qpos: np.ndarray, wn: float = 15.0) -> 
 def test_check_env_passes_with_torque_control(env_cls):
     """check_env accepts the torque env, warning only about infinite Box bounds."""
     env = gym.make(ENV_ID[env_cls], control="torque")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        # Rendering needs an EGL context; test_reach_render.py checks it for the default.
-        check_env(env.unwrapped, skip_render_check=True)
-    unexpected = [str(w.message) for w in caught if "infinity" not in str(w.message)]
-    assert unexpected == []
+    assert_check_env_clean(env)
     env.close()
 
 
@@ -160,11 +157,7 @@ def test_pd_controller_reaches_random_goals_with_torque(env_cls):
 def test_farthest_goal_is_reachable_in_time_with_torque(torque_env):
     """The goal farthest from home in joint space (yaw half a turn away) is reached in 50 steps by the PD controller."""
     env = torque_env
-    low, high = env.goal_qpos_bounds
-    home = env.home_qpos
-    far = np.where(np.abs(high - home) >= np.abs(low - home), high, low)
-    start = home - 0.1 * np.sign(far - home)
-    far[0], start[0] = home[0] + np.pi, home[0]
+    far, start = farthest_goal(env)
     env.reset(options={"goal_qpos": far, "qpos": start})
     for _ in range(50):
         _, _, _, _, info = env.step(pd_torque_action(env, far))
