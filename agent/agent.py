@@ -230,9 +230,14 @@ class Agent:
         )
 
     # ------------------------------------------------------------------ the loop
+    def _adapt(self, obs: Any) -> ObsDict:
+        """An env's observation (or one already adapted: the loops adapt once, then pass the
+        dict on to ``act``/``observe``) as the modules' dict, images channels-first."""
+        return adapt_observation(obs, self.hwc_keys, self.input_shapes)
+
     def _to_batch(self, obs: Any) -> tuple[ObsDict, bool]:
         """Add a batch axis to a single observation; check every key's shape either way."""
-        obs = adapt_observation(obs, self.hwc_keys)
+        obs = self._adapt(obs)
         missing = set(self.input_shapes) - set(obs)
         if missing:
             raise ValueError(f"observation must have keys {sorted(self.input_shapes)}, got {sorted(obs)}")
@@ -662,7 +667,7 @@ class Agent:
         """Step every env with its action (``action_repeat`` times), record the transition,
         and start a new episode in each env whose episode ended. True if any ended."""
         results = [self._step_env(e, a) for e, a in zip(col.envs, action, strict=True)]
-        obs = stack_obs([adapt_observation(r[0], self.hwc_keys) for r in results])
+        obs = stack_obs([self._adapt(r[0]) for r in results])
         reward = np.array([r[1] for r in results], dtype=np.float64)
         terminated = np.array([r[2] for r in results])
         done = terminated | np.array([r[3] for r in results])
@@ -723,12 +728,12 @@ class Agent:
         obs, goals = [], []
         for i, e in enumerate(envs):
             o, info = e.reset(seed=None if seed is None else seed + i)
-            obs.append(adapt_observation(o, self.hwc_keys))
+            obs.append(self._adapt(o))
             if self.goal_kind == "observation":
                 g = info.get("goal_observation")
                 if g is None:
                     g = e.get_wrapper_attr("goal_observation")()
-                goals.append(adapt_observation(g, self.hwc_keys))
+                goals.append(self._adapt(g))
         return stack_obs(obs), (stack_obs(goals) if goals else None)
 
     def evaluate(
@@ -760,7 +765,7 @@ class Agent:
                 action = self.act(obs, mode=mode)
                 act_ms.append((time.perf_counter() - t0) * 1e3)
                 raw, reward, terminated, truncated, info, n = self._step_env(env, action)
-                obs = adapt_observation(raw, self.hwc_keys)
+                obs = self._adapt(raw)
                 ret += reward
                 length += n
                 done = terminated or truncated

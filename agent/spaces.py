@@ -121,9 +121,15 @@ def _wrapper_attr(env: Any, name: str) -> Any:
     return getattr(env, name, None)
 
 
-def adapt_observation(obs: Any, hwc_keys: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+def adapt_observation(
+    obs: Any, hwc_keys: tuple[str, ...] = (), shapes: Mapping[str, tuple[int, ...]] | None = None
+) -> dict[str, np.ndarray]:
     """An env's observation as the agent's dict (see the module docstring); a leading batch
-    axis is kept. Shapes: obs (..., F) or {key: (...)} -> {key: (...)}."""
+    axis is kept. With ``shapes`` (the agent's ``input_shapes``), an image entry already
+    channels-first is left as it is, so adapting an adapted observation changes nothing.
+
+    Shapes: obs (..., F) or {key: (...)} -> {key: (...)}.
+    """
     if isinstance(obs, Mapping):
         out = {k: np.asarray(v) for k, v in obs.items()}
     else:
@@ -131,7 +137,7 @@ def adapt_observation(obs: Any, hwc_keys: tuple[str, ...] = ()) -> dict[str, np.
         key = "pixels" if hwc_keys == ("pixels",) or (arr.dtype == np.uint8 and arr.ndim >= 3) else "observation"
         out = {key: arr}
     for k in hwc_keys:
-        if k in out:
+        if k in out and not (shapes is not None and out[k].shape[-3:] == tuple(shapes[k])):
             out[k] = np.moveaxis(out[k], -1, -3)  # (..., H, W, C) -> (..., C, H, W)
     return out
 

@@ -185,6 +185,10 @@ def test_channels_last_images_are_transposed():
     agent = Agent.from_config(cfg, Image())
     agent.reset()
     assert agent.act(Image().reset(seed=0)[0]).shape == (1,)
+    envs = [Image(), Image()]
+    agent.train(envs, 20)  # the loops hand channels-last frames through once, not twice
+    assert agent.replay.obs_spec["pixels"][0] == (3, 8, 8)
+    assert agent.evaluate(Image(), 1)["records"][0]["length"] == 5
 
 
 def test_goal_task_on_an_env_without_any_goal_is_refused():
@@ -225,3 +229,12 @@ def test_task_decides_the_defaults_left_open():
     })
     kept = Agent.from_config(cfg, Line())
     assert kept.world_model.config.temporal_coef == 0.3 and kept.critic.nonnegative is True
+
+
+def test_adapting_an_adapted_observation_changes_nothing():
+    """With the agent's shapes, a channels-first entry is left alone, even for square images (C != H)."""
+    spec = inspect_env(Image())
+    obs = np.arange(8 * 8 * 3, dtype=np.uint8).reshape(8, 8, 3)
+    once = adapt_observation(obs, spec.hwc_keys, spec.input_shapes)
+    twice = adapt_observation(once, spec.hwc_keys, spec.input_shapes)
+    assert np.array_equal(once["pixels"], twice["pixels"]) and once["pixels"].shape == (3, 8, 8)

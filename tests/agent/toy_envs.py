@@ -72,17 +72,21 @@ class GoalLine(gym.Env):
 
 
 class Image(gym.Env):
-    """A uint8 ``(8, 8, 3)`` channels-last image observation (the pixel row of ``x``)."""
+    """A uint8 ``(8, 8, 3)`` channels-last image observation of noise; ``length`` steps per episode."""
 
     metadata = {"render_modes": []}
 
-    def __init__(self):
+    def __init__(self, length: int = 5):
         self.observation_space = spaces.Box(0, 255, (8, 8, 3), np.uint8)
         self.action_space = spaces.Box(-1.0, 1.0, (1,), np.float32)
+        self.length, self.t = length, 0
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
+        self.observation_space.seed(seed)
+        self.t = 0
         return self.observation_space.sample(), {}
 
     def step(self, action):
-        return self.observation_space.sample(), 0.0, False, False, {}
+        self.t += 1
+        return self.observation_space.sample(), 0.0, False, self.t >= self.length, {}
