@@ -318,7 +318,8 @@ class Agent:
         """The goal of a task without goal observations, from a batch of observations."""
         if self.goal_kind == "desired_goal":
             return {"desired_goal": t_obs["desired_goal"]}
-        return {"batch": next(iter(t_obs.values())).new_zeros(next(iter(t_obs.values())).shape[0])}
+        first = next(iter(t_obs.values()))  # (B, ...)
+        return {"batch": first.new_zeros(first.shape[0])}
 
     @torch.no_grad()
     def act(self, obs: Any, *, mode: str | None = None) -> np.ndarray:
