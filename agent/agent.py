@@ -426,9 +426,11 @@ class Agent:
 
     def restart(self, rows: np.ndarray, goal: Mapping[str, np.ndarray] | None = None) -> None:
         """New episodes in the envs ``rows`` (B,) bool while the others go on: their warm
-        starts are dropped and, for a goal-observation task, their goal becomes ``goal``
+        starts and short-term memory are dropped and, for a goal-observation task, their goal becomes ``goal``
         (batched over all B envs; only the ``rows`` entries are read)."""
         rows_t = torch.as_tensor(np.asarray(rows, dtype=bool), device=self.device)
+        if self.memory is not None and self.memory.batch_size == rows_t.shape[0]:
+            self.memory.clear(rows_t)  # this episode's short-term memory starts empty there
         self.actor.reset(rows_t)
         if self.collect_actor is not self.actor:
             self.collect_actor.reset(rows_t)
@@ -507,7 +509,8 @@ class Agent:
                 if self.cost.task_cost_weight > 0:
                     costs = costs + self.cost.task_cost_weight * batch["costs"]
             c_loss, c_info = self.critic.loss(
-                {"states": states, "costs": costs, "goals": c_goals, "terminals": batch["terminals"]}
+                {"states": states, "actions": batch["actions"], "costs": costs, "goals": c_goals,
+                 "terminals": batch["terminals"]}
             )
             self.critic_optim.zero_grad(set_to_none=True)
             c_loss.backward()

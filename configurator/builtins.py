@@ -14,7 +14,7 @@ from actor import (
     RandomShooting,
 )
 from configurator.registry import Registry
-from cost import Critic, MLPCritic, MLPProbe, MLPTaskCost, Probe, TaskCost
+from cost import Critic, MLPCritic, MLPProbe, MLPTaskCost, Probe, QCritic, TaskCost
 from perception import (
     ConvEncoder,
     Encoder,
@@ -37,6 +37,7 @@ WORLD_MODELS.register("jepa", JEPAWorldModel)
 
 CRITICS: Registry[Critic] = Registry("critic", Critic)
 CRITICS.register("mlp", MLPCritic)
+CRITICS.register("q", QCritic)
 
 PROBES: Registry[Probe] = Registry("probe", Probe)
 PROBES.register("mlp", MLPProbe)

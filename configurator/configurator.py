@@ -120,7 +120,8 @@ class Configurator:
         if cfg.critic is not None:
             cr_cls, cr_cfg = cfg.critic.resolve("critic")
             cr_cfg = task_default(cr_cfg, "nonnegative", self.objective == "goal")  # a reward's cost may be < 0
-            critic = cr_cls(cr_cfg, latent_dim=encoder.latent_dim, device=dev)
+            bounds = {"action_low": self.action_low, "action_high": self.action_high} if cr_cls.takes_actions else {}
+            critic = cr_cls(cr_cfg, latent_dim=encoder.latent_dim, device=dev, **bounds)
         if self.objective in ("reward", "both"):
             tc_cls, tc_cfg = cfg.task_cost.resolve("task_cost")
             self.task_cost = tc_cls(tc_cfg, latent_dim=encoder.latent_dim, action_dim=self.action_dim, device=dev)

@@ -4,6 +4,7 @@ from cost.base import CostFn, CostTerm
 from cost.cost import Cost, CostConfig
 from cost.critic import Critic, CriticConfig, MLPCritic
 from cost.probe import MLPProbe, Probe, ProbeConfig
+from cost.q_critic import QCritic, QCriticConfig
 from cost.task_cost import LearnedTaskCost, MLPTaskCost, TaskCost, TaskCostConfig
 from cost.terms import ActionEffort, ActionSmoothness, LatentGoalDistance, ProbeGoalDistance
 
@@ -24,6 +25,8 @@ __all__ = [
     "Probe",
     "ProbeConfig",
     "ProbeGoalDistance",
+    "QCritic",
+    "QCriticConfig",
     "TaskCost",
     "TaskCostConfig",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from abc import abstractmethod
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -35,6 +35,29 @@ class CriticConfig(BaseModel):
     reward, such as HalfCheetah's forward velocity, makes the cost negative)."""
 
 
+def lambda_returns(
+    costs: torch.Tensor, v_next: torch.Tensor, terminals: torch.Tensor | None, gamma: float, lam: float
+) -> torch.Tensor:
+    """TD(lambda) targets of a window (Sutton & Barto 2018, Eq. 12.18, as a backward recursion).
+
+    ``G_t = c_t + gamma * live_t * ((1 - lam) * V(s_{t+1}) + lam * G_{t+1})`` with
+    ``G_T = V(s_T)``: nothing is bootstrapped past a termination (``live_t = 0``), and a
+    time-limit truncation is no terminal. ``lam=0`` is one-step TD, ``lam=1`` the Monte-Carlo
+    return of the window bootstrapped at its end.
+
+    Shapes: costs (B, T), v_next (B, T) the values of the states the transitions reach,
+    terminals (B, T) bool or None -> (B, T).
+    """
+    B, T = costs.shape
+    live = costs.new_ones(B, T) if terminals is None else 1.0 - terminals.to(costs.dtype)  # (B, T)
+    ret = v_next[:, -1]
+    targets = []
+    for t in reversed(range(T)):
+        ret = costs[:, t] + gamma * live[:, t] * ((1 - lam) * v_next[:, t] + lam * ret)
+        targets.append(ret)
+    return torch.stack(targets[::-1], dim=1)  # (B, T)
+
+
 class Critic(nn.Module):
     """Predicts ``V(s, g) = E[sum_k gamma^k c_{t+k}]``, the discounted intrinsic cost to come.
 
@@ -46,6 +69,9 @@ class Critic(nn.Module):
     gamma: float
     lam: float
     target_tau: float
+    takes_actions: ClassVar[bool] = False
+    """True for a critic whose constructor takes ``action_low``/``action_high`` (A,) and
+    whose loss reads ``batch["actions"]`` (an action-value critic)."""
 
     def value(self, s: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
         """Shapes: s (..., D), g (..., D) broadcastable -> (...)."""
@@ -75,23 +101,16 @@ class Critic(nn.Module):
 
         Shapes: batch["states"] (B, T+1, D) latents, batch["costs"] (B, T) where
         ``costs[:, t]`` is the cost of the transition into ``states[:, t+1]``,
-        batch["goals"] (B, D), and optionally batch["terminals"] (B, T) bool, True where that
+        batch["goals"] (B, D), optionally batch["actions"] (B, T, A) (the replayed actions,
+        unused by a state-value critic), and optionally batch["terminals"] (B, T) bool, True where that
         transition ended the episode by termination: nothing is bootstrapped past it (a
         time-limit truncation is not a terminal, and its value is bootstrapped).
         """
         states, costs, goals = batch["states"], batch["costs"], batch["goals"]
-        B, T = costs.shape
         g = goals.unsqueeze(1)  # (B, 1, D)
-        terminals = batch.get("terminals")
-        live = costs.new_ones(B, T) if terminals is None else 1.0 - terminals.to(costs.dtype)  # (B, T)
         with torch.no_grad():
             v_next = self._target().value(states[:, 1:], g)  # (B, T)
-            ret = v_next[:, -1]
-            targets = []
-            for t in reversed(range(T)):
-                ret = costs[:, t] + self.gamma * live[:, t] * ((1 - self.lam) * v_next[:, t] + self.lam * ret)
-                targets.append(ret)
-            target = torch.stack(targets[::-1], dim=1)  # (B, T)
+            target = lambda_returns(costs, v_next, batch.get("terminals"), self.gamma, self.lam)  # (B, T)
         pred = self.value(states[:, :-1], g)  # (B, T)
         loss = F.mse_loss(pred, target)
         return loss, {"critic_loss": float(loss.detach()), "critic_value": float(pred.detach().mean())}

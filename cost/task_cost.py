@@ -32,6 +32,10 @@ class TaskCostConfig(BaseModel):
     """Width of the hidden layers."""
     layers: int = Field(2, ge=1, le=8)
     """Hidden layers."""
+    loss_weight: float = Field(1.0, gt=0.0)
+    """Weight of the regression loss next to the world model's: the cost is O(0.01-1) per
+    step while the latent prediction error is O(1), so a small weight leaves the cost
+    head, and the latent features it reads, underfitted."""
 
 
 class TaskCost(nn.Module):
@@ -41,12 +45,14 @@ class TaskCost(nn.Module):
     -> (..., H).
     """
 
+    loss_weight: float = 1.0
+
     def loss(self, batch: dict[str, Any]) -> tuple[torch.Tensor, dict[str, float]]:
-        """Regression on a window. Shapes: batch["states"] (B, T, D) (the states reached by
-        batch["actions"] (B, T, A), predicted or encoded), batch["costs"] (B, T)."""
+        """Weighted regression on a window. Shapes: batch["states"] (B, T, D) (the states
+        reached by batch["actions"] (B, T, A), predicted or encoded), batch["costs"] (B, T)."""
         pred = self(batch["states"], batch["actions"])  # (B, T)
         err = F.mse_loss(pred, batch["costs"])
-        return err, {"task_cost_rmse": float(err.detach().sqrt())}
+        return self.loss_weight * err, {"task_cost_rmse": float(err.detach().sqrt())}
 
 
 class MLPTaskCost(TaskCost):
@@ -57,6 +63,7 @@ class MLPTaskCost(TaskCost):
     ) -> None:
         super().__init__()
         self.config = config
+        self.loss_weight = config.loss_weight
         self.net = mlp(latent_dim + action_dim, config.hidden_dim, 1, config.layers, device)
 
     def forward(self, states: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:

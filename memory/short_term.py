@@ -170,8 +170,23 @@ class ShortTermMemory:
         """(actions (B, H, A), states (B, H, D)) of the last plan, or None."""
         return self._plan
 
-    def clear(self) -> None:
-        """Forget every step and the plan (start of an episode); keeps the buffers."""
+    def clear(self, rows: Tensor | None = None) -> None:
+        """Forget every step and the plan (start of an episode); keeps the buffers.
+
+        With ``rows`` (B,) bool, forget only those envs' columns (a new episode there while
+        the others go on): their steps read NaN and their part of the plan is dropped (NaN);
+        the ring's length is the other envs'.
+        """
+        if rows is not None:
+            rows = _check_shape("rows", rows, (self.batch_size,), "(B,)").to(self.device, torch.bool)
+            with torch.no_grad():
+                self._states[:, rows] = float("nan")
+                self._actions[:, rows] = float("nan")
+                self._costs[:, rows] = float("nan")
+                if self._plan is not None:
+                    mask = rows[:, None, None]
+                    self._plan = tuple(torch.where(mask, float("nan"), p) for p in self._plan)  # type: ignore[assignment]
+            return
         with torch.no_grad():
             self._states.fill_(float("nan"))
             self._actions.fill_(float("nan"))

@@ -161,3 +161,20 @@ def test_config_is_frozen_and_strict():
     cfg = ShortTermMemoryConfig()
     with pytest.raises(ValidationError):
         cfg.capacity = 5
+
+
+def test_clear_rows_forgets_only_those_envs():
+    """clear(rows) NaNs the chosen envs' steps and plan; the other envs' history is kept."""
+    mem = ShortTermMemory(ShortTermMemoryConfig(capacity=4), batch_size=3, latent_dim=2, action_dim=1)
+    for t in range(3):
+        mem.write(torch.full((3, 2), float(t)), torch.full((3, 1), float(t)), torch.full((3,), float(t)))
+    mem.set_plan(torch.zeros(3, 5, 1), torch.ones(3, 5, 2))
+    mem.clear(torch.tensor([False, True, False]))
+    got = mem.recent()
+    assert len(mem) == 3
+    assert torch.isnan(got["states"][:, 1]).all() and torch.isnan(got["costs"][:, 1]).all()
+    assert torch.equal(got["states"][:, 0, 0], torch.tensor([0.0, 1.0, 2.0]))
+    actions, states = mem.last_plan
+    assert torch.isnan(states[1]).all() and torch.equal(states[2], torch.ones(5, 2))
+    with pytest.raises(ValueError, match=r"\(B,\)"):
+        mem.clear(torch.tensor([True, False]))

@@ -1,0 +1,143 @@
+"""Action-value critic: ``Q(s, a, g)`` learned off-policy, valued under its own greedy actor.
+
+The state-value critic (:class:`~cost.critic.MLPCritic`) learns the cost to come of
+whatever collected the replay (random exploration, older planners): a pessimistic value
+that lags the planner. This critic learns the cost to come of the *best* action instead,
+as TD3 does (Fujimoto et al. 2018) and as TD-MPC (Hansen et al. 2022) uses it at the end of
+the planning horizon:
+
+* an ensemble of ``Q_e(s, a, g)`` regresses TD(lambda) targets built from the replayed
+  actions and the target ensemble's *largest* cost at the next state under the target
+  actor's smoothed action (the cost form of TD3's clipped double-Q: pessimism against
+  the actor exploiting an ensemble member's underestimate);
+* a deterministic actor ``mu(s, g)`` minimises ``mean_e Q_e(s, mu(s, g), g)`` (the ensemble's
+  weights receive no gradient from it);
+* the value the planner sees at the end of its horizon is ``V(s, g) = mean_e Q_e(s, mu(s, g), g)``.
+
+The actor lives inside the critic: it defines which value the critic reports, and the cost
+module depends on torch alone (never on ``actor/``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import torch
+import torch.nn.functional as F
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt
+from torch import nn
+
+from cost.critic import Critic, lambda_returns
+from cost.nets import mlp
+
+
+class QCriticConfig(BaseModel):
+    """Configuration of :class:`QCritic`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    hidden_dim: PositiveInt = 128
+    """Width of every Q network and of the actor."""
+    layers: int = Field(2, ge=1, le=8)
+    """Hidden layers of every Q network and of the actor."""
+    ensemble: int = Field(2, ge=2, le=10)
+    """Q networks; targets take the largest cost of the target ensemble (TD3 uses 2)."""
+    gamma: float = Field(0.9, gt=0.0, lt=1.0)
+    """Discount of future cost; must equal ``CostConfig.gamma`` (AgentConfig checks it)."""
+    lam: float = Field(0.5, ge=0.0, le=1.0)
+    """TD(lambda) mixing over the replayed window: 0 is one-step Q-learning (off-policy
+    exact), larger values propagate cost faster but follow the replayed actions."""
+    target_tau: float = Field(0.99, ge=0.0, lt=1.0)
+    """Target networks (ensemble and actor) update ``target <- tau * target + (1 - tau) * online``."""
+    target_noise: float = Field(0.2, ge=0.0)
+    """Std of the Gaussian noise on the target actor's action (TD3's target smoothing), as a
+    fraction of the action half-range."""
+    target_noise_clip: float = Field(0.5, ge=0.0)
+    """Clip of that noise, same units."""
+    nonnegative: bool | None = None
+    """Keep values >= 0 (a softplus head): right for goal tasks, whose costs are distances.
+    None: nonnegative for goal tasks, signed where the env's reward is part of the cost."""
+
+
+class QCritic(Critic):
+    """An ensemble of MLPs on ``[s, a, g, s - g]`` and an MLP actor on ``[s, g, g - s]``.
+
+    Outputs ``(1 - gamma) Q`` internally to keep targets O(cost), like ``MLPCritic``.
+    """
+
+    takes_actions: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        config: QCriticConfig,
+        *,
+        latent_dim: int,
+        action_low: torch.Tensor,
+        action_high: torch.Tensor,
+        device: torch.device | str = "cpu",
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.gamma, self.lam, self.target_tau = config.gamma, config.lam, config.target_tau
+        self.nonnegative = config.nonnegative is not False
+        D, A, W = latent_dim, int(action_low.shape[0]), config.hidden_dim
+        self.action_dim = A
+        self.qs = nn.ModuleList(mlp(3 * D + A, W, 1, config.layers, device) for _ in range(config.ensemble))
+        self.actor = mlp(3 * D, W, A, config.layers, device)
+        self.register_buffer("action_center", ((action_high + action_low) / 2).to(device))
+        self.register_buffer("action_half", ((action_high - action_low) / 2).to(device))
+
+    # ------------------------------------------------------------------ values
+    def greedy(self, s: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+        """The actor's action, in the bounds. Shapes: s (..., D), g (..., D) -> (..., A)."""
+        return self.action_center + self.action_half * torch.tanh(self.actor(torch.cat([s, g, g - s], dim=-1)))
+
+    def q_values(self, s: torch.Tensor, a: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+        """Every member's ``Q(s, a, g)``. Shapes: s (..., D), a (..., A), g (..., D) -> (E, ...)."""
+        x = torch.cat([s, a, g, s - g], dim=-1)
+        q = torch.stack([net(x).squeeze(-1) for net in self.qs])  # (E, ...)
+        if self.nonnegative:
+            q = F.softplus(q)
+        return q / (1.0 - self.gamma)
+
+    def forward_value(self, s: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+        return self.q_values(s, self.greedy(s, g), g).mean(0)
+
+    # ------------------------------------------------------------------ training
+    def loss(self, batch: dict[str, Any]) -> tuple[torch.Tensor, dict[str, float]]:
+        """Ensemble TD(lambda) regression plus the actor's loss.
+
+        Shapes: batch["states"] (B, T+1, D), batch["actions"] (B, T, A) the replayed actions,
+        batch["costs"] (B, T), batch["goals"] (B, D), optionally batch["terminals"] (B, T).
+        """
+        if "actions" not in batch:
+            raise ValueError("QCritic.loss needs batch['actions'] (B, T, A), the replayed actions")
+        states, actions, costs = batch["states"], batch["actions"], batch["costs"]
+        g = batch["goals"].unsqueeze(1).expand(-1, states.shape[1], -1)  # (B, T+1, D)
+        target = self._target()
+        with torch.no_grad():
+            nxt, g_nxt = states[:, 1:], g[:, 1:]  # (B, T, D)
+            a_nxt = target.greedy(nxt, g_nxt)  # (B, T, A)
+            if self.config.target_noise > 0:
+                clip = self.config.target_noise_clip
+                noise = (torch.randn_like(a_nxt) * self.config.target_noise).clamp(-clip, clip)
+                low, high = self.action_center - self.action_half, self.action_center + self.action_half
+                a_nxt = torch.maximum(torch.minimum(a_nxt + noise * self.action_half, high), low)
+            q_next = target.q_values(nxt, a_nxt, g_nxt).amax(0)  # (B, T): the pessimistic cost
+            returns = lambda_returns(costs, q_next, batch.get("terminals"), self.gamma, self.lam)  # (B, T)
+        s, g_now = states[:, :-1], g[:, :-1]  # (B, T, D)
+        pred = self.q_values(s, actions, g_now)  # (E, B, T)
+        q_loss = (pred - returns).pow(2).mean(dim=(1, 2)).sum()
+        # The actor minimises the ensemble's mean cost; the ensemble is frozen for this term.
+        self.qs.requires_grad_(False)
+        try:
+            actor_loss = self.q_values(s.detach(), self.greedy(s.detach(), g_now), g_now).mean()
+        finally:
+            self.qs.requires_grad_(True)
+        # Scale the actor's loss like the values' regression: (1 - gamma) keeps it O(cost).
+        loss = q_loss + (1.0 - self.gamma) * actor_loss
+        return loss, {
+            "critic_loss": float(q_loss.detach()) / len(self.qs),
+            "critic_value": float(pred.detach().mean()),
+            "actor_value": float(actor_loss.detach()),
+        }
