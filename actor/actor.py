@@ -8,7 +8,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 
 from actor.base import Planner, PlanProblem, PlanResult, TrajectoryCost
-from actor.policy import Policy
+from actor.policy import Policy, PolicyFn, propose
 from world_model import WorldModel, check_shape
 
 
@@ -23,6 +23,9 @@ class ActorConfig(BaseModel):
     """``plan``: mode 2, MPC with the planner; ``policy``: mode 1, the distilled policy alone."""
     policy_proposals: bool = True
     """Seed the planner with the policy's rolled-out action sequence."""
+    critic_proposals: bool = True
+    """Also seed it with the sequence the critic's greedy actor takes through the model, when
+    the critic has one (an action-value critic: TD-MPC's policy prior)."""
     deadline_s: float | None = Field(None, gt=0.0)
     """Optional time budget per decision (anytime planning); None: run all iterations."""
 
@@ -43,6 +46,7 @@ class Actor:
         action_low: torch.Tensor,
         action_high: torch.Tensor,
         policy: Policy | None = None,
+        critic_policy: PolicyFn | None = None,
     ) -> None:
         if not (torch.isfinite(action_low).all() and torch.isfinite(action_high).all()):
             raise ValueError(
@@ -59,6 +63,7 @@ class Actor:
         self.policy = policy
         self.mode = config.mode
         self.use_policy_proposals = config.policy_proposals and policy is not None
+        self.critic_policy = critic_policy if config.critic_proposals else None
         self.horizon = config.horizon
         self.last_result: PlanResult | None = None
         self._prev: torch.Tensor | None = None
@@ -96,9 +101,16 @@ class Actor:
             if self.policy is None:
                 raise ValueError("mode 'policy' needs a policy, got None")
             return self.policy(s, goal)
-        proposals = None
+        sources: list[PolicyFn] = []
         if self.use_policy_proposals and self.policy is not None:
-            proposals = self.policy.propose(self.world_model, s, goal, self.horizon)
+            sources.append(self.policy)
+        if self.critic_policy is not None:
+            sources.append(self.critic_policy)
+        proposals = None
+        if sources:
+            proposals = torch.cat(
+                [propose(fn, self.world_model, s, goal, self.horizon) for fn in sources], dim=1
+            )  # (B, P, H, A)
         problem = PlanProblem(
             s0=s,
             goal=goal,

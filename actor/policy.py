@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -42,12 +43,25 @@ class Policy(nn.Module):
 
         Shapes: s0 (B, D), goal (B, D) -> proposals (B, 1, H, A).
         """
-        s, actions = s0, []
-        for _ in range(horizon):
-            a = self(s, goal)
-            actions.append(a)
-            s = world_model.step(s, a)
-        return torch.stack(actions, dim=1).unsqueeze(1)  # (B, 1, H, A)
+        return propose(self, world_model, s0, goal, horizon)
+
+
+PolicyFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+"""Any ``(s (B, D), g (B, D)) -> a (B, A)``: a Policy, or a critic's greedy actor."""
+
+
+@torch.no_grad()
+def propose(policy: PolicyFn, world_model: WorldModel, s0: torch.Tensor, goal: torch.Tensor, horizon: int) -> torch.Tensor:
+    """The action sequence a policy takes through the world model (prior mode of z).
+
+    Shapes: s0 (B, D), goal (B, D) -> proposals (B, 1, H, A).
+    """
+    s, actions = s0, []
+    for _ in range(horizon):
+        a = policy(s, goal)  # (B, A)
+        actions.append(a)
+        s = world_model.step(s, a)
+    return torch.stack(actions, dim=1).unsqueeze(1)  # (B, 1, H, A)
 
 
 class MLPPolicyConfig(BaseModel):

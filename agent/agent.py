@@ -212,6 +212,7 @@ class Agent:
         return Actor(
             self.task.actor, planner=self.configurator.build_planner(spec), world_model=self.world_model,
             cost=self.cost, action_low=self.action_low, action_high=self.action_high, policy=self.policy,
+            critic_policy=None if self.critic is None else self.critic.greedy_policy,
         )
 
     # ------------------------------------------------------------------ construction

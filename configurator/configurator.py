@@ -188,6 +188,7 @@ class Configurator:
         actor = Actor(
             task.actor, planner=planner, world_model=world_model, cost=cost,
             action_low=self.action_low, action_high=self.action_high, policy=policy,
+            critic_policy=None if critic is None else critic.greedy_policy,
         )
         return cost, planner, actor
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from abc import abstractmethod
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import torch
@@ -72,6 +73,13 @@ class Critic(nn.Module):
     takes_actions: ClassVar[bool] = False
     """True for a critic whose constructor takes ``action_low``/``action_high`` (A,) and
     whose loss reads ``batch["actions"]`` (an action-value critic)."""
+
+    @property
+    def greedy_policy(self) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None:
+        """``(s, g) -> a``, the action the value assumes, for a critic that has one (an
+        action-value critic's actor); None for a state-value critic. Planners are seeded
+        with its rollout (``ActorConfig.critic_proposals``)."""
+        return None
 
     def value(self, s: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
         """Shapes: s (..., D), g (..., D) broadcastable -> (...)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -14,4 +16,37 @@ def mlp(inp: int, hidden: int, out: int, layers: int, device: torch.device | str
         mods += [nn.Linear(width, hidden, device=device), nn.SiLU()]
         width = hidden
     mods.append(nn.Linear(width, out, device=device))
+    return nn.Sequential(*mods)
+
+
+class EnsembleLinear(nn.Module):
+    """E independent linear layers applied as one batched matmul (one op for the ensemble).
+
+    Initialised like ``nn.Linear`` (uniform in +-1/sqrt(in)). Shapes: (E, N, in) -> (E, N, out).
+    """
+
+    def __init__(self, members: int, inp: int, out: int, device: torch.device | str = "cpu") -> None:
+        super().__init__()
+        bound = 1.0 / math.sqrt(inp)
+        self.weight = nn.Parameter(torch.empty(members, inp, out, device=device).uniform_(-bound, bound))
+        self.bias = nn.Parameter(torch.empty(members, 1, out, device=device).uniform_(-bound, bound))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.baddbmm(self.bias, x, self.weight)
+
+    def extra_repr(self) -> str:
+        E, i, o = self.weight.shape
+        return f"members={E}, in_features={i}, out_features={o}"
+
+
+def ensemble_mlp(
+    members: int, inp: int, hidden: int, out: int, layers: int, device: torch.device | str = "cpu"
+) -> nn.Sequential:
+    """``members`` MLPs like :func:`mlp`, evaluated together. Shapes: (E, N, inp) -> (E, N, out)."""
+    mods: list[nn.Module] = []
+    width = inp
+    for _ in range(layers):
+        mods += [EnsembleLinear(members, width, hidden, device), nn.SiLU()]
+        width = hidden
+    mods.append(EnsembleLinear(members, width, out, device))
     return nn.Sequential(*mods)

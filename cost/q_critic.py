@@ -20,15 +20,15 @@ module depends on torch alone (never on ``actor/``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt
-from torch import nn
 
 from cost.critic import Critic, lambda_returns
-from cost.nets import mlp
+from cost.nets import ensemble_mlp, mlp
 
 
 class QCriticConfig(BaseModel):
@@ -82,20 +82,26 @@ class QCritic(Critic):
         self.nonnegative = config.nonnegative is not False
         D, A, W = latent_dim, int(action_low.shape[0]), config.hidden_dim
         self.action_dim = A
-        self.qs = nn.ModuleList(mlp(3 * D + A, W, 1, config.layers, device) for _ in range(config.ensemble))
+        self.qs = ensemble_mlp(config.ensemble, 3 * D + A, W, 1, config.layers, device)  # (E, N, .) -> (E, N, 1)
         self.actor = mlp(3 * D, W, A, config.layers, device)
         self.register_buffer("action_center", ((action_high + action_low) / 2).to(device))
         self.register_buffer("action_half", ((action_high - action_low) / 2).to(device))
 
     # ------------------------------------------------------------------ values
+    @property
+    def greedy_policy(self) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+        return self.greedy
+
     def greedy(self, s: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
         """The actor's action, in the bounds. Shapes: s (..., D), g (..., D) -> (..., A)."""
         return self.action_center + self.action_half * torch.tanh(self.actor(torch.cat([s, g, g - s], dim=-1)))
 
     def q_values(self, s: torch.Tensor, a: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
         """Every member's ``Q(s, a, g)``. Shapes: s (..., D), a (..., A), g (..., D) -> (E, ...)."""
-        x = torch.cat([s, a, g, s - g], dim=-1)
-        q = torch.stack([net(x).squeeze(-1) for net in self.qs])  # (E, ...)
+        x = torch.cat([s, a, g, s - g], dim=-1)  # (..., F)
+        lead = x.shape[:-1]
+        E = self.config.ensemble
+        q = self.qs(x.reshape(1, -1, x.shape[-1]).expand(E, -1, -1)).reshape(E, *lead)  # (E, ...)
         if self.nonnegative:
             q = F.softplus(q)
         return q / (1.0 - self.gamma)
@@ -127,7 +133,7 @@ class QCritic(Critic):
             returns = lambda_returns(costs, q_next, batch.get("terminals"), self.gamma, self.lam)  # (B, T)
         s, g_now = states[:, :-1], g[:, :-1]  # (B, T, D)
         pred = self.q_values(s, actions, g_now)  # (E, B, T)
-        q_loss = (pred - returns).pow(2).mean(dim=(1, 2)).sum()
+        q_loss = (pred - returns).pow(2).mean(dim=(1, 2)).sum()  # summed over members
         # The actor minimises the ensemble's mean cost; the ensemble is frozen for this term.
         self.qs.requires_grad_(False)
         try:
@@ -137,7 +143,7 @@ class QCritic(Critic):
         # Scale the actor's loss like the values' regression: (1 - gamma) keeps it O(cost).
         loss = q_loss + (1.0 - self.gamma) * actor_loss
         return loss, {
-            "critic_loss": float(q_loss.detach()) / len(self.qs),
+            "critic_loss": float(q_loss.detach()) / self.config.ensemble,
             "critic_value": float(pred.detach().mean()),
             "actor_value": float(actor_loss.detach()),
         }

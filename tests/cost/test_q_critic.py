@@ -59,7 +59,7 @@ def test_target_is_pessimistic_over_the_ensemble():
     """One-step targets bootstrap from the largest cost of the target ensemble."""
     critic = make(lam=0.0, target_noise=0.0, gamma=0.5)
     with torch.no_grad():
-        critic._target().qs[1][-1].bias.add_(1.0)  # member 1 predicts a higher cost everywhere
+        critic._target().qs[-1].bias[1].add_(1.0)  # member 1 predicts a higher cost everywhere
     b = batch()
     target = critic._target()
     nxt, g = b["states"][:, 1:], torch.zeros(16, 3, D)
@@ -113,3 +113,18 @@ def test_actor_learns_the_best_action_of_a_bandit():
     assert (a - best).abs().max() < 0.1
     # and the reported value is the cost of that action, near 0
     assert critic.value(s, torch.zeros(32, D)).abs().mean() * (1 - critic.gamma) < 0.02
+
+
+def test_ensemble_layers_equal_separate_linears():
+    """The batched ensemble MLP equals running each member's layers one by one."""
+    from cost.nets import ensemble_mlp
+
+    torch.manual_seed(0)
+    net = ensemble_mlp(3, 5, 8, 2, 2)
+    x = torch.randn(7, 5)
+    got = net(x.expand(3, 7, 5))  # (E, N, out)
+    for e in range(3):
+        h = x
+        for i, layer in enumerate(net):
+            h = torch.nn.functional.silu(h) if i % 2 else h @ layer.weight[e] + layer.bias[e]
+        torch.testing.assert_close(got[e], h)
