@@ -474,7 +474,10 @@ class Agent:
 
             def head(predicted: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
                 # the env's cost of each step, fitted on the predictor's own rollout (B, T, D)
-                return task_cost.loss({"states": predicted, "actions": batch["actions"], "costs": batch["costs"]})
+                return task_cost.loss(
+                    {"states": predicted, "actions": batch["actions"], "costs": batch["costs"],
+                     "terminals": batch["terminals"]}
+                )
 
         loss, info = wm.loss(batch, diagnostics=self.updates % 50 == 0, head=head)
         self.wm_optim.zero_grad(set_to_none=True)
@@ -711,10 +714,17 @@ class Agent:
 
     @torch.no_grad()
     def adapt(self, n: int = 10_000) -> None:
-        """Fit the modules' data-dependent normalisation to replayed observations (once,
-        after random exploration, before the first update)."""
+        """Fit the modules' data-dependent settings to the replay (once, after random
+        exploration, before the first update): the encoder's input normalisation, and
+        whether the task cost models episode ends (``TaskCostConfig.termination=None``: on
+        when some replayed episode terminated)."""
         batch = to_torch(self.replay.sample(n, 1, rng=self.rng), self.device)
         self.world_model.adapt({k: v[:, 0] for k, v in batch["obs"].items()})
+        tc = self.task_cost
+        if tc is not None and getattr(getattr(tc, "config", None), "termination", False) is None:
+            tc.set_termination(self.replay.num_terminated > 0)
+            log.info("task cost termination %s (%d terminated episodes in replay)",
+                     "on" if tc.termination_active else "off", self.replay.num_terminated)
 
     def _do_updates(self, n: int) -> list[dict[str, float]]:
         if not self._can_learn():

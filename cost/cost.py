@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat
@@ -55,10 +55,12 @@ class Cost:
         critic: Critic | None = None,
         critic_weight: float = 1.0,
         gamma: float = 0.9,
+        termination: Callable[[torch.Tensor], torch.Tensor | None] | None = None,
     ) -> None:
         if not terms:
             raise ValueError("Cost needs at least one (term, weight) pair, got none")
         self.terms = list(terms)
+        self.termination = termination
         self.critic = critic
         self.critic_weight = critic_weight
         self.gamma = gamma
@@ -91,7 +93,10 @@ class Cost:
             terms.append((ActionEffort(), config.effort_weight))
         if config.smoothness_weight > 0:
             terms.append((ActionSmoothness(), config.smoothness_weight))
-        return cls(terms, critic=critic, critic_weight=config.critic_weight, gamma=config.gamma)
+        termination = task_cost.terminal_prob if reward and task_cost is not None else None
+        return cls(
+            terms, critic=critic, critic_weight=config.critic_weight, gamma=config.gamma, termination=termination
+        )
 
     def intrinsic(self, states: torch.Tensor, actions: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
         """Weighted sum of the intrinsic terms per step.
@@ -122,12 +127,25 @@ class Cost:
     def __call__(self, states: torch.Tensor, actions: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
         """Total discounted cost of each imagined trajectory.
 
+        With a ``termination`` model (``P(terminated)`` of the transition into each state),
+        step ``t`` counts with the probability that no earlier step ended the episode, and
+        the critic with the probability that none did: nothing is to come after an end.
+
         Shapes: states (..., H, D), actions (..., H, A), goal (..., D) -> (...).
         """
         per_step = self.intrinsic(states, actions, goal)  # (..., H)
         H = per_step.shape[-1]
         discount = self.gamma ** torch.arange(H, device=per_step.device, dtype=per_step.dtype)
+        ends = None if self.termination is None else self.termination(states)  # (..., H) or None
+        alive = None
+        if ends is not None:
+            alive = torch.cumprod(1.0 - ends, dim=-1)  # (..., H): no end up to and including t
+            before = torch.cat([torch.ones_like(alive[..., :1]), alive[..., :-1]], dim=-1)  # (..., H)
+            per_step = per_step * before
         total = (per_step * discount).sum(-1)
         if self.critic is not None and self.critic_weight > 0:
-            total = total + self.critic_weight * self.gamma**H * self.critic.value(states[..., -1, :], goal)
+            value = self.critic.value(states[..., -1, :], goal)
+            if alive is not None:
+                value = value * alive[..., -1]
+            total = total + self.critic_weight * self.gamma**H * value
         return total

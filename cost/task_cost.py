@@ -32,6 +32,13 @@ class TaskCostConfig(BaseModel):
     """Width of the hidden layers."""
     layers: int = Field(2, ge=1, le=8)
     """Hidden layers."""
+    termination: bool | None = None
+    """Also predict whether a transition ends the episode (Gymnasium's ``terminated``: a
+    hopper that falls), so planning counts no cost past a predicted termination and values
+    what lies beyond it at zero. Without it, an imagined fall looks like any other state
+    and only the critic can tell. None: on once the replay holds a terminated episode (the
+    agent decides when learning starts); False for a task that never terminates, where a
+    spurious prediction could only mislead the planner."""
     loss_weight: float = Field(1.0, gt=0.0)
     """Weight of the regression loss next to the world model's: the cost is O(0.01-1) per
     step while the latent prediction error is O(1), so a small weight leaves the cost
@@ -41,18 +48,55 @@ class TaskCostConfig(BaseModel):
 class TaskCost(nn.Module):
     """``c(s_{t+1}, a_t)``: the env's cost ``-r_t`` of the action that led to ``s_{t+1}``.
 
-    Subclasses implement :meth:`forward`. Shapes: states (..., H, D), actions (..., H, A)
+    Subclasses implement :meth:`forward`, and :meth:`terminal_logit` to predict episode
+    ends. Shapes: states (..., H, D), actions (..., H, A)
     -> (..., H).
     """
 
     loss_weight: float = 1.0
+    termination_active: bool = False
+    """Whether :meth:`terminal_prob` predicts (see ``TaskCostConfig.termination``)."""
+
+    def terminal_logit(self, states: torch.Tensor) -> torch.Tensor | None:
+        """Logit of ``P(terminated | s_{t+1})`` per step, or None for a task cost without a
+        termination head. Shapes: states (..., H, D) -> (..., H)."""
+        return None
+
+    def terminal_prob(self, states: torch.Tensor) -> torch.Tensor | None:
+        """``P(terminated)`` of the transition into each state while termination is active,
+        else None (planning then assumes no episode ends). Shapes: (..., H, D) -> (..., H)."""
+        if not self.termination_active:
+            return None
+        logit = self.terminal_logit(states)
+        return None if logit is None else torch.sigmoid(logit)
+
+    def set_termination(self, active: bool) -> None:
+        """Switch termination on or off (kept in the state dict)."""
+        self.termination_active = bool(active)
+
+    def get_extra_state(self) -> dict[str, Any]:
+        return {"termination_active": self.termination_active}
+
+    def set_extra_state(self, state: dict[str, Any]) -> None:
+        self.termination_active = bool(state.get("termination_active", False))
 
     def loss(self, batch: dict[str, Any]) -> tuple[torch.Tensor, dict[str, float]]:
-        """Weighted regression on a window. Shapes: batch["states"] (B, T, D) (the states
-        reached by batch["actions"] (B, T, A), predicted or encoded), batch["costs"] (B, T)."""
+        """Weighted regression on a window, plus the termination head's cross-entropy while
+        termination is active.
+
+        Shapes: batch["states"] (B, T, D) (the states reached by batch["actions"] (B, T, A),
+        predicted or encoded), batch["costs"] (B, T), optionally batch["terminals"] (B, T) bool.
+        """
         pred = self(batch["states"], batch["actions"])  # (B, T)
         err = F.mse_loss(pred, batch["costs"])
-        return self.loss_weight * err, {"task_cost_rmse": float(err.detach().sqrt())}
+        total, info = self.loss_weight * err, {"task_cost_rmse": float(err.detach().sqrt())}
+        terminals = batch.get("terminals")
+        logit = self.terminal_logit(batch["states"]) if self.termination_active and terminals is not None else None
+        if logit is not None:
+            bce = F.binary_cross_entropy_with_logits(logit, terminals.to(logit.dtype))
+            total = total + bce
+            info["terminal_bce"] = float(bce.detach())
+        return total, info
 
 
 class MLPTaskCost(TaskCost):
@@ -65,9 +109,15 @@ class MLPTaskCost(TaskCost):
         self.config = config
         self.loss_weight = config.loss_weight
         self.net = mlp(latent_dim + action_dim, config.hidden_dim, 1, config.layers, device)
+        # the termination head reads the reached state alone (a fall is a state, not an action)
+        self.terminal = mlp(latent_dim, config.hidden_dim, 1, 1, device) if config.termination is not False else None
+        self.termination_active = bool(config.termination)
 
     def forward(self, states: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
         return self.net(torch.cat([states, actions], dim=-1)).squeeze(-1)
+
+    def terminal_logit(self, states: torch.Tensor) -> torch.Tensor | None:
+        return None if self.terminal is None else self.terminal(states).squeeze(-1)
 
 
 class LearnedTaskCost(CostTerm):

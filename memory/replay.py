@@ -162,6 +162,13 @@ class ReplayBuffer:
         """A, fixed by the first episode; None while empty."""
         return self._action_dim
 
+    @property
+    def num_terminated(self) -> int:
+        """Held episodes that ended in a terminal state (Gymnasium's ``terminated``)."""
+        if not self.num_episodes:
+            return 0
+        return int(self._rows.live("terminal").sum())
+
     def episode_lengths(self) -> np.ndarray:
         """(E,) int64 lengths T of the held episodes, oldest first."""
         if not self.num_episodes:

@@ -96,6 +96,24 @@ def test_terminated_episodes_are_flagged():
     assert batch["terminals"].any()
 
 
+def test_termination_is_modelled_only_where_episodes_terminate():
+    """The task cost predicts episode ends (and planning uses them) once the replay holds a
+    terminated episode; on an env that only truncates it stays off."""
+    envs = [Line(length=200, terminate_beyond=0.3) for _ in range(2)]
+    agent = Agent.from_config(tiny(random_steps=300, random_action_repeat=50, pretrain_updates=20), envs[0])
+    history = agent.train(envs, 310)
+    assert agent.replay.num_terminated > 0 and agent.task_cost.termination_active
+    assert any("terminal_bce" in u for u in history["updates"])
+    s = torch.zeros(1, 4, agent.world_model.latent_dim)
+    assert agent.cost.termination(s).shape == (1, 4)
+    calm = [Line(length=20) for _ in range(2)]
+    agent = Agent.from_config(tiny(random_steps=60, pretrain_updates=5), calm[0])
+    history = agent.train(calm, 70)
+    assert agent.replay.num_terminated == 0 and not agent.task_cost.termination_active
+    assert agent.cost.termination(s) is None
+    assert not any("terminal_bce" in u for u in history["updates"])
+
+
 @pytest.mark.parametrize("steps", [1, 9, 10, 33])
 def test_steps_budget_is_exact_within_one_lockstep(steps):
     """train(envs, N) runs N env steps, rounded up to a whole step of the B envs (here B=2)."""

@@ -61,3 +61,57 @@ def test_reward_task_without_task_cost_is_refused():
         assert "needs a task cost" in str(err)
     else:
         raise AssertionError("expected a ValueError")
+
+
+def test_termination_is_learned_from_terminal_flags():
+    """The termination head learns P(end) = [s_0 > 1] from flags (known answer); inactive, it predicts nothing."""
+    torch.manual_seed(0)
+    tc = MLPTaskCost(TaskCostConfig(hidden_dim=32, termination=True), latent_dim=D, action_dim=A)
+    opt = torch.optim.Adam(tc.parameters(), lr=3e-3)
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(400):
+        s, a = torch.randn(64, 3, D, generator=gen), torch.zeros(64, 3, A)
+        loss, info = tc.loss({"states": s, "actions": a, "costs": torch.zeros(64, 3), "terminals": s[..., 0] > 1})
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert "terminal_bce" in info
+    s = torch.tensor([[[2.0, 0, 0, 0], [-1.0, 0, 0, 0]]])  # (1, H=2, D)
+    p = tc.terminal_prob(s)
+    assert p.shape == (1, 2) and p[0, 0] > 0.9 and p[0, 1] < 0.1
+    tc.set_termination(False)
+    assert tc.terminal_prob(s) is None
+    _, info = tc.loss({"states": s, "actions": torch.zeros(1, 2, A), "costs": torch.zeros(1, 2),
+                       "terminals": torch.ones(1, 2, dtype=torch.bool)})
+    assert "terminal_bce" not in info
+
+
+def test_termination_state_round_trips_and_none_starts_off():
+    """termination=None starts inactive; set_termination survives a state-dict round trip; False builds no head."""
+    tc = make()
+    assert not tc.termination_active and tc.terminal_logit(torch.zeros(1, D)) is not None
+    tc.set_termination(True)
+    other = make()
+    other.load_state_dict(tc.state_dict())
+    assert other.termination_active
+    off = MLPTaskCost(TaskCostConfig(hidden_dim=8, termination=False), latent_dim=D, action_dim=A)
+    off.set_termination(True)
+    assert off.terminal_prob(torch.zeros(1, 2, D)) is None
+
+
+def test_cost_counts_nothing_past_a_predicted_end():
+    """With P(end) = 1 at step 0, only step 0's cost counts (no later cost, no critic); with 0, all of it."""
+    per_step = lambda s, a, g: torch.ones(s.shape[:-1])  # noqa: E731
+
+    class Value(torch.nn.Module):
+        gamma = 0.5
+
+        def value(self, s, g):
+            return torch.full(s.shape[:-1], 10.0)
+
+    states, actions, goal = torch.zeros(2, 3, D), torch.zeros(2, 3, A), torch.zeros(2, D)
+    ends = lambda s: torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 0.0]])  # noqa: E731
+    cost = Cost([(per_step, 1.0)], critic=Value(), gamma=0.5, termination=ends)
+    torch.testing.assert_close(cost(states, actions, goal), torch.tensor([1.0, 1 + 0.5 + 0.25 + 0.125 * 10]))
+    no_model = Cost([(per_step, 1.0)], critic=Value(), gamma=0.5, termination=lambda s: None)
+    torch.testing.assert_close(no_model(states, actions, goal), torch.tensor([1.0 + 0.5 + 0.25 + 1.25] * 2))
