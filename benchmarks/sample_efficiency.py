@@ -35,6 +35,8 @@ Writes to ``--out``:
 ``learning_curves.png``     return (and success rate) vs env steps: mean over seeds,
                             min-max range shaded
 ``args.json``               the arguments, the eval seeds, SAC's settings, versions
+``ours_seed{S}.pt``         our agent after its latest evaluation (a checkpoint for
+                            ``jepa-agent eval``)
 ==========================  ============================================================
 
 and prints a table of mean ± std over seeds per method and evaluation. ``--merge`` combines
@@ -324,6 +326,8 @@ def run_ours(opts: Options, seed: int, report: Report, on_steps: Callable[[int],
             if agent.env_steps < target:  # aim at the absolute step: an overshoot does not add up
                 agent.train(train_envs, target - agent.env_steps, callback=lambda d: on_steps(d["env_steps"]))
             report(agent.env_steps, act, eval_env, on_reset)
+            # the latest agent, to evaluate again under other settings (`jepa-agent eval`)
+            agent.save(opts.out / f"ours_seed{seed}.pt")
     finally:
         for env in [*train_envs, eval_env]:
             env.close()
