@@ -25,38 +25,27 @@ from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt
+from pydantic import Field
 
-from cost.critic import Critic, lambda_returns
+from cost.critic import Critic, CriticConfig, lambda_returns
 from cost.nets import ensemble_mlp, mlp
 
 
-class QCriticConfig(BaseModel):
-    """Configuration of :class:`QCritic`."""
+class QCriticConfig(CriticConfig):
+    """Configuration of :class:`QCritic`: :class:`~cost.critic.CriticConfig`'s fields (the
+    width and depth serve every Q network and the actor; the target update serves both) and
+    the ensemble's."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    hidden_dim: PositiveInt = 128
-    """Width of every Q network and of the actor."""
-    layers: int = Field(2, ge=1, le=8)
-    """Hidden layers of every Q network and of the actor."""
-    ensemble: int = Field(2, ge=2, le=10)
-    """Q networks; targets take the largest cost of the target ensemble (TD3 uses 2)."""
-    gamma: float = Field(0.9, gt=0.0, lt=1.0)
-    """Discount of future cost; must equal ``CostConfig.gamma`` (AgentConfig checks it)."""
     lam: float = Field(0.5, ge=0.0, le=1.0)
     """TD(lambda) mixing over the replayed window: 0 is one-step Q-learning (off-policy
     exact), larger values propagate cost faster but follow the replayed actions."""
-    target_tau: float = Field(0.99, ge=0.0, lt=1.0)
-    """Target networks (ensemble and actor) update ``target <- tau * target + (1 - tau) * online``."""
+    ensemble: int = Field(2, ge=2, le=10)
+    """Q networks; targets take the largest cost of the target ensemble (TD3 uses 2)."""
     target_noise: float = Field(0.2, ge=0.0)
     """Std of the Gaussian noise on the target actor's action (TD3's target smoothing), as a
     fraction of the action half-range."""
     target_noise_clip: float = Field(0.5, ge=0.0)
     """Clip of that noise, same units."""
-    nonnegative: bool | None = None
-    """Keep values >= 0 (a softplus head): right for goal tasks, whose costs are distances.
-    None: nonnegative for goal tasks, signed where the env's reward is part of the cost."""
 
 
 class QCritic(Critic):
