@@ -505,8 +505,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (help_text, build) in COMMANDS.items():
-        build(sub.add_parser(name, help=help_text, allow_abbrev=False))
+        command = sub.add_parser(name, help=help_text, allow_abbrev=False)
+        build(command)
+        command.add_argument("--debug", action="store_true", help="show the traceback of an error")
     return parser
+
+
+def error_line(err: BaseException) -> str:
+    """One line for an error: its message with the whitespace folded, named by its type
+    where the type says something the message may not (``FileNotFoundError: ...``)."""
+    text = " ".join(str(err).split())
+    if isinstance(err, KeyError) and len(err.args) == 1:
+        text = f"missing key {err.args[0]!r}"
+    name = type(err).__name__
+    if name in ("ConfigError", "MissingExtra", "ValueError"):
+        return text or name
+    return f"{name}: {text}" if text else name
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -531,9 +545,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_bench(args)
         overrides = parse_override_tokens(extra)
         return runners[args.command](args, overrides)
-    except (ConfigError, MissingExtra) as err:
+    except (ConfigError, MissingExtra) as err:  # messages written for the command line
         _console(stderr=True, highlight=False, soft_wrap=True).print(f"jepa-agent {args.command}: error: {err}", markup=False)
         return 2
+    except Exception as err:  # the library's errors: one line, the traceback with --debug
+        if args.debug:
+            raise
+        line = f"jepa-agent {args.command}: error: {error_line(err)} (--debug shows the traceback)"
+        _console(stderr=True, highlight=False, soft_wrap=True).print(line, markup=False)
+        return 1
 
 
 if __name__ == "__main__":

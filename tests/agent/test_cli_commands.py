@@ -183,3 +183,24 @@ def test_tensorboard_missing_names_the_extra(monkeypatch, tmp_path, capsys):
     assert "jepa-agent[log]" in capsys.readouterr().err and not out.exists()
     with pytest.raises(ValueError, match="unknown log backend 'tensorbord'"):
         MetricsLogger(tmp_path, ["tensorbord"])
+
+
+@pytest.mark.parametrize(
+    "argv, named",
+    [
+        (["eval", "{tmp}/missing.pt"], "no checkpoint at"),
+        (["eval", "{tmp}/corrupt.pt"], "could not read checkpoint"),
+        (["train", "--env", "Reacher-v4x", "--out", "{tmp}/never", "--steps", "10"], "did you mean"),
+        (["show", "{tmp}/corrupt.pt"], "could not read checkpoint"),
+    ],
+)
+def test_library_errors_are_one_line_without_traceback(argv, named, tmp_path, capsys):
+    (tmp_path / "corrupt.pt").write_bytes(b"\x07 not a checkpoint" * 10)
+    argv = [a.format(tmp=tmp_path) for a in argv]
+    assert main(argv) == 1
+    stderr = capsys.readouterr().err
+    err = [line for line in stderr.splitlines() if line.startswith("jepa-agent")]
+    assert len(err) == 1 and named in err[0] and "--debug" in err[0]
+    assert "Traceback" not in stderr
+    with pytest.raises(Exception, match=named):  # --debug: the error itself, with its traceback
+        main([*argv, "--debug"])
