@@ -548,6 +548,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, MissingExtra) as err:  # messages written for the command line
         _console(stderr=True, highlight=False, soft_wrap=True).print(f"jepa-agent {args.command}: error: {err}", markup=False)
         return 2
+    except KeyboardInterrupt as err:  # Ctrl-C: training saves the agent first (TrainingInterrupted)
+        _console(stderr=True, highlight=False, soft_wrap=True).print(
+            f"jepa-agent {args.command}: {err or 'interrupted'}", markup=False
+        )
+        return 130
     except Exception as err:  # the library's errors: one line, the traceback with --debug
         if args.debug:
             raise

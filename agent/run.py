@@ -271,6 +271,14 @@ class _StepCounter(gym.Wrapper):
         return self.env.step(action)
 
 
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :meth:`Run.train`: the agent as it was is saved at ``path``."""
+
+    def __init__(self, path: Path, env_steps: int) -> None:
+        super().__init__(f"interrupted at {env_steps} env steps; the agent is saved at {path}")
+        self.path, self.env_steps = path, env_steps
+
+
 @dataclass(frozen=True)
 class RunOptions:
     """What a run does besides the agent's config (the budget, logs, videos)."""
@@ -327,11 +335,25 @@ class Run:
         ``on_progress`` gets ``env_steps, target, updates, phase, success, steps_per_s,
         last_update`` after every batch of episodes.
         """
-        agent, envs, opts = self.agent, self.train_envs, self.options
-        history = self.history
+        agent, history = self.agent, self.history
         target = agent.env_steps + self.steps
-        next_checkpoint = agent.env_steps + opts.checkpoint_every
         self._t0 = t0 = time.perf_counter()
+        try:
+            self._train_until(target, t0, on_progress)
+        except KeyboardInterrupt:
+            path = agent.save(self.out / "checkpoint.pt")
+            (self.out / "history.json").write_text(json.dumps(history))
+            raise TrainingInterrupted(path, agent.env_steps) from None
+        self.train_wall_s = time.perf_counter() - t0
+        self.diagnostics = agent.diagnostics()
+        agent.save(self.out / "checkpoint.pt")
+        (self.out / "history.json").write_text(json.dumps(history))
+        learning_curve(history, self.out / "learning_curve.png")
+        return history
+
+    def _train_until(self, target: int, t0: float, on_progress: Progress | None) -> None:
+        agent, envs, opts, history = self.agent, self.train_envs, self.options, self.history
+        next_checkpoint = agent.env_steps + opts.checkpoint_every
         while agent.env_steps < target:
             offset = time.perf_counter() - t0
             # One call per log_every steps: Agent.train continues the envs' running episodes
@@ -362,12 +384,6 @@ class Run:
                     "steps_per_s": scalars["train/steps_per_s"],
                     "last_update": latest_metrics(history["updates"][-60:]),
                 })
-        self.train_wall_s = time.perf_counter() - t0
-        self.diagnostics = agent.diagnostics()
-        agent.save(self.out / "checkpoint.pt")
-        (self.out / "history.json").write_text(json.dumps(history))
-        learning_curve(history, self.out / "learning_curve.png")
-        return history
 
     def evaluate(self, on_progress: Progress | None = None) -> dict[str, Any]:
         """Evaluate on held-out goals, compare with random actions, write ``eval.json``."""

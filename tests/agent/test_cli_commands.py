@@ -204,3 +204,25 @@ def test_library_errors_are_one_line_without_traceback(argv, named, tmp_path, ca
     assert "Traceback" not in stderr
     with pytest.raises(Exception, match=named):  # --debug: the error itself, with its traceback
         main([*argv, "--debug"])
+
+
+def test_ctrl_c_during_training_saves_the_agent_and_says_where(tmp_path, monkeypatch, capsys):
+    from agent.agent import Agent
+
+    real_train, calls = Agent.train, []
+
+    def train_then_interrupt(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:  # the second chunk of log_every steps: Ctrl-C
+            raise KeyboardInterrupt
+        return real_train(self, *args, **kwargs)
+
+    monkeypatch.setattr(Agent, "train", train_then_interrupt)
+    out = tmp_path / "run"
+    rc = main(["train", "--config", REACH2D, "--out", str(out), "--steps", "400", "--episodes", "1",
+               "--video", "0", "--log-every", "100", *TINY])
+    assert rc == 130
+    err = capsys.readouterr().err
+    assert f"saved at {out / 'checkpoint.pt'}" in err and "interrupted at 100 env steps" in err
+    agent = Agent.load(out / "checkpoint.pt")
+    assert agent.env_steps == 100
