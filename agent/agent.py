@@ -253,6 +253,9 @@ class Agent:
                     f"observation[{key!r}] must be {expected} or {batch_shape} like the env's "
                     f"observation space, got {got}"
                 )
+            kind = np.asarray(obs[key]).dtype
+            if kind.kind not in "biuf":
+                raise TypeError(f"observation[{key!r}] must hold numbers (float or uint8 images), got dtype {kind}")
         if not batched:
             return {k: v[None] for k, v in obs.items()}, False
         return obs, True

@@ -90,6 +90,14 @@ def test_nan_observation_rejected(agent, env):
         agent.act(obs)
 
 
+def test_non_numeric_observation_rejected(agent, env):
+    """Strings or objects where numbers belong: a TypeError naming the key and the dtype."""
+    obs = start(agent, env)
+    obs["observation"] = obs["observation"].astype(str)
+    with pytest.raises(TypeError, match=r"observation\['observation'\].*dtype <U"):
+        agent.act(obs)
+
+
 def test_act_before_reset_raises(agent, env):
     """act before reset raises RuntimeError."""
     obs, _ = env.reset(seed=0)
