@@ -57,6 +57,14 @@ def prepare_process(threads: int) -> None:
     torch.set_flush_denormal(True)
 
 
+DEFAULT_THREADS = 1
+"""torch CPU threads of every command. Two threads spin-wait on each other whenever another
+process holds a core: on a 2-core machine with a second job running, the planner took 340 ms
+per action with 2 threads against 16 ms with 1, and a pixel-agent update 2.9 s against
+0.16 s. On a machine of your own, ``--threads N`` raises it."""
+THREADS_HELP = "torch CPU threads (default 1: robust when other processes share the cores)"
+
+
 def rebuild_thread_pool(threads: int) -> None:
     """After many backward passes torch's CPU thread pool can be left in a state where two
     threads run the planner's small ops slower than one (measured: rollout 4.3 ms vs
@@ -221,7 +229,7 @@ def train_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, help="training env steps (default: per env, agent.run.DEFAULT_STEPS; 30k for others)")
     p.add_argument("--episodes", type=int, default=50, help="held-out evaluation episodes")
     p.add_argument("--num-envs", type=int, default=8, help="envs collected in lockstep")
-    p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    p.add_argument("--threads", type=int, default=DEFAULT_THREADS, help=THREADS_HELP)
     p.add_argument("--log", default="csv", help="metric backends: csv, tensorboard, both (csv,tensorboard) or none")
     p.add_argument("--video", type=int, default=2, metavar="N", help="evaluation episodes recorded to videos/ (0: none)")
     p.add_argument("--no-plan-path", action="store_true", help="do not draw the imagined plan in the videos")
@@ -266,7 +274,7 @@ def eval_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="episode i resets with 1_000_000 + seed + i (default: the checkpoint's seed)")
     p.add_argument("--out", help="folder for eval.json and videos (default: <checkpoint folder>/eval)")
     p.add_argument("--device", help="cpu | cuda | cuda:N (default: the checkpoint's)")
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", type=int, default=DEFAULT_THREADS, help=THREADS_HELP)
     p.add_argument("--video", type=int, default=0, metavar="N", help="episodes recorded to videos/")
     p.add_argument("--no-plan-path", action="store_true")
     return p
@@ -331,7 +339,7 @@ def collect_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--exploration-std", type=float, default=0.0, help="action noise, fraction of the half-range")
     p.add_argument("--seed", type=int, help="seed of the first resets and the random actions (default: the config's)")
     p.add_argument("--out", help="replay file (default runs/<env>-collect-<time>/replay.npz)")
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", type=int, default=DEFAULT_THREADS, help=THREADS_HELP)
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="same as --KEY=VALUE")
     return p
 
@@ -448,7 +456,7 @@ def bench_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     p.add_argument("--seeds", nargs="+", type=int, help="(default: 0)")
     p.add_argument("--episodes", type=int, help="episodes per seed (default: 10)")
     p.add_argument("--out", help="(default: runs/bench)")
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", type=int, default=DEFAULT_THREADS, help=THREADS_HELP)
     return p
 
 

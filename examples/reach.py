@@ -16,7 +16,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from agent.cli import prepare_process, train_and_report
+from agent.cli import DEFAULT_THREADS, THREADS_HELP, prepare_process, train_and_report
 from agent.configs import ConfigError, apply_overrides, load_config, parse_override_tokens
 from agent.run import Run, RunOptions
 from configurator import AgentConfig
@@ -32,7 +32,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", default="runs/reach", help="output folder")
     p.add_argument("--config", default=None, help="YAML/JSON AgentConfig to start from")
     p.add_argument("--num-envs", type=int, default=8, help="envs collected in lockstep while training")
-    p.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    p.add_argument("--threads", type=int, default=DEFAULT_THREADS, help=THREADS_HELP)
     p.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE",
         help="override a config field by dotted key, e.g. --set training.random_steps=2000 (repeatable)",

@@ -48,10 +48,6 @@ CONFIG = ROOT / "configs" / "reach_pixels.yaml"
 """The pixel agent: a conv encoder and a replay batch sized for images (see the file)."""
 DEFAULT_STEPS = 20_000
 """Env steps of the default run (Reach2D)."""
-DEFAULT_THREADS = 1
-"""torch CPU threads (reach.py's default is 2). Two threads spin-wait on each other: on this
-2-core machine, whenever another process held a core, one training update of the pixel agent
-took 2.9 s with 2 threads against 0.16 s with 1, and one action 1.35 s against 16 ms."""
 
 
 def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
@@ -138,8 +134,6 @@ def main(argv: list[str] | None = None) -> None:
         rest = ["--config", str(CONFIG), *rest]
     if "--steps" not in given:
         rest += ["--steps", str(DEFAULT_STEPS)]
-    if "--threads" not in given:
-        rest += ["--threads", str(DEFAULT_THREADS)]
     for option, value in (("image_size", args.image_size), ("frame_stack", args.frame_stack)):
         if value is not None:
             rest += ["--set", f"task.env_kwargs.{option}={value}"]
