@@ -910,18 +910,31 @@ class Agent:
             hwc_keys=state.get("hwc_keys", ()),
             goal_observation=state.get("goal_observation", True),
         )
-        agent.world_model.load_state_dict(state["world_model"])
+        modules = [("world_model", agent.world_model), ("critic", agent.critic), ("policy", agent.policy),
+                   ("probe", agent.probe), ("task_cost", agent.task_cost), ("goal_encoder", agent.goal_encoder)]
         if agent.critic is not None:
-            agent.critic.load_state_dict(state["critic"])
-            agent.critic._target().load_state_dict(state["critic_target"])
-        if agent.policy is not None:
-            agent.policy.load_state_dict(state["policy"])
-        for name in ("probe", "task_cost", "goal_encoder"):
-            module = getattr(agent, name)
+            modules.append(("critic_target", agent.critic._target()))
+        for name, module in modules:
             if module is not None:
-                if state.get(name) is None:
-                    raise ValueError(f"{path} has no {name} weights, but its config builds one")
-                module.load_state_dict(state[name])
+                _load_weights(module, state.get(name), name, path)
         agent._load_optimizers(state["optimizers"], path)
         agent.updates, agent.env_steps = state["updates"], state["env_steps"]
         return agent
+
+
+def _load_weights(module: torch.nn.Module, weights: Mapping[str, Any] | None, name: str, path: Path) -> None:
+    """Load one module's weights; a missing entry or a shape that differs is one line naming
+    the module and the shapes (torch's message lists every mismatch over several lines)."""
+    if weights is None:
+        raise ValueError(f"{path} has no {name} weights, but its config builds one")
+    own = module.state_dict()
+    for key, value in weights.items():
+        if key in own and tuple(own[key].shape) != tuple(value.shape):
+            raise ValueError(
+                f"{path}: {name}.{key} has shape {tuple(value.shape)} in the checkpoint but "
+                f"{tuple(own[key].shape)} in the {name} its config builds"
+            )
+    try:
+        module.load_state_dict(weights)
+    except RuntimeError as err:
+        raise ValueError(f"{path}: the {name} weights do not fit: {' '.join(str(err).split())}") from err

@@ -189,6 +189,20 @@ def test_save_is_atomic(agent, tmp_path, monkeypatch):
     assert path.read_bytes() == before
 
 
+def test_load_names_the_module_and_shapes_that_do_not_fit(agent, tmp_path):
+    """Weights whose shapes differ from what the config builds: one line naming both."""
+    state = torch.load(agent.save(tmp_path / "ckpt.pt"), weights_only=False)
+    key = next(iter(state["critic"]))
+    state["critic"][key] = torch.zeros(3, 5)
+    torch.save(state, tmp_path / "bad.pt")
+    with pytest.raises(ValueError, match=rf"critic\.{key} has shape \(3, 5\) in the checkpoint but \(\d+"):
+        Agent.load(tmp_path / "bad.pt")
+    del state["critic"]
+    torch.save(state, tmp_path / "none.pt")
+    with pytest.raises(ValueError, match="has no critic weights"):
+        Agent.load(tmp_path / "none.pt")
+
+
 def test_load_rejects_non_checkpoint(tmp_path):
     """Agent.load on a file that is not a jepa-agent checkpoint raises ValueError."""
     junk = tmp_path / "junk.pt"
