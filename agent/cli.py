@@ -526,7 +526,7 @@ def error_line(err: BaseException) -> str:
     if isinstance(err, KeyError) and len(err.args) == 1:
         text = f"missing key {err.args[0]!r}"
     name = type(err).__name__
-    if name in ("ConfigError", "MissingExtra", "ValueError"):
+    if type(err) is ValueError:  # the library's own refusals: the message says it all
         return text or name
     return f"{name}: {text}" if text else name
 
@@ -554,19 +554,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         overrides = parse_override_tokens(extra)
         return runners[args.command](args, overrides)
     except (ConfigError, MissingExtra) as err:  # messages written for the command line
-        _console(stderr=True, highlight=False, soft_wrap=True).print(f"jepa-agent {args.command}: error: {err}", markup=False)
-        return 2
+        return _fail(args.command, f"error: {err}", 2)
     except KeyboardInterrupt as err:  # Ctrl-C: training saves the agent first (TrainingInterrupted)
-        _console(stderr=True, highlight=False, soft_wrap=True).print(
-            f"jepa-agent {args.command}: {err or 'interrupted'}", markup=False
-        )
-        return 130
+        return _fail(args.command, str(err) or "interrupted", 130)
     except Exception as err:  # the library's errors: one line, the traceback with --debug
         if args.debug:
             raise
-        line = f"jepa-agent {args.command}: error: {error_line(err)} (--debug shows the traceback)"
-        _console(stderr=True, highlight=False, soft_wrap=True).print(line, markup=False)
-        return 1
+        return _fail(args.command, f"error: {error_line(err)} (--debug shows the traceback)", 1)
+
+
+def _fail(command: str, message: str, status: int) -> int:
+    """Print ``jepa-agent COMMAND: MESSAGE`` on stderr as plain text; return the exit status."""
+    _console(stderr=True, highlight=False, soft_wrap=True).print(f"jepa-agent {command}: {message}", markup=False)
+    return status
 
 
 if __name__ == "__main__":

@@ -335,24 +335,26 @@ class Run:
         ``on_progress`` gets ``env_steps, target, updates, phase, success, steps_per_s,
         last_update`` after every batch of episodes.
         """
-        agent, history = self.agent, self.history
-        target = agent.env_steps + self.steps
-        self._t0 = t0 = time.perf_counter()
+        self._t0 = time.perf_counter()
         try:
-            self._train_until(target, t0, on_progress)
+            self._train_until(self.agent.env_steps + self.steps, on_progress)
         except KeyboardInterrupt:
-            path = agent.save(self.out / "checkpoint.pt")
-            (self.out / "history.json").write_text(json.dumps(history))
-            raise TrainingInterrupted(path, agent.env_steps) from None
-        self.train_wall_s = time.perf_counter() - t0
-        self.diagnostics = agent.diagnostics()
-        agent.save(self.out / "checkpoint.pt")
-        (self.out / "history.json").write_text(json.dumps(history))
-        learning_curve(history, self.out / "learning_curve.png")
-        return history
+            raise TrainingInterrupted(self._save(), self.agent.env_steps) from None
+        self.train_wall_s = time.perf_counter() - self._t0
+        self.diagnostics = self.agent.diagnostics()
+        self._save()
+        learning_curve(self.history, self.out / "learning_curve.png")
+        return self.history
 
-    def _train_until(self, target: int, t0: float, on_progress: Progress | None) -> None:
+    def _save(self) -> Path:
+        """Write the agent (atomically) and the history so far; return the checkpoint's path."""
+        path = self.agent.save(self.out / "checkpoint.pt")
+        (self.out / "history.json").write_text(json.dumps(self.history))
+        return path
+
+    def _train_until(self, target: int, on_progress: Progress | None) -> None:
         agent, envs, opts, history = self.agent, self.train_envs, self.options, self.history
+        t0 = self._t0
         next_checkpoint = agent.env_steps + opts.checkpoint_every
         while agent.env_steps < target:
             offset = time.perf_counter() - t0
