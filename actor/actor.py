@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt
@@ -78,6 +79,16 @@ class Actor:
             return
         center = (self.action_low + self.action_high) / 2  # (A,)
         self._prev = torch.where(rows[:, None, None], center, self._prev)  # (B, H, A)
+
+    def state(self) -> dict[str, Any]:
+        """The warm start, the last plan and the planner's state: what the next ``act``
+        depends on besides its arguments (saved with a resumable checkpoint)."""
+        return {"prev": self._prev, "last_result": self.last_result, "planner": self.planner.state()}
+
+    def load_state(self, state: Mapping[str, Any]) -> None:
+        """Restore :meth:`state`'s result."""
+        self._prev, self.last_result = state["prev"], state["last_result"]
+        self.planner.load_state(state["planner"])
 
     def warm_start(self, batch_size: int) -> torch.Tensor | None:
         prev = self._prev

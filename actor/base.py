@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
@@ -117,9 +117,25 @@ class Planner(ABC):
     """
 
     config: PlannerConfig
+    state_attrs: tuple[str, ...] = ()
+    """Attributes a planner carries from one control step to the next (iCEM's kept elites).
+    A resumable checkpoint saves them, so a resumed run plans as the unstopped one would; a
+    planner of your own that keeps state between calls lists it here."""
 
     def __init__(self, config: PlannerConfig) -> None:
         self.config = config
+
+    def state(self) -> dict[str, Any]:
+        """What :attr:`state_attrs` holds now (tensors stay on their device)."""
+        return {k: getattr(self, k) for k in self.state_attrs}
+
+    def load_state(self, state: Mapping[str, Any]) -> None:
+        """Restore :meth:`state`'s result."""
+        unknown = sorted(set(state) - set(self.state_attrs))
+        if unknown:
+            raise ValueError(f"{type(self).__name__} keeps no state named {unknown}; its state_attrs are {list(self.state_attrs)}")
+        for k, v in state.items():
+            setattr(self, k, v)
 
     def plan(self, problem: PlanProblem) -> PlanResult:
         problem.validate()

@@ -88,6 +88,7 @@ class ICEM(Planner):
 
     config: ICEMConfig
     config_class = ICEMConfig
+    state_attrs = ("_shifted_elites",)
 
     def __init__(self, config: ICEMConfig) -> None:
         super().__init__(config)

@@ -13,6 +13,7 @@ import logging
 import os
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,9 @@ def _any(so_far: float, now: float) -> float:
 class _Collection:
     """The running episodes of B envs stepped in lockstep by :meth:`Agent.train` / ``collect``:
     their current observations, returns, and the random actions held while exploring."""
+
+    STATE = ("obs", "t", "length", "returns", "any_success", "random", "held")
+    """What a resumable checkpoint keeps of it (besides the envs)."""
 
     def __init__(self, envs: list[Any], obs: ObsDict, action_dim: int) -> None:
         B = len(envs)
@@ -190,6 +194,9 @@ class Agent:
         self._goal_batch = 0
         self._collection: _Collection | None = None
         self._pending_updates = 0.0
+        self.faults: dict[str, int] = {}
+        """Faults survived while collecting (env errors, unstable simulation, a module that
+        raised, non-finite losses), by kind."""
 
     def _goal_kind(self, objective: str) -> str:
         """What a goal is for this agent's task (see the class docstring)."""
@@ -855,21 +862,122 @@ class Agent:
             "env_steps": self.env_steps,
         }
 
-    def save(self, path: str | Path) -> Path:
-        """Write a checkpoint atomically (temp file in the same folder, then rename)."""
+    def save(self, path: str | Path, *, resume: bool = False) -> Path:
+        """Write a checkpoint atomically (temp file in the same folder, fsync, rename).
+
+        ``resume=True`` also writes what continuing training needs besides the weights:
+        the replay buffer and the running episodes (the envs' simulator and RNG states, the
+        short-term memory, warm starts, goals) to ``<stem>.resume/`` next to ``path``, and
+        the RNG streams and counters into the checkpoint. Those files are written first and
+        the checkpoint last, so until its rename the previous checkpoint and the files it
+        names stay whole; the files no checkpoint names any more are removed after it.
+        """
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                torch.save(self.state_dict(), f)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        state = self.state_dict()
+        folder = path.parent / f"{path.stem}.resume"
+        if resume:
+            folder.mkdir(exist_ok=True)
+            tag = f"{self.env_steps:010d}-{uuid.uuid4().hex[:8]}"
+            replay, loop = folder / f"{tag}.replay.npz", folder / f"{tag}.loop.pt"
+            self.replay.save(replay)
+            _atomic_write(loop, lambda f: torch.save(self._loop_state(), f))
+            state["training"] = self._training_state()
+            state["resume"] = {"replay": replay.relative_to(path.parent).as_posix(),
+                               "loop": loop.relative_to(path.parent).as_posix()}
+        _atomic_write(path, lambda f: torch.save(state, f))
+        if folder.is_dir():
+            keep = {folder / Path(v).name for v in state.get("resume", {}).values()}
+            for stale in folder.iterdir():
+                if stale not in keep and stale.name.endswith((".replay.npz", ".loop.pt")):
+                    stale.unlink(missing_ok=True)
         return path
+
+    def _training_state(self) -> dict[str, Any]:
+        """The RNG streams and counters a resumed run continues from."""
+        return {
+            "generator": self.generator.get_state(),
+            "global_rng": self._global_rng,
+            "numpy_rng": self.rng.bit_generator.state,
+            "device": self.device.type,
+            "pending_updates": self._pending_updates,
+            "faults": dict(self.faults),
+        }
+
+    def _loop_state(self) -> dict[str, Any]:
+        """The running episodes: envs, what was collected of each, memory, warm starts, goals."""
+        from envs.state import env_state
+
+        col = self._collection
+        return {
+            "envs": None if col is None else [env_state(e) for e in col.envs],
+            "collection": None if col is None else {k: getattr(col, k) for k in _Collection.STATE},
+            "episodes": self._episodes,
+            "last_obs": self._last_obs,
+            "last_action": self._last_action,
+            "last_from_planner": self._last_from_planner,
+            "goal_obs": self._goal_obs,
+            "goal_source": self._goal_source,
+            "goal_batch": self._goal_batch,
+            "memory": self.memory,
+            "actor": self.actor.state(),
+            "collect_actor": None if self.collect_actor is self.actor else self.collect_actor.state(),
+            "goals": self.configurator.goal_state(),
+        }
+
+    def _resume_from(self, state: dict[str, Any], path: Path) -> None:
+        """Restore what :meth:`save` wrote with ``resume=True`` (the weights are loaded)."""
+        from agent.environments import make_env
+        from envs.state import set_env_state
+
+        entry, training = state.get("resume"), state.get("training")
+        if entry is None or training is None:
+            raise ValueError(
+                f"{path} holds no resume state: it was saved without resume=True "
+                "(jepa-agent train saves it; Agent.save(path, resume=True))"
+            )
+        files = {k: path.parent / v for k, v in entry.items()}
+        for kind, file in files.items():
+            if not file.is_file():
+                raise ValueError(f"{path}: its {kind} file {file} is missing")
+        self.replay = ReplayBuffer.load(files["replay"])
+        try:
+            loop = torch.load(files["loop"], map_location=self.device, weights_only=False)
+        except Exception as err:
+            raise ValueError(f"could not read {files['loop']}: {' '.join(str(err).split())}") from err
+        if training["device"] == self.device.type:
+            self.generator.set_state(training["generator"])
+            self._global_rng = training["global_rng"]
+        else:
+            log.warning("%s was saved on %s; the torch RNG streams start afresh on %s",
+                        path, training["device"], self.device.type)
+        self.rng.bit_generator.state = training["numpy_rng"]
+        self._pending_updates = training["pending_updates"]
+        self.faults = dict(training["faults"])
+        self._episodes, self._last_obs, self._last_action = loop["episodes"], loop["last_obs"], loop["last_action"]
+        self._last_from_planner, self._goal_obs = loop["last_from_planner"], loop["goal_obs"]
+        self._goal_source, self._goal_batch = loop["goal_source"], loop["goal_batch"]
+        self.memory = loop["memory"]
+        self.actor.load_state(loop["actor"])
+        if loop["collect_actor"] is not None:
+            self.collect_actor.load_state(loop["collect_actor"])
+        self.configurator.load_goal_state(loop["goals"])
+        if loop["envs"] is not None:
+            envs = []
+            for saved in loop["envs"]:
+                env = make_env(self.config)
+                set_env_state(env, saved)
+                envs.append(env)
+            col = _Collection(envs, loop["collection"]["obs"], self.action_dim)
+            for k, v in loop["collection"].items():
+                setattr(col, k, v)
+            self._collection = col
+
+    @property
+    def envs(self) -> list[Any] | None:
+        """The envs of the running episodes (a resumed agent's, rebuilt from the checkpoint):
+        ``agent.train(agent.envs, steps)`` continues them."""
+        return None if self._collection is None else self._collection.envs
 
     def _load_optimizers(self, states: dict[str, Any], path: Path) -> None:
         """Restore optimiser moments; a checkpoint whose parameter groups no longer match
@@ -888,8 +996,14 @@ class Agent:
                 log.warning("%s: %s optimiser state not restored (%s); learning restarts its moments", path, name, err)
 
     @classmethod
-    def load(cls, path: str | Path, *, device: str | None = None) -> Agent:
-        """Rebuild an agent from :meth:`save`'s checkpoint (optionally on another device)."""
+    def load(cls, path: str | Path, *, device: str | None = None, resume: bool = False) -> Agent:
+        """Rebuild an agent from :meth:`save`'s checkpoint (optionally on another device).
+
+        ``resume=True`` also restores the replay buffer, the RNG streams, the counters and
+        the running episodes of a checkpoint saved with ``resume=True`` (their envs are
+        rebuilt from the config: :attr:`envs`), so ``agent.train(agent.envs, M)`` continues
+        training as if it had never stopped (bit for bit on CPU with the same threads).
+        """
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"no checkpoint at {path}")
@@ -919,7 +1033,30 @@ class Agent:
                 _load_weights(module, state.get(name), name, path)
         agent._load_optimizers(state["optimizers"], path)
         agent.updates, agent.env_steps = state["updates"], state["env_steps"]
+        if resume:
+            agent._resume_from(state, path)
         return agent
+
+
+def _atomic_write(path: Path, write: Callable[[Any], None]) -> None:
+    """``write(file)`` into a temporary file next to ``path``, fsync, rename over ``path``:
+    a crash at any point leaves the previous file at ``path`` whole."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    with contextlib.suppress(OSError):  # make the rename durable (POSIX folders)
+        fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def _load_weights(module: torch.nn.Module, weights: Mapping[str, Any] | None, name: str, path: Path) -> None:
@@ -929,10 +1066,11 @@ def _load_weights(module: torch.nn.Module, weights: Mapping[str, Any] | None, na
         raise ValueError(f"{path} has no {name} weights, but its config builds one")
     own = module.state_dict()
     for key, value in weights.items():
-        if key in own and tuple(own[key].shape) != tuple(value.shape):
+        mine = own.get(key)
+        if hasattr(mine, "shape") and hasattr(value, "shape") and tuple(mine.shape) != tuple(value.shape):
             raise ValueError(
                 f"{path}: {name}.{key} has shape {tuple(value.shape)} in the checkpoint but "
-                f"{tuple(own[key].shape)} in the {name} its config builds"
+                f"{tuple(mine.shape)} in the {name} its config builds"
             )
     try:
         module.load_state_dict(weights)

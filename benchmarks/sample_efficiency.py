@@ -82,7 +82,7 @@ Report = Callable[[int, ActFn, gym.Env, OnReset | None], None]
 # --------------------------------------------------------------------------- envs
 def make_env(env_id: str, env_kwargs: Mapping[str, Any] | None = None) -> gym.Env:
     """``gym.make(env_id, **env_kwargs)`` after registering our and the robotics envs."""
-    from agent.run import register_optional_suites
+    from agent.environments import register_optional_suites
 
     register_optional_suites(env_id)
     return gym.make(env_id, **dict(env_kwargs or {}))

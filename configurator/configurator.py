@@ -250,6 +250,16 @@ class Configurator:
         B = goal["batch"].shape[0]
         return torch.zeros(B, world_model.latent_dim, device=self.device)
 
+    def goal_state(self) -> dict[str, Any]:
+        """The goals set now (observations, latents, each env's current subgoal): saved with
+        a resumable checkpoint so a resumed episode goes on toward the same goal."""
+        return {"kind": self._goal_kind, "obs": self._goal_obs, "latents": self._goal_latents, "index": self._goal_index}
+
+    def load_goal_state(self, state: Mapping[str, Any]) -> None:
+        """Restore :meth:`goal_state`'s result."""
+        self._goal_kind, self._goal_obs = state["kind"], state["obs"]
+        self._goal_latents, self._goal_index = state["latents"], state["index"]
+
     def refresh_goal_latents(self, world_model: WorldModel) -> None:
         """Re-encode the goals (the target encoder moves while the agent learns)."""
         if self._goal_obs:
