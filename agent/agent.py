@@ -194,6 +194,8 @@ class Agent:
         self._goal_batch = 0
         self._collection: _Collection | None = None
         self._pending_updates = 0.0
+        self.between_steps = True
+        """False while :meth:`train` is inside a step (a stop there leaves it half done)."""
         self.faults: dict[str, int] = {}
         """Faults survived while collecting (env errors, unstable simulation, a module that
         raised, non-finite losses), by kind."""
@@ -566,7 +568,9 @@ class Agent:
         return zeros, zeros
 
     # ------------------------------------------------------------------ loops
-    def train(self, env: Any, steps: int, *, callback: Callback | None = None) -> dict[str, list]:
+    def train(
+        self, env: Any, steps: int, *, callback: Callback | None = None, stop: Callable[[], bool] | None = None
+    ) -> dict[str, list]:
         """Collect ``steps`` env steps (give or take one step of the B envs) and learn from them.
 
         ``env`` is one Gymnasium env or a list of B envs stepped in lockstep; each env's
@@ -576,7 +580,8 @@ class Agent:
         ``random_action_repeat`` steps; then, after ``pretrain_updates`` updates, the planner
         acts with Gaussian exploration noise and ``updates_per_step`` updates follow every
         env step. ``callback`` receives a dict of progress after every step that ended an
-        episode. Returns the history of episodes and updates.
+        episode. ``stop`` is asked before every step; True ends the call there (a state
+        :meth:`save` can resume from). Returns the history of episodes and updates.
         """
         tcfg = self.config.training
         history: dict[str, list] = {"episodes": [], "updates": []}
@@ -586,6 +591,9 @@ class Agent:
         start = time.perf_counter()
         col = self._collection_for(env, self.config.seed * 10_000 if self.env_steps == 0 else None)
         while self.env_steps < target:
+            if stop is not None and stop():
+                break
+            self.between_steps = False
             exploring = self.env_steps < tcfg.random_steps or not self._can_learn()
             if exploring:
                 col.refresh_held(self.rng, low, high, tcfg.random_action_repeat)
@@ -604,6 +612,7 @@ class Agent:
                 n = int(self._pending_updates)
                 self._pending_updates -= n
                 history["updates"] += self._do_updates(n)
+            self.between_steps = True
             if finished and callback is not None:
                 recent = history["episodes"][-20:]
                 callback(

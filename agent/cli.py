@@ -14,13 +14,16 @@ the short forms such as ``--actor.planner``); a misspelled key fails before anyt
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import math
 import os
+import signal
 import sys
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -181,13 +184,40 @@ def summary_table(summary: dict[str, Any], title: str) -> Any:
     return table
 
 
+@contextlib.contextmanager
+def deferred_interrupt(console: Console | None = None) -> Iterator[Callable[[], bool]]:
+    """While the block runs, the first Ctrl-C asks training to stop at the end of its step
+    (it then saves the run and raises TrainingInterrupted); a second one interrupts at once.
+    Yields the ``stop`` callable :meth:`Run.train` polls. Outside the main thread nothing
+    is installed and ``stop`` stays False."""
+    requested = False
+
+    def handler(signum: int, frame: Any) -> None:
+        nonlocal requested
+        if requested:
+            raise KeyboardInterrupt
+        requested = True
+        if console is not None:
+            console.print("stopping at the end of this step to save the run (Ctrl-C again: stop now, unsaved)")
+
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: False
+        return
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield lambda: requested
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def train_and_report(run: Any, console: Console, threads: int) -> dict[str, Any]:
     """Train and evaluate a :class:`~agent.run.Run` under progress bars; print the results table."""
     env, episodes = run.config.task.env, run.options.episodes
-    console.print(f"[bold]jepa-agent[/] on {env}: {run.steps} env steps, device {run.agent.device}, out {run.out}")
+    done = f" from {run.agent.env_steps}" if run.agent.env_steps else ""
+    console.print(f"[bold]jepa-agent[/] on {env}: {run.steps} env steps{done}, device {run.agent.device}, out {run.out}")
     try:
-        with progress_bar(console) as progress:
-            run.train(on_progress=train_progress(progress, console, run.steps))
+        with progress_bar(console) as progress, deferred_interrupt(console) as stop:
+            run.train(on_progress=train_progress(progress, console, run.steps), stop=stop)
             rebuild_thread_pool(threads)
             summary = run.evaluate(on_progress=eval_progress(progress, episodes))
     finally:
@@ -226,7 +256,9 @@ def train_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.description = "Train an agent, evaluate it on held-out goals, write a run folder."
     p.add_argument("--config", help="YAML/JSON AgentConfig (default: the built-in defaults)")
     p.add_argument("--out", help="run folder (default runs/<env>-train-<time>)")
-    p.add_argument("--steps", type=int, help="training env steps (default: per env, agent.run.DEFAULT_STEPS; 30k for others)")
+    p.add_argument("--resume", metavar="RUN_DIR",
+                   help="continue a stopped run from its folder, exactly (its config and options; --steps may raise the budget)")
+    p.add_argument("--steps", type=int, help="training env steps in all (default: per env, agent.run.DEFAULT_STEPS; 30k for others)")
     p.add_argument("--episodes", type=int, default=50, help="held-out evaluation episodes")
     p.add_argument("--num-envs", type=int, default=8, help="envs collected in lockstep")
     p.add_argument("--threads", type=int, default=DEFAULT_THREADS, help=THREADS_HELP)
@@ -234,6 +266,8 @@ def train_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--video", type=int, default=2, metavar="N", help="evaluation episodes recorded to videos/ (0: none)")
     p.add_argument("--no-plan-path", action="store_true", help="do not draw the imagined plan in the videos")
     p.add_argument("--checkpoint-every", type=int, default=0, metavar="STEPS", help="also save checkpoints/step_*.pt")
+    p.add_argument("--save-every", type=int, default=10_000, metavar="STEPS",
+                   help="env steps between resumable saves of checkpoint.pt (0: at the end and on Ctrl-C)")
     p.add_argument("--log-every", type=int, default=1000, metavar="STEPS", help="env steps between metric rows")
     p.add_argument("--eval-env", metavar="ID", help="evaluate on this Gymnasium id (default: the training env)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="same as --KEY=VALUE")
@@ -245,6 +279,8 @@ def run_train(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     from agent.metrics import parse_backends, require
     from agent.run import Run, RunOptions
 
+    if args.resume:
+        return resume_train(args, overrides)
     config = _config_from(args, overrides)
     try:
         backends = parse_backends(args.log)
@@ -258,12 +294,33 @@ def run_train(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     options = RunOptions(
         steps=args.steps, episodes=args.episodes, num_envs=args.num_envs, log=backends,
         videos=args.video, plan_path=not args.no_plan_path, checkpoint_every=args.checkpoint_every,
-        log_every=args.log_every, eval_env=args.eval_env,
+        save_every=args.save_every, log_every=args.log_every, eval_env=args.eval_env,
     )
     train_and_report(Run(config, out, options), console, args.threads)
-    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
-    console.print(f"wrote {out}/: {', '.join(written)}")
+    _report_written(console, out)
     return 0
+
+
+def resume_train(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
+    """``train --resume RUN_DIR``: the run's own config and options; only --steps may change."""
+    from agent.configs import ConfigError
+    from agent.run import Run
+
+    given = [f"--{k}" for k in overrides] + (["--config"] if args.config else []) + (["--out"] if args.out else [])
+    if given:
+        raise ConfigError(f"--resume continues a run with its own config and folder; drop {', '.join(given)}")
+    prepare_process(args.threads)
+    console = _console()
+    _setup_logging(console)
+    run = Run.resume(args.resume, steps=args.steps)
+    train_and_report(run, console, args.threads)
+    _report_written(console, run.out)
+    return 0
+
+
+def _report_written(console: Console, out: Path) -> None:
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file() and not p.parent.name.endswith(".resume"))
+    console.print(f"wrote {out}/: {', '.join(written)}")
 
 
 # --------------------------------------------------------------------------- eval

@@ -56,10 +56,17 @@ class CSVWriter:
     a missing value is an empty cell.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, resume_at: int | None = None) -> None:
+        """``resume_at``: keep the rows of an existing file up to this step (a resumed run;
+        rows logged after its checkpoint are dropped, the resumed run logs them again)."""
         self.path = path
         self.columns: list[str] = ["step"]
         self.rows: list[dict[str, Any]] = []
+        if resume_at is not None and path.is_file():
+            with open(path, newline="") as f:
+                reader = csv.DictReader(f)
+                self.columns = list(reader.fieldnames or ["step"])
+                self.rows = [r for r in reader if r.get("step", "").isdigit() and int(r["step"]) <= resume_at]
         path.parent.mkdir(parents=True, exist_ok=True)
         self._rewrite()
 
@@ -106,13 +113,13 @@ class MetricsLogger:
     """Fans scalar metrics out to the chosen backends; non-finite and non-numeric values are
     dropped (a metric that does not exist yet is a gap, not a NaN in TensorBoard)."""
 
-    def __init__(self, run_dir: str | Path, backends: Sequence[str] = ("csv",)) -> None:
+    def __init__(self, run_dir: str | Path, backends: Sequence[str] = ("csv",), *, resume_at: int | None = None) -> None:
         run_dir = Path(run_dir)
         self.backends = parse_backends(backends)
         self.writers: list[CSVWriter | TensorBoardWriter] = []
         for name in self.backends:
             if name == "csv":
-                self.writers.append(CSVWriter(run_dir / "metrics.csv"))
+                self.writers.append(CSVWriter(run_dir / "metrics.csv", resume_at=resume_at))
             else:
                 self.writers.append(TensorBoardWriter(run_dir / "tensorboard"))
         if self.writers:

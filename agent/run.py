@@ -17,8 +17,11 @@ never prints (progress goes to the callbacks the caller passes). A run folder ho
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
+import os
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -239,11 +242,18 @@ class _StepCounter(gym.Wrapper):
 
 
 class TrainingInterrupted(KeyboardInterrupt):
-    """Ctrl-C during :meth:`Run.train`: the agent as it was is saved at ``path``."""
+    """Training stopped by Ctrl-C: the run as it was is saved at ``path`` (resume it with
+    :meth:`Run.resume`), or, when the stop came in the middle of a step, nothing was saved
+    (``path`` None) and ``last`` is the newest checkpoint (None if there is none)."""
 
-    def __init__(self, path: Path, env_steps: int) -> None:
-        super().__init__(f"interrupted at {env_steps} env steps; the agent is saved at {path}")
-        self.path, self.env_steps = path, env_steps
+    def __init__(self, path: Path | None, env_steps: int, last: Path | None = None) -> None:
+        if path is not None:
+            message = f"interrupted at {env_steps} env steps; the agent is saved at {path} (continue it with --resume {path.parent})"
+        else:
+            message = (f"interrupted in the middle of step {env_steps}: nothing saved; "
+                       + (f"the last checkpoint is {last}" if last is not None else "no checkpoint was written yet"))
+        super().__init__(message)
+        self.path, self.env_steps, self.last = path, env_steps, last
 
 
 @dataclass(frozen=True)
@@ -251,7 +261,8 @@ class RunOptions:
     """What a run does besides the agent's config (the budget, logs, videos)."""
 
     steps: int | None = None
-    """Training env steps; None: ``DEFAULT_STEPS`` for the env."""
+    """Training env steps in all (a resumed run counts those done); None: ``DEFAULT_STEPS``
+    for the env."""
     episodes: int = 50
     """Held-out evaluation episodes."""
     num_envs: int = 8
@@ -264,6 +275,9 @@ class RunOptions:
     """Draw the imagined end-effector path in the videos."""
     checkpoint_every: int = 0
     """Also save ``checkpoints/step_*.pt`` every this many env steps (0: only the final one)."""
+    save_every: int = 10_000
+    """Env steps between resumable saves of ``checkpoint.pt`` (with its replay buffer and
+    running episodes); 0: only at the end and on Ctrl-C."""
     log_every: int = 1000
     """Env steps between rows of metrics and progress updates."""
     eval_env: str | None = None
@@ -275,38 +289,78 @@ class RunOptions:
 class Run:
     """Train, then evaluate, writing one run folder (see the module docstring).
 
-    ``Run(config, out, options)`` writes ``config.yaml`` and builds the envs and the agent;
-    :meth:`train` and :meth:`evaluate` do the rest. Between the two the caller may touch
-    global state the library leaves alone (``examples/reach.py`` rebuilds torch's thread pool).
+    ``Run(config, out, options)`` writes ``config.yaml`` and ``run.json`` (the options) and
+    builds the envs and the agent; :meth:`train` and :meth:`evaluate` do the rest;
+    :meth:`resume` continues a stopped run from its folder. Between the two the caller may
+    touch global state the library leaves alone (``examples/reach.py`` rebuilds torch's
+    thread pool).
     """
 
-    def __init__(self, config: AgentConfig, out: str | Path, options: RunOptions = RunOptions()) -> None:
+    def __init__(
+        self, config: AgentConfig, out: str | Path, options: RunOptions = RunOptions(), *, agent: Agent | None = None
+    ) -> None:
         self.config, self.options = config, options
         self.out = Path(out)
         self.out.mkdir(parents=True, exist_ok=True)
         config.save(self.out / "config.yaml")
+        (self.out / "run.json").write_text(json.dumps(dataclasses.asdict(options), indent=2))
         self.steps = options.steps if options.steps is not None else default_steps(config.task.env)
         self.eval_seed = EVAL_SEED + config.seed
-        self.train_envs = [make_env(config) for _ in range(options.num_envs)]
+        if agent is not None and agent.envs is not None:
+            self.train_envs = agent.envs
+        else:
+            self.train_envs = [make_env(config) for _ in range(options.num_envs)]
         self.eval_env = make_env(eval_config(config, options.eval_env, options.eval_env_kwargs), render=options.videos > 0)
-        self.agent = Agent.from_config(config, self.train_envs[0])
-        self.metrics = MetricsLogger(self.out, options.log)
-        self.history: dict[str, list] = {"episodes": [], "updates": []}
+        self.agent = agent if agent is not None else Agent.from_config(config, self.train_envs[0])
+        resumed = agent is not None
+        self.metrics = MetricsLogger(self.out, options.log, resume_at=self.agent.env_steps if resumed else None)
+        history = self.out / "history.json"
+        self.history: dict[str, list] = (
+            json.loads(history.read_text()) if resumed and history.is_file() else {"episodes": [], "updates": []}
+        )
         self.diagnostics: dict[str, float] = {}
         self.train_wall_s = 0.0
+        self.last_saved: Path | None = None
         self._t0 = time.perf_counter()
 
-    def train(self, on_progress: Progress | None = None) -> dict[str, list]:
-        """Collect and learn for ``steps`` env steps; save the checkpoint and the learning curve.
+    @classmethod
+    def resume(cls, out: str | Path, *, steps: int | None = None) -> Run:
+        """Continue the run in folder ``out`` from its ``checkpoint.pt`` (replay buffer, RNG
+        streams, running episodes and all): :meth:`train` then goes on to ``steps`` env
+        steps in all (default: the run's own budget) exactly as the unstopped run would have.
+        """
+        out = Path(out)
+        checkpoint = out / "checkpoint.pt"
+        if not checkpoint.is_file():
+            raise FileNotFoundError(f"{out} holds no checkpoint.pt to resume from")
+        agent = Agent.load(checkpoint, resume=True)
+        saved = out / "run.json"
+        fields = json.loads(saved.read_text()) if saved.is_file() else {}
+        fields["log"] = tuple(fields.get("log", ()))
+        if steps is not None:
+            fields["steps"] = steps
+        options = RunOptions(**fields)
+        return cls(agent.config, out, options, agent=agent)
+
+    def train(self, on_progress: Progress | None = None, *, stop: Callable[[], bool] | None = None) -> dict[str, list]:
+        """Collect and learn until ``steps`` env steps; save the checkpoint and the learning curve.
 
         ``on_progress`` gets ``env_steps, target, updates, phase, success, steps_per_s,
-        last_update`` after every batch of episodes.
+        last_update`` after every batch of episodes. ``stop`` is asked before every step;
+        when it says True (the command line's Ctrl-C handler), the run is saved and
+        :class:`TrainingInterrupted` raised. A ``KeyboardInterrupt`` that arrives between
+        steps does the same; one in the middle of a step saves nothing (the state is half
+        written) and says where the last checkpoint is.
         """
         self._t0 = time.perf_counter()
         try:
-            self._train_until(self.agent.env_steps + self.steps, on_progress)
+            self._train_until(self.steps, on_progress, stop)
         except KeyboardInterrupt:
+            if not self.agent.between_steps:
+                raise TrainingInterrupted(None, self.agent.env_steps, self.last_saved) from None
             raise TrainingInterrupted(self._save(), self.agent.env_steps) from None
+        if stop is not None and self.agent.env_steps < self.steps:
+            raise TrainingInterrupted(self._save(), self.agent.env_steps)
         self.train_wall_s = time.perf_counter() - self._t0
         self.diagnostics = self.agent.diagnostics()
         self._save()
@@ -314,21 +368,31 @@ class Run:
         return self.history
 
     def _save(self) -> Path:
-        """Write the agent (atomically) and the history so far; return the checkpoint's path."""
-        path = self.agent.save(self.out / "checkpoint.pt")
-        (self.out / "history.json").write_text(json.dumps(self.history))
+        """Write the agent with everything resuming needs (atomically) and the history so
+        far; return the checkpoint's path."""
+        path = self.agent.save(self.out / "checkpoint.pt", resume=True)
+        _write_atomic_text(self.out / "history.json", json.dumps(self.history))
+        self.last_saved = path
         return path
 
-    def _train_until(self, target: int, on_progress: Progress | None) -> None:
+    def _train_until(self, target: int, on_progress: Progress | None, stop: Callable[[], bool] | None) -> None:
         agent, envs, opts, history = self.agent, self.train_envs, self.options, self.history
-        t0 = self._t0
+        t0, start = self._t0, agent.env_steps
         next_checkpoint = agent.env_steps + opts.checkpoint_every
+        next_save = agent.env_steps + opts.save_every
         while agent.env_steps < target:
+            if stop is not None and stop():
+                return
             offset = time.perf_counter() - t0
             # One call per log_every steps: Agent.train continues the envs' running episodes
             # across calls, so the chunks do exactly what a single long call does (a test
             # checks it), with metrics in between.
-            part = agent.train(envs, min(opts.log_every, target - agent.env_steps))
+            # rows at multiples of log_every, also in a run resumed between them
+            part = agent.train(envs, min(opts.log_every - agent.env_steps % opts.log_every, target - agent.env_steps), stop=stop)
+            if stop is not None and stop():
+                history["episodes"] += part["episodes"]
+                history["updates"] += part["updates"]
+                return
             for e in part["episodes"]:
                 e["wall_s"] += offset
             history["episodes"] += part["episodes"]
@@ -336,12 +400,16 @@ class Run:
             elapsed = max(time.perf_counter() - t0, 1e-9)
             recent = history["episodes"][-20:]
             scalars = batch_metrics(part["episodes"], part["updates"], recent)
-            scalars |= {"train/steps_per_s": (agent.env_steps - target + self.steps) / elapsed,
+            scalars |= {"train/steps_per_s": (agent.env_steps - start) / elapsed,
                         "train/updates": agent.updates, "train/wall_s": elapsed}
+            scalars |= {f"faults/{kind}": float(n) for kind, n in agent.faults.items()}
             self.metrics.log(agent.env_steps, scalars)
             if opts.checkpoint_every and agent.env_steps >= next_checkpoint:
                 agent.save(self.out / "checkpoints" / f"step_{agent.env_steps:07d}.pt")
                 next_checkpoint += opts.checkpoint_every
+            if opts.save_every and agent.env_steps >= next_save and agent.env_steps < target:
+                self._save()
+                next_save += opts.save_every
             if on_progress is not None:
                 on_progress({
                     "env_steps": agent.env_steps,
@@ -457,3 +525,15 @@ def checkpoint_summary(path: str | Path) -> dict[str, Any]:
         "parameters": parameter_counts(agent),
         "config": agent.config.model_dump(mode="json"),
     }
+
+
+def _write_atomic_text(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file next to ``path``, then rename it over ``path``."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

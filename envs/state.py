@@ -16,6 +16,7 @@ its unwrapped class; those are used instead of the attributes.
 
 from __future__ import annotations
 
+import copy
 import io
 import pickle
 from typing import Any
@@ -65,10 +66,11 @@ def env_state(env: gym.Env) -> dict[str, Any]:
     base = layers[-1]
     state: dict[str, Any] = {"class": type(base).__qualname__, "layers": []}
     for layer in layers:
-        attrs = {k: v for k, v in vars(layer).items() if k != "env" and _picklable(v)}
+        # copies: a snapshot must not share the env's RNG or arrays, which go on changing
+        attrs = {k: copy.deepcopy(v) for k, v in vars(layer).items() if k != "env" and _picklable(v)}
         state["layers"].append((type(layer).__qualname__, attrs))
     if callable(getattr(base, "get_state", None)):
-        state["custom"] = base.get_state()
+        state["custom"] = copy.deepcopy(base.get_state())
     model, data = getattr(base, "model", None), getattr(base, "data", None)
     if isinstance(model, mujoco.MjModel) and isinstance(data, mujoco.MjData):
         sim = np.empty(mujoco.mj_stateSize(model, _FULL))
@@ -90,7 +92,7 @@ def set_env_state(env: gym.Env, state: dict[str, Any]) -> None:
         raise ValueError(f"the env's wrappers are {' > '.join(ours)}, but the saved state is of {' > '.join(saved)}")
     for layer, (_, attrs) in zip(layers, state["layers"], strict=True):
         for k, v in attrs.items():
-            setattr(layer, k, v)
+            setattr(layer, k, copy.deepcopy(v))
     base = layers[-1]
     if "custom" in state:
         base.set_state(state["custom"])

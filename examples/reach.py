@@ -18,7 +18,7 @@ from rich.console import Console
 
 from agent.cli import DEFAULT_THREADS, THREADS_HELP, prepare_process, train_and_report
 from agent.configs import ConfigError, apply_overrides, load_config, parse_override_tokens
-from agent.run import Run, RunOptions
+from agent.run import Run, RunOptions, TrainingInterrupted
 from configurator import AgentConfig
 
 
@@ -54,7 +54,10 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"reach.py: {err}") from None
 
     run = Run(config, out, RunOptions(steps=args.steps, episodes=args.episodes, num_envs=args.num_envs))
-    train_and_report(run, console, args.threads)  # progress bars, then the results table
+    try:
+        train_and_report(run, console, args.threads)  # progress bars, then the results table
+    except TrainingInterrupted as stopped:  # Ctrl-C: saved (jepa-agent train --resume continues it)
+        raise SystemExit(f"reach.py: {stopped}") from None
     console.print(f"wrote {out / 'eval.json'}, {out / 'checkpoint.pt'}, {out / 'learning_curve.png'}")
 
 
