@@ -137,12 +137,37 @@ class Planner(ABC):
         for k, v in state.items():
             setattr(self, k, v)
 
+    @property
+    def faults(self) -> dict[str, int]:
+        """Faults survived since the caller last took them (:meth:`take_faults`):
+        ``nonfinite_cost`` candidates scored NaN/inf (ranked last), ``nonfinite_plan`` plans
+        that came out non-finite (replaced by the warm start or the middle of the range)."""
+        return self.__dict__.setdefault("_faults", {})
+
+    def take_faults(self) -> dict[str, int]:
+        """Return :attr:`faults` and start counting afresh."""
+        out = dict(self.faults)
+        self.faults.clear()
+        return out
+
+    def _count(self, kind: str, n: int = 1) -> None:
+        self.faults[kind] = self.faults.get(kind, 0) + n
+
     def plan(self, problem: PlanProblem) -> PlanResult:
         problem.validate()
         if not torch.isfinite(problem.s0).all():
             raise ValueError("s0 contains NaN or inf")
         start = time.perf_counter()
         actions, cost, iterations = self.optimize(problem, start)
+        bad = ~torch.isfinite(actions).flatten(1).all(1)  # (B,)
+        if bad.any():
+            # Never hand a non-finite plan on: fall back to the warm start, else the middle.
+            self._count("nonfinite_plan", int(bad.sum()))
+            fallback = problem.warm_start
+            if fallback is None or not torch.isfinite(fallback).all():
+                fallback = ((problem.action_low + problem.action_high) / 2).expand_as(actions)
+            actions = torch.where(bad[:, None, None], fallback, actions)
+            cost = torch.where(bad, torch.full_like(cost, float("inf")), cost)
         states = None
         if self.config.predict_states:
             with torch.no_grad():
@@ -185,7 +210,20 @@ class Planner(ABC):
         if self.config.disagreement_weight != 0.0 and K > 1:
             spread = states.var(dim=2, correction=0).sum(-1).mean(-1)  # (B, N)
             costs = costs + self.config.disagreement_weight * spread
-        return costs
+        return self._rank_nonfinite_last(costs)
+
+    def _rank_nonfinite_last(self, costs: torch.Tensor) -> torch.Tensor:
+        """NaN or inf candidate costs become worse than every finite one of their row, so
+        they never win a plan nor poison a weighted mean; a row with no finite cost becomes
+        all zeros (no preference). Shapes: (B, N) -> (B, N)."""
+        finite = torch.isfinite(costs)
+        if bool(finite.all()):
+            return costs
+        self._count("nonfinite_cost", int((~finite).sum()))
+        big = torch.where(finite, costs, torch.full_like(costs, -float("inf"))).amax(1, keepdim=True)  # (B, 1)
+        small = torch.where(finite, costs, torch.full_like(costs, float("inf"))).amin(1, keepdim=True)  # (B, 1)
+        worst = torch.where(torch.isfinite(big), big + (big - small) + 1.0, torch.zeros_like(big))
+        return torch.where(finite, costs, worst.expand_as(costs))
 
     def aggregate(self, costs: torch.Tensor) -> torch.Tensor:
         """Combine costs over latent samples. Shapes: (B, N, K) -> (B, N)."""

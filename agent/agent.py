@@ -90,9 +90,13 @@ class _Collection:
         self.random |= random
         self.any_success = np.array([_any(a, success_of(i)) for a, i in zip(self.any_success, infos, strict=True)])
 
-    def finish(self, i: int, info: dict[str, Any], env_steps: int, terminated: bool, wall_s: float) -> dict[str, Any]:
-        """The record of env ``i``'s finished episode; its counters start again."""
+    def finish(
+        self, i: int, info: dict[str, Any], env_steps: int, terminated: bool, wall_s: float, fault: str | None = None
+    ) -> dict[str, Any]:
+        """The record of env ``i``'s finished episode (``fault``: what ended it early, if
+        anything); its counters start again."""
         record = {
+            "fault": fault,
             "env_steps": env_steps,
             "return": float(self.returns[i]),
             "success": success_of(info),
@@ -105,6 +109,16 @@ class _Collection:
         }
         self.t[i], self.length[i], self.returns[i], self.any_success[i], self.random[i] = 0, 0, 0.0, np.nan, False
         return record
+
+
+MAX_FAULTS_IN_A_ROW = 100
+"""Consecutive steps with a fault after which training stops with an error (a broken env
+or module would otherwise loop forever)."""
+
+
+def error_text(err: BaseException) -> str:
+    """``Type: message`` on one line."""
+    return f"{type(err).__name__}: {' '.join(str(err).split())}"
 
 
 def latest_metrics(updates: list[dict[str, float]]) -> dict[str, float]:
@@ -196,6 +210,7 @@ class Agent:
         self._pending_updates = 0.0
         self.between_steps = True
         """False while :meth:`train` is inside a step (a stop there leaves it half done)."""
+        self._fault_streak = self._update_streak = 0
         self.faults: dict[str, int] = {}
         """Faults survived while collecting (env errors, unstable simulation, a module that
         raised, non-finite losses), by kind."""
@@ -366,6 +381,7 @@ class Agent:
             self.configurator.advance_goals(t_obs, s)
             goal = self.configurator.goal_latent()  # (B, D)
             a_t = actor.act(s, goal, generator=self.generator, mode=mode)  # (B, A)
+            self._check_actions(a_t, actor, mode)
             energy = self.cost.intrinsic(s[:, None], a_t[:, None], goal)[:, 0]  # (B,)
             self.memory.write(s, a_t, energy)
             planned = (mode or actor.mode) == "plan"
@@ -376,6 +392,22 @@ class Agent:
         self._last_obs = batch
         self._last_action = action
         return action if batched else action[0]
+
+    def _check_actions(self, a: torch.Tensor, actor: Actor, mode: str | None) -> None:
+        """Refuse actions a module returned that are not finite or not within the bounds."""
+        for kind, n in actor.planner.take_faults().items():
+            self._count_fault(kind, n)
+        low, high = self.action_low, self.action_high
+        tol = 1e-5 * (1.0 + torch.maximum(low.abs(), high.abs()))  # (A,)
+        finite = bool(torch.isfinite(a).all())
+        if finite and bool(((a >= low - tol) & (a <= high + tol)).all()):
+            return
+        source = "policy" if (mode or actor.mode) == "policy" else f"planner {type(actor.planner).__name__}"
+        got = "non-finite values" if not finite else f"values from {a.min().item():.4g} to {a.max().item():.4g}"
+        raise ValueError(
+            f"the {source} returned actions outside the action space: expected finite values within "
+            f"low={low.cpu().numpy().round(4).tolist()} and high={high.cpu().numpy().round(4).tolist()}, got {got}"
+        )
 
     def observe(
         self,
@@ -396,6 +428,14 @@ class Agent:
         took (``TaskSpec.action_repeat``; default 1). The env's reward is stored as the
         cost ``-reward``: the task cost of reward tasks, a log for goal tasks.
         """
+        self._observe(next_obs, reward, done, action=action, terminated=terminated, steps=steps)
+
+    def _observe(
+        self, next_obs: Any, reward: Any, done: Any, *, action: np.ndarray | None, terminated: Any, steps: Any,
+        skip: np.ndarray | None = None,
+    ) -> None:
+        """:meth:`observe`; the envs ``skip`` (B,) bool had a fault: their episode is stored as
+        it was before this step and starts again (their row of ``next_obs`` is the new start)."""
         if self._last_obs is None or self._last_action is None:
             raise RuntimeError("observe() must follow act()")
         nxt, _ = self._to_batch(next_obs)
@@ -408,6 +448,9 @@ class Agent:
         terminated = np.zeros(B, dtype=bool) if terminated is None else np.asarray(terminated, dtype=bool).reshape(-1)
         self.env_steps += B if steps is None else int(np.sum(steps))
         for i, ep in enumerate(self._episodes):
+            if skip is not None and skip[i]:
+                self._store_episode(i)
+                continue
             if not ep["obs"]:
                 ep["obs"].append({k: v[i] for k, v in self._last_obs.items()})
             ep["actions"].append(executed[i])
@@ -492,11 +535,8 @@ class Agent:
                 )
 
         loss, info = wm.loss(batch, diagnostics=self.updates % 50 == 0, head=head)
-        self.wm_optim.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_([p for g in self.wm_optim.param_groups for p in g["params"]], tcfg.grad_clip)
-        self.wm_optim.step()
-        wm.update_target()
+        if self._learn(self.wm_optim, loss, "world_model", tcfg.grad_clip):
+            wm.update_target()
 
         learners = (self.critic, self.policy, self.probe, self.goal_encoder)
         if any(m is not None for m in learners):
@@ -508,9 +548,7 @@ class Agent:
         if self.goal_encoder is not None and self.goal_encoder_optim is not None:
             achieved = batch["obs"]["achieved_goal"].reshape(B * (T + 1), -1).float()
             g_loss, g_info = self.goal_encoder.loss(achieved, states.reshape(B * (T + 1), -1))
-            self.goal_encoder_optim.zero_grad(set_to_none=True)
-            g_loss.backward()
-            self.goal_encoder_optim.step()
+            self._learn(self.goal_encoder_optim, g_loss, "goal_encoder")
             info.update(g_info)
         if self.critic is not None and self.critic_optim is not None:
             with torch.no_grad():
@@ -528,29 +566,44 @@ class Agent:
                 {"states": states, "actions": batch["actions"], "costs": costs, "goals": c_goals,
                  "terminals": batch["terminals"]}
             )
-            self.critic_optim.zero_grad(set_to_none=True)
-            c_loss.backward()
-            torch.nn.utils.clip_grad_norm_(self.critic.parameters(), tcfg.grad_clip)
-            self.critic_optim.step()
-            self.critic.update_target()
+            if self._learn(self.critic_optim, c_loss, "critic", tcfg.grad_clip):
+                self.critic.update_target()
             info.update(c_info)
         if self.probe is not None and self.probe_optim is not None:
             pr_loss, pr_info = self.probe.loss({"states": states, "targets": batch["obs"][self.probe.key].float()})
-            self.probe_optim.zero_grad(set_to_none=True)
-            pr_loss.backward()
-            self.probe_optim.step()
+            self._learn(self.probe_optim, pr_loss, "probe")
             info.update(pr_info)
         if self.policy is not None and self.policy_optim is not None and bool(batch["planner_mask"].any()):
             p_loss, p_info = self.policy.loss(
                 {"states": states[:, :-1], "goals": goals, "actions": batch["actions"], "mask": batch["planner_mask"]}
             )
-            self.policy_optim.zero_grad(set_to_none=True)
-            p_loss.backward()
-            torch.nn.utils.clip_grad_norm_(self.policy.parameters(), tcfg.grad_clip)
-            self.policy_optim.step()
+            self._learn(self.policy_optim, p_loss, "policy", tcfg.grad_clip)
             info.update(p_info)
         self.updates += 1
         return info
+
+    def _learn(self, optim: torch.optim.Optimizer, loss: torch.Tensor, name: str, clip: float | None = None) -> bool:
+        """One optimiser step on ``loss`` (gradients clipped to norm ``clip``). A non-finite
+        loss or gradient is not applied (counted as ``nonfinite_loss`` / ``nonfinite_grad``):
+        nothing non-finite reaches the weights. True if the step was taken."""
+        if not bool(torch.isfinite(loss)):
+            self._count_fault("nonfinite_loss")
+            log.warning("update %d: the %s loss is %s; its step is skipped", self.updates, name, loss.item())
+            return False
+        optim.zero_grad(set_to_none=True)
+        loss.backward()
+        params = [p for g in optim.param_groups for p in g["params"] if p.grad is not None]
+        if clip is not None:
+            norm = torch.nn.utils.clip_grad_norm_(params, clip)
+        else:
+            norm = torch.stack([p.grad.norm() for p in params]).norm() if params else loss.new_zeros(())
+        if not bool(torch.isfinite(norm)):
+            optim.zero_grad(set_to_none=True)
+            self._count_fault("nonfinite_grad")
+            log.warning("update %d: the %s gradients are not finite; its step is skipped", self.updates, name)
+            return False
+        optim.step()
+        return True
 
     @torch.no_grad()
     def _batch_goals(self, batch: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -603,7 +656,13 @@ class Agent:
                 if self.updates == 0:  # learning starts: fit normalisation, then pretrain
                     self.adapt()
                     history["updates"] += self._do_updates(tcfg.pretrain_updates)
-                action = self._act(col.obs, None, self.collect_actor)
+                try:
+                    action = self._act(col.obs, None, self.collect_actor)
+                except Exception as err:  # a module (the user's) raised: end the episodes, go on
+                    log.warning("acting raised (%s); every env's episode ends here", error_text(err))
+                    self._end_all_episodes(col, "act_error", history["episodes"], start)
+                    self.between_steps = True
+                    continue
                 noise = tcfg.exploration_std * half * self.rng.standard_normal(action.shape)
                 action = np.clip(action + noise, low, high).astype(np.float32)
             finished = self._step_collection(col, action, exploring, history["episodes"], start)
@@ -692,32 +751,103 @@ class Agent:
         self, col: _Collection, action: np.ndarray, random: bool, records: list[dict[str, Any]], start: float
     ) -> bool:
         """Step every env with its action (``action_repeat`` times), record the transition,
-        and start a new episode in each env whose episode ended. True if any ended."""
-        results = [self._step_env(e, a) for e, a in zip(col.envs, action, strict=True)]
-        obs = stack_obs([self._adapt(r[0]) for r in results])
-        reward = np.array([r[1] for r in results], dtype=np.float64)
-        terminated = np.array([r[2] for r in results])
-        done = terminated | np.array([r[3] for r in results])
-        infos = [r[4] for r in results]
-        env_steps = np.array([r[5] for r in results])
-        self.observe(obs, reward, done, action=action, terminated=terminated, steps=env_steps)
+        and start a new episode in each env whose episode ended. True if any ended.
+
+        An env that raises in ``step``, returns a non-finite observation or reward, or whose
+        simulator goes unstable has its episode ended before that step (the step is not
+        stored), the fault counted in :attr:`faults`, and is reset."""
+        results: list[tuple[Any, ...] | None] = []
+        faults: dict[int, str] = {}
+        for i, (env, a) in enumerate(zip(col.envs, action, strict=True)):
+            try:
+                r = self._step_env(env, a)
+                obs_i, kind = self._adapt(r[0]), self._step_fault(env, r)
+            except Exception as err:  # an env of the user's (or a simulator) that raised
+                log.warning("env %d raised in step (%s); its episode ends there", i, error_text(err))
+                r, obs_i, kind = None, None, "env_error"
+            if kind is not None:
+                faults[i] = kind
+                self._count_fault(kind)
+                r = None
+            results.append(None if r is None else (obs_i, *r[1:]))
+        resets = {i: self._reset_after_fault(col.envs[i], i, kind) for i, kind in faults.items()}
+        rows = [r if r is not None else (resets[i][0], 0.0, False, True, {}, 1) for i, r in enumerate(results)]
+        obs = stack_obs([r[0] for r in rows])
+        reward = np.array([r[1] for r in rows], dtype=np.float64)
+        terminated = np.array([r[2] for r in rows])
+        done = terminated | np.array([r[3] for r in rows])
+        infos = [r[4] for r in rows]
+        env_steps = np.array([r[5] for r in rows])
+        skip = np.zeros(len(rows), dtype=bool)
+        skip[list(faults)] = True
+        self._observe(obs, reward, done, action=action, terminated=terminated, steps=env_steps, skip=skip)
         col.step(reward, infos, random, env_steps)
         if not done.any():
             col.obs = obs
+            self._fault_streak = 0
             return False
+        self._fault_streak = self._fault_streak + 1 if faults else 0
+        if self._fault_streak >= MAX_FAULTS_IN_A_ROW:
+            raise RuntimeError(
+                f"{self._fault_streak} steps in a row had a fault (last: {sorted(set(faults.values()))}); "
+                "training stops rather than loop on a broken env"
+            )
         new_obs = {k: v.copy() for k, v in obs.items()}
         goals = {k: v.copy() for k, v in self._goal_obs[-1].items()} if self._goal_obs else None
         for i in np.flatnonzero(done):
-            records.append(col.finish(i, infos[i], self.env_steps, bool(terminated[i]), time.perf_counter() - start))
-            o, g = self.reset_envs([col.envs[i]], None)
+            records.append(col.finish(i, infos[i], self.env_steps, bool(terminated[i]), time.perf_counter() - start,
+                                      fault=faults.get(int(i))))
+            o, g = resets[i] if i in resets else self.reset_envs([col.envs[i]], None)
             for k in new_obs:
-                new_obs[k][i] = o[k][0]
+                new_obs[k][i] = o[k][0] if i not in resets else o[k]
             if goals is not None and g is not None:
                 for k in goals:
                     goals[k][i] = g[k][0]
         col.obs = new_obs
         self.restart(done, goals)
         return True
+
+    def _step_fault(self, env: Any, result: tuple[Any, ...]) -> str | None:
+        """The fault a step's result shows, if any: ``sim_unstable`` (MuJoCo reset its state
+        after non-finite or huge values), ``nonfinite_obs`` or ``nonfinite_reward``."""
+        from envs.state import take_instability
+
+        if take_instability(env):
+            return "sim_unstable"
+        if not np.isfinite(result[1]):
+            return "nonfinite_reward"
+        obs = result[0] if isinstance(result[0], Mapping) else {"observation": result[0]}
+        for v in obs.values():
+            x = np.asarray(v)
+            if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
+                return "nonfinite_obs"
+        return None
+
+    def _reset_after_fault(self, env: Any, i: int, kind: str) -> tuple[ObsDict, ObsDict | None]:
+        """Reset env ``i`` after a fault; returns its observation and goal (unbatched obs)."""
+        try:
+            o, g = self.reset_envs([env], None)
+        except Exception as err:
+            raise RuntimeError(f"env {i} failed ({kind}) and then raised in reset: {error_text(err)}") from err
+        return {k: v[0] for k, v in o.items()}, g
+
+    def _count_fault(self, kind: str, n: int = 1) -> None:
+        self.faults[kind] = self.faults.get(kind, 0) + n
+
+    def _end_all_episodes(self, col: _Collection, kind: str, records: list[dict[str, Any]], start: float) -> None:
+        """A module raised while acting: every env's episode ends before this step (nothing
+        of the step is stored) and every env starts a new one."""
+        B = len(col.envs)
+        self._count_fault(kind)
+        for i in range(B):
+            self._store_episode(i)
+            records.append(col.finish(i, {}, self.env_steps, False, time.perf_counter() - start, fault=kind))
+        obs, goals = self.reset_envs(col.envs, None)
+        col.obs = obs
+        self.restart(np.ones(B, dtype=bool), goals)
+        self._fault_streak += 1
+        if self._fault_streak >= MAX_FAULTS_IN_A_ROW:
+            raise RuntimeError(f"{self._fault_streak} steps in a row had a fault (last: {kind}); training stops")
 
     def _step_env(self, env: Any, action: np.ndarray) -> tuple[Any, float, bool, bool, dict[str, Any], int]:
         """One agent step: ``action`` applied ``task.action_repeat`` times, rewards summed.
@@ -750,7 +880,16 @@ class Agent:
             return []  # nothing to learn from yet (e.g. a loaded agent with an empty replay)
         out = []
         for _ in range(n):
-            info = self.update()
+            try:
+                info = self.update()
+            except Exception as err:  # a module of the user's raised while learning
+                self._count_fault("update_error")
+                self._update_streak += 1
+                log.warning("update %d raised (%s); it is skipped", self.updates, error_text(err))
+                if self._update_streak >= MAX_FAULTS_IN_A_ROW:
+                    raise RuntimeError(f"{self._update_streak} updates in a row raised; the last: {error_text(err)}") from err
+                continue
+            self._update_streak = 0
             info["update"] = self.updates
             info["env_steps"] = self.env_steps
             out.append(info)

@@ -25,7 +25,7 @@ import gymnasium as gym
 import mujoco
 import numpy as np
 
-__all__ = ["env_state", "set_env_state"]
+__all__ = ["env_state", "set_env_state", "take_instability"]
 
 _FULL = mujoco.mjtState.mjSTATE_INTEGRATION
 
@@ -102,3 +102,21 @@ def set_env_state(env: gym.Env, state: dict[str, Any]) -> None:
         mujoco.mj_forward(model, data)
         for w, n in zip(data.warning, state.get("mujoco_warnings", ()), strict=False):
             w.number = n
+
+
+_UNSTABLE = (mujoco.mjtWarning.mjWARN_BADQACC, mujoco.mjtWarning.mjWARN_BADQPOS, mujoco.mjtWarning.mjWARN_BADQVEL)
+
+
+def take_instability(env: gym.Env) -> int:
+    """How many times the MuJoCo simulator of ``env`` went unstable (non-finite or huge
+    positions, velocities or accelerations; MuJoCo then resets the state itself) since the
+    last call; the counts are cleared. 0 for an env without a MuJoCo simulator."""
+    data = getattr(env.unwrapped, "data", None)
+    if not isinstance(data, mujoco.MjData):
+        return 0
+    n = 0
+    for kind in _UNSTABLE:
+        w = data.warning[int(kind)]
+        n += int(w.number)
+        w.number = 0
+    return n
