@@ -277,9 +277,14 @@ class Agent:
                     f"observation[{key!r}] must be {expected} or {batch_shape} like the env's "
                     f"observation space, got {got}"
                 )
-            kind = np.asarray(obs[key]).dtype
-            if kind.kind not in "biuf":
-                raise TypeError(f"observation[{key!r}] must hold numbers (float or uint8 images), got dtype {kind}")
+            x = np.asarray(obs[key])
+            if x.dtype.kind not in "biuf":
+                raise TypeError(f"observation[{key!r}] must hold numbers (float or uint8 images), got dtype {x.dtype}")
+            if x.dtype.kind == "f" and not np.isfinite(x).all():
+                where = tuple(int(i) for i in np.argwhere(~np.isfinite(x))[0])
+                raise ValueError(f"observation[{key!r}] must be finite, got {x[where]} at index {where}")
+        if batched and lead[0] == 0:
+            raise ValueError(f"observation[{first!r}] is a batch of 0 observations; expected at least one")
         if not batched:
             return {k: v[None] for k, v in obs.items()}, False
         return obs, True
@@ -441,11 +446,12 @@ class Agent:
         nxt, _ = self._to_batch(next_obs)
         B = len(self._episodes)
         # a copy: the caller may reuse its array (the held random actions are updated in place)
-        executed = np.array(self._last_action if action is None else action, dtype=np.float32)
-        executed = executed.reshape(-1, self.action_dim)
-        reward = np.asarray(reward, dtype=np.float32).reshape(-1)
-        done = np.asarray(done, dtype=bool).reshape(-1)
-        terminated = np.zeros(B, dtype=bool) if terminated is None else np.asarray(terminated, dtype=bool).reshape(-1)
+        executed = _per_env("action", self._last_action if action is None else action, B, np.float32, self.action_dim)
+        reward = _per_env("reward", reward, B, np.float32)
+        done = _per_env("done", done, B, bool)
+        terminated = np.zeros(B, dtype=bool) if terminated is None else _per_env("terminated", terminated, B, bool)
+        if next(iter(nxt.values())).shape[0] != B:
+            raise ValueError(f"next_obs must hold {B} observations like the last act(), got {next(iter(nxt.values())).shape[0]}")
         self.env_steps += B if steps is None else int(np.sum(steps))
         for i, ep in enumerate(self._episodes):
             if skip is not None and skip[i]:
@@ -1184,6 +1190,20 @@ class Agent:
         if resume:
             agent._resume_from(state, path)
         return agent
+
+
+def _per_env(name: str, value: Any, B: int, dtype: Any, width: int | None = None) -> np.ndarray:
+    """``value`` as one entry per env: (B,) or, with ``width``, (B, width); finite numbers."""
+    try:
+        x = np.array(value, dtype=dtype)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be numbers, one per env, got {value!r:.60}") from err
+    shape = (B,) if width is None else (B, width)
+    if x.size != int(np.prod(shape)):
+        raise ValueError(f"{name} must have shape {shape} (one per env), got {x.shape}")
+    if x.dtype.kind == "f" and not np.isfinite(x).all():
+        raise ValueError(f"{name} must be finite, got {x.reshape(-1)[~np.isfinite(x.reshape(-1))][0]}")
+    return x.reshape(shape)
 
 
 def _atomic_write(path: Path, write: Callable[[Any], None]) -> None:
