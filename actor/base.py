@@ -140,8 +140,9 @@ class Planner(ABC):
     @property
     def faults(self) -> dict[str, int]:
         """Faults survived since the caller last took them (:meth:`take_faults`):
-        ``nonfinite_cost`` candidates scored NaN/inf (ranked last), ``nonfinite_plan`` plans
-        that came out non-finite (replaced by the warm start or the middle of the range)."""
+        ``nonfinite_cost`` evaluations in which some candidates scored NaN/inf (ranked
+        last), ``nonfinite_plan`` plans that came out non-finite (replaced by the warm start
+        or the middle of the range)."""
         return self.__dict__.setdefault("_faults", {})
 
     def take_faults(self) -> dict[str, int]:
@@ -219,7 +220,7 @@ class Planner(ABC):
         finite = torch.isfinite(costs)
         if bool(finite.all()):
             return costs
-        self._count("nonfinite_cost", int((~finite).sum()))
+        self._count("nonfinite_cost")
         big = torch.where(finite, costs, torch.full_like(costs, -float("inf"))).amax(1, keepdim=True)  # (B, 1)
         small = torch.where(finite, costs, torch.full_like(costs, float("inf"))).amin(1, keepdim=True)  # (B, 1)
         worst = torch.where(torch.isfinite(big), big + (big - small) + 1.0, torch.zeros_like(big))

@@ -46,6 +46,22 @@ def _budget(text: str) -> dict:
     return out
 
 
+def positive(text: str) -> int:
+    """An argparse type: an int >= 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text}")
+    return value
+
+
+def count(text: str) -> int:
+    """An argparse type: an int >= 0."""
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text}")
+    return value
+
+
 def prepare_process(threads: int) -> None:
     """Process-wide settings an edge may make: torch threads and denormals.
 
@@ -258,17 +274,17 @@ def train_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--out", help="run folder (default runs/<env>-train-<time>)")
     p.add_argument("--resume", metavar="RUN_DIR",
                    help="continue a stopped run from its folder, exactly (its config and options; --steps may raise the budget)")
-    p.add_argument("--steps", type=int, help="training env steps in all (default: per env, agent.run.DEFAULT_STEPS; 30k for others)")
-    p.add_argument("--episodes", type=int, default=50, help="held-out evaluation episodes")
-    p.add_argument("--num-envs", type=int, default=8, help="envs collected in lockstep")
-    p.add_argument("--threads", type=int, default=DEFAULT_THREADS, help=THREADS_HELP)
+    p.add_argument("--steps", type=positive, help="training env steps in all (default: per env, agent.run.DEFAULT_STEPS; 30k for others)")
+    p.add_argument("--episodes", type=positive, default=50, help="held-out evaluation episodes")
+    p.add_argument("--num-envs", type=positive, default=8, help="envs collected in lockstep")
+    p.add_argument("--threads", type=positive, default=DEFAULT_THREADS, help=THREADS_HELP)
     p.add_argument("--log", default="csv", help="metric backends: csv, tensorboard, both (csv,tensorboard) or none")
-    p.add_argument("--video", type=int, default=2, metavar="N", help="evaluation episodes recorded to videos/ (0: none)")
+    p.add_argument("--video", type=count, default=2, metavar="N", help="evaluation episodes recorded to videos/ (0: none)")
     p.add_argument("--no-plan-path", action="store_true", help="do not draw the imagined plan in the videos")
-    p.add_argument("--checkpoint-every", type=int, default=0, metavar="STEPS", help="also save checkpoints/step_*.pt")
-    p.add_argument("--save-every", type=int, default=10_000, metavar="STEPS",
+    p.add_argument("--checkpoint-every", type=count, default=0, metavar="STEPS", help="also save checkpoints/step_*.pt")
+    p.add_argument("--save-every", type=count, default=10_000, metavar="STEPS",
                    help="env steps between resumable saves of checkpoint.pt (0: at the end and on Ctrl-C)")
-    p.add_argument("--log-every", type=int, default=1000, metavar="STEPS", help="env steps between metric rows")
+    p.add_argument("--log-every", type=positive, default=1000, metavar="STEPS", help="env steps between metric rows")
     p.add_argument("--eval-env", metavar="ID", help="evaluate on this Gymnasium id (default: the training env)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="same as --KEY=VALUE")
     return p
@@ -327,12 +343,12 @@ def _report_written(console: Console, out: Path) -> None:
 def eval_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.description = "Evaluate a checkpoint on held-out goals; --TASK.KEY=VALUE changes the task (planner, horizon...)."
     p.add_argument("checkpoint", help="checkpoint.pt written by train")
-    p.add_argument("--episodes", type=int, default=50)
+    p.add_argument("--episodes", type=positive, default=50)
     p.add_argument("--seed", type=int, help="episode i resets with 1_000_000 + seed + i (default: the checkpoint's seed)")
     p.add_argument("--out", help="folder for eval.json and videos (default: <checkpoint folder>/eval)")
     p.add_argument("--device", help="cpu | cuda | cuda:N (default: the checkpoint's)")
-    p.add_argument("--threads", type=int, default=DEFAULT_THREADS, help=THREADS_HELP)
-    p.add_argument("--video", type=int, default=0, metavar="N", help="episodes recorded to videos/")
+    p.add_argument("--threads", type=positive, default=DEFAULT_THREADS, help=THREADS_HELP)
+    p.add_argument("--video", type=count, default=0, metavar="N", help="episodes recorded to videos/")
     p.add_argument("--no-plan-path", action="store_true")
     return p
 
@@ -391,12 +407,12 @@ def collect_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--policy", choices=("random", "plan", "policy"),
                    help="random actions, the planner (mode 2) or the mode-1 policy (default: plan with "
                    "--checkpoint, else random)")
-    p.add_argument("--steps", type=int, default=10_000)
-    p.add_argument("--num-envs", type=int, default=8)
+    p.add_argument("--steps", type=positive, default=10_000)
+    p.add_argument("--num-envs", type=positive, default=8)
     p.add_argument("--exploration-std", type=float, default=0.0, help="action noise, fraction of the half-range")
     p.add_argument("--seed", type=int, help="seed of the first resets and the random actions (default: the config's)")
     p.add_argument("--out", help="replay file (default runs/<env>-collect-<time>/replay.npz)")
-    p.add_argument("--threads", type=int, default=DEFAULT_THREADS, help=THREADS_HELP)
+    p.add_argument("--threads", type=positive, default=DEFAULT_THREADS, help=THREADS_HELP)
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="same as --KEY=VALUE")
     return p
 
@@ -511,9 +527,9 @@ def bench_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
         help="planner/actor options per budget, e.g. samples=128,iterations=2,horizon=15 or deadline_s=0.02",
     )
     p.add_argument("--seeds", nargs="+", type=int, help="(default: 0)")
-    p.add_argument("--episodes", type=int, help="episodes per seed (default: 10)")
+    p.add_argument("--episodes", type=positive, help="episodes per seed (default: 10)")
     p.add_argument("--out", help="(default: runs/bench)")
-    p.add_argument("--threads", type=int, default=DEFAULT_THREADS, help=THREADS_HELP)
+    p.add_argument("--threads", type=positive, default=DEFAULT_THREADS, help=THREADS_HELP)
     return p
 
 

@@ -85,7 +85,7 @@ def load_config(path: str | Path, *, model: type[M] = AgentConfig) -> M:
         else:
             raise ConfigError(f"a config file is .yaml, .yml or .json, got {path}")
     except (json.JSONDecodeError, yaml.YAMLError) as err:
-        raise ConfigError(f"{path}: not valid {path.suffix[1:].upper()}: {err}") from None
+        raise ConfigError(f"{path}: not valid {path.suffix[1:].upper()}: {' '.join(str(err).split())}") from None
     if data is None:
         data = {}
     if not isinstance(data, Mapping):

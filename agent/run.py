@@ -174,6 +174,29 @@ def learning_curve(history: dict[str, list], path: str | Path) -> None:
     plt.close(fig)
 
 
+MAX_UPDATE_RECORDS = 5000
+"""The run's history keeps at most this many update records (memory and ``history.json``
+stay bounded over millions of updates); the learning curve needs no more."""
+
+
+def thin_updates(records: list[dict[str, float]], limit: int = MAX_UPDATE_RECORDS) -> list[dict[str, float]]:
+    """Past ``limit`` records, merge neighbours in pairs (the mean of each metric over the
+    pair; ``update`` and ``env_steps`` of the later one) until at most ``limit`` remain:
+    older stretches of a long run are kept at a coarser resolution, never dropped."""
+    while len(records) > limit:
+        merged = []
+        for a, b in zip(records[0::2], records[1::2], strict=False):
+            keys = dict.fromkeys([*a, *b])
+            merged.append({
+                k: b[k] if k in ("update", "env_steps") else _mean([r[k] for r in (a, b) if k in r])
+                for k in keys if k in ("update", "env_steps") or any(k in r for r in (a, b))
+            })
+        if len(records) % 2:
+            merged.append(records[-1])
+        records = merged
+    return records
+
+
 def _mean(values: Sequence[float]) -> float:
     finite = [v for v in values if np.isfinite(v)]
     return float(np.mean(finite)) if finite else float("nan")
@@ -397,6 +420,7 @@ class Run:
                 e["wall_s"] += offset
             history["episodes"] += part["episodes"]
             history["updates"] += part["updates"]
+            history["updates"] = thin_updates(history["updates"])
             elapsed = max(time.perf_counter() - t0, 1e-9)
             recent = history["episodes"][-20:]
             scalars = batch_metrics(part["episodes"], part["updates"], recent)

@@ -136,3 +136,18 @@ def test_recorder_writes_one_file_per_episode(tmp_path):
     env.close()
     assert [p.name for p in env.paths] == ["episode_000.mp4", "episode_001.mp4"]
     assert imageio.get_reader(env.paths[0]).count_frames() == 51
+
+
+def test_update_history_stays_bounded_and_keeps_every_stretch():
+    """Past the limit, neighbouring update records merge in pairs (means), so a long run's
+    history stays bounded while its first and last updates are still covered."""
+    from agent.run import thin_updates
+
+    records = [{"update": i, "env_steps": 2 * i, "pred_loss": float(i), **({"embed_rank": 3.0} if i % 50 == 0 else {})}
+               for i in range(1, 12_001)]
+    thinned = thin_updates(records, limit=5000)
+    assert len(thinned) == 3000
+    assert thinned[0] == {"update": 4, "env_steps": 8, "pred_loss": 2.5}
+    assert thinned[-1]["update"] == 12_000 and thinned[-1]["pred_loss"] == 11_998.5
+    assert sum("embed_rank" in r for r in thinned) == 240  # one per 4-record block holding a multiple of 50
+    assert thin_updates(records[:10], limit=5000) == records[:10]

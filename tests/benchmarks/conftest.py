@@ -32,3 +32,8 @@ def planner_speed():
 @pytest.fixture(scope="session")
 def sample_efficiency():
     return _load("sample_efficiency")
+
+
+@pytest.fixture(scope="session")
+def reliability():
+    return _load("reliability")

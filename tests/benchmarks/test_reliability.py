@@ -1,0 +1,45 @@
+"""benchmarks/reliability.py on a reduced budget: every generated bad input gets a clear
+error, every injected fault is survived, resume is exact, the default thread count holds
+up under load, and a short soak neither grows memory nor leaks files."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.cli import DEFAULT_THREADS, prepare_process
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    prepare_process(DEFAULT_THREADS)
+
+
+def test_every_bad_input_gets_one_clear_line(reliability, tmp_path):
+    result = reliability.run_bad_inputs(0, tmp_path)
+    assert result["bad_inputs_tried"] >= 200
+    assert result["bad_input_failures"] == []
+    assert result["bad_inputs_clear_error"] == result["bad_inputs_tried"]
+
+
+@pytest.mark.parametrize("kind", ["env_error", "sim_unstable", "nonfinite_cost", "act_error", "nonfinite_loss", "update_error"])
+def test_every_injected_fault_is_survived_and_counted(reliability, kind):
+    record = reliability.inject(kind)
+    assert record["survived"], record
+    assert record["faults"] == {kind: 2}
+
+
+def test_resume_is_bitwise_equal(reliability, tmp_path):
+    assert reliability.resume_equal("jepa_agent/Reach2D-v0", tmp_path, n=150, m=100)
+
+
+def test_the_default_threads_do_not_slow_down_2x_when_a_busy_process_shares_the_machine(reliability):
+    result = reliability.under_load(acts=30)
+    assert result["default_threads"] == DEFAULT_THREADS == 1
+    assert result["load_slowdown"] <= 2.0, result
+
+
+def test_a_short_soak_grows_neither_memory_nor_open_files(reliability, tmp_path):
+    result = reliability.soak(3000, 1000, tmp_path)
+    assert result["soak_env_steps"] >= 3000 and result["soak_buffer_full_at"] is not None
+    assert result["soak_rss_growth_mb"] < 100
+    assert result["soak_open_files_growth"] <= 0
