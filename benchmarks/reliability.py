@@ -68,6 +68,7 @@ from agent.cli import DEFAULT_THREADS, error_line, main, prepare_process  # noqa
 from agent.configs import apply_overrides, parse_override_tokens, validate_config  # noqa: E402
 from agent.environments import register_optional_suites  # noqa: E402
 from configurator import AgentConfig  # noqa: E402
+from envs.faults import InjectFaults  # noqa: E402
 
 TINY = {
     "encoder.latent_dim": 8, "encoder.hidden_dim": 32, "world_model.hidden_dim": 32, "critic.hidden_dim": 32,
@@ -345,29 +346,6 @@ def run_bad_inputs(seed: int, folder: Path, limit: int | None = None) -> dict[st
 
 
 # --------------------------------------------------------------------------- faults
-class Faulty(gym.Wrapper):
-    """Misbehaves at the given steps: ``raise``, ``nan`` (observation), ``nan_reward`` or
-    ``explode`` (velocities of 1e30: MuJoCo goes unstable)."""
-
-    def __init__(self, env: gym.Env, at: dict[int, str]) -> None:
-        super().__init__(env)
-        self.at, self.t = at, 0
-
-    def step(self, action):
-        self.t += 1
-        what = self.at.get(self.t)
-        if what == "raise":
-            raise RuntimeError("the robot's driver lost its connection")
-        if what == "explode":
-            self.env.unwrapped.data.qvel[:] = 1e30
-        obs, reward, terminated, truncated, info = self.env.step(action)
-        if what == "nan":
-            obs = {k: np.full_like(v, np.nan) if v.dtype.kind == "f" else v for k, v in obs.items()}
-        if what == "nan_reward":
-            reward = float("nan")
-        return obs, reward, terminated, truncated, info
-
-
 def _finite(agent: Agent) -> bool:
     batch = agent.replay.sample(256, 1, rng=np.random.default_rng(0))
     arrays = [*batch["obs"].values(), batch["actions"], batch["costs"]]
@@ -383,7 +361,7 @@ def inject(kind: str, steps: int = 300) -> dict[str, Any]:
     expected = {"env_error": "raise", "nonfinite_obs": "nan", "nonfinite_reward": "nan_reward", "sim_unstable": "explode"}
     injected = 2
     if kind in expected:
-        envs_[0] = Faulty(envs_[0], {30: expected[kind], 120: expected[kind]})
+        envs_[0] = InjectFaults(envs_[0], {30: expected[kind], 120: expected[kind]})
     elif kind == "act_error":
         real, calls = agent.collect_actor.act, []
 

@@ -12,33 +12,11 @@ from actor import CEM, CEMConfig, PlanProblem
 from agent import Agent
 from agent.configs import apply_overrides
 from configurator import AgentConfig
+from envs.faults import InjectFaults
 
 from .test_run_loop import TINY
 
 ENV = "jepa_agent/Reach2D-v0"
-
-
-class Faulty(gym.Wrapper):
-    """Does something wrong at the given global steps: ``raise``, ``nan`` (observation),
-    ``nan_reward``, or ``explode`` (velocities of 1e30: MuJoCo goes unstable)."""
-
-    def __init__(self, env: gym.Env, at: dict[int, str]) -> None:
-        super().__init__(env)
-        self.at, self.t = at, 0
-
-    def step(self, action):
-        self.t += 1
-        what = self.at.get(self.t)
-        if what == "raise":
-            raise RuntimeError("the robot's driver lost its connection")
-        if what == "explode":
-            self.env.unwrapped.data.qvel[:] = 1e30
-        obs, reward, terminated, truncated, info = self.env.step(action)
-        if what == "nan":
-            obs = {k: np.full_like(v, np.nan) if v.dtype.kind == "f" else v for k, v in obs.items()}
-        if what == "nan_reward":
-            reward = float("nan")
-        return obs, reward, terminated, truncated, info
 
 
 def config(**over) -> AgentConfig:
@@ -61,7 +39,7 @@ def finite_weights(agent: Agent) -> bool:
     [("raise", "env_error"), ("nan", "nonfinite_obs"), ("nan_reward", "nonfinite_reward"), ("explode", "sim_unstable")],
 )
 def test_an_env_fault_ends_the_episode_and_training_goes_on(what, kind):
-    faulty = Faulty(gym.make(ENV), {30: what, 120: what})  # once while exploring, once while planning
+    faulty = InjectFaults(gym.make(ENV), {30: what, 120: what})  # once while exploring, once while planning
     agent = Agent.from_config(config(), gym.make(ENV))
     history = agent.train([faulty, gym.make(ENV)], 300)
     assert agent.env_steps >= 300 and agent.updates > 0
@@ -164,7 +142,7 @@ def test_an_update_that_raises_is_skipped_and_counted(monkeypatch):
 
 
 def test_a_broken_env_stops_training_with_an_error():
-    broken = Faulty(gym.make(ENV), {t: "raise" for t in range(1, 10_000)})
+    broken = InjectFaults(gym.make(ENV), {t: "raise" for t in range(1, 10_000)})
     agent = Agent.from_config(config(), gym.make(ENV))
     with pytest.raises(RuntimeError, match="100 steps in a row had a fault"):
         agent.train([broken], 5000)
