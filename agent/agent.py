@@ -382,6 +382,11 @@ class Agent:
             self._last_from_planner = False
         else:
             s = self.world_model.encode(t_obs)  # (B, D)
+            if s.shape != (B, self.world_model.latent_dim):
+                raise ValueError(
+                    f"the encoder {type(self.encoder).__name__} returned latents of shape {tuple(s.shape)}; the world "
+                    f"model, cost and planner were built for (B, D)=({B}, {self.world_model.latent_dim}) (its latent_dim)"
+                )
             self.configurator.refresh_goal_latents(self.world_model)
             self.configurator.advance_goals(t_obs, s)
             goal = self.configurator.goal_latent()  # (B, D)

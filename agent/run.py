@@ -5,8 +5,11 @@ never prints (progress goes to the callbacks the caller passes). A run folder ho
 
 ===========================  ==========================================================
 ``config.yaml``              the resolved config (every field, defaults included)
-``checkpoint.pt``            the trained agent (``checkpoints/step_*.pt`` every N steps)
-``history.json``             every training episode and update
+``run.json``                 the run's options (:class:`RunOptions`), read by :meth:`Run.resume`
+``checkpoint.pt``            the trained agent, resumable (``checkpoints/step_*.pt`` every N
+                             steps, weights only)
+``checkpoint.resume/``       the replay buffer and running episodes it resumes from
+``history.json``             every training episode; the updates (at most 5,000 records)
 ``learning_curve.png``       success, distance, return, losses, embedding std and rank
 ``eval.json``                held-out success, distances, act latency, a random baseline
 ``metrics.csv``              one row per batch of episodes (``log=("csv",)``)

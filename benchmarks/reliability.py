@@ -9,7 +9,8 @@ Five checks, each reported in the JSON file (and printed as a table):
   the wrong type or out of range for positive fields, config sections that are not
   mappings, malformed ``--KEY=VALUE`` overrides, observations of the wrong shape, dtype or
   with NaN/inf (flat and dict spaces, missing keys), transitions that do not fit, unknown
-  env ids and near misses, actions out of bounds from a user's planner, checkpoints whose
+  env ids and near misses, actions out of bounds from a user's planner, an encoder whose
+  latents disagree with the other modules' size, checkpoints whose
   shapes do not fit their config, truncated checkpoints and replay files; plus the
   ``jepa-agent`` commands on bad input. A case counts as a *clear error* when the library
   raises a ``ValueError``/``TypeError``/``KeyError``/``FileNotFoundError`` whose one line
@@ -26,8 +27,9 @@ Five checks, each reported in the JSON file (and printed as a table):
   training M more ends with the same parameters, bit for bit, as N+M steps in one go (a
   goal task on Reach2D and a reward task with terminations on Hopper-v5).
 - **Under load.** The median planner latency per action of an agent with the default
-  config and thread count (``agent.cli.DEFAULT_THREADS``), alone and while busy processes
-  hold all cores but one; also with 2 threads under the same load, for contrast.
+  config and thread count (``agent.cli.DEFAULT_THREADS``) on Reacher-v5, alone and while
+  busy processes hold all cores but one (3 alternations of 60 actions each, pooled); also
+  with 2 threads under the same load, for contrast.
 - **Soak.** ``--soak-steps`` env steps of ``Run.train`` (Reach2D, a small agent, a replay
   buffer of ``--soak-capacity`` steps): resident memory and open files measured after
   every 1,000 steps; the growth from the first measurement after the buffer is full to the
@@ -239,6 +241,18 @@ def action_cases(rng: np.random.Generator) -> list[Case]:
                 agent.actor.planner.plan = real
 
         cases.append(Case("action_out_of_bounds", run, ("outside the action space",), f"action {value:.3g}"))
+    encoder, forward = agent.encoder, agent.encoder.forward
+    for width in rng.choice([1, 3, 7, 9, 15, 32], 4, replace=False):
+
+        def wrong_width(w=int(width)):
+            agent.reset(goal=goal)
+            encoder.forward = lambda o: forward(o)[..., :w] if w < 8 else forward(o).repeat(1, 4)[..., :w]
+            try:
+                agent.act(obs)
+            finally:
+                encoder.forward = forward
+
+        cases.append(Case("module_dims", wrong_width, ("encoder", "latent_dim"), f"encoder returns {int(width)} of 8"))
     return cases
 
 
@@ -456,43 +470,57 @@ def resume_equal(env_id: str, folder: Path, n: int = 230, m: int = 170) -> bool:
 BUSY = "import time\nend = time.time() + {s}\nwhile time.time() < end:\n    pass\n"
 
 
-def act_latency_ms(threads: int, acts: int, env_id: str = "Reacher-v5") -> float:
-    """Median ms per planner action of an agent with the default config on ``env_id``."""
-    torch.set_num_threads(threads)
+def _acting_agent(env_id: str = "Reacher-v5") -> tuple[Agent, gym.Env]:
     config = apply_overrides(AgentConfig(), {"task.env": env_id, "task.objective": "reward", "device": "cpu"})
     env = gym.make(env_id)
     agent = Agent.from_config(config, env)
+    env.reset(seed=0)
+    agent.reset()
+    return agent, env
+
+
+def act_times_ms(agent: Agent, env: gym.Env, threads: int, acts: int) -> list[float]:
+    """ms per planner action (the agent's default planner and budget), after 3 warm-up acts."""
+    torch.set_num_threads(threads)
     obs, _ = env.reset(seed=0)
     agent.reset()
     times = []
-    for _ in range(acts + 5):
+    for _ in range(acts + 3):
         t0 = time.perf_counter()
         action = agent.act(obs)
         times.append((time.perf_counter() - t0) * 1e3)
         obs, *_ = env.step(action)
-    return float(np.median(times[5:]))
+    return times[3:]
 
 
-def under_load(acts: int = 60) -> dict[str, Any]:
+def under_load(acts: int = 60, trials: int = 3) -> dict[str, Any]:
+    """Median ms per action alone and with busy processes on all cores but one, for the
+    default thread count and for 2 threads; ``trials`` alternations of alone and loaded
+    blocks of ``acts`` actions, pooled (other tenants of a shared machine come and go)."""
     cores = os.cpu_count() or 1
     busy_n = max(1, cores - 1)
-    alone = act_latency_ms(DEFAULT_THREADS, acts)
-    alone_2 = act_latency_ms(2, acts)
-    procs = [subprocess.Popen([sys.executable, "-c", BUSY.format(s=600)]) for _ in range(busy_n)]
-    try:
-        time.sleep(0.5)
-        loaded = act_latency_ms(DEFAULT_THREADS, acts)
-        loaded_2 = act_latency_ms(2, acts)
-    finally:
-        for p in procs:
-            p.kill()
-            p.wait()
+    agent, env = _acting_agent()
+    times: dict[tuple[int, str], list[float]] = {}
+    for _ in range(trials):
+        for threads in (DEFAULT_THREADS, 2):
+            times.setdefault((threads, "alone"), []).extend(act_times_ms(agent, env, threads, acts))
+        procs = [subprocess.Popen([sys.executable, "-c", BUSY.format(s=600)]) for _ in range(busy_n)]
+        try:
+            time.sleep(0.3)
+            for threads in (DEFAULT_THREADS, 2):
+                times.setdefault((threads, "loaded"), []).extend(act_times_ms(agent, env, threads, acts))
+        finally:
+            for proc in procs:
+                proc.kill()
+                proc.wait()
     torch.set_num_threads(DEFAULT_THREADS)
+    med = {k: float(np.median(v)) for k, v in times.items()}
     return {
-        "cores": cores, "busy_processes": busy_n, "default_threads": DEFAULT_THREADS,
-        "act_ms_alone": alone, "act_ms_loaded": loaded, "load_slowdown": loaded / alone,
-        "act_ms_alone_2_threads": alone_2, "act_ms_loaded_2_threads": loaded_2,
-        "load_slowdown_2_threads": loaded_2 / alone_2,
+        "cores": cores, "busy_processes": busy_n, "default_threads": DEFAULT_THREADS, "load_trials": trials,
+        "act_ms_alone": med[DEFAULT_THREADS, "alone"], "act_ms_loaded": med[DEFAULT_THREADS, "loaded"],
+        "load_slowdown": med[DEFAULT_THREADS, "loaded"] / med[DEFAULT_THREADS, "alone"],
+        "act_ms_alone_2_threads": med[2, "alone"], "act_ms_loaded_2_threads": med[2, "loaded"],
+        "load_slowdown_2_threads": med[2, "loaded"] / med[2, "alone"],
     }
 
 
