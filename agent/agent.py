@@ -282,7 +282,7 @@ class Agent:
                 raise TypeError(f"observation[{key!r}] must hold numbers (float or uint8 images), got dtype {x.dtype}")
             if x.dtype.kind == "f" and not np.isfinite(x).all():
                 where = tuple(int(i) for i in np.argwhere(~np.isfinite(x))[0])
-                raise ValueError(f"observation[{key!r}] must be finite, got {x[where]} at index {where}")
+                raise ValueError(f"observation[{key!r}] must be finite, got {_spell(x[where])} at index {where}")
         if batched and lead[0] == 0:
             raise ValueError(f"observation[{first!r}] is a batch of 0 observations; expected at least one")
         if not batched:
@@ -1207,8 +1207,13 @@ def _per_env(name: str, value: Any, B: int, dtype: Any, width: int | None = None
     if x.size != int(np.prod(shape)):
         raise ValueError(f"{name} must have shape {shape} (one per env), got {x.shape}")
     if x.dtype.kind == "f" and not np.isfinite(x).all():
-        raise ValueError(f"{name} must be finite, got {x.reshape(-1)[~np.isfinite(x.reshape(-1))][0]}")
+        raise ValueError(f"{name} must be finite, got {_spell(x.reshape(-1)[~np.isfinite(x.reshape(-1))][0])}")
     return x.reshape(shape)
+
+
+def _spell(value) -> str:
+    """A non-finite number as people write it: NaN, inf or -inf."""
+    return "NaN" if np.isnan(value) else ("inf" if value > 0 else "-inf")
 
 
 def _atomic_write(path: Path, write: Callable[[Any], None]) -> None:

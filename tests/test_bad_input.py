@@ -32,7 +32,7 @@ bad_numbers = st.one_of(
     st.lists(st.integers(), min_size=1, max_size=3),
     st.dictionaries(st.sampled_from("abc"), st.integers(), min_size=1, max_size=2),
     st.integers(max_value=-1),
-    st.floats(max_value=-1e-3, allow_nan=False),
+    st.floats(max_value=-1e-3, allow_nan=False, allow_subnormal=False),
     st.just(float("nan")),
     st.just(float("-inf")),
 )
@@ -139,7 +139,7 @@ def test_observations_of_the_wrong_dtype(agent_and_obs, dtype):
 
 
 @SETTINGS
-@given(reward=st.one_of(st.lists(st.floats(-1, 1), min_size=2, max_size=4), st.just(math.nan), st.text(alphabet=string.ascii_letters, min_size=1, max_size=3)))
+@given(reward=st.one_of(st.lists(st.floats(-1, 1, allow_subnormal=False), min_size=2, max_size=4), st.just(math.nan), st.text(alphabet=string.ascii_letters, min_size=1, max_size=3)))
 def test_transitions_that_do_not_fit(agent_and_obs, reward):
     agent, obs = agent_and_obs
     agent.reset()
