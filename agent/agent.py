@@ -23,6 +23,7 @@ import torch
 
 from actor import Actor
 from agent.spaces import adapt_observation, inspect_env, success_of
+from agent.vector import Step, VectorSteps, as_vector_env
 from configurator import AgentConfig, Configurator, TaskSpec
 from memory import ReplayBuffer, ShortTermMemory, to_torch
 
@@ -61,15 +62,16 @@ def _any(so_far: float, now: float) -> float:
 
 
 class _Collection:
-    """The running episodes of B envs stepped in lockstep by :meth:`Agent.train` / ``collect``:
-    their current observations, returns, and the random actions held while exploring."""
+    """The running episodes of the B envs of a vector env stepped by :meth:`Agent.train` /
+    ``collect``: their current observations, returns, and the random actions held while
+    exploring."""
 
     STATE = ("obs", "t", "length", "returns", "any_success", "random", "held")
     """What a resumable checkpoint keeps of it (besides the envs)."""
 
-    def __init__(self, envs: list[Any], obs: ObsDict, action_dim: int) -> None:
-        B = len(envs)
-        self.envs, self.obs = envs, obs
+    def __init__(self, steps: VectorSteps, obs: ObsDict, action_dim: int) -> None:
+        B = steps.num_envs
+        self.steps, self.obs = steps, obs
         self.t = np.zeros(B, dtype=np.int64)  # agent steps into each episode
         self.length = np.zeros(B, dtype=np.int64)  # env steps into each episode
         self.returns = np.zeros(B)
@@ -212,6 +214,7 @@ class Agent:
         """False while :meth:`train` is inside a step (a stop there leaves it half done)."""
         self._fault_streak = self._update_streak = 0
         self.faults: dict[str, int] = {}
+        self._ddp: dict[str, Any] = {}  # learning modules wrapped for data-parallel training (distribute())
         """Faults survived while collecting (env errors, unstable simulation, a module that
         raised, non-finite losses), by kind."""
 
@@ -524,14 +527,67 @@ class Agent:
             yield
             self._global_rng = (torch.get_rng_state(), torch.cuda.get_rng_state(cuda[0]) if cuda else None)
 
-    def update(self) -> dict[str, float]:
-        """One gradient step of the world model, the critic and the policy on replayed windows."""
+    def update(self, batch: Mapping[str, Any] | None = None) -> dict[str, float]:
+        """One gradient step of the world model, the critic and the policy on replayed
+        windows: ``batch`` (a ``ReplayBuffer.sample`` result), or ``training.batch_size``
+        windows drawn from the agent's replay."""
         with self._own_global_rng():
-            return self._update()
+            return self._update(batch)
 
-    def _update(self) -> dict[str, float]:
+    def distribute(self) -> None:
+        """Train data-parallel with the other processes of the initialised default process
+        group (:mod:`agent.distributed`): every learning module is wrapped in
+        ``DistributedDataParallel``, so each :meth:`update` averages the gradients of all
+        ranks (each on its own part of the global batch), and the world model's VICReg terms
+        see the embeddings of the whole global batch. The ranks start from rank 0's weights."""
+        from torch.nn.parallel import DistributedDataParallel
+
+        from agent.distributed import LossModule
+
+        if not (torch.distributed.is_available() and torch.distributed.is_initialized()):
+            raise RuntimeError("distribute() needs an initialised process group (agent.distributed.init_from_env)")
+        ids = [self.device.index or 0] if self.device.type == "cuda" else None
+
+        def ddp(loss: Callable[..., Any], *modules: torch.nn.Module | None) -> DistributedDataParallel:
+            return DistributedDataParallel(LossModule(loss, *modules), device_ids=ids, find_unused_parameters=True)
+
+        self._ddp = {"world_model": ddp(self.world_model.loss, self.world_model, self.task_cost)}
+        for name in ("critic", "policy", "probe", "goal_encoder"):
+            module = getattr(self, name)
+            if module is not None:
+                self._ddp[name] = ddp(module.loss, module)
+        if hasattr(self.world_model, "gather_batch_statistics"):
+            self.world_model.gather_batch_statistics = True
+        self._sync_state()
+
+    def _sync_state(self) -> None:
+        """Every module's parameters and buffers (targets included) as rank 0's."""
+        for module in (self.world_model, self.task_cost, self.critic, self.policy, self.probe, self.goal_encoder):
+            if module is not None:
+                for t in module.state_dict().values():
+                    torch.distributed.broadcast(t, 0)
+
+    def _all_ranks(self, flag: bool) -> bool:
+        """``flag`` on every rank (this process alone: ``flag``)."""
+        if not self._ddp:
+            return flag
+        t = torch.tensor([int(flag)], device=self.device)
+        torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MIN)
+        return bool(t.item())
+
+    def _any_rank(self, flag: bool) -> bool:
+        """``flag`` on some rank (this process alone: ``flag``)."""
+        return not self._all_ranks(not flag)
+
+    def _loss(self, name: str, loss: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``loss(*args, **kwargs)``, through the module's DDP wrapper when distributed."""
+        ddp = self._ddp.get(name)
+        return loss(*args, **kwargs) if ddp is None else ddp(*args, **kwargs)
+
+    def _update(self, given: Mapping[str, Any] | None = None) -> dict[str, float]:
         tcfg = self.config.training
-        batch = to_torch(self.replay.sample(tcfg.batch_size, tcfg.window, rng=self.rng), self.device)
+        sample = given if given is not None else self.replay.sample(tcfg.batch_size, tcfg.window, rng=self.rng)
+        batch = to_torch(sample, self.device)
         wm = self.world_model
         wm.train()
         head = None
@@ -545,7 +601,7 @@ class Agent:
                      "terminals": batch["terminals"]}
                 )
 
-        loss, info = wm.loss(batch, diagnostics=self.updates % 50 == 0, head=head)
+        loss, info = self._loss("world_model", wm.loss, batch, diagnostics=self.updates % 50 == 0, head=head)
         if self._learn(self.wm_optim, loss, "world_model", tcfg.grad_clip):
             wm.update_target()
 
@@ -558,7 +614,7 @@ class Agent:
                 goals, future = self._batch_goals(batch)  # (B, D) each
         if self.goal_encoder is not None and self.goal_encoder_optim is not None:
             achieved = batch["obs"]["achieved_goal"].reshape(B * (T + 1), -1).float()
-            g_loss, g_info = self.goal_encoder.loss(achieved, states.reshape(B * (T + 1), -1))
+            g_loss, g_info = self._loss("goal_encoder", self.goal_encoder.loss, achieved, states.reshape(B * (T + 1), -1))
             self._learn(self.goal_encoder_optim, g_loss, "goal_encoder")
             info.update(g_info)
         if self.critic is not None and self.critic_optim is not None:
@@ -573,20 +629,24 @@ class Agent:
                 costs = self.cost.fixed(states[:, 1:], batch["actions"], c_goals)  # (B, T)
                 if self.cost.task_cost_weight > 0:
                     costs = costs + self.cost.task_cost_weight * batch["costs"]
-            c_loss, c_info = self.critic.loss(
+            c_loss, c_info = self._loss(
+                "critic", self.critic.loss,
                 {"states": states, "actions": batch["actions"], "costs": costs, "goals": c_goals,
-                 "terminals": batch["terminals"]}
+                 "terminals": batch["terminals"]},
             )
             if self._learn(self.critic_optim, c_loss, "critic", tcfg.grad_clip):
                 self.critic.update_target()
             info.update(c_info)
         if self.probe is not None and self.probe_optim is not None:
-            pr_loss, pr_info = self.probe.loss({"states": states, "targets": batch["obs"][self.probe.key].float()})
+            pr_loss, pr_info = self._loss(
+                "probe", self.probe.loss, {"states": states, "targets": batch["obs"][self.probe.key].float()}
+            )
             self._learn(self.probe_optim, pr_loss, "probe")
             info.update(pr_info)
-        if self.policy is not None and self.policy_optim is not None and bool(batch["planner_mask"].any()):
-            p_loss, p_info = self.policy.loss(
-                {"states": states[:, :-1], "goals": goals, "actions": batch["actions"], "mask": batch["planner_mask"]}
+        if self.policy is not None and self.policy_optim is not None and self._any_rank(bool(batch["planner_mask"].any())):
+            p_loss, p_info = self._loss(
+                "policy", self.policy.loss,
+                {"states": states[:, :-1], "goals": goals, "actions": batch["actions"], "mask": batch["planner_mask"]},
             )
             self._learn(self.policy_optim, p_loss, "policy", tcfg.grad_clip)
             info.update(p_info)
@@ -597,7 +657,7 @@ class Agent:
         """One optimiser step on ``loss`` (gradients clipped to norm ``clip``). A non-finite
         loss or gradient is not applied (counted as ``nonfinite_loss`` / ``nonfinite_grad``):
         nothing non-finite reaches the weights. True if the step was taken."""
-        if not bool(torch.isfinite(loss)):
+        if not self._all_ranks(bool(torch.isfinite(loss))):  # all skip together, or none waits
             self._count_fault("nonfinite_loss")
             log.warning("update %d: the %s loss is %s; its step is skipped", self.updates, name, loss.item())
             return False
@@ -637,10 +697,12 @@ class Agent:
     ) -> dict[str, list]:
         """Collect ``steps`` env steps (give or take one step of the B envs) and learn from them.
 
-        ``env`` is one Gymnasium env or a list of B envs stepped in lockstep; each env's
-        episode ends on its own (terminated or truncated) and that env starts the next one
-        while the others go on. Calling ``train`` again with the same envs continues their
-        episodes. The first ``random_steps`` use random actions held for
+        ``env`` is a ``gymnasium.vector.VectorEnv`` of B envs (any autoreset mode), one env,
+        or a list of B envs (stepped as a ``SyncVectorEnv``); the planner plans for all B in
+        one batched call. Each env's episode ends on its own (terminated or truncated) and
+        that env starts the next one while the others go on; no transition across an
+        episode boundary is stored. Calling ``train`` again with the same envs continues
+        their episodes. The first ``random_steps`` use random actions held for
         ``random_action_repeat`` steps; then, after ``pretrain_updates`` updates, the planner
         acts with Gaussian exploration noise and ``updates_per_step`` updates follow every
         env step. ``callback`` receives a dict of progress after every step that ended an
@@ -678,7 +740,7 @@ class Agent:
                 action = np.clip(action + noise, low, high).astype(np.float32)
             finished = self._step_collection(col, action, exploring, history["episodes"], start)
             if not exploring:
-                self._pending_updates += tcfg.updates_per_step * len(col.envs)
+                self._pending_updates += tcfg.updates_per_step * col.steps.num_envs
                 n = int(self._pending_updates)
                 self._pending_updates -= n
                 history["updates"] += self._do_updates(n)
@@ -747,54 +809,78 @@ class Agent:
     def _collection_for(self, env: Any, seed: int | None) -> _Collection:
         """The envs' running episodes: continued when the same envs come back, else begun
         with env ``i`` reset with ``seed + i`` (None: unseeded, each env's RNG runs on)."""
-        envs = list(env) if isinstance(env, Sequence) else [env]
         col = self._collection
-        if col is not None and len(col.envs) == len(envs) and all(a is b for a, b in zip(col.envs, envs, strict=True)):
-            if self._last_obs is not None and self.memory is not None and self.memory.batch_size == len(envs):
+        if col is not None and col.steps.same(env):
+            if self._last_obs is not None and self.memory is not None and self.memory.batch_size == col.steps.num_envs:
                 return col
-        obs, goals = self.reset_envs(envs, seed)
-        self.reset(goal=goals if self.goal_kind == "observation" else None)
-        col = _Collection(envs, obs, self.action_dim)
+            steps = col.steps
+        else:
+            steps = as_vector_env(env, self.task.action_repeat)
+        raw, infos = steps.reset(seed)
+        obs = self._adapt(raw)
+        self.reset(goal=self._new_goals(steps, range(steps.num_envs), infos))
+        col = _Collection(steps, obs, self.action_dim)
         self._collection = col
         return col
+
+    def _new_goals(self, steps: VectorSteps, rows: Any, infos: Any) -> ObsDict | None:
+        """The goal observations (batched over ``rows``) of the envs ``rows`` that began an
+        episode, for a goal-observation task (else None): from their reset info's
+        ``goal_observation``, or their ``goal_observation()``. ``infos``: indexable by row."""
+        if self.goal_kind != "observation":
+            return None
+        rows = list(rows)
+        given = [infos[i].get("goal_observation") for i in rows]
+        missing = [i for i, g in zip(rows, given, strict=True) if g is None]
+        asked = dict(zip(missing, steps.goal_observations(missing), strict=True)) if missing else {}
+        return stack_obs([self._adapt(g if g is not None else asked[i]) for i, g in zip(rows, given, strict=True)])
 
     def _step_collection(
         self, col: _Collection, action: np.ndarray, random: bool, records: list[dict[str, Any]], start: float
     ) -> bool:
-        """Step every env with its action (``action_repeat`` times), record the transition,
-        and start a new episode in each env whose episode ended. True if any ended.
+        """Step the B envs with their actions, record the transitions, and start a new
+        episode in each env whose episode ended. True if any ended.
 
         An env that raises in ``step``, returns a non-finite observation or reward, or whose
-        simulator goes unstable has its episode ended before that step (the step is not
-        stored), the fault counted in :attr:`faults`, and is reset."""
-        results: list[tuple[Any, ...] | None] = []
+        simulator goes unstable (:class:`envs.StepGuard` reports it, or the check here finds
+        it) has its episode ended before that step (the step is not stored), the fault
+        counted in :attr:`faults`, and starts again. A vector env that raises as a whole ends
+        every env's episode."""
+        steps = col.steps
+        try:
+            st = steps.step(action)
+        except Exception as err:  # a user's vector env (or an unguarded env in it) raised
+            log.warning("the envs raised in step (%s); every env's episode ends there", error_text(err))
+            self._end_all_episodes(col, "env_error", records, start)
+            return True
+        B = steps.num_envs
         faults: dict[int, str] = {}
-        for i, (env, a) in enumerate(zip(col.envs, action, strict=True)):
-            try:
-                r = self._step_env(env, a)
-                obs_i, kind = self._adapt(r[0]), self._step_fault(env, r)
-            except Exception as err:  # an env of the user's (or a simulator) that raised
-                log.warning("env %d raised in step (%s); its episode ends there", i, error_text(err))
-                r, obs_i, kind = None, None, "env_error"
+        for i in range(B):
+            kind = st.infos[i].get("fault") or _nonfinite_step(st.ended_obs, st.reward, i)
             if kind is not None:
-                faults[i] = kind
-                self._count_fault(kind)
-                r = None
-            results.append(None if r is None else (obs_i, *r[1:]))
-        resets = {i: self._reset_after_fault(col.envs[i], i, kind) for i, kind in faults.items()}
-        rows = [r if r is not None else (resets[i][0], 0.0, False, True, {}, 1) for i, r in enumerate(results)]
-        obs = stack_obs([r[0] for r in rows])
-        reward = np.array([r[1] for r in rows], dtype=np.float64)
-        terminated = np.array([r[2] for r in rows])
-        done = terminated | np.array([r[3] for r in rows])
-        infos = [r[4] for r in rows]
-        env_steps = np.array([r[5] for r in rows])
-        skip = np.zeros(len(rows), dtype=bool)
+                faults[i] = str(kind)
+                self._count_fault(faults[i])
+        restart_now = np.zeros(B, dtype=bool)
+        restart_now[[i for i in faults if not st.done[i]]] = True
+        start_obs, reset_infos = st.start_obs, dict(st.reset_infos)
+        if restart_now.any():  # a fault the env did not end its episode for: reset it here
+            start_obs, more = steps.reset_some(start_obs, restart_now)
+            reset_infos.update(more)
+        start_obs = self._adapt(start_obs)
+        ended = self._adapt(st.ended_obs)
+        skip = np.zeros(B, dtype=bool)
         skip[list(faults)] = True
-        self._observe(obs, reward, done, action=action, terminated=terminated, steps=env_steps, skip=skip)
+        if skip.any():  # the faulted rows are not stored; keep the batch finite for the checks
+            ended = {k: np.where(skip.reshape(-1, *[1] * (v.ndim - 1)), start_obs[k], v) for k, v in ended.items()}
+        reward = np.where(skip, 0.0, st.reward)
+        terminated = st.terminated & ~skip
+        done = st.done | skip
+        infos = [{} if skip[i] else st.infos[i] for i in range(B)]
+        env_steps = np.array([int(info.get("env_steps", 1)) for info in infos])
+        self._observe(ended, reward, done, action=action, terminated=terminated, steps=env_steps, skip=skip)
         col.step(reward, infos, random, env_steps)
+        col.obs = start_obs
         if not done.any():
-            col.obs = obs
             self._fault_streak = 0
             return False
         self._fault_streak = self._fault_streak + 1 if faults else 0
@@ -803,88 +889,60 @@ class Agent:
                 f"{self._fault_streak} steps in a row had a fault (last: {sorted(set(faults.values()))}); "
                 "training stops rather than loop on a broken env"
             )
-        new_obs = {k: v.copy() for k, v in obs.items()}
-        goals = {k: v.copy() for k, v in self._goal_obs[-1].items()} if self._goal_obs else None
-        for i in np.flatnonzero(done):
+        rows = np.flatnonzero(done)
+        for i in rows:
             records.append(col.finish(i, infos[i], self.env_steps, bool(terminated[i]), time.perf_counter() - start,
                                       fault=faults.get(int(i))))
-            o, g = resets[i] if i in resets else self.reset_envs([col.envs[i]], None)
-            for k in new_obs:
-                new_obs[k][i] = o[k][0] if i not in resets else o[k]
-            if goals is not None and g is not None:
-                for k in goals:
-                    goals[k][i] = g[k][0]
-        col.obs = new_obs
-        self.restart(done, goals)
+        self.restart(done, self._goals_at(steps, rows, reset_infos))
         return True
 
-    def _step_fault(self, env: Any, result: tuple[Any, ...]) -> str | None:
-        """The fault a step's result shows, if any: ``sim_unstable`` (MuJoCo reset its state
-        after non-finite or huge values), ``nonfinite_obs`` or ``nonfinite_reward``."""
-        from envs.state import take_instability
-
-        if take_instability(env):
-            return "sim_unstable"
-        if not np.isfinite(result[1]):
-            return "nonfinite_reward"
-        obs = result[0] if isinstance(result[0], Mapping) else {"observation": result[0]}
-        for v in obs.values():
-            x = np.asarray(v)
-            if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
-                return "nonfinite_obs"
-        return None
-
-    def _reset_after_fault(self, env: Any, i: int, kind: str) -> tuple[ObsDict, ObsDict | None]:
-        """Reset env ``i`` after a fault; returns its observation and goal (unbatched obs)."""
-        try:
-            o, g = self.reset_envs([env], None)
-        except Exception as err:
-            raise RuntimeError(f"env {i} failed ({kind}) and then raised in reset: {error_text(err)}") from err
-        return {k: v[0] for k, v in o.items()}, g
+    def _goals_at(self, steps: VectorSteps, rows: np.ndarray, reset_infos: Mapping[int, Any]) -> ObsDict | None:
+        """The goal observations of all B envs with the new ones of ``rows`` in place (the
+        other rows are not read by :meth:`restart`)."""
+        new = self._new_goals(steps, [int(i) for i in rows], reset_infos)
+        if new is None or not self._goal_obs:
+            return None
+        goals = {k: v.copy() for k, v in self._goal_obs[-1].items()}
+        for k in goals:
+            goals[k][rows] = new[k]
+        return goals
 
     def _count_fault(self, kind: str, n: int = 1) -> None:
         self.faults[kind] = self.faults.get(kind, 0) + n
 
     def _end_all_episodes(self, col: _Collection, kind: str, records: list[dict[str, Any]], start: float) -> None:
-        """A module raised while acting: every env's episode ends before this step (nothing
-        of the step is stored) and every env starts a new one."""
-        B = len(col.envs)
+        """A module raised while acting, or the vector env as a whole: every env's episode
+        ends before this step (nothing of the step is stored) and every env starts a new one."""
+        B = col.steps.num_envs
         self._count_fault(kind)
         for i in range(B):
             self._store_episode(i)
             records.append(col.finish(i, {}, self.env_steps, False, time.perf_counter() - start, fault=kind))
-        obs, goals = self.reset_envs(col.envs, None)
-        col.obs = obs
-        self.restart(np.ones(B, dtype=bool), goals)
+        try:
+            raw, infos = col.steps.reset(None)
+        except Exception as err:
+            raise RuntimeError(f"the envs failed ({kind}) and then raised in reset: {error_text(err)}") from err
+        col.obs = self._adapt(raw)
+        self.restart(np.ones(B, dtype=bool), self._new_goals(col.steps, range(B), infos))
         self._fault_streak += 1
         if self._fault_streak >= MAX_FAULTS_IN_A_ROW:
             raise RuntimeError(f"{self._fault_streak} steps in a row had a fault (last: {kind}); training stops")
 
-    def _step_env(self, env: Any, action: np.ndarray) -> tuple[Any, float, bool, bool, dict[str, Any], int]:
-        """One agent step: ``action`` applied ``task.action_repeat`` times, rewards summed.
-        Returns (obs, reward, terminated, truncated, info, env steps taken)."""
-        total, n = 0.0, 0
-        while n < self.task.action_repeat:
-            obs, reward, terminated, truncated, info = env.step(action)
-            total += float(reward)
-            n += 1
-            if terminated or truncated:
-                break
-        return obs, total, bool(terminated), bool(truncated), info, n
-
     @torch.no_grad()
-    def adapt(self, n: int = 10_000) -> None:
+    def adapt(self, n: int = 10_000, *, replay: ReplayBuffer | None = None) -> None:
         """Fit the modules' data-dependent settings to the replay (once, after random
         exploration, before the first update): the encoder's input normalisation, and
         whether the task cost models episode ends (``TaskCostConfig.termination=None``: on
-        when some replayed episode terminated)."""
-        batch = to_torch(self.replay.sample(n, 1, rng=self.rng), self.device)
+        when some replayed episode terminated). ``replay``: fit to that one instead of the
+        agent's (data-parallel ranks fit to the same data)."""
+        replay = self.replay if replay is None else replay
+        batch = to_torch(replay.sample(n, 1, rng=self.rng), self.device)
         self.world_model.adapt({k: v[:, 0] for k, v in batch["obs"].items()})
         tc = self.task_cost
         if tc is not None and getattr(getattr(tc, "config", None), "termination", False) is None:
-            tc.set_termination(self.replay.num_terminated > 0)
+            tc.set_termination(replay.num_terminated > 0)
             log.info("task cost termination %s (%d terminated episodes in replay)",
-                     "on" if tc.termination_active else "off", self.replay.num_terminated)
+                     "on" if tc.termination_active else "off", replay.num_terminated)
 
     def _do_updates(self, n: int) -> list[dict[str, float]]:
         if not self._can_learn():
@@ -929,47 +987,64 @@ class Agent:
         mode: str | None = None,
         callback: Callback | None = None,
     ) -> dict[str, Any]:
-        """Run ``episodes`` episodes on one env without exploration noise.
+        """Run ``episodes`` episodes without exploration noise, on one env or on the B envs
+        of a ``VectorEnv`` (or a list of envs) at once, one batched plan per step for all.
 
-        Episode ``i`` resets with ``seed + i``: pick a seed range the training never used
-        to evaluate on held-out goals. Returns the mean and spread of the return, the success
-        rate at the final step (``success_rate_final``) and at any step
-        (``success_rate_any``; ``success_rate`` is the one ``task.success`` names; NaN where
-        the env reports no success), final distances where the env reports them, and the
-        wall-clock time of every ``act`` call (the control latency).
+        Episode ``i`` resets with ``seed + i`` whichever env runs it: pick a seed range the
+        training never used to evaluate on held-out goals; the results do not depend on B.
+        Returns the mean and spread of the return, the success rate at the final step
+        (``success_rate_final``) and at any step (``success_rate_any``; ``success_rate`` is
+        the one ``task.success`` names; NaN where the env reports no success), final
+        distances where the env reports them, the wall-clock time of every ``act`` call (the
+        control latency, for all B envs), and one record per episode in seed order.
         """
-        records, act_ms = [], []
-        for i in range(episodes):
-            obs, goal = self.reset_envs([env], seed + i)
-            self.reset(goal=goal)
-            obs = {k: v[0] for k, v in obs.items()}
-            done, ret, info, length, any_success = False, 0.0, {}, 0, float("nan")
-            while not done:
-                t0 = time.perf_counter()
-                action = self.act(obs, mode=mode)
-                act_ms.append((time.perf_counter() - t0) * 1e3)
-                raw, reward, terminated, truncated, info, n = self._step_env(env, action)
-                obs = self._adapt(raw)
-                ret += reward
-                length += n
-                done = terminated or truncated
-                any_success = _any(any_success, success_of(info))
-            final = success_of(info)
-            records.append(
-                {
-                    "seed": seed + i,
-                    "success": final if self.task.success == "final" else any_success,
-                    "success_final": final,
-                    "success_any": any_success,
-                    "final_distance": float(info.get("distance", np.nan)),
-                    "return": ret,
-                    "length": length,
-                    "terminated": bool(terminated),
-                }
-            )
-            if callback is not None:
-                callback({"episode": i + 1, "episodes": episodes, "success": _nanmean([r["success"] for r in records]),
-                          "return": float(np.mean([r["return"] for r in records]))})
+        if not isinstance(episodes, int) or episodes < 1:
+            raise ValueError(f"episodes must be a positive int, got {episodes!r}")
+        steps = as_vector_env(env, self.task.action_repeat)
+        B = steps.num_envs
+        running = [i if i < episodes else None for i in range(B)]  # the episode each env runs
+        queued = min(B, episodes)
+        raw, infos = steps.reset([seed + i if i < episodes else None for i in range(B)])
+        obs = self._adapt(raw)
+        self.reset(goal=self._new_goals(steps, range(B), infos))
+        ret, length, any_success = np.zeros(B), np.zeros(B, dtype=np.int64), np.full(B, np.nan)
+        records: list[dict[str, Any]] = []
+        act_ms: list[float] = []
+        while any(r is not None for r in running):
+            t0 = time.perf_counter()
+            action = self.act(obs, mode=mode)
+            act_ms.append((time.perf_counter() - t0) * 1e3)
+            st = steps.step(action)
+            start_obs, reset_infos = st.start_obs, dict(st.reset_infos)
+            ret += st.reward
+            length += np.array([int(info.get("env_steps", 1)) for info in st.infos])
+            any_success = np.array([_any(a, success_of(info)) for a, info in zip(any_success, st.infos, strict=True)])
+            done = st.done.copy()
+            reseed: list[int | None] = [None] * B
+            for i in np.flatnonzero(done):
+                if running[i] is not None:
+                    records.append(self._eval_record(seed + running[i], st, i, ret[i], length[i], any_success[i]))
+                    if callback is not None:
+                        callback({"episode": len(records), "episodes": episodes,
+                                  "success": _nanmean([r["success"] for r in records]),
+                                  "return": float(np.mean([r["return"] for r in records]))})
+                running[i] = queued if queued < episodes else None
+                if running[i] is not None:
+                    reseed[i] = seed + queued
+                    queued += 1
+                ret[i], length[i], any_success[i] = 0.0, 0, np.nan
+            again = np.array([r is not None for r in reseed])
+            if again.any():  # the next held-out episodes, each with its own seed
+                start_obs, more = steps.reset_some(start_obs, again, reseed)
+                reset_infos.update(more)
+            obs = self._adapt(start_obs)
+            if done.any() and any(r is not None for r in running):
+                if done.all():
+                    self.reset(goal=self._new_goals(steps, range(B), reset_infos))
+                else:
+                    rows = np.flatnonzero(done)
+                    self.restart(done, self._goals_at(steps, rows, reset_infos))
+        records.sort(key=lambda r: r["seed"])
         returns = [r["return"] for r in records]
         return {
             "success_rate": _nanmean([r["success"] for r in records]),
@@ -979,9 +1054,25 @@ class Agent:
             "mean_return": float(np.mean(returns)),
             "std_return": float(np.std(returns)),
             "episodes": episodes,
+            "num_envs": B,
             "act_ms_median": float(np.median(act_ms)),
             "act_ms_p90": float(np.percentile(act_ms, 90)),
             "records": records,
+        }
+
+    def _eval_record(self, seed: int, st: Step, i: int, ret: float, length: int, any_success: float) -> dict[str, Any]:
+        info = st.infos[i]
+        final = success_of(info)
+        return {
+            "seed": seed,
+            "success": final if self.task.success == "final" else any_success,
+            "success_final": final,
+            "success_any": any_success,
+            "final_distance": float(info.get("distance", np.nan)),
+            "return": float(ret),
+            "length": int(length),
+            "terminated": bool(st.terminated[i]),
+            "fault": info.get("fault"),
         }
 
     @torch.no_grad()
@@ -1065,11 +1156,9 @@ class Agent:
 
     def _loop_state(self) -> dict[str, Any]:
         """The running episodes: envs, what was collected of each, memory, warm starts, goals."""
-        from envs.state import env_state
-
         col = self._collection
         return {
-            "envs": None if col is None else [env_state(e) for e in col.envs],
+            "envs": None if col is None else col.steps.states(),
             "collection": None if col is None else {k: getattr(col, k) for k in _Collection.STATE},
             "episodes": self._episodes,
             "last_obs": self._last_obs,
@@ -1086,8 +1175,7 @@ class Agent:
 
     def _resume_from(self, state: dict[str, Any], path: Path) -> None:
         """Restore what :meth:`save` wrote with ``resume=True`` (the weights are loaded)."""
-        from agent.environments import make_env
-        from envs.state import set_env_state
+        from agent.environments import make_vector_env
 
         entry, training = state.get("resume"), state.get("training")
         if entry is None or training is None:
@@ -1122,21 +1210,21 @@ class Agent:
             self.collect_actor.load_state(loop["collect_actor"])
         self.configurator.load_goal_state(loop["goals"])
         if loop["envs"] is not None:
-            envs = []
-            for saved in loop["envs"]:
-                env = make_env(self.config)
-                set_env_state(env, saved)
-                envs.append(env)
-            col = _Collection(envs, loop["collection"]["obs"], self.action_dim)
+            vec = make_vector_env(self.config, len(loop["envs"]))
+            vec.reset(seed=0)  # a vector env steps only after a reset; the states then replace it
+            steps = VectorSteps(vec, vec, owned=False)
+            steps.set_states(loop["envs"])
+            col = _Collection(steps, loop["collection"]["obs"], self.action_dim)
             for k, v in loop["collection"].items():
                 setattr(col, k, v)
             self._collection = col
 
     @property
-    def envs(self) -> list[Any] | None:
-        """The envs of the running episodes (a resumed agent's, rebuilt from the checkpoint):
-        ``agent.train(agent.envs, steps)`` continues them."""
-        return None if self._collection is None else self._collection.envs
+    def envs(self) -> Any:
+        """The envs of the running episodes as they were given (a resumed agent's: a vector
+        env rebuilt from the checkpoint); ``agent.train(agent.envs, steps)`` continues them.
+        None before any training or collection."""
+        return None if self._collection is None else self._collection.steps.sources
 
     def _load_optimizers(self, states: dict[str, Any], path: Path) -> None:
         """Restore optimiser moments; a checkpoint whose parameter groups no longer match
@@ -1209,6 +1297,17 @@ def _per_env(name: str, value: Any, B: int, dtype: Any, width: int | None = None
     if x.dtype.kind == "f" and not np.isfinite(x).all():
         raise ValueError(f"{name} must be finite, got {_spell(x.reshape(-1)[~np.isfinite(x.reshape(-1))][0])}")
     return x.reshape(shape)
+
+
+def _nonfinite_step(obs: Any, reward: np.ndarray, i: int) -> str | None:
+    """``nonfinite_reward`` / ``nonfinite_obs`` where env ``i``'s step gave one, else None."""
+    if not np.isfinite(reward[i]):
+        return "nonfinite_reward"
+    for v in (obs.values() if isinstance(obs, Mapping) else (obs,)):
+        x = np.asarray(v[i])
+        if x.dtype.kind == "f" and not np.isfinite(x).all():
+            return "nonfinite_obs"
+    return None
 
 
 def _spell(value) -> str:

@@ -286,6 +286,8 @@ def train_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
                    help="env steps between resumable saves of checkpoint.pt (0: at the end and on Ctrl-C)")
     p.add_argument("--log-every", type=positive, default=1000, metavar="STEPS", help="env steps between metric rows")
     p.add_argument("--eval-env", metavar="ID", help="evaluate on this Gymnasium id (default: the training env)")
+    p.add_argument("--dataset", metavar="ID_OR_PATH",
+                   help="fill the replay buffer from this Minari dataset first, then train online")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="same as --KEY=VALUE")
     return p
 
@@ -312,7 +314,14 @@ def run_train(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
         videos=args.video, plan_path=not args.no_plan_path, checkpoint_every=args.checkpoint_every,
         save_every=args.save_every, log_every=args.log_every, eval_env=args.eval_env,
     )
-    train_and_report(Run(config, out, options), console, args.threads)
+    run = Run(config, out, options)
+    if args.dataset:
+        from memory.dataset import fill_replay, load_minari
+
+        _require_minari("--dataset")
+        added = fill_replay(run.agent.replay, load_minari(args.dataset))
+        console.print(f"replay filled from {args.dataset}: {added} steps, {run.agent.replay.num_episodes} episodes")
+    train_and_report(run, console, args.threads)
     _report_written(console, out)
     return 0
 
@@ -349,12 +358,15 @@ def eval_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--device", help="cpu | cuda | cuda:N (default: the checkpoint's)")
     p.add_argument("--threads", type=positive, default=DEFAULT_THREADS, help=THREADS_HELP)
     p.add_argument("--video", type=count, default=0, metavar="N", help="episodes recorded to videos/")
+    p.add_argument("--num-envs", type=positive, default=1,
+                   help="envs evaluated at once, one batched plan per step for all (videos need 1)")
     p.add_argument("--no-plan-path", action="store_true")
     return p
 
 
 def run_eval(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     from agent.agent import Agent
+    from agent.configs import ConfigError
     from agent.run import EVAL_SEED, evaluate_agent, evaluation_scores, make_env, random_baseline
 
     prepare_process(args.threads)
@@ -364,8 +376,11 @@ def run_eval(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     config = _checkpoint_config(agent, overrides, "eval")
     out = Path(args.out) if args.out else Path(args.checkpoint).parent / "eval"
     out.mkdir(parents=True, exist_ok=True)
-    env = make_env(config, render=args.video > 0)
-    _, goal = agent.reset_envs([env], 0)
+    if args.num_envs > 1 and args.video > 0:
+        raise ConfigError(f"--video records one env; got --num-envs {args.num_envs} (use --num-envs 1 to record)")
+    envs = [make_env(config, render=args.video > 0) for _ in range(args.num_envs)]
+    env = envs[0] if len(envs) == 1 else envs
+    _, goal = agent.reset_envs(envs[:1], 0)
     agent.reset(config.task, goal=goal)  # the (possibly new) planner and horizon
     seed = EVAL_SEED + (config.seed if args.seed is None else args.seed)
     console.print(f"[bold]jepa-agent eval[/] {args.checkpoint} on {config.task.env}: {args.episodes} episodes, "
@@ -375,11 +390,11 @@ def run_eval(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
             agent, env, args.episodes, seed, videos=args.video, video_dir=out / "videos",
             plan_path=not args.no_plan_path, on_progress=eval_progress(progress, args.episodes),
         )
-    baseline = random_baseline(env, args.episodes, seed)
+    baseline = random_baseline(envs[0], args.episodes, seed)
     summary = {
         "checkpoint": str(args.checkpoint),
         "env": config.task.env,
-        **evaluation_scores(result, env, baseline),
+        **evaluation_scores(result, envs[0], baseline),
         "episodes": result["episodes"],
         "env_steps": agent.env_steps,
         "updates": agent.updates,
@@ -393,7 +408,8 @@ def run_eval(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
         "records": result["records"],
     }
     (out / "eval.json").write_text(json.dumps(summary, indent=2))
-    env.close()
+    for e in envs:
+        e.close()
     console.print(summary_table(summary, f"{config.task.env}: {args.episodes} held-out goals"))
     console.print(f"wrote {out / 'eval.json'}" + "".join(f", {p}" for p in videos))
     return 0
@@ -411,7 +427,12 @@ def collect_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--num-envs", type=positive, default=8)
     p.add_argument("--exploration-std", type=float, default=0.0, help="action noise, fraction of the half-range")
     p.add_argument("--seed", type=int, help="seed of the first resets and the random actions (default: the config's)")
-    p.add_argument("--out", help="replay file (default runs/<env>-collect-<time>/replay.npz)")
+    p.add_argument("--out", help="replay file (default runs/<env>-collect-<time>/replay.npz); with --format "
+                   "minari, the folder the dataset goes in (default: the local Minari store)")
+    p.add_argument("--format", choices=("npz", "minari"), default="npz",
+                   help="npz: our replay file; minari: a Minari dataset (what pretrain --dataset reads)")
+    p.add_argument("--dataset-id", help="the Minari dataset id (default jepa_agent/<env>-<policy>-v0)")
+    p.add_argument("--overwrite", action="store_true", help="replace a Minari dataset of the same id")
     p.add_argument("--threads", type=positive, default=DEFAULT_THREADS, help=THREADS_HELP)
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="same as --KEY=VALUE")
     return p
@@ -420,7 +441,7 @@ def collect_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
 def run_collect(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     from agent.agent import Agent
     from agent.configs import ConfigError
-    from agent.run import collect, make_env
+    from agent.run import collect, make_env, make_vector_env
 
     prepare_process(args.threads)
     console = _console()
@@ -436,16 +457,26 @@ def run_collect(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     policy = args.policy or ("plan" if args.checkpoint else "random")
     if policy != "random" and agent is None:
         raise ConfigError(f"--policy {policy} needs --checkpoint (an untrained agent has nothing to plan with)")
-    envs = [make_env(config) for _ in range(args.num_envs)]
+    envs = make_vector_env(config, args.num_envs)
     if agent is None:
-        agent = Agent.from_config(config, envs[0])
+        agent = Agent.from_config(config, envs)
     elif config.task != agent.task:
-        _, goal = agent.reset_envs(envs[:1], 0)
+        one = make_env(config)
+        _, goal = agent.reset_envs([one], 0)
+        one.close()
         agent.reset(config.task, goal=goal)  # the (possibly new) planner and horizon
-    out = Path(args.out) if args.out else _default_out("collect", config.task.env) / "replay.npz"
-    out.parent.mkdir(parents=True, exist_ok=True)
+    minari_id = None
+    if args.format == "minari":
+        name = config.task.env.split("/")[-1].rsplit("-v", 1)[0].lower()
+        minari_id = args.dataset_id or f"jepa_agent/{name}-{policy}-v0"
+        out = Path(args.out) if args.out else None
+        _check_minari_id(minari_id)
+    else:
+        out = Path(args.out) if args.out else _default_out("collect", config.task.env) / "replay.npz"
+        out.parent.mkdir(parents=True, exist_ok=True)
     seed = config.seed if args.seed is None else args.seed
-    console.print(f"[bold]jepa-agent collect[/] {args.steps} steps of {policy} on {config.task.env} -> {out}")
+    where = minari_id if out is None else out
+    console.print(f"[bold]jepa-agent collect[/] {args.steps} steps of {policy} on {config.task.env} -> {where}")
     with progress_bar(console) as progress:
         task = progress.add_task("collect", total=args.steps, info="")
         start, t0 = agent.env_steps, time.perf_counter()
@@ -457,10 +488,143 @@ def run_collect(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
 
         replay = collect(agent, envs, args.steps, policy=policy, exploration_std=args.exploration_std,
                          seed=seed, on_progress=on_collect)
-    replay.save(out)
-    for env in envs:
+    if minari_id is not None:
+        from memory.dataset import write_minari
+
+        written = write_minari(
+            replay, minari_id, observation_space=envs.single_observation_space, action_space=envs.single_action_space,
+            env_id=config.task.env, path=out, author="jepa-agent collect", overwrite=args.overwrite,
+            description=f"{args.steps} steps of {policy} actions on {config.task.env} (seed {seed})",
+        )
+        console.print(f"wrote Minari dataset {minari_id} at {written}: {replay.num_episodes} episodes, "
+                      f"{replay.num_steps} steps (pretrain --dataset {written})")
+    else:
+        replay.save(out)
+        console.print(f"wrote {out}: {replay.num_episodes} episodes, {replay.num_steps} steps")
+    envs.close()
+    return 0
+
+
+def _check_minari_id(dataset_id: str) -> None:
+    """Refuse a bad id before collecting (and before minari is imported: it is the data extra)."""
+    from agent.configs import ConfigError
+    from memory.dataset import _check_dataset_id
+
+    _require_minari("--format minari")
+
+    try:
+        _check_dataset_id(dataset_id)
+    except ValueError as err:
+        raise ConfigError(f"--dataset-id: {err}") from None
+
+
+def _require_minari(what: str) -> None:
+    from agent.configs import ConfigError
+
+    try:
+        import minari  # noqa: F401
+    except ImportError:
+        raise ConfigError(f"{what} needs minari: pip install -e '.[data]'") from None
+
+
+# --------------------------------------------------------------------------- pretrain
+def pretrain_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    p.description = (
+        "Train the world model, critic, policy and probe offline on a Minari dataset (no env step), then "
+        "evaluate zero-shot on held-out goals. Under torchrun each process trains on its shard of the data."
+    )
+    p.add_argument("--dataset", required=True, metavar="ID_OR_PATH", help="a Minari dataset folder or a local id")
+    p.add_argument("--config", help="YAML/JSON AgentConfig (default: the built-in defaults)")
+    p.add_argument("--steps", type=positive, default=5000, help="gradient updates (each on training.batch_size windows)")
+    p.add_argument("--out", help="run folder (default runs/<env>-pretrain-<time>)")
+    p.add_argument("--episodes", type=count, default=50, help="held-out evaluation episodes (0: none)")
+    p.add_argument("--num-envs", type=positive, default=1, help="envs evaluated at once")
+    p.add_argument("--shards", type=positive,
+                   help="one process: draw each batch as this many ranks would (default: the number of processes)")
+    p.add_argument("--seed", type=int, help="seed of the batches and the evaluation (default: the config's)")
+    p.add_argument("--threads", type=positive, default=DEFAULT_THREADS, help=THREADS_HELP)
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="same as --KEY=VALUE")
+    return p
+
+
+def run_pretrain(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
+    import torch
+
+    from agent.agent import Agent, resolve_device
+    from agent.configs import ConfigError
+    from agent.distributed import init_from_env
+    from agent.pretrain import load_offline, pretrain
+    from agent.run import EVAL_SEED, evaluate_agent, evaluation_scores, make_env, random_baseline
+
+    _require_minari("pretrain")
+    config = _config_from(args, overrides)
+    prepare_process(args.threads)
+    device = resolve_device(config.device)
+    group = init_from_env(device)
+    if group is not None and device.type == "cuda":
+        device = torch.device("cuda", group.local_rank)
+        torch.cuda.set_device(device)
+        config = config.model_copy(update={"device": str(device)})
+    if group is not None and args.shards not in (None, group.world_size):
+        raise ConfigError(f"--shards {args.shards} differs from the {group.world_size} processes of torchrun")
+    main = group is None or group.is_main
+    console = _console(quiet=not main)
+    _setup_logging(console)
+    world = group.world_size if group is not None else (args.shards or 1)
+    seed = config.seed if args.seed is None else args.seed
+    out = Path(args.out) if args.out else _default_out("pretrain", config.task.env)
+    try:
+        data = load_offline(args.dataset, world_size=world, ranks=[group.rank] if group is not None else None)
+        env = make_env(config)
+        agent = Agent.from_config(config, env)
+        console.print(f"[bold]jepa-agent pretrain[/] {args.steps} updates on {args.dataset} ({data.info['episodes']} "
+                      f"episodes, {data.info['steps']} steps) over {world} shard(s), device {agent.device}, out {out}")
+        with progress_bar(console) as progress:
+            task = progress.add_task("pretrain", total=args.steps, info="")
+
+            def on_progress(d: dict) -> None:
+                progress.update(task, completed=d["update"],
+                                info=f"{d['updates_per_s']:5.1f} updates/s  pred loss {d['loss']:.4f}")
+
+            result = pretrain(agent, data, args.steps, seed=seed, group=group, on_progress=on_progress if main else None)
+        if main:
+            out.mkdir(parents=True, exist_ok=True)
+            config.save(out / "config.yaml")
+            agent.save(out / "checkpoint.pt")
+        summary: dict[str, Any] = {
+            **data.info, "processes": group.world_size if group else 1, "shards": world,
+            "env_steps": agent.env_steps, "updates": result["updates"], "wall_s": result["wall_s"],
+            "updates_per_s": result["updates_per_s"], "parameter_digest": result["parameter_digest"], "ranks_identical": result.get("ranks_identical"),
+            "first_pred_loss": result["records"][0].get("pred_loss"), "last_pred_loss": result["records"][-1].get("pred_loss"),
+        }
+        if main and args.episodes > 0:
+            eval_seed = EVAL_SEED + seed
+            envs = [make_env(config) for _ in range(args.num_envs)]
+            _, goal = agent.reset_envs(envs[:1], eval_seed)
+            agent.reset(goal=goal)
+            with progress_bar(console) as progress:
+                evaluation, _ = evaluate_agent(agent, envs if len(envs) > 1 else envs[0], args.episodes, eval_seed,
+                                               on_progress=eval_progress(progress, args.episodes))
+            baseline = random_baseline(envs[0], args.episodes, eval_seed)
+            summary.update(evaluation_scores(evaluation, envs[0], baseline))
+            summary.update(act_ms_median=evaluation["act_ms_median"], act_ms_p90=evaluation["act_ms_p90"],
+                           records=evaluation["records"])
+            for e in envs:
+                e.close()
+        if main:
+            (out / "pretrain.json").write_text(json.dumps(summary, indent=2))
+            if args.episodes > 0:
+                console.print(summary_table({k: v for k, v in summary.items() if k != "records"},
+                                            f"{config.task.env}: pretrained offline, {args.episodes} held-out goals"))
+            console.print(f"{result['updates']} updates in {result['wall_s']:.1f} s "
+                          f"({result['updates_per_s']:.1f} updates/s on {summary['processes']} process(es))")
+            console.print(f"wrote {out}/: config.yaml, checkpoint.pt, pretrain.json")
         env.close()
-    console.print(f"wrote {out}: {replay.num_episodes} episodes, {replay.num_steps} steps")
+        if group is not None:
+            group.barrier()
+    finally:
+        if group is not None:
+            group.close()
     return 0
 
 
@@ -574,7 +738,8 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], argparse.Argu
     "train": ("train an agent and evaluate it (a run folder)", train_parser),
     "eval": ("evaluate a checkpoint on held-out goals", eval_parser),
     "bench": ("benchmark planners closed-loop", bench_parser),
-    "collect": ("run a policy and save the experience (.npz)", collect_parser),
+    "collect": ("run a policy and save the experience (.npz or a Minari dataset)", collect_parser),
+    "pretrain": ("train offline on a Minari dataset (torchrun for several processes), evaluate zero-shot", pretrain_parser),
     "show": ("print a config, a checkpoint's summary or the config reference", show_parser),
 }
 
@@ -620,7 +785,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, extra = parser.parse_known_args(argv)
     if args.command == "bench" and extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    runners = {"train": run_train, "eval": run_eval, "collect": run_collect, "show": run_show}
+    runners = {"train": run_train, "eval": run_eval, "collect": run_collect, "pretrain": run_pretrain, "show": run_show}
     try:
         if args.command == "bench":
             return run_bench(args)

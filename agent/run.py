@@ -35,7 +35,7 @@ import gymnasium as gym
 import numpy as np
 
 from agent.agent import Agent, latest_metrics
-from agent.environments import make_env
+from agent.environments import make_env, make_vector_env
 from agent.metrics import MetricsLogger
 from agent.spaces import success_of
 from agent.video import EpisodeRecorder, plan_path_source
@@ -55,6 +55,7 @@ __all__ = [
     "evaluate_agent",
     "learning_curve",
     "make_env",
+    "make_vector_env",
     "random_baseline",
 ]
 
@@ -233,22 +234,26 @@ def evaluate_agent(
 ) -> tuple[dict[str, Any], list[Path]]:
     """``agent.evaluate`` on ``episodes`` held-out goals, recording the first ``videos``.
 
-    ``on_progress`` gets ``episode, episodes, success, env_steps`` after every episode.
-    The recorder only renders, so the returned results are those of an unrecorded run.
-    Returns (the evaluation dict, the video paths).
+    ``env``: one env, or a list of B envs evaluated at once (one batched plan per step;
+    videos need one env). ``on_progress`` gets ``episode, episodes, success, env_steps``
+    after every episode. The recorder only renders, so the returned results are those of an
+    unrecorded run. Returns (the evaluation dict, the video paths).
     """
+    envs = list(env) if isinstance(env, Sequence) else [env]
     recorder = None
     if videos > 0:
+        if len(envs) > 1:
+            raise ValueError(f"videos record one env; got {len(envs)} envs (evaluate with one env to record)")
         if video_dir is None:
             raise ValueError("videos > 0 needs a video_dir")
-        source = plan_path_source(agent, env) if plan_path else None
-        env = recorder = EpisodeRecorder(env, video_dir, episodes=videos, plan_points=source, prefix="eval")
-    counter = _StepCounter(env)
+        source = plan_path_source(agent, envs[0]) if plan_path else None
+        envs[0] = recorder = EpisodeRecorder(envs[0], video_dir, episodes=videos, plan_points=source, prefix="eval")
+    counters = [_StepCounter(e) for e in envs]
     callback = None
     if on_progress is not None:
         def callback(d: dict[str, Any]) -> None:
-            on_progress({**d, "env_steps": counter.steps})
-    result = agent.evaluate(counter, episodes, seed=seed, callback=callback)
+            on_progress({**d, "env_steps": sum(c.steps for c in counters)})
+    result = agent.evaluate(counters if len(counters) > 1 else counters[0], episodes, seed=seed, callback=callback)
     if recorder is not None:
         recorder.finish()
         return result, list(recorder.paths)
@@ -335,9 +340,9 @@ class Run:
         if agent is not None and agent.envs is not None:
             self.train_envs = agent.envs
         else:
-            self.train_envs = [make_env(config) for _ in range(options.num_envs)]
+            self.train_envs = make_vector_env(config, options.num_envs)
         self.eval_env = make_env(eval_config(config, options.eval_env, options.eval_env_kwargs), render=options.videos > 0)
-        self.agent = agent if agent is not None else Agent.from_config(config, self.train_envs[0])
+        self.agent = agent if agent is not None else Agent.from_config(config, self.train_envs)
         resumed = agent is not None
         self.metrics = MetricsLogger(self.out, options.log, resume_at=self.agent.env_steps if resumed else None)
         history = self.out / "history.json"
@@ -492,13 +497,13 @@ class Run:
 
     def close(self) -> None:
         self.metrics.close()
-        for env in [*self.train_envs, self.eval_env]:
-            env.close()
+        self.train_envs.close()
+        self.eval_env.close()
 
 
 def collect(
     agent: Agent,
-    envs: Sequence[gym.Env],
+    envs: Any,
     steps: int,
     *,
     policy: str = "random",
@@ -506,7 +511,8 @@ def collect(
     seed: int = 0,
     on_progress: Progress | None = None,
 ) -> ReplayBuffer:
-    """Run a policy in ``envs`` (in lockstep) for ``steps`` env steps; return the agent's replay.
+    """Run a policy in ``envs`` (a vector env, or a list of envs stepped as one) for ``steps``
+    env steps; return the agent's replay.
 
     ``policy``: ``random`` (uniform actions held for ``training.random_action_repeat``
     steps, as training explores), ``plan`` (the agent's planner, mode 2) or ``policy``
@@ -515,7 +521,7 @@ def collect(
     actions and the envs' first reset (later resets let each env's RNG run on, as training
     does), so a collection repeats.
     """
-    agent.collect(list(envs), steps, policy=policy, exploration_std=exploration_std, seed=seed, callback=on_progress)
+    agent.collect(envs, steps, policy=policy, exploration_std=exploration_std, seed=seed, callback=on_progress)
     return agent.replay
 
 

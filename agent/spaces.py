@@ -77,7 +77,29 @@ def _entry(name: str, space: Any) -> tuple[tuple[int, ...], bool]:
 
 
 def inspect_env(env: Any) -> EnvInterface:
-    """Check an env (or anything with Gymnasium spaces) and say what the agent takes from it."""
+    """Check an env (or anything with Gymnasium spaces; of a vector env or a list of envs,
+    the first) and say what the agent takes from it."""
+    from gymnasium.vector import VectorEnv
+
+    if isinstance(env, (list, tuple)) and env:  # envs stepped together: they share one interface
+        return inspect_env(env[0])
+    if isinstance(env, VectorEnv):
+        sub = getattr(env, "envs", None)  # SyncVectorEnv's envs live here
+        if sub:
+            return inspect_env(sub[0])
+        fns = getattr(env, "env_fns", None)  # AsyncVectorEnv's live in workers: build one here
+        if fns:
+            one = fns[0]()
+            try:
+                return inspect_env(one)
+            finally:
+                one.close()
+        # another vector env: its single-env spaces (a goal_observation() is not seen from here)
+        import types
+
+        return inspect_env(types.SimpleNamespace(
+            observation_space=env.single_observation_space, action_space=env.single_action_space
+        ))
     obs_space = getattr(env, "observation_space", None)
     act_space = getattr(env, "action_space", None)
     if obs_space is None or act_space is None:

@@ -118,6 +118,10 @@ class TrainingConfig(BaseModel):
     collect_planner: ModuleSpec | None = ModuleSpec(name="cem", options={"samples": 128, "iterations": 2})
     """Planner (and budget) used while collecting training data; None: the task's planner.
     Collection plans for all envs at once, so a smaller budget here buys many more steps."""
+    vector_env: Literal["sync", "async"] = "sync"
+    """How the command line and ``Run`` step their B training envs: ``sync`` (Gymnasium's
+    ``SyncVectorEnv``, one process; the faster on 2 cores) or ``async`` (``AsyncVectorEnv``,
+    one worker process per env; for envs slow enough to outweigh the pipes)."""
 
 
 class AgentConfig(BaseModel):

@@ -39,18 +39,22 @@ from __future__ import annotations
 
 import gymnasium
 
+from envs.action_repeat import ActionRepeat
 from envs.oracle import OracleDynamics
 from envs.pixels import PixelRenderer
 from envs.reach import ReachEnv
 from envs.reach2d import Reach2DEnv
 from envs.reach3d import Reach3DEnv
+from envs.step_guard import StepGuard
 
 __all__ = [
+    "ActionRepeat",
     "OracleDynamics",
     "PixelRenderer",
     "ReachEnv",
     "Reach2DEnv",
     "Reach3DEnv",
+    "StepGuard",
     "ENV_IDS",
     "MAX_EPISODE_STEPS",
 ]

@@ -20,7 +20,7 @@ import json
 import os
 import tempfile
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -174,6 +174,44 @@ class ReplayBuffer:
         if not self.num_episodes:
             return np.zeros(0, dtype=np.int64)
         return self._episodes.live("length")
+
+    def episodes(self) -> Iterator[dict[str, Any]]:
+        """Yield the held episodes, oldest first, as :meth:`add_episode` took them.
+
+        Shapes of each yielded dict (copies, safe to keep):
+            obs          {key: (T+1, ...)}  in the stored dtypes
+            actions      (T, A)             float32
+            costs        (T,)               float32
+            planner_mask (T,)               bool
+            terminated   bool               the episode ended by termination
+            goal_obs     {key: (...)}
+
+        The episodes held when iteration starts are the ones yielded; adding an
+        episode that evicts one not yet yielded raises RuntimeError, since its rows
+        may already be overwritten.
+        """
+        if not self.num_episodes:
+            return
+        keys = list(self._obs_spec or {})
+        first = self._episodes.lo
+        starts = self._episodes.live("start")  # (E,)
+        lengths = self._episodes.live("length")  # (E,)
+        for i, (start, t) in enumerate(zip(starts.tolist(), lengths.tolist(), strict=True)):
+            if self._episodes.lo > first + i:
+                raise RuntimeError(
+                    f"episode {i} was evicted from the buffer before iteration reached it"
+                )
+            rows = np.arange(start, start + t + 1)  # (T+1,) logical rows
+            ep = np.array([first + i])  # (1,) logical episode index
+            yield {
+                # Fancy indexing copies, so nothing yielded aliases the ring.
+                "obs": {k: self._rows.take(("obs", k), rows) for k in keys},
+                "actions": self._rows.take("actions", rows[:t]),
+                "costs": self._rows.take("costs", rows[:t]),
+                "planner_mask": self._rows.take("planner_mask", rows[:t]),
+                "terminated": bool(self._rows.take("terminal", rows[t - 1 : t])[0]),
+                "goal_obs": {k: self._episodes.take(("goal", k), ep)[0] for k in keys},
+            }
 
     # -- writing -----------------------------------------------------------
 

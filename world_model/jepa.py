@@ -76,6 +76,15 @@ def effective_rank(x: torch.Tensor) -> torch.Tensor:
     return torch.exp(-(p * torch.log(p.clamp_min(1e-12))).sum())
 
 
+def gather_ranks(x: torch.Tensor) -> torch.Tensor:
+    """``x`` of every rank of the default process group, concatenated in rank order, with
+    gradient (``torch.distributed.nn.all_gather``: each rank's part gets the gradient of
+    every rank's loss). Shapes: (N, D) -> (world_size * N, D)."""
+    from torch.distributed.nn.functional import all_gather
+
+    return torch.cat(all_gather(x), dim=0)
+
+
 def vicreg_terms(x: torch.Tensor, target_std: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
     """VICReg variance hinge and covariance penalty (Bardes et al. 2022, Eq. 1 and 3).
 
@@ -111,6 +120,9 @@ class JEPAWorldModel(WorldModel):
         self.encoder = encoder
         self.target_encoder = copy.deepcopy(encoder).requires_grad_(False)
         self.latent_dim = D = encoder.latent_dim
+        self.gather_batch_statistics = False
+        """Data-parallel training (``Agent.distribute``) sets it: VICReg's variance and
+        covariance are then taken over every rank's embeddings, as one process would."""
         self.action_dim = A = action_dim
         self.latent_var_dim = Z = config.latent_var_dim
         H = config.hidden_dim
@@ -250,7 +262,8 @@ class JEPAWorldModel(WorldModel):
         pred = (torch.stack(pred_losses) * weights).sum() / weights.sum()
 
         emb = online.reshape(B * (T + 1), -1)
-        var_loss, cov_loss = vicreg_terms(emb)
+        # data-parallel: the batch statistics of the whole global batch (gathered with gradient)
+        var_loss, cov_loss = vicreg_terms(gather_ranks(emb) if self.gather_batch_statistics else emb)
         temporal = (online[:, 1:] - online[:, :-1]).pow(2).sum(-1).mean()
         total = (
             pred

@@ -59,7 +59,7 @@ def test_training_n_then_resuming_m_equals_n_plus_m(env_id, tmp_path):
     first.save(tmp_path / "checkpoint.pt", resume=True)
     del first
     resumed = Agent.load(tmp_path / "checkpoint.pt", resume=True)
-    assert resumed.envs is not None and len(resumed.envs) == 2
+    assert resumed.envs is not None and resumed.envs.num_envs == 2
     resumed.train(resumed.envs, m)
 
     assert (resumed.env_steps, resumed.updates) == (straight.env_steps, straight.updates)
