@@ -143,7 +143,11 @@ class Planner(ABC):
         ``nonfinite_cost`` evaluations in which some candidates scored NaN/inf (ranked
         last), ``nonfinite_plan`` plans that came out non-finite (replaced by the warm start
         or the middle of the range)."""
-        return self.__dict__.setdefault("_faults", {})
+        faults = self.__dict__.setdefault("_faults", {})
+        pending = self.__dict__.pop("_nonfinite_evals", None)
+        if pending is not None and int(pending) > 0:
+            faults["nonfinite_cost"] = faults.get("nonfinite_cost", 0) + int(pending)
+        return faults
 
     def take_faults(self) -> dict[str, int]:
         """Return :attr:`faults` and start counting afresh."""
@@ -218,9 +222,10 @@ class Planner(ABC):
         they never win a plan nor poison a weighted mean; a row with no finite cost becomes
         all zeros (no preference). Shapes: (B, N) -> (B, N)."""
         finite = torch.isfinite(costs)
-        if bool(finite.all()):
-            return costs
-        self._count("nonfinite_cost")
+        # counted on the device and read when the faults are taken: no host sync per iteration
+        hit = (~finite).any().to(torch.int64)
+        pending = self.__dict__.get("_nonfinite_evals")
+        self.__dict__["_nonfinite_evals"] = hit if pending is None else pending + hit
         big = torch.where(finite, costs, torch.full_like(costs, -float("inf"))).amax(1, keepdim=True)  # (B, 1)
         small = torch.where(finite, costs, torch.full_like(costs, float("inf"))).amin(1, keepdim=True)  # (B, 1)
         worst = torch.where(torch.isfinite(big), big + (big - small) + 1.0, torch.zeros_like(big))

@@ -601,7 +601,9 @@ class Agent:
                      "terminals": batch["terminals"]}
                 )
 
-        loss, info = self._loss("world_model", wm.loss, batch, diagnostics=self.updates % 50 == 0, head=head)
+        bf16 = tcfg.bf16 and self.device.type == "cuda"
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=bf16):
+            loss, info = self._loss("world_model", wm.loss, batch, diagnostics=self.updates % 50 == 0, head=head)
         if self._learn(self.wm_optim, loss, "world_model", tcfg.grad_clip):
             wm.update_target()
 

@@ -118,6 +118,10 @@ class TrainingConfig(BaseModel):
     collect_planner: ModuleSpec | None = ModuleSpec(name="cem", options={"samples": 128, "iterations": 2})
     """Planner (and budget) used while collecting training data; None: the task's planner.
     Collection plans for all envs at once, so a smaller budget here buys many more steps."""
+    bf16: bool = False
+    """On CUDA, compute the world model's loss under bfloat16 autocast (weights, optimiser
+    and the VICReg statistics stay float32: autocast keeps reductions in float32); ignored on
+    the CPU, where bfloat16 matmuls are slower."""
     vector_env: Literal["sync", "async"] = "sync"
     """How the command line and ``Run`` step their B training envs: ``sync`` (Gymnasium's
     ``SyncVectorEnv``, one process; the faster on 2 cores) or ``async`` (``AsyncVectorEnv``,

@@ -1,0 +1,74 @@
+"""The GPU path: the reach loop on CUDA, its latency per action for 1 and 64 envs, updates
+per second and peak GPU memory.
+
+    python benchmarks/gpu_check.py --json runs/gpu_check.json
+
+Without CUDA it says so in one line and exits 0. The same config as the CPU runs
+(``configs/reach2d.yaml``) with ``device: cuda``: an agent collects random steps, trains
+``--updates`` updates at the config's batch, then acts with the task's planner on 1 and on
+64 vector envs (``act_ms_median``: one batched plan for all envs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("MUJOCO_GL", "egl")
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--json", default=None, help="where to write the results")
+    p.add_argument("--config", default=str(ROOT / "configs" / "reach2d.yaml"))
+    p.add_argument("--updates", type=int, default=300)
+    p.add_argument("--episodes", type=int, default=64)
+    args = p.parse_args()
+
+    import torch
+
+    if not torch.cuda.is_available():
+        print("gpu_check: no CUDA device here (torch.cuda.is_available() is False); nothing to measure")
+        return 0
+    from agent import Agent
+    from agent.configs import apply_overrides, load_config
+    from agent.environments import make_vector_env
+
+    config = apply_overrides(load_config(args.config), {"device": "cuda"})
+    vec = make_vector_env(config, 8)
+    agent = Agent.from_config(config, vec)
+    agent.collect(vec, 5000, seed=0)
+    agent.adapt()
+    torch.cuda.reset_peak_memory_stats()
+    for _ in range(20):
+        agent.update()
+    torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(args.updates):
+        agent.update()
+    torch.cuda.synchronize()
+    ups = args.updates / (time.perf_counter() - start)
+    result = {"device": torch.cuda.get_device_name(), "updates_per_s": ups, "batch_size": config.training.batch_size}
+    for B in (1, 64):
+        envs = make_vector_env(config, B)
+        ev = agent.evaluate(envs, max(B, 4) if B > 1 else 4, seed=1_000_000)
+        result[f"act_ms_median_{B}_envs"] = ev["act_ms_median"]
+        result[f"env_steps_per_s_{B}_envs"] = B * 1000.0 / ev["act_ms_median"]
+        envs.close()
+    result["peak_gpu_memory_mb"] = torch.cuda.max_memory_allocated() / 2**20
+    for k, v in result.items():
+        print(f"{k}: {v:.2f}" if isinstance(v, float) else f"{k}: {v}")
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

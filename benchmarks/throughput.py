@@ -1,0 +1,120 @@
+"""Throughput: env steps per second while acting with B vector envs, and world-model updates
+per second on 1 and 2 torchrun processes.
+
+    python benchmarks/throughput.py --json runs/throughput.json
+    python benchmarks/throughput.py --json runs/throughput.json --envs 1 4 16 64 --seconds 20
+
+Acting: ``jepa-agent``'s collection loop with the task's planner (mode 2, its default
+budget: CEM 256 samples x 3 iterations, horizon 12) on ``make_vector_env`` (Gymnasium's
+``SyncVectorEnv``), one batched plan per step for all B envs, an untrained agent (the
+weights do not change the cost). Updates: ``jepa-agent pretrain`` on a Minari dataset of
+random Reach2D steps at the config's batch (256 windows of 6 steps), one process and
+``torchrun --nproc_per_node=2`` (gloo), each process with one torch thread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("MUJOCO_GL", "egl")
+
+
+def acting(config_path: str, counts: list[int], seconds: float, device: str) -> dict[str, float]:
+    """env steps per second while acting, per env count."""
+    import torch
+
+    from agent import Agent
+    from agent.configs import apply_overrides, load_config
+    from agent.environments import make_vector_env
+
+    config = apply_overrides(load_config(config_path), {"device": device})
+    out = {}
+    for B in counts:
+        vec = make_vector_env(config, B)
+        agent = Agent.from_config(config, vec)
+        agent.collect(vec, B * 3, policy="plan", seed=0)  # warm up: first plans, allocations
+        if agent.device.type == "cuda":
+            torch.cuda.synchronize()
+        start, steps = time.perf_counter(), agent.env_steps
+        while time.perf_counter() - start < seconds:
+            agent.collect(vec, B * 5, policy="plan")
+        if agent.device.type == "cuda":
+            torch.cuda.synchronize()
+        out[str(B)] = (agent.env_steps - steps) / (time.perf_counter() - start)
+        print(f"  {B:3d} envs: {out[str(B)]:7.1f} env steps/s", flush=True)
+        vec.close()
+    return out
+
+
+def updates(config_path: str, steps: int, folder: Path) -> dict[str, float]:
+    """world-model updates per second at the config's batch, 1 and 2 processes."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MUJOCO_GL": "egl"}
+    data = folder / "data"
+    subprocess.run([sys.executable, "-m", "agent.cli", "collect", "--config", config_path, "--steps", "5000",
+                    "--format", "minari", "--out", str(data), "--overwrite"], check=True, env=env, cwd=ROOT,
+                   capture_output=True)
+    dataset = next(data.glob("*/*"))
+    out = {}
+    for procs in (1, 2):
+        launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={procs}"] if procs > 1 else [sys.executable]
+        run = folder / f"p{procs}"
+        subprocess.run([*launcher, "-m", "agent.cli", "pretrain", "--dataset", str(dataset), "--config", config_path,
+                        "--steps", str(steps), "--episodes", "0", "--out", str(run)],
+                       check=True, env=env, cwd=ROOT, capture_output=True)
+        out[str(procs)] = json.loads((run / "pretrain.json").read_text())["updates_per_s"]
+        print(f"  {procs} process(es): {out[str(procs)]:6.1f} updates/s", flush=True)
+    return out
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--json", required=True, help="where to write the results")
+    p.add_argument("--config", default=str(ROOT / "configs" / "reach2d.yaml"))
+    p.add_argument("--envs", type=int, nargs="+", default=[1, 4, 16, 64])
+    p.add_argument("--seconds", type=float, default=15.0, help="acting time per env count")
+    p.add_argument("--updates", type=int, default=300, help="updates per process count")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--threads", type=int, default=1)
+    args = p.parse_args()
+
+    import torch
+
+    torch.set_num_threads(args.threads)
+    torch.set_flush_denormal(True)
+    print(f"acting ({args.config}, {args.seconds:.0f} s per count, {args.threads} torch thread(s)):")
+    eps = acting(args.config, args.envs, args.seconds, args.device)
+    print("updates:")
+    with tempfile.TemporaryDirectory() as tmp:
+        ups = updates(args.config, args.updates, Path(tmp))
+    result = {
+        "env_steps_per_s": eps,
+        "speedup_16_vs_1": eps["16"] / eps["1"] if "16" in eps and "1" in eps else None,
+        "speedup_64_vs_1": eps["64"] / eps["1"] if "64" in eps and "1" in eps else None,
+        "updates_per_s": ups,
+        "torchrun_speed_ratio": ups["2"] / ups["1"],
+        "config": args.config,
+        "device": args.device,
+        "threads": args.threads,
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "torch": torch.__version__},
+    }
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).write_text(json.dumps(result, indent=2))
+    s16 = result["speedup_16_vs_1"]
+    if s16 is not None:
+        print(f"16 envs / 1 env: {s16:.2f}x (target >= 2x): {'met' if s16 >= 2 else 'NOT met'}")
+    print(f"2 processes / 1: {result['torchrun_speed_ratio']:.2f}x updates/s")
+    print(f"wrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()
