@@ -25,6 +25,7 @@ from actor import Actor
 from agent.spaces import adapt_observation, inspect_env, success_of
 from agent.vector import Step, VectorSteps, as_vector_env
 from configurator import AgentConfig, Configurator, TaskSpec
+from cost import Cost, EpistemicDisagreement
 from memory import ReplayBuffer, ShortTermMemory, to_torch
 
 log = logging.getLogger(__name__)
@@ -180,6 +181,7 @@ class Agent:
         self.goal_kind = self._goal_kind(self.configurator.objective)
         self.action_low, self.action_high = low, high
         self.action_dim = int(low.shape[0])
+        self._epistemic: _Weighted | None = None  # the collection cost's epistemic term (training.epistemic_weight)
         self.collect_actor = self._collect_actor()
 
         tcfg = config.training
@@ -233,14 +235,35 @@ class Agent:
         return "desired_goal"
 
     def _collect_actor(self) -> Actor:
-        spec = self.config.training.collect_planner
-        if spec is None:
+        """The actor training collects with: ``training.collect_planner`` (None: the task's),
+        and with ``training.epistemic_weight`` the task's cost plus the epistemic term."""
+        tcfg = self.config.training
+        spec, cost = tcfg.collect_planner, self.cost
+        if tcfg.epistemic_weight != 0:
+            if getattr(self.world_model, "ensemble", None) is None:
+                raise ValueError(
+                    f"training.epistemic_weight={tcfg.epistemic_weight} needs a world model with an ensemble "
+                    "(world_model options: ensemble_heads >= 2)"
+                )
+            self._epistemic = _Weighted(EpistemicDisagreement(self.world_model.disagreement), tcfg.epistemic_weight)
+            cost = Cost([*self.cost.terms, (self._epistemic, 1.0)], critic=self.cost.critic,
+                        critic_weight=self.cost.critic_weight, gamma=self.cost.gamma, termination=self.cost.termination)
+        elif spec is None:
             return self.actor
+        planner = self.configurator.build_planner(spec if spec is not None else self.task.planner)
         return Actor(
-            self.task.actor, planner=self.configurator.build_planner(spec), world_model=self.world_model,
-            cost=self.cost, action_low=self.action_low, action_high=self.action_high, policy=self.policy,
+            self.task.actor, planner=planner, world_model=self.world_model,
+            cost=cost, action_low=self.action_low, action_high=self.action_high, policy=self.policy,
             critic_policy=None if self.critic is None else self.critic.greedy_policy,
         )
+
+    def epistemic_weight(self) -> float:
+        """The collection planner's epistemic weight now (``training.epistemic_weight``,
+        falling linearly to 0 over ``epistemic_decay_steps`` env steps)."""
+        tcfg = self.config.training
+        if tcfg.epistemic_decay_steps == 0:
+            return tcfg.epistemic_weight
+        return tcfg.epistemic_weight * max(0.0, 1.0 - self.env_steps / tcfg.epistemic_decay_steps)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -731,6 +754,8 @@ class Agent:
                 if self.updates == 0:  # learning starts: fit normalisation, then pretrain
                     self.adapt()
                     history["updates"] += self._do_updates(tcfg.pretrain_updates)
+                if self._epistemic is not None:
+                    self._epistemic.weight = self.epistemic_weight()
                 try:
                     action = self._act(col.obs, None, self.collect_actor)
                 except Exception as err:  # a module (the user's) raised: end the episodes, go on
@@ -1299,6 +1324,16 @@ def _per_env(name: str, value: Any, B: int, dtype: Any, width: int | None = None
     if x.dtype.kind == "f" and not np.isfinite(x).all():
         raise ValueError(f"{name} must be finite, got {_spell(x.reshape(-1)[~np.isfinite(x.reshape(-1))][0])}")
     return x.reshape(shape)
+
+
+class _Weighted:
+    """A cost term times a weight the agent changes as training goes (a schedule)."""
+
+    def __init__(self, term: Callable[..., torch.Tensor], weight: float) -> None:
+        self.term, self.weight = term, weight
+
+    def __call__(self, states: torch.Tensor, actions: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
+        return self.weight * self.term(states, actions, goal)
 
 
 def _nonfinite_step(obs: Any, reward: np.ndarray, i: int) -> str | None:

@@ -118,6 +118,12 @@ class TrainingConfig(BaseModel):
     collect_planner: ModuleSpec | None = ModuleSpec(name="cem", options={"samples": 128, "iterations": 2})
     """Planner (and budget) used while collecting training data; None: the task's planner.
     Collection plans for all envs at once, so a smaller budget here buys many more steps."""
+    epistemic_weight: float = 0.0
+    """Weight of the world model's ensemble disagreement in the *collection* planner's cost
+    (expected free energy = the task's cost + this epistemic term): negative seeks what the
+    model does not know. Needs the world model option ``ensemble_heads`` >= 2; 0: off."""
+    epistemic_decay_steps: NonNegativeInt = 0
+    """Env steps over which ``epistemic_weight`` falls linearly to 0 (0: it stays)."""
     bf16: bool = False
     """On CUDA, compute the world model's loss under bfloat16 autocast (weights, optimiser
     and the VICReg statistics stay float32: autocast keeps reductions in float32); ignored on

@@ -183,6 +183,7 @@ class Configurator:
         cost = Cost.from_config(
             task.cost, critic=critic, probe=probe, task_cost=self.task_cost,
             goal=objective in ("goal", "both"), reward=objective in ("reward", "both"),
+            disagreement=world_model.disagreement if getattr(world_model, "ensemble", None) is not None else None,
         )
         planner = self.build_planner(task.planner)
         actor = Actor(

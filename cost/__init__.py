@@ -6,11 +6,18 @@ from cost.critic import Critic, CriticConfig, MLPCritic
 from cost.probe import MLPProbe, Probe, ProbeConfig
 from cost.q_critic import QCritic, QCriticConfig
 from cost.task_cost import LearnedTaskCost, MLPTaskCost, TaskCost, TaskCostConfig
-from cost.terms import ActionEffort, ActionSmoothness, LatentGoalDistance, ProbeGoalDistance
+from cost.terms import (
+    ActionEffort,
+    ActionSmoothness,
+    EpistemicDisagreement,
+    LatentGoalDistance,
+    ProbeGoalDistance,
+)
 
 __all__ = [
     "ActionEffort",
     "ActionSmoothness",
+    "EpistemicDisagreement",
     "Cost",
     "CostConfig",
     "CostFn",

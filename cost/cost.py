@@ -11,7 +11,14 @@ from cost.base import CostFn, CostTerm
 from cost.critic import Critic
 from cost.probe import Probe
 from cost.task_cost import LearnedTaskCost, TaskCost
-from cost.terms import ActionEffort, ActionSmoothness, LatentGoalDistance, Norm, ProbeGoalDistance
+from cost.terms import (
+    ActionEffort,
+    ActionSmoothness,
+    EpistemicDisagreement,
+    LatentGoalDistance,
+    Norm,
+    ProbeGoalDistance,
+)
 
 
 class CostConfig(BaseModel):
@@ -34,6 +41,11 @@ class CostConfig(BaseModel):
     """Weight of the squared action magnitude."""
     smoothness_weight: NonNegativeFloat = 0.01
     """Weight of the squared change between consecutive actions."""
+    epistemic_weight: float = 0.0
+    """Weight of the world model's ensemble disagreement along the plan (needs
+    ``world_model`` option ``ensemble_heads`` >= 2): positive avoids what the model does not
+    know while acting for a user; training's collection sets its own, negative (seek), with
+    ``training.epistemic_weight``."""
     critic_weight: NonNegativeFloat = 1.0
     """Weight of the critic's value at the end of the horizon (0 ignores the critic)."""
     gamma: float = Field(0.9, gt=0.0, le=1.0)
@@ -75,6 +87,7 @@ class Cost:
         task_cost: TaskCost | None = None,
         goal: bool = True,
         reward: bool = False,
+        disagreement: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
     ) -> Cost:
         """The cost of a task defined by its goal, its reward, or both (``goal``, ``reward``):
         the goal energy enters only with ``goal``, the learned task cost only with ``reward``."""
@@ -93,6 +106,11 @@ class Cost:
             terms.append((ActionEffort(), config.effort_weight))
         if config.smoothness_weight > 0:
             terms.append((ActionSmoothness(), config.smoothness_weight))
+        if config.epistemic_weight != 0:
+            if disagreement is None:
+                raise ValueError("CostConfig.epistemic_weight != 0 needs a world model with an ensemble "
+                                 "(world_model options: ensemble_heads >= 2)")
+            terms.append((EpistemicDisagreement(disagreement), config.epistemic_weight))
         termination = task_cost.terminal_prob if reward and task_cost is not None else None
         return cls(
             terms, critic=critic, critic_weight=config.critic_weight, gamma=config.gamma, termination=termination

@@ -61,3 +61,24 @@ class ActionSmoothness(CostTerm):
     def compute(self, states: torch.Tensor, actions: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
         d = (actions[..., 1:, :] - actions[..., :-1, :]).pow(2).sum(-1)  # (..., H-1)
         return torch.nn.functional.pad(d, (1, 0))
+
+
+class EpistemicDisagreement(CostTerm):
+    """The world model's uncertainty along an imagined trajectory: ``disagreement(s_t,
+    a_{t+1})`` of an ensemble (``WorldModel.disagreement``), 0 at the first step (whose
+    start state the term does not see).
+
+    The epistemic half of expected free energy: a *negative* weight makes the planner seek
+    what the model does not know (exploration while collecting data), a positive one makes
+    it avoid it (caution while acting for a user).
+    """
+
+    def __init__(self, disagreement: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None:
+        self.disagreement = disagreement
+
+    def compute(self, states: torch.Tensor, actions: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
+        lead = torch.broadcast_shapes(states.shape[:-2], actions.shape[:-2])
+        s = states[..., :-1, :].expand(*lead, -1, -1)  # (..., H-1, D)
+        a = actions[..., 1:, :].expand(*lead, -1, -1)  # (..., H-1, A)
+        d = self.disagreement(s, a)  # (..., H-1)
+        return torch.cat([d.new_zeros((*lead, 1)), d], dim=-1)  # (..., H)

@@ -2,6 +2,7 @@
 
 from perception import mlp_layers
 from world_model.base import WorldModel, check_shape
+from world_model.ensemble import LatentEnsemble
 from world_model.jepa import (
     JEPAWorldModel,
     JEPAWorldModelConfig,
@@ -14,6 +15,7 @@ from world_model.simulator import SimulatorFn, SimulatorWorldModel
 __all__ = [
     "JEPAWorldModel",
     "JEPAWorldModelConfig",
+    "LatentEnsemble",
     "SimulatorFn",
     "SimulatorWorldModel",
     "WorldModel",

@@ -98,6 +98,11 @@ class WorldModel(nn.Module, ABC):
         its loss added (the agent passes the learned task cost here)."""
         raise NotImplementedError(f"{type(self).__name__} is not trainable")
 
+    def disagreement(self, s: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+        """Epistemic uncertainty of one step (an ensemble's disagreement), for the epistemic
+        cost term. Shapes: (..., D), (..., A) -> (...). Models without one refuse."""
+        raise ValueError(f"{type(self).__name__} has no ensemble to measure its uncertainty with")
+
     def adapt(self, obs: Any) -> None:
         """Fit data-dependent, non-learned parts (e.g. input normalisation) once, on early data."""
 

@@ -22,11 +22,20 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt, PositiveInt
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveInt,
+    model_validator,
+)
 from torch import nn
 
 from perception import Encoder, mlp_layers
 from world_model.base import WorldModel, check_shape
+from world_model.ensemble import LatentEnsemble
 
 
 class JEPAWorldModelConfig(BaseModel):
@@ -63,6 +72,17 @@ class JEPAWorldModelConfig(BaseModel):
     """Weight of the KL information bound on the latent variable."""
     kl_free_nats: NonNegativeFloat = 0.0
     """Nats per step below which the KL is not penalised (0: every nat costs)."""
+    ensemble_heads: NonNegativeInt = 0
+    """E: small one-step predictors trained on the same targets (0: none; else at least 2);
+    their disagreement is the epistemic cost term (``world_model.ensemble``)."""
+    ensemble_hidden_dim: PositiveInt = 64
+    """Width of each ensemble head."""
+
+    @model_validator(mode="after")
+    def _heads(self) -> JEPAWorldModelConfig:
+        if self.ensemble_heads == 1:
+            raise ValueError("ensemble_heads must be 0 (none) or at least 2 (one head cannot disagree), got 1")
+        return self
 
 
 def effective_rank(x: torch.Tensor) -> torch.Tensor:
@@ -140,6 +160,10 @@ class JEPAWorldModel(WorldModel):
         if Z > 0:
             self.posterior = nn.Sequential(*mlp_layers(2 * D + A, H, 2 * Z, 1, device))  # -> (mean, log_std)
         self.inverse = nn.Sequential(*mlp_layers(2 * D, H, A, 1, device)) if config.inverse_coef > 0 else None
+        self.ensemble = (
+            LatentEnsemble(config.ensemble_heads, D, A, config.ensemble_hidden_dim, device=device)
+            if config.ensemble_heads else None
+        )
 
     # ------------------------------------------------------------------ prediction
     def _out(self, s: torch.Tensor, pre: torch.Tensor) -> torch.Tensor:
@@ -277,6 +301,10 @@ class JEPAWorldModel(WorldModel):
             head_loss, head_info = head(torch.stack(predicted, dim=1))  # on (B, T, D)
             total = total + head_loss
             info.update(head_info)
+        if self.ensemble is not None:  # one-step heads on the target's latents, as planning feeds them
+            ens_loss = self.ensemble.loss(target[:, :-1], actions, target[:, 1:])
+            total = total + ens_loss
+            info["ensemble_loss"] = ens_loss.detach()
         if self.inverse is not None:
             a_hat = self.inverse(torch.cat([online[:, :-1], online[:, 1:]], dim=-1))  # (B, T, A)
             inv_loss = F.mse_loss(a_hat, actions)
@@ -296,6 +324,13 @@ class JEPAWorldModel(WorldModel):
             for t, lt in enumerate(pred_losses):
                 info[f"pred_loss_t{t + 1}"] = lt.detach()
         return total, {k: float(v) for k, v in info.items()}
+
+    def disagreement(self, s: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+        """Epistemic uncertainty of the step from ``s`` under ``a``: the variance of the
+        ensemble heads' next latents, summed over features. Shapes: (..., D), (..., A) -> (...)."""
+        if self.ensemble is None:
+            raise ValueError("the world model has no ensemble: set world_model options ensemble_heads >= 2")
+        return self.ensemble.disagreement(s, a)
 
     def extra_repr(self) -> str:
         return f"D={self.latent_dim}, A={self.action_dim}, Z={self.latent_var_dim}"

@@ -1,0 +1,58 @@
+"""The epistemic cost term and the collection planner that seeks (or avoids) uncertainty."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import pytest
+import torch
+
+import envs  # noqa: F401  (registers the reach envs)
+from agent import Agent
+from agent.configs import apply_overrides
+from configurator import AgentConfig
+from cost import EpistemicDisagreement
+
+from ..agent.test_run_loop import TINY
+
+
+def test_the_term_scores_each_step_from_the_state_before_it():
+    """Step t > 0 costs disagreement(s_{t-1}, a_t); step 0 costs 0; leading axes broadcast."""
+    term = EpistemicDisagreement(lambda s, a: (s * a).sum(-1))
+    states = torch.tensor([[[1.0], [2.0], [3.0]]])  # (1, H=3, D=1)
+    actions = torch.tensor([[[[5.0], [7.0], [11.0]]]])  # (1, 1, H=3, A=1): broadcasts over N
+    out = term(states, actions, torch.zeros(1, 1))
+    assert out.shape == (1, 1, 3)
+    torch.testing.assert_close(out[0, 0], torch.tensor([0.0, 1.0 * 7.0, 2.0 * 11.0]))
+
+
+def ensemble_config(**over) -> AgentConfig:
+    return apply_overrides(AgentConfig(), {**TINY, "world_model.ensemble_heads": 3, **over})
+
+
+def test_collection_seeks_uncertainty_with_a_decaying_weight():
+    """training.epistemic_weight < 0 adds the term to the collection cost only, and it decays to 0."""
+    config = ensemble_config(**{"training.epistemic_weight": -2.0, "training.epistemic_decay_steps": 400})
+    env = gym.make(config.task.env)
+    agent = Agent.from_config(config, env)
+    assert agent._epistemic is not None and len(agent.collect_actor.cost.terms) == len(agent.cost.terms) + 1
+    history = agent.train([gym.make(config.task.env) for _ in range(2)], 300)
+    assert agent.updates > 0 and "ensemble_loss" in history["updates"][-1]
+    assert agent._epistemic.weight == pytest.approx(-2.0 * (1 - agent.env_steps / 400), abs=2 * 2.0 / 400 + 1e-9)
+    assert agent.epistemic_weight() <= 0.0
+
+
+def test_an_epistemic_weight_without_an_ensemble_is_refused():
+    """Asking for the epistemic term of a world model without heads names the option to set."""
+    config = apply_overrides(AgentConfig(), {**TINY, "training.epistemic_weight": -1.0})
+    with pytest.raises(ValueError, match="ensemble_heads >= 2"):
+        Agent.from_config(config, gym.make(config.task.env))
+    with pytest.raises(ValueError, match="ensemble_heads"):
+        apply_overrides(AgentConfig(), {**TINY, "world_model.ensemble_heads": 1})
+
+
+def test_an_ensemble_changes_nothing_else():
+    """Heads added after the predictor leave its initial weights as they were."""
+    plain = Agent.from_config(apply_overrides(AgentConfig(), TINY), gym.make("jepa_agent/Reach2D-v0"))
+    heads = Agent.from_config(ensemble_config(), gym.make("jepa_agent/Reach2D-v0"))
+    for k, v in plain.world_model.state_dict().items():
+        torch.testing.assert_close(v, heads.world_model.state_dict()[k], rtol=0, atol=0)
