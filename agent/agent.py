@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from actor import Actor
+from agent.coverage import GoalCoverage
 from agent.spaces import adapt_observation, inspect_env, success_of
 from agent.vector import Step, VectorSteps, as_vector_env
 from configurator import AgentConfig, Configurator, TaskSpec
@@ -181,6 +182,9 @@ class Agent:
         self.goal_kind = self._goal_kind(self.configurator.objective)
         self.action_low, self.action_high = low, high
         self.action_dim = int(low.shape[0])
+        self.coverage: GoalCoverage | None = None
+        """Visited cells of the goal space (``agent.coverage.GoalCoverage``), updated with every
+        stored episode's ``achieved_goal`` when set (``Run`` sets it for goal envs)."""
         self._epistemic: _Weighted | None = None  # the collection cost's epistemic term (training.epistemic_weight)
         self.collect_actor = self._collect_actor()
 
@@ -502,6 +506,8 @@ class Agent:
         ep = self._episodes[i]
         if ep["actions"]:
             obs = stack_obs(ep["obs"])
+            if self.coverage is not None and "achieved_goal" in obs:
+                self.coverage.add(obs["achieved_goal"])
             # The replay keeps a goal observation per episode (for hindsight and the critic);
             # tasks without one store the first observation, which only fills the slot.
             goal = {k: v[i] for k, v in self._goal_obs[-1].items()} if self._goal_obs else {
@@ -920,6 +926,8 @@ class Agent:
         for i in rows:
             records.append(col.finish(i, infos[i], self.env_steps, bool(terminated[i]), time.perf_counter() - start,
                                       fault=faults.get(int(i))))
+            if self.coverage is not None:
+                records[-1]["coverage"] = self.coverage.fraction
         self.restart(done, self._goals_at(steps, rows, reset_infos))
         return True
 
@@ -1198,6 +1206,7 @@ class Agent:
             "actor": self.actor.state(),
             "collect_actor": None if self.collect_actor is self.actor else self.collect_actor.state(),
             "goals": self.configurator.goal_state(),
+            "coverage": self.coverage,
         }
 
     def _resume_from(self, state: dict[str, Any], path: Path) -> None:
@@ -1236,6 +1245,7 @@ class Agent:
         if loop["collect_actor"] is not None:
             self.collect_actor.load_state(loop["collect_actor"])
         self.configurator.load_goal_state(loop["goals"])
+        self.coverage = loop.get("coverage")
         if loop["envs"] is not None:
             vec = make_vector_env(self.config, len(loop["envs"]))
             vec.reset(seed=0)  # a vector env steps only after a reset; the states then replace it

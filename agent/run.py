@@ -26,7 +26,7 @@ import logging
 import os
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ import gymnasium as gym
 import numpy as np
 
 from agent.agent import Agent, latest_metrics
+from agent.coverage import GoalCoverage
 from agent.environments import make_env, make_vector_env
 from agent.metrics import MetricsLogger
 from agent.spaces import success_of
@@ -139,9 +140,14 @@ def _running_mean(x: np.ndarray, w: int) -> np.ndarray:
     return np.convolve(x, np.ones(w) / w, mode="valid")
 
 
+def _is_goal_env(env: gym.Env) -> bool:
+    spaces = getattr(env.observation_space, "spaces", None)
+    return isinstance(spaces, Mapping) and "achieved_goal" in spaces and "desired_goal" in spaces
+
+
 def learning_curve(history: dict[str, list], path: str | Path) -> None:
-    """Five panels: success, final distance and return (running means over 40 episodes) vs
-    env steps; world-model, critic, policy and probe losses, and the collapse diagnostics
+    """Five panels: success (and goal-space coverage, where measured), final distance and
+    return (running means over 40 episodes) vs env steps; world-model, critic, policy and probe losses, and the collapse diagnostics
     (embedding std and effective rank) vs updates."""
     import matplotlib
 
@@ -156,6 +162,10 @@ def learning_curve(history: dict[str, list], path: str | Path) -> None:
         values = np.array([e[key] for e in eps], dtype=float)
         if len(values) >= w:
             ax.plot(steps[w - 1 :], _running_mean(values, w))
+    covered = [(e["env_steps"], e["coverage"]) for e in eps if "coverage" in e]
+    if covered:
+        axes[0].plot([c[0] for c in covered], [c[1] for c in covered], label="goal-space coverage")
+        axes[0].legend(fontsize=7)
     axes[0].set(title="training success (running mean, 40 episodes)", xlabel="env steps", ylim=(0, 1))
     axes[1].set(title="final distance to goal", xlabel="env steps", ylabel="m", yscale="log")
     axes[2].set(title="episode return", xlabel="env steps")
@@ -298,6 +308,8 @@ class RunOptions:
     """Held-out evaluation episodes."""
     num_envs: int = 8
     """Envs collected in lockstep while training."""
+    coverage_cells: int = 10
+    """Cells per axis of the goal space for the coverage metric of goal envs (0: off)."""
     log: tuple[str, ...] = ()
     """Metric backends: ``csv``, ``tensorboard``."""
     videos: int = 0
@@ -344,6 +356,10 @@ class Run:
         self.eval_env = make_env(eval_config(config, options.eval_env, options.eval_env_kwargs), render=options.videos > 0)
         self.agent = agent if agent is not None else Agent.from_config(config, self.train_envs)
         resumed = agent is not None
+        if not resumed and options.coverage_cells and _is_goal_env(self.eval_env):
+            probe_env = make_env(config)
+            self.agent.coverage = GoalCoverage.from_env(probe_env, samples=500, cells=options.coverage_cells)
+            probe_env.close()
         self.metrics = MetricsLogger(self.out, options.log, resume_at=self.agent.env_steps if resumed else None)
         history = self.out / "history.json"
         self.history: dict[str, list] = (
@@ -435,6 +451,8 @@ class Run:
             scalars |= {"train/steps_per_s": (agent.env_steps - start) / elapsed,
                         "train/updates": agent.updates, "train/wall_s": elapsed}
             scalars |= {f"faults/{kind}": float(n) for kind, n in agent.faults.items()}
+            if agent.coverage is not None:
+                scalars["train/coverage"] = agent.coverage.fraction
             self.metrics.log(agent.env_steps, scalars)
             if opts.checkpoint_every and agent.env_steps >= next_checkpoint:
                 agent.save(self.out / "checkpoints" / f"step_{agent.env_steps:07d}.pt")
