@@ -1,0 +1,129 @@
+"""Exploration at equal env steps: random-only exploration against the epistemic term.
+
+    python benchmarks/exploration.py --task reach3d --steps 30000 --out runs/exploration
+
+Both variants train the same agent (the task's config with a 5-head ensemble in the world
+model) for ``--steps`` env steps; ``epistemic`` adds ``training.epistemic_weight`` (the
+ensemble's disagreement, sought) to the collection planner's cost, falling to 0 over
+``--decay`` of the steps. Writes ``DIR/results.json``, one record per task and variant:
+``task``, ``variant`` (``random`` or ``epistemic``), ``env_steps``, ``coverage`` (visited
+cells of the goal distribution, ``agent.coverage``), ``success_rate`` and
+``far_success_rate`` (on the quarter of the held-out goals farthest from the start), and
+``DIR/coverage.png`` (coverage over env steps). The variants run two at a time.
+
+Practice goals at the frontier are not part of it yet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("MUJOCO_GL", "egl")
+TASKS = {"reach2d": "configs/reach2d.yaml", "reach3d": "configs/reach3d.yaml"}
+
+
+def train_variant(task: str, variant: str, steps: int, weight: float, decay: float, seed: int, out: Path) -> None:
+    """One variant's run, in this process (the parent starts one process per variant)."""
+    import torch
+
+    from agent.configs import apply_overrides, load_config
+    from agent.run import Run, RunOptions
+
+    torch.set_num_threads(1)
+    torch.set_flush_denormal(True)
+    over = {"world_model.ensemble_heads": 5, "seed": seed}
+    if variant == "epistemic":
+        over |= {"training.epistemic_weight": weight, "training.epistemic_decay_steps": int(decay * steps)}
+    config = apply_overrides(load_config(ROOT / TASKS[task]), over)
+    run = Run(config, out, RunOptions(steps=steps, episodes=50, videos=0, log=("csv",)))
+    try:
+        run.train()
+        run.evaluate()
+    finally:
+        run.close()
+
+
+def far_quarter(task: str, records: list[dict]) -> float:
+    """Success on the quarter of the evaluation episodes whose goal is farthest from the start."""
+    import gymnasium as gym
+
+    import envs  # noqa: F401
+    from agent.configs import load_config
+
+    env = gym.make(load_config(ROOT / TASKS[task]).task.env)
+    dist = []
+    for r in records:
+        obs, _ = env.reset(seed=r["seed"])
+        dist.append(float(np.linalg.norm(obs["desired_goal"] - obs["achieved_goal"])))
+    order = np.argsort(dist)[-max(1, len(dist) // 4):]
+    return float(np.mean([records[i]["success"] for i in order]))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--task", choices=list(TASKS), default="reach3d")
+    p.add_argument("--steps", type=int, default=30_000)
+    p.add_argument("--out", required=True)
+    p.add_argument("--weight", type=float, default=-100.0, help="training.epistemic_weight of the epistemic variant")
+    p.add_argument("--decay", type=float, default=0.5, help="fraction of the steps over which the weight falls to 0")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--variant", help=argparse.SUPPRESS)  # internal: run one variant in this process
+    args = p.parse_args()
+    out = Path(args.out).resolve()
+    if args.variant:
+        train_variant(args.task, args.variant, args.steps, args.weight, args.decay, args.seed,
+                      out / f"{args.task}_{args.variant}")
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    procs = []
+    for variant in ("random", "epistemic"):
+        cmd = [sys.executable, __file__, "--task", args.task, "--steps", str(args.steps), "--out", str(out),
+               "--weight", str(args.weight), "--decay", str(args.decay), "--seed", str(args.seed), "--variant", variant]
+        log = open(out / f"{args.task}_{variant}.log", "w")
+        procs.append((variant, subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=log)))
+    for variant, proc in procs:
+        if proc.wait() != 0:
+            raise SystemExit(f"exploration: {variant} failed; see {out / f'{args.task}_{variant}.log'}")
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    records = []
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for variant in ("random", "epistemic"):
+        run = out / f"{args.task}_{variant}"
+        summary = json.loads((run / "eval.json").read_text())
+        history = json.loads((run / "history.json").read_text())
+        covered = [(e["env_steps"], e["coverage"]) for e in history["episodes"] if "coverage" in e]
+        ax.plot([c[0] for c in covered], [c[1] for c in covered], label=variant)
+        records.append({
+            "task": args.task, "variant": variant, "env_steps": summary["env_steps"],
+            "coverage": covered[-1][1] if covered else None, "success_rate": summary["success_rate"],
+            "far_success_rate": far_quarter(args.task, summary["records"]), "seed": args.seed,
+            "epistemic_weight": args.weight if variant == "epistemic" else 0.0,
+        })
+        print(f"{args.task} {variant:9s}: coverage {records[-1]['coverage']:.3f}  success {records[-1]['success_rate']:.2f}  "
+              f"far-quarter success {records[-1]['far_success_rate']:.2f}")
+    ax.set(xlabel="env steps", ylabel="goal-space coverage", title=f"{args.task}: coverage", ylim=(0, 1))
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out / "coverage.png", dpi=110)
+    previous = json.loads((out / "results.json").read_text()) if (out / "results.json").is_file() else []
+    keep = [r for r in previous if not (r["task"] == args.task and r.get("seed") == args.seed)]
+    (out / "results.json").write_text(json.dumps(keep + records, indent=2))
+    print(f"wrote {out / 'results.json'}, {out / 'coverage.png'}")
+
+
+if __name__ == "__main__":
+    main()
