@@ -68,7 +68,7 @@ class _Collection:
     ``collect``: their current observations, returns, and the random actions held while
     exploring."""
 
-    STATE = ("obs", "t", "length", "returns", "any_success", "random", "held")
+    STATE = ("obs", "t", "length", "returns", "any_success", "random", "held", "practice")
     """What a resumable checkpoint keeps of it (besides the envs)."""
 
     def __init__(self, steps: VectorSteps, obs: ObsDict, action_dim: int) -> None:
@@ -79,6 +79,7 @@ class _Collection:
         self.returns = np.zeros(B)
         self.any_success = np.full(B, np.nan)
         self.random = np.zeros(B, dtype=bool)  # an episode that had random actions
+        self.practice = np.zeros(B, dtype=bool)  # an episode whose goal the agent set itself
         self.held = np.zeros((B, action_dim), dtype=np.float32)
 
     def refresh_held(self, rng: np.random.Generator, low: np.ndarray, high: np.ndarray, repeat: int) -> None:
@@ -109,9 +110,11 @@ class _Collection:
             "length": int(self.length[i]),
             "terminated": terminated,
             "random": bool(self.random[i]),
+            "practice": bool(self.practice[i]),
             "wall_s": wall_s,
         }
         self.t[i], self.length[i], self.returns[i], self.any_success[i], self.random[i] = 0, 0, 0.0, np.nan, False
+        self.practice[i] = False
         return record
 
 
@@ -182,6 +185,13 @@ class Agent:
         self.goal_kind = self._goal_kind(self.configurator.objective)
         self.action_low, self.action_high = low, high
         self.action_dim = int(low.shape[0])
+        if config.training.practice_goals > 0 and (
+            self.goal_kind != "observation" or getattr(self.world_model, "ensemble", None) is None
+        ):
+            raise ValueError(
+                f"training.practice_goals={config.training.practice_goals} needs a goal-observation task "
+                f"(this one's goal is {self.goal_kind!r}) and a world model with an ensemble (ensemble_heads >= 2)"
+            )
         self.coverage: GoalCoverage | None = None
         """Visited cells of the goal space (``agent.coverage.GoalCoverage``), updated with every
         stored episode's ``achieved_goal`` when set (``Run`` sets it for goal envs)."""
@@ -771,7 +781,8 @@ class Agent:
                     continue
                 noise = tcfg.exploration_std * half * self.rng.standard_normal(action.shape)
                 action = np.clip(action + noise, low, high).astype(np.float32)
-            finished = self._step_collection(col, action, exploring, history["episodes"], start)
+            finished = self._step_collection(col, action, exploring, history["episodes"], start,
+                                             practice=not exploring and tcfg.practice_goals > 0)
             if not exploring:
                 self._pending_updates += tcfg.updates_per_step * col.steps.num_envs
                 n = int(self._pending_updates)
@@ -869,7 +880,8 @@ class Agent:
         return stack_obs([self._adapt(g if g is not None else asked[i]) for i, g in zip(rows, given, strict=True)])
 
     def _step_collection(
-        self, col: _Collection, action: np.ndarray, random: bool, records: list[dict[str, Any]], start: float
+        self, col: _Collection, action: np.ndarray, random: bool, records: list[dict[str, Any]], start: float,
+        *, practice: bool = False,
     ) -> bool:
         """Step the B envs with their actions, record the transitions, and start a new
         episode in each env whose episode ended. True if any ended.
@@ -928,8 +940,30 @@ class Agent:
                                       fault=faults.get(int(i))))
             if self.coverage is not None:
                 records[-1]["coverage"] = self.coverage.fraction
-        self.restart(done, self._goals_at(steps, rows, reset_infos))
+        goals = self._goals_at(steps, rows, reset_infos)
+        if practice and goals is not None:
+            picked = rows[self.rng.random(len(rows)) < self.config.training.practice_goals]
+            if len(picked):  # these episodes practise reaching the frontier instead of the env's goal
+                chosen = self._practice_goals(len(picked))
+                for k in goals:
+                    goals[k][picked] = chosen[k]
+                col.practice[picked] = True
+        self.restart(done, goals)
         return True
+
+    @torch.no_grad()
+    def _practice_goals(self, n: int) -> ObsDict:
+        """``n`` goal observations from the replay where the world model is least certain
+        (:meth:`configurator.Configurator.frontier`)."""
+        tcfg = self.config.training
+        batch = self.replay.sample(tcfg.practice_candidates, 1, rng=self.rng)
+        obs = {k: v[:, 0] for k, v in batch["obs"].items()}  # (C, ...)
+        s = self.world_model.encode_target(self._tensors(obs))  # (C, D)
+        idx = self.configurator.frontier(s, self.world_model, n, generator=self.generator,
+                                         action_low=self.action_low, action_high=self.action_high).cpu().numpy()
+        if len(idx) < n:
+            idx = np.resize(idx, n)
+        return {k: v[idx] for k, v in obs.items()}
 
     def _goals_at(self, steps: VectorSteps, rows: np.ndarray, reset_infos: Mapping[int, Any]) -> ObsDict | None:
         """The goal observations of all B envs with the new ones of ``rows`` in place (the

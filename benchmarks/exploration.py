@@ -2,16 +2,17 @@
 
     python benchmarks/exploration.py --task reach3d --steps 30000 --out runs/exploration
 
-Both variants train the same agent (the task's config with a 5-head ensemble in the world
-model) for ``--steps`` env steps; ``epistemic`` adds ``training.epistemic_weight`` (the
-ensemble's disagreement, sought) to the collection planner's cost, falling to 0 over
-``--decay`` of the steps. Writes ``DIR/results.json``, one record per task and variant:
-``task``, ``variant`` (``random`` or ``epistemic``), ``env_steps``, ``coverage`` (visited
+Every variant trains the same agent (the task's config with a 5-head ensemble in the world
+model) for ``--steps`` env steps. ``random``: exploration by random actions only, then the
+task's planner; ``term``: the collection planner's cost adds ``training.epistemic_weight``
+(the ensemble's disagreement, sought), falling to 0 over ``--decay`` of the steps;
+``practice``: ``training.practice_goals`` of the planner's episodes pursue a goal at the
+frontier (a replayed observation where the ensemble disagrees most); ``epistemic``: both.
+Writes ``DIR/results.json``, one record per task and variant:
+``task``, ``variant``, ``env_steps``, ``coverage`` (visited
 cells of the goal distribution, ``agent.coverage``), ``success_rate`` and
 ``far_success_rate`` (on the quarter of the held-out goals farthest from the start), and
 ``DIR/coverage.png`` (coverage over env steps). The variants run two at a time.
-
-Practice goals at the frontier are not part of it yet.
 """
 
 from __future__ import annotations
@@ -29,9 +30,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("MUJOCO_GL", "egl")
 TASKS = {"reach2d": "configs/reach2d.yaml", "reach3d": "configs/reach3d.yaml"}
+VARIANTS = ("random", "term", "practice", "epistemic")
 
 
-def train_variant(task: str, variant: str, steps: int, weight: float, decay: float, seed: int, out: Path) -> None:
+def train_variant(
+    task: str, variant: str, steps: int, weight: float, decay: float, practice: float, seed: int, out: Path
+) -> None:
     """One variant's run, in this process (the parent starts one process per variant)."""
     import torch
 
@@ -41,8 +45,10 @@ def train_variant(task: str, variant: str, steps: int, weight: float, decay: flo
     torch.set_num_threads(1)
     torch.set_flush_denormal(True)
     over = {"world_model.ensemble_heads": 5, "seed": seed}
-    if variant == "epistemic":
+    if variant in ("term", "epistemic"):
         over |= {"training.epistemic_weight": weight, "training.epistemic_decay_steps": int(decay * steps)}
+    if variant in ("practice", "epistemic"):
+        over |= {"training.practice_goals": practice}
     config = apply_overrides(load_config(ROOT / TASKS[task]), over)
     run = Run(config, out, RunOptions(steps=steps, episodes=50, videos=0, log=("csv",)))
     try:
@@ -75,22 +81,28 @@ def main() -> None:
     p.add_argument("--out", required=True)
     p.add_argument("--weight", type=float, default=-100.0, help="training.epistemic_weight of the epistemic variant")
     p.add_argument("--decay", type=float, default=0.5, help="fraction of the steps over which the weight falls to 0")
+    p.add_argument("--practice", type=float, default=0.5, help="training.practice_goals of the practice variants")
+    p.add_argument("--variants", nargs="+", choices=VARIANTS, default=["random", "epistemic"])
+    p.add_argument("--parallel", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--variant", help=argparse.SUPPRESS)  # internal: run one variant in this process
     args = p.parse_args()
     out = Path(args.out).resolve()
     if args.variant:
-        train_variant(args.task, args.variant, args.steps, args.weight, args.decay, args.seed,
+        train_variant(args.task, args.variant, args.steps, args.weight, args.decay, args.practice, args.seed,
                       out / f"{args.task}_{args.variant}")
         return
     out.mkdir(parents=True, exist_ok=True)
-    procs = []
-    for variant in ("random", "epistemic"):
-        cmd = [sys.executable, __file__, "--task", args.task, "--steps", str(args.steps), "--out", str(out),
-               "--weight", str(args.weight), "--decay", str(args.decay), "--seed", str(args.seed), "--variant", variant]
-        log = open(out / f"{args.task}_{variant}.log", "w")
-        procs.append((variant, subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=log)))
-    for variant, proc in procs:
+    pending, running = list(args.variants), []
+    while pending or running:
+        while pending and len(running) < args.parallel:
+            variant = pending.pop(0)
+            cmd = [sys.executable, __file__, "--task", args.task, "--steps", str(args.steps), "--out", str(out),
+                   "--weight", str(args.weight), "--decay", str(args.decay), "--practice", str(args.practice),
+                   "--seed", str(args.seed), "--variant", variant]
+            log = open(out / f"{args.task}_{variant}.log", "w")
+            running.append((variant, subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=log)))
+        variant, proc = running.pop(0)
         if proc.wait() != 0:
             raise SystemExit(f"exploration: {variant} failed; see {out / f'{args.task}_{variant}.log'}")
 
@@ -101,7 +113,7 @@ def main() -> None:
 
     records = []
     fig, ax = plt.subplots(figsize=(6, 4))
-    for variant in ("random", "epistemic"):
+    for variant in args.variants:
         run = out / f"{args.task}_{variant}"
         summary = json.loads((run / "eval.json").read_text())
         history = json.loads((run / "history.json").read_text())
@@ -111,7 +123,8 @@ def main() -> None:
             "task": args.task, "variant": variant, "env_steps": summary["env_steps"],
             "coverage": covered[-1][1] if covered else None, "success_rate": summary["success_rate"],
             "far_success_rate": far_quarter(args.task, summary["records"]), "seed": args.seed,
-            "epistemic_weight": args.weight if variant == "epistemic" else 0.0,
+            "epistemic_weight": args.weight if variant in ("term", "epistemic") else 0.0,
+            "practice_goals": args.practice if variant in ("practice", "epistemic") else 0.0,
         })
         print(f"{args.task} {variant:9s}: coverage {records[-1]['coverage']:.3f}  success {records[-1]['success_rate']:.2f}  "
               f"far-quarter success {records[-1]['far_success_rate']:.2f}")
@@ -120,7 +133,8 @@ def main() -> None:
     fig.tight_layout()
     fig.savefig(out / "coverage.png", dpi=110)
     previous = json.loads((out / "results.json").read_text()) if (out / "results.json").is_file() else []
-    keep = [r for r in previous if not (r["task"] == args.task and r.get("seed") == args.seed)]
+    keep = [r for r in previous if not (r["task"] == args.task and r.get("seed") == args.seed
+                                        and r["variant"] in args.variants)]
     (out / "results.json").write_text(json.dumps(keep + records, indent=2))
     print(f"wrote {out / 'results.json'}, {out / 'coverage.png'}")
 

@@ -251,6 +251,21 @@ class Configurator:
         B = goal["batch"].shape[0]
         return torch.zeros(B, world_model.latent_dim, device=self.device)
 
+    @staticmethod
+    @torch.no_grad()
+    def frontier(
+        states: torch.Tensor, world_model: WorldModel, n: int, *, generator: torch.Generator | None = None,
+        action_low: torch.Tensor, action_high: torch.Tensor, actions: int = 4,
+    ) -> torch.Tensor:
+        """Practice goals at the frontier (LEXA's achiever): of candidate ``states`` (C, D) the
+        agent has visited, the ``n`` where its world model is least certain (the ensemble's
+        disagreement under ``actions`` random actions, averaged). Returns their indices (n,)."""
+        C = states.shape[0]
+        u = torch.rand(C, actions, action_low.shape[0], generator=generator, device=states.device)
+        a = action_low + (action_high - action_low) * u  # (C, K, A)
+        score = world_model.disagreement(states[:, None].expand(-1, actions, -1), a).mean(1)  # (C,)
+        return score.topk(min(n, C)).indices
+
     def goal_state(self) -> dict[str, Any]:
         """The goals set now (observations, latents, each env's current subgoal): saved with
         a resumable checkpoint so a resumed episode goes on toward the same goal."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gymnasium as gym
+import numpy as np
 import pytest
 import torch
 
@@ -56,3 +57,36 @@ def test_an_ensemble_changes_nothing_else():
     heads = Agent.from_config(ensemble_config(), gym.make("jepa_agent/Reach2D-v0"))
     for k, v in plain.world_model.state_dict().items():
         torch.testing.assert_close(v, heads.world_model.state_dict()[k], rtol=0, atol=0)
+
+
+def test_practice_goals_come_from_the_replay_where_the_model_is_least_sure():
+    """With practice_goals=1 every planner episode's goal is a replayed observation, the frontier's."""
+    config = ensemble_config(**{"training.practice_goals": 1.0, "training.practice_candidates": 32})
+    agent = Agent.from_config(config, gym.make(config.task.env))
+    history = agent.train([gym.make(config.task.env) for _ in range(2)], 400)
+    practised = [e for e in history["episodes"] if e["practice"]]
+    assert practised and all(not e["random"] for e in practised)
+    goal = agent._goal_obs[-1]["observation"]  # (B, F): the goals of the running episodes
+    stored = np.concatenate([ep["obs"]["observation"] for ep in agent.replay.episodes()])
+    for g in goal:
+        assert np.min(np.abs(stored - g).max(1)) < 1e-6  # each is an observation the agent has had
+
+
+def test_frontier_picks_the_most_uncertain_states():
+    """Configurator.frontier ranks candidate states by the ensemble's disagreement."""
+    from configurator import Configurator
+
+    class Fake:
+        def disagreement(self, s, a):
+            return s[..., 0] ** 2
+
+    states = torch.tensor([[0.1], [3.0], [-2.0], [0.5]])
+    idx = Configurator.frontier(states, Fake(), 2, action_low=-torch.ones(1), action_high=torch.ones(1))
+    assert idx.tolist() == [1, 2]
+
+
+def test_practice_goals_need_an_ensemble():
+    """practice_goals without ensemble heads is refused with the option to set."""
+    config = apply_overrides(AgentConfig(), {**TINY, "training.practice_goals": 0.5})
+    with pytest.raises(ValueError, match="ensemble_heads >= 2"):
+        Agent.from_config(config, gym.make(config.task.env))
