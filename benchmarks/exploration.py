@@ -128,6 +128,12 @@ def main() -> None:
         })
         print(f"{args.task} {variant:9s}: coverage {records[-1]['coverage']:.3f}  success {records[-1]['success_rate']:.2f}  "
               f"far-quarter success {records[-1]['far_success_rate']:.2f}")
+    for variant in VARIANTS:  # earlier runs of the other variants in the same folder
+        history_file = out / f"{args.task}_{variant}" / "history.json"
+        if variant not in args.variants and history_file.is_file():
+            eps = json.loads(history_file.read_text())["episodes"]
+            covered = [(e["env_steps"], e["coverage"]) for e in eps if "coverage" in e]
+            ax.plot([c[0] for c in covered], [c[1] for c in covered], label=variant)
     ax.set(xlabel="env steps", ylabel="goal-space coverage", title=f"{args.task}: coverage", ylim=(0, 1))
     ax.legend()
     fig.tight_layout()
