@@ -29,7 +29,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("MUJOCO_GL", "egl")
-TASKS = {"reach2d": "configs/reach2d.yaml", "reach3d": "configs/reach3d.yaml"}
+TASKS = {"reach2d": "configs/reach2d.yaml", "reach3d": "configs/reach3d.yaml", "reach3d_far": "configs/reach3d_far.yaml"}
 VARIANTS = ("random", "term", "practice", "epistemic")
 
 
@@ -65,7 +65,8 @@ def far_quarter(task: str, records: list[dict]) -> float:
     import envs  # noqa: F401
     from agent.configs import load_config
 
-    env = gym.make(load_config(ROOT / TASKS[task]).task.env)
+    task_spec = load_config(ROOT / TASKS[task]).task
+    env = gym.make(task_spec.env, **task_spec.env_kwargs)
     dist = []
     for r in records:
         obs, _ = env.reset(seed=r["seed"])

@@ -11,6 +11,7 @@ constants (see the "Subclass contract" section of `ReachEnv`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import gymnasium as gym
@@ -160,6 +161,8 @@ class ReachEnv(gym.Env):
         frame_stack: int = 1,
         pixel_camera: str | None = None,
         control: str = "velocity",
+        start_qpos: Sequence[float] | None = None,
+        min_goal_distance: float = 0.0,
     ) -> None:
         """Build the model and the spaces.
 
@@ -181,6 +184,11 @@ class ReachEnv(gym.Env):
             control: ``"velocity"`` (the action commands joint speeds through velocity
                 servos) or ``"torque"`` (the action is a motor torque on damped joints);
                 see the class docstring.
+            start_qpos: the arm's start pose (rad, (nq,)); None: ``HOME_QPOS``. With a pose
+                folded at one side and ``min_goal_distance``, most goals lie far from where
+                random actions take the arm: an exploration task.
+            min_goal_distance: goals whose fingertip lies closer than this (m) to the start
+                pose's fingertip are drawn again (0: every goal of the goal box).
         """
         if control not in _CONTROLS:
             raise ValueError(f"control must be one of {_CONTROLS}, got {control!r}")
@@ -210,6 +218,9 @@ class ReachEnv(gym.Env):
         self.height = int(height)
         self.obs_type = obs_type
         self.control = control
+        if not min_goal_distance >= 0:
+            raise ValueError(f"min_goal_distance must be >= 0 (m), got {min_goal_distance}")
+        self.min_goal_distance = float(min_goal_distance)
 
         self._model = self.model_spec().compile()
         self._data = mujoco.MjData(self._model)
@@ -246,11 +257,11 @@ class ReachEnv(gym.Env):
             ]
         )
         self._goal_dims = np.asarray(self.GOAL_DIMS, dtype=np.intp)
-        self._home_qpos = np.asarray(self.HOME_QPOS, dtype=np.float64)
+        self._home_qpos = np.asarray(self.HOME_QPOS if start_qpos is None else start_qpos, dtype=np.float64)
         self._goal_low = np.asarray(self.GOAL_QPOS_LOW, dtype=np.float64)
         self._goal_high = np.asarray(self.GOAL_QPOS_HIGH, dtype=np.float64)
         for name, arr in (
-            ("HOME_QPOS", self._home_qpos),
+            ("HOME_QPOS" if start_qpos is None else "start_qpos", self._home_qpos),
             ("GOAL_QPOS_LOW", self._goal_low),
             ("GOAL_QPOS_HIGH", self._goal_high),
         ):
@@ -592,7 +603,11 @@ class ReachEnv(gym.Env):
     def _sample_goal_qpos(self, rng: np.random.Generator) -> np.ndarray:
         for _ in range(_GOAL_SAMPLING_ATTEMPTS):
             goal_qpos = rng.uniform(self._goal_low, self._goal_high)
-            if self._accept_goal(goal_qpos, self._site_position(goal_qpos)):
+            site = self._site_position(goal_qpos)
+            far = self.min_goal_distance <= 0 or np.linalg.norm(
+                site[self._goal_dims] - self._site_position(self._home_qpos)[self._goal_dims]
+            ) >= self.min_goal_distance
+            if far and self._accept_goal(goal_qpos, site):
                 return goal_qpos
         raise RuntimeError(
             f"no acceptable goal in {_GOAL_SAMPLING_ATTEMPTS} draws from the goal box "

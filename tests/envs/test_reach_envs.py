@@ -345,3 +345,20 @@ def test_envs_exports_the_classes():
     """The envs package exports the base class and both variants."""
     assert {"ReachEnv", "Reach2DEnv", "Reach3DEnv"} <= set(envs.__all__)
     assert issubclass(Reach2DEnv, ReachEnv) and issubclass(Reach3DEnv, ReachEnv)
+
+
+def test_a_folded_start_and_far_goals():
+    """start_qpos sets the start pose; min_goal_distance keeps every goal that far from its fingertip."""
+    import gymnasium as gym
+
+    folded = (-2.5, -0.5, 2.3, 1.4)
+    env = gym.make("jepa_agent/Reach3D-v0", start_qpos=folded, min_goal_distance=0.4)
+    for seed in range(20):
+        obs, _ = env.reset(seed=seed)
+        assert np.linalg.norm(obs["desired_goal"] - obs["achieved_goal"]) >= 0.4 - 0.02  # start noise
+    plain, default = gym.make("jepa_agent/Reach3D-v0"), gym.make("jepa_agent/Reach3D-v0", min_goal_distance=0.0)
+    np.testing.assert_array_equal(plain.reset(seed=3)[0]["desired_goal"], default.reset(seed=3)[0]["desired_goal"])
+    with pytest.raises(ValueError, match="start_qpos must have shape"):
+        gym.make("jepa_agent/Reach3D-v0", start_qpos=(0.0, 1.0))
+    with pytest.raises(ValueError, match="min_goal_distance"):
+        gym.make("jepa_agent/Reach3D-v0", min_goal_distance=-1.0)
