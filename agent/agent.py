@@ -27,6 +27,7 @@ from agent.spaces import adapt_observation, inspect_env, success_of
 from agent.vector import Step, VectorSteps, as_vector_env
 from configurator import AgentConfig, Configurator, TaskSpec
 from cost import Cost, EpistemicDisagreement
+from envs.step_guard import nonfinite_faults
 from memory import ReplayBuffer, ShortTermMemory, to_torch
 
 log = logging.getLogger(__name__)
@@ -230,9 +231,9 @@ class Agent:
         """False while :meth:`train` is inside a step (a stop there leaves it half done)."""
         self._fault_streak = self._update_streak = 0
         self.faults: dict[str, int] = {}
-        self._ddp: dict[str, Any] = {}  # learning modules wrapped for data-parallel training (distribute())
         """Faults survived while collecting (env errors, unstable simulation, a module that
         raised, non-finite losses), by kind."""
+        self._ddp: dict[str, Any] = {}  # learning modules wrapped for data-parallel training (distribute())
 
     def _goal_kind(self, objective: str) -> str:
         """What a goal is for this agent's task (see the class docstring)."""
@@ -900,8 +901,9 @@ class Agent:
             return True
         B = steps.num_envs
         faults: dict[int, str] = {}
+        unguarded = nonfinite_faults(st.ended_obs, st.reward)  # envs not inside a StepGuard report nothing
         for i in range(B):
-            kind = st.infos[i].get("fault") or _nonfinite_step(st.ended_obs, st.reward, i)
+            kind = st.infos[i].get("fault") or unguarded[i]
             if kind is not None:
                 faults[i] = str(kind)
                 self._count_fault(faults[i])
@@ -1060,7 +1062,8 @@ class Agent:
         of a ``VectorEnv`` (or a list of envs) at once, one batched plan per step for all.
 
         Episode ``i`` resets with ``seed + i`` whichever env runs it: pick a seed range the
-        training never used to evaluate on held-out goals; the results do not depend on B.
+        training never used to evaluate on held-out goals. The episodes are the same for
+        any B; a sampling planner's draws are not (it plans for all B at once).
         Returns the mean and spread of the return, the success rate at the final step
         (``success_rate_final``) and at any step (``success_rate_any``; ``success_rate`` is
         the one ``task.success`` names; NaN where the env reports no success), final
@@ -1283,7 +1286,7 @@ class Agent:
         if loop["envs"] is not None:
             vec = make_vector_env(self.config, len(loop["envs"]))
             vec.reset(seed=0)  # a vector env steps only after a reset; the states then replace it
-            steps = VectorSteps(vec, vec, owned=False)
+            steps = VectorSteps(vec, vec)
             steps.set_states(loop["envs"])
             col = _Collection(steps, loop["collection"]["obs"], self.action_dim)
             for k, v in loop["collection"].items():
@@ -1378,17 +1381,6 @@ class _Weighted:
 
     def __call__(self, states: torch.Tensor, actions: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
         return self.weight * self.term(states, actions, goal)
-
-
-def _nonfinite_step(obs: Any, reward: np.ndarray, i: int) -> str | None:
-    """``nonfinite_reward`` / ``nonfinite_obs`` where env ``i``'s step gave one, else None."""
-    if not np.isfinite(reward[i]):
-        return "nonfinite_reward"
-    for v in (obs.values() if isinstance(obs, Mapping) else (obs,)):
-        x = np.asarray(v[i])
-        if x.dtype.kind == "f" and not np.isfinite(x).all():
-            return "nonfinite_obs"
-    return None
 
 
 def _spell(value) -> str:

@@ -316,7 +316,7 @@ def run_train(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     )
     run = Run(config, out, options)
     if args.dataset:
-        from memory.dataset import fill_replay, load_minari
+        from agent.dataset import fill_replay, load_minari
 
         _require_minari("--dataset")
         added = fill_replay(run.agent.replay, load_minari(args.dataset))
@@ -489,7 +489,7 @@ def run_collect(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
         replay = collect(agent, envs, args.steps, policy=policy, exploration_std=args.exploration_std,
                          seed=seed, on_progress=on_collect)
     if minari_id is not None:
-        from memory.dataset import write_minari
+        from agent.dataset import write_minari
 
         written = write_minari(
             replay, minari_id, observation_space=envs.single_observation_space, action_space=envs.single_action_space,
@@ -508,7 +508,7 @@ def run_collect(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
 def _check_minari_id(dataset_id: str) -> None:
     """Refuse a bad id before collecting (and before minari is imported: it is the data extra)."""
     from agent.configs import ConfigError
-    from memory.dataset import _check_dataset_id
+    from agent.dataset import _check_dataset_id
 
     _require_minari("--format minari")
 
@@ -599,9 +599,7 @@ def run_pretrain(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
         }
         if main and args.episodes > 0:
             eval_seed = EVAL_SEED + seed
-            envs = [make_env(config) for _ in range(args.num_envs)]
-            _, goal = agent.reset_envs(envs[:1], eval_seed)
-            agent.reset(goal=goal)
+            envs = [env, *(make_env(config) for _ in range(args.num_envs - 1))]  # evaluate resets the agent
             with progress_bar(console) as progress:
                 evaluation, _ = evaluate_agent(agent, envs if len(envs) > 1 else envs[0], args.episodes, eval_seed,
                                                on_progress=eval_progress(progress, args.episodes))
@@ -609,7 +607,7 @@ def run_pretrain(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
             summary.update(evaluation_scores(evaluation, envs[0], baseline))
             summary.update(act_ms_median=evaluation["act_ms_median"], act_ms_p90=evaluation["act_ms_p90"],
                            records=evaluation["records"])
-            for e in envs:
+            for e in envs[1:]:
                 e.close()
         if main:
             (out / "pretrain.json").write_text(json.dumps(summary, indent=2))

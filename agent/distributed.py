@@ -115,6 +115,3 @@ class ShardedBatches:
         return concat_batches(
             [replay.sample(self.part, self.window, rng=self.rngs[r]) for r, replay in self.shards.items()]
         )
-
-    def state(self) -> dict[int, Any]:
-        return {r: rng.bit_generator.state for r, rng in self.rngs.items()}

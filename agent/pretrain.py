@@ -38,11 +38,6 @@ class OfflineData:
     def __init__(self, shards: dict[int, ReplayBuffer], adapt: ReplayBuffer, world_size: int, info: dict[str, Any]):
         self.shards, self.adapt, self.world_size, self.info = shards, adapt, world_size, info
 
-    @property
-    def steps(self) -> int:
-        """Transitions held in this process's shards."""
-        return sum(r.num_steps for r in self.shards.values())
-
 
 def load_offline(
     id_or_path: str,
@@ -57,7 +52,7 @@ def load_offline(
     whole shard)."""
     import minari
 
-    from memory.dataset import fill_replay, load_minari, shard_episodes
+    from agent.dataset import fill_replay, load_minari, shard_episodes
 
     dataset = load_minari(id_or_path)
     n = dataset.total_episodes

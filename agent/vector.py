@@ -96,13 +96,12 @@ class Step:
 class VectorSteps:
     """A vector env as the agent's loops step it (see the module docstring).
 
-    ``sources``: what the user passed (kept to recognise the same envs on the next call);
-    ``owned``: the vector env was built here around the user's envs. Neither is closed here:
-    the envs are the user's.
+    ``sources``: what the user passed (kept to recognise the same envs on the next call).
+    Nothing is closed here: the envs are the user's.
     """
 
-    def __init__(self, vec: VectorEnv, sources: Any, *, owned: bool) -> None:
-        self.vec, self.sources, self.owned = vec, sources, owned
+    def __init__(self, vec: VectorEnv, sources: Any) -> None:
+        self.vec, self.sources = vec, sources
         self.num_envs = int(vec.num_envs)
         mode = vec.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
         self.mode = mode if isinstance(mode, AutoresetMode) else AutoresetMode(mode)
@@ -155,14 +154,10 @@ class VectorSteps:
         start, reset_infos = self.reset_some(obs, done)
         return Step(obs, reward, terminated, truncated, infos, start, reset_infos)
 
-    def sub_envs(self) -> list[gym.Env] | None:
-        """The envs themselves where they live in this process (``SyncVectorEnv``), else None."""
-        envs = getattr(self.vec, "envs", None)
-        return list(envs) if envs is not None else None
-
     def goal_observations(self, rows: Sequence[int]) -> list[Any]:
-        """``goal_observation()`` of the envs ``rows`` (for envs that give it only as a method)."""
-        envs = self.sub_envs()
+        """``goal_observation()`` of the envs ``rows`` (for envs that give it only as a method):
+        called directly on a ``SyncVectorEnv``'s envs, through ``call`` on the others'."""
+        envs = getattr(self.vec, "envs", None)
         if envs is not None:
             return [envs[i].get_wrapper_attr("goal_observation")() for i in rows]
         every = self.vec.call("goal_observation")
@@ -195,7 +190,7 @@ def as_vector_env(env: Any, action_repeat: int = 1) -> VectorSteps:
                 "build it from envs wrapped in envs.ActionRepeat (agent.environments.make_vector_env does) "
                 "and set task.action_repeat to 1"
             )
-        return VectorSteps(env, env, owned=False)
+        return VectorSteps(env, env)
     envs = list(env) if isinstance(env, Sequence) else [env]
     if not envs:
         raise ValueError("expected an env, a non-empty list of envs or a gymnasium VectorEnv, got an empty list")
@@ -204,4 +199,4 @@ def as_vector_env(env: Any, action_repeat: int = 1) -> VectorSteps:
             raise TypeError(f"env {i} must be a gymnasium.Env (or pass a gymnasium VectorEnv), got {type(e).__name__}")
     wrapped = [wrap_env(e, action_repeat) for e in envs]
     vec = SyncVectorEnv([lambda w=w: w for w in wrapped], autoreset_mode=AutoresetMode.SAME_STEP)
-    return VectorSteps(vec, env if isinstance(env, Sequence) else env, owned=True)
+    return VectorSteps(vec, env)

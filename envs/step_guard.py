@@ -12,7 +12,7 @@ import numpy as np
 
 from envs.state import env_state, set_env_state, take_instability
 
-__all__ = ["FAULT_KINDS", "StepGuard"]
+__all__ = ["FAULT_KINDS", "StepGuard", "nonfinite_faults"]
 
 log = logging.getLogger(__name__)
 
@@ -68,10 +68,21 @@ class StepGuard(gym.Wrapper):
 def _fault_of(env: gym.Env, obs: Any, reward: Any) -> str | None:
     if take_instability(env):
         return "sim_unstable"
-    if not np.isfinite(reward):
-        return "nonfinite_reward"
+    one = {k: np.asarray(v)[None] for k, v in obs.items()} if isinstance(obs, Mapping) else np.asarray(obs)[None]
+    return nonfinite_faults(one, [reward])[0]
+
+
+def nonfinite_faults(obs: Any, reward: Any) -> list[str | None]:
+    """Per env of a batch: ``nonfinite_reward``, ``nonfinite_obs`` (a NaN or inf in any
+    floating entry) or None. Shapes: obs (B, ...) or {key: (B, ...)}, reward (B,)."""
+    reward = np.asarray(reward, dtype=np.float64).reshape(-1)
+    B = len(reward)
+    bad_obs = np.zeros(B, dtype=bool)
     for v in (obs.values() if isinstance(obs, Mapping) else (obs,)):
         x = np.asarray(v)
-        if x.dtype.kind == "f" and not np.isfinite(x).all():
-            return "nonfinite_obs"
-    return None
+        if x.dtype.kind == "f":
+            bad_obs |= ~np.isfinite(x.reshape(B, -1)).all(axis=1)
+    return [
+        "nonfinite_reward" if not np.isfinite(r) else "nonfinite_obs" if b else None
+        for r, b in zip(reward, bad_obs, strict=True)
+    ]

@@ -1,7 +1,6 @@
-"""Memory: this episode's latent trajectory (short-term), episodes for training (replay)
-and offline datasets in the Minari format (dataset; needs ``minari[hdf5]`` when used)."""
+"""Memory: this episode's latent trajectory (short-term) and episodes for training (replay).
+Offline datasets in the Minari format are read and written by ``agent.dataset``."""
 
-from memory.dataset import fill_replay, load_minari, shard_episodes, write_minari
 from memory.replay import ReplayBuffer, ReplayBufferConfig, to_torch
 from memory.short_term import ShortTermMemory, ShortTermMemoryConfig
 
@@ -10,9 +9,5 @@ __all__ = [
     "ReplayBufferConfig",
     "ShortTermMemory",
     "ShortTermMemoryConfig",
-    "fill_replay",
-    "load_minari",
-    "shard_episodes",
     "to_torch",
-    "write_minari",
 ]

@@ -17,12 +17,12 @@ pytest.importorskip("minari")
 import envs  # noqa: E402, F401  (registers the reach envs)
 from agent import Agent  # noqa: E402
 from agent.configs import apply_overrides  # noqa: E402
+from agent.dataset import write_minari  # noqa: E402
 from agent.distributed import ShardedBatches, concat_batches  # noqa: E402
 from agent.environments import make_vector_env  # noqa: E402
 from agent.pretrain import load_offline, parameter_digest, pretrain  # noqa: E402
 from configurator import AgentConfig  # noqa: E402
 from memory import ReplayBuffer  # noqa: E402
-from memory.dataset import write_minari  # noqa: E402
 
 from .test_run_loop import TINY  # noqa: E402
 

@@ -1,4 +1,4 @@
-"""Tests for memory.dataset (Minari datasets) and ReplayBuffer.episodes."""
+"""Tests for agent.dataset (Minari datasets) and ReplayBuffer.episodes."""
 
 from types import SimpleNamespace
 
@@ -10,15 +10,9 @@ pytest.importorskip("h5py")
 
 import gymnasium as gym  # noqa: E402
 
-import memory.dataset as dataset_module  # noqa: E402
-from memory import (  # noqa: E402
-    ReplayBuffer,
-    ReplayBufferConfig,
-    fill_replay,
-    load_minari,
-    shard_episodes,
-    write_minari,
-)
+import agent.dataset as dataset_module  # noqa: E402
+from agent.dataset import fill_replay, load_minari, shard_episodes, write_minari  # noqa: E402
+from memory import ReplayBuffer, ReplayBufferConfig  # noqa: E402
 
 A = 2
 ACTION_SPACE = gym.spaces.Box(-1.0, 1.0, (A,), np.float32)

@@ -4,7 +4,7 @@
 into a Minari dataset, :func:`load_minari` opens one by local path or id, and
 :func:`fill_replay` adds a dataset's episodes to a replay buffer, so the world
 model can be trained on data collected elsewhere or in earlier runs. Minari is
-imported only inside these functions: ``import memory`` does not need it.
+imported only inside these functions: ``import agent`` does not need it.
 
 How an episode of T steps maps between the two:
 
