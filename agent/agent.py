@@ -69,7 +69,7 @@ class _Collection:
     ``collect``: their current observations, returns, and the random actions held while
     exploring."""
 
-    STATE = ("obs", "t", "length", "returns", "any_success", "random", "held", "practice")
+    STATE = ("obs", "t", "length", "returns", "any_success", "random", "held", "practice", "practice_goal")
     """What a resumable checkpoint keeps of it (besides the envs)."""
 
     def __init__(self, steps: VectorSteps, obs: ObsDict, action_dim: int) -> None:
@@ -81,6 +81,7 @@ class _Collection:
         self.any_success = np.full(B, np.nan)
         self.random = np.zeros(B, dtype=bool)  # an episode that had random actions
         self.practice = np.zeros(B, dtype=bool)  # an episode whose goal the agent set itself
+        self.practice_goal: np.ndarray | None = None  # (B, G) the desired_goal a goal env's practice pursues
         self.held = np.zeros((B, action_dim), dtype=np.float32)
 
     def refresh_held(self, rng: np.random.Generator, low: np.ndarray, high: np.ndarray, repeat: int) -> None:
@@ -186,13 +187,7 @@ class Agent:
         self.goal_kind = self._goal_kind(self.configurator.objective)
         self.action_low, self.action_high = low, high
         self.action_dim = int(low.shape[0])
-        if config.training.practice_goals > 0 and (
-            self.goal_kind != "observation" or getattr(self.world_model, "ensemble", None) is None
-        ):
-            raise ValueError(
-                f"training.practice_goals={config.training.practice_goals} needs a goal-observation task "
-                f"(this one's goal is {self.goal_kind!r}) and a world model with an ensemble (ensemble_heads >= 2)"
-            )
+        self._check_practice(config.training)
         self.coverage: GoalCoverage | None = None
         """Visited cells of the goal space (``agent.coverage.GoalCoverage``), updated with every
         stored episode's ``achieved_goal`` when set (``Run`` sets it for goal envs)."""
@@ -234,6 +229,20 @@ class Agent:
         """Faults survived while collecting (env errors, unstable simulation, a module that
         raised, non-finite losses), by kind."""
         self._ddp: dict[str, Any] = {}  # learning modules wrapped for data-parallel training (distribute())
+
+    def _check_practice(self, tcfg: Any) -> None:
+        """Refuse practice goals the task cannot have, before the first step."""
+        if tcfg.practice_goals == 0:
+            return
+        what = f"training.practice_goals={tcfg.practice_goals}"
+        if self.goal_kind == "none":
+            raise ValueError(f"{what} needs a goal task (a goal observation or desired_goal); this one is defined by the reward")
+        if tcfg.practice_frontier == "disagreement" and getattr(self.world_model, "ensemble", None) is None:
+            raise ValueError(f"{what} at the disagreement frontier needs a world model with an ensemble "
+                             "(ensemble_heads >= 2), or training.practice_frontier=sparse")
+        if tcfg.practice_frontier == "sparse" and "achieved_goal" not in self.input_shapes:
+            raise ValueError(f"{what} at the sparse frontier needs observations with achieved_goal, got keys "
+                             f"{sorted(self.input_shapes)}; use training.practice_frontier=disagreement")
 
     def _goal_kind(self, objective: str) -> str:
         """What a goal is for this agent's task (see the class docstring)."""
@@ -774,7 +783,10 @@ class Agent:
                 if self._epistemic is not None:
                     self._epistemic.weight = self.epistemic_weight()
                 try:
-                    action = self._act(col.obs, None, self.collect_actor)
+                    asked = self._practising(col, col.obs)
+                    action = self._act(asked, None, self.collect_actor)
+                    if asked is not col.obs:  # the replay keeps the env's own desired_goal
+                        self._last_obs = self._to_batch(col.obs)[0]
                 except Exception as err:  # a module (the user's) raised: end the episodes, go on
                     log.warning("acting raised (%s); every env's episode ends here", error_text(err))
                     self._end_all_episodes(col, "act_error", history["episodes"], start)
@@ -943,26 +955,49 @@ class Agent:
             if self.coverage is not None:
                 records[-1]["coverage"] = self.coverage.fraction
         goals = self._goals_at(steps, rows, reset_infos)
-        if practice and goals is not None:
+        if practice:
             picked = rows[self.rng.random(len(rows)) < self.config.training.practice_goals]
             if len(picked):  # these episodes practise reaching the frontier instead of the env's goal
                 chosen = self._practice_goals(len(picked))
-                for k in goals:
-                    goals[k][picked] = chosen[k]
+                if goals is not None:  # a goal-observation task: the goal is the observation
+                    for k in goals:
+                        goals[k][picked] = chosen[k]
+                else:  # a goal env: the desired goal is where that observation was
+                    if col.practice_goal is None:
+                        col.practice_goal = np.zeros((B, chosen["achieved_goal"].shape[-1]), dtype=np.float32)
+                    col.practice_goal[picked] = chosen["achieved_goal"]
                 col.practice[picked] = True
         self.restart(done, goals)
         return True
 
+    @staticmethod
+    def _practising(col: _Collection, obs: ObsDict) -> ObsDict:
+        """``obs`` with the practice goal as ``desired_goal`` in the envs of a goal env that
+        practise (what the planner is asked to reach; the stored observations keep the env's)."""
+        if col.practice_goal is None or not col.practice.any() or "desired_goal" not in obs:
+            return obs
+        rows = col.practice.reshape(-1, 1)
+        return {**obs, "desired_goal": np.where(rows, col.practice_goal, obs["desired_goal"]).astype(np.float32)}
+
     @torch.no_grad()
     def _practice_goals(self, n: int) -> ObsDict:
-        """``n`` goal observations from the replay where the world model is least certain
-        (:meth:`configurator.Configurator.frontier`)."""
+        """``n`` observations from the replay at the frontier (``training.practice_frontier``):
+        where the world model is least certain (:meth:`configurator.Configurator.frontier`),
+        or in the goal-space cells visited least (:attr:`coverage`)."""
         tcfg = self.config.training
         batch = self.replay.sample(tcfg.practice_candidates, 1, rng=self.rng)
         obs = {k: v[:, 0] for k, v in batch["obs"].items()}  # (C, ...)
-        s = self.world_model.encode_target(self._tensors(obs))  # (C, D)
-        idx = self.configurator.frontier(s, self.world_model, n, generator=self.generator,
-                                         action_low=self.action_low, action_high=self.action_high).cpu().numpy()
+        if tcfg.practice_frontier == "sparse":
+            if self.coverage is None:
+                raise RuntimeError("training.practice_frontier=sparse needs agent.coverage (Run sets it for goal "
+                                   "envs; else set agent.coverage = GoalCoverage.from_env(env))")
+            visits = self.coverage.visits(obs["achieved_goal"]).astype(np.float64)
+            score = -visits + self.rng.random(len(visits))  # the fewest visits; ties broken at random
+            idx = np.argsort(-score)[:n]
+        else:
+            s = self.world_model.encode_target(self._tensors(obs))  # (C, D)
+            idx = self.configurator.frontier(s, self.world_model, n, generator=self.generator,
+                                             action_low=self.action_low, action_high=self.action_high).cpu().numpy()
         if len(idx) < n:
             idx = np.resize(idx, n)
         return {k: v[idx] for k, v in obs.items()}

@@ -126,11 +126,16 @@ class TrainingConfig(BaseModel):
     """Env steps over which ``epistemic_weight`` falls linearly to 0 (0: it stays)."""
     practice_goals: float = Field(0.0, ge=0.0, le=1.0)
     """Fraction of the planner's collection episodes whose goal the agent sets itself: the
-    stored observation, of ``practice_candidates`` drawn from the replay, where the world
-    model's ensemble disagrees most (LEXA's achiever practising at the frontier). Needs a
-    goal-observation task and the world model option ``ensemble_heads`` >= 2; 0: off."""
+    stored observation, of ``practice_candidates`` drawn from the replay, at the frontier
+    (``practice_frontier``), LEXA's achiever. A goal-observation task pursues that
+    observation; a goal env (``desired_goal``) its ``achieved_goal``. 0: off."""
     practice_candidates: PositiveInt = 256
     """Replayed observations scored for each practice goal."""
+    practice_frontier: Literal["disagreement", "sparse"] = "disagreement"
+    """Where practice goals are: ``disagreement``, where the world model's ensemble
+    disagrees most (needs ``ensemble_heads`` >= 2); ``sparse``, in the goal-space cells the
+    stored data has visited least (``agent.coverage``; needs observations with
+    ``achieved_goal``)."""
     bf16: bool = False
     """On CUDA, compute the world model's loss under bfloat16 autocast (weights, optimiser
     and the VICReg statistics stay float32: autocast keeps reductions in float32); ignored on

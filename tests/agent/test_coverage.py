@@ -52,3 +52,21 @@ def test_from_a_reach_env_and_logged_by_a_run(tmp_path):
     values = [float(r["train/coverage"]) for r in rows if r.get("train/coverage")]
     assert len(values) >= 2 and 0 < values[0] <= values[-1] <= 1
     assert "coverage" in run.history["episodes"][-1]
+
+
+def test_a_maze_is_measured_in_its_own_cells():
+    """A 3x4 maze (walls round a 1x2 corridor), scale 2: each goal cell is one coverage cell,
+    points anywhere in a cell visit it, and the visit counts say which cells are thin."""
+    from types import SimpleNamespace
+
+    scale, rows, cols = 2.0, 3, 4
+    xy = lambda i, j: np.array([(j + 0.5) * scale - cols * scale / 2, rows * scale / 2 - (i + 0.5) * scale])  # noqa: E731
+    maze = SimpleNamespace(maze_size_scaling=scale, map_length=rows, map_width=cols,
+                           maze_map=[[1, 1, 1, 1], [1, 0, 0, 1], [1, 1, 1, 1]],
+                           unique_goal_locations=[xy(1, 1), xy(1, 2)], cell_rowcol_to_xy=lambda c: xy(*c))
+    cov = GoalCoverage.for_maze(maze)
+    assert len(cov.support) == 2 and cov.fraction == 0.0
+    cov.add(np.array([xy(1, 1) + [0.9, -0.9], xy(1, 1), xy(0, 0)]))  # two in the left cell, one in a wall
+    assert cov.fraction == 0.5
+    assert cov.visits(np.array([xy(1, 1), xy(1, 2)])).tolist() == [2, 0]
+    np.testing.assert_allclose(sorted(map(tuple, cov.cell_centres())), sorted([tuple(xy(1, 1)), tuple(xy(1, 2))]))

@@ -10,7 +10,7 @@ import torch
 import envs  # noqa: F401  (registers the reach envs)
 from agent import Agent
 from agent.configs import apply_overrides
-from configurator import AgentConfig
+from configurator import AgentConfig, ModuleSpec
 from cost import EpistemicDisagreement
 
 from ..agent.test_run_loop import TINY
@@ -90,3 +90,55 @@ def test_practice_goals_need_an_ensemble():
     config = apply_overrides(AgentConfig(), {**TINY, "training.practice_goals": 0.5})
     with pytest.raises(ValueError, match="ensemble_heads >= 2"):
         Agent.from_config(config, gym.make(config.task.env))
+
+
+@pytest.mark.parametrize("frontier", ["disagreement", "sparse"])
+def test_practice_goals_on_a_goal_env_pursue_a_replayed_achieved_goal(frontier):
+    """On a goal env (desired_goal, no goal observation) a practising episode's planner is asked
+    for a replayed achieved_goal as its desired_goal, while the replay keeps the env's own."""
+    from agent.coverage import GoalCoverage
+    from tests.agent.test_any_env import tiny
+    from tests.agent.toy_envs import GoalLine
+
+    extra = {"world_model": ModuleSpec(name="jepa", options={"hidden_dim": 32, "ensemble_heads": 3})}
+    config = tiny(practice_goals=1.0, practice_candidates=16, practice_frontier=frontier)
+    config = config.model_copy(update=extra if frontier == "disagreement" else {})
+    lines = [GoalLine() for _ in range(2)]
+    agent = Agent.from_config(config, lines[0])
+    agent.coverage = GoalCoverage(np.linspace(-1, 1, 21)[:, None], cells=20)
+    asked = []
+    act = agent._act
+    agent._act = lambda obs, mode, actor: asked.append(obs["desired_goal"].copy()) or act(obs, mode, actor)
+    history = agent.train(lines, 200)
+    assert [e for e in history["episodes"] if e["practice"]]
+    stored = np.concatenate([ep["obs"]["achieved_goal"] for ep in agent.replay.episodes()])
+    env_goals = np.concatenate([ep["obs"]["desired_goal"] for ep in agent.replay.episodes()])
+    assert all(np.min(np.abs(stored - g)) < 1e-6 for g in asked[-1])  # both envs practise a stored achieved goal
+    assert np.all(np.abs(env_goals) <= 0.8 + 1e-6)  # the env's goals (|g| <= 0.8), not the practice ones, were stored
+    for ep in agent.replay.episodes():  # the env's goal, the same at every step (a practice goal leaked nowhere)
+        assert np.ptp(ep["obs"]["desired_goal"]) == 0
+
+
+def test_sparse_frontier_picks_the_least_visited_cells():
+    """practice_frontier=sparse ranks replayed states by the visits of their achieved_goal's cell."""
+    from agent.coverage import GoalCoverage
+    from tests.agent.test_any_env import tiny
+    from tests.agent.toy_envs import GoalLine
+
+    config = tiny(practice_goals=1.0, practice_candidates=64, practice_frontier="sparse", random_steps=200)
+    lines = [GoalLine() for _ in range(2)]
+    agent = Agent.from_config(config, lines[0])
+    agent.coverage = GoalCoverage(np.linspace(-1, 1, 21)[:, None], cells=20)
+    agent.train(lines, 200)  # random steps only: the replay fills, no practice yet
+    chosen = agent._practice_goals(4)["achieved_goal"]
+    visits = agent.coverage.visits(np.concatenate([ep["obs"]["achieved_goal"] for ep in agent.replay.episodes()]))
+    assert agent.coverage.visits(chosen).max() <= np.quantile(visits, 0.25)
+
+
+def test_practice_goals_are_refused_on_a_reward_task():
+    """A reward task has no goal to practise: refused before the first step."""
+    from tests.agent.test_any_env import tiny
+    from tests.agent.toy_envs import Line
+
+    with pytest.raises(ValueError, match="needs a goal task"):
+        Agent.from_config(tiny(practice_goals=0.5, practice_frontier="sparse"), Line())
