@@ -795,7 +795,7 @@ class Agent:
                 noise = tcfg.exploration_std * half * self.rng.standard_normal(action.shape)
                 action = np.clip(action + noise, low, high).astype(np.float32)
             finished = self._step_collection(col, action, exploring, history["episodes"], start,
-                                             practice=not exploring and tcfg.practice_goals > 0)
+                                             practice=tcfg.practice_goals > 0)
             if not exploring:
                 self._pending_updates += tcfg.updates_per_step * col.steps.num_envs
                 n = int(self._pending_updates)
@@ -897,7 +897,8 @@ class Agent:
         *, practice: bool = False,
     ) -> bool:
         """Step the B envs with their actions, record the transitions, and start a new
-        episode in each env whose episode ended. True if any ended.
+        episode in each env whose episode ended (``practice``: those that start once the
+        planner acts may pursue a practice goal). True if any ended.
 
         An env that raises in ``step``, returns a non-finite observation or reward, or whose
         simulator goes unstable (:class:`envs.StepGuard` reports it, or the check here finds
@@ -955,7 +956,8 @@ class Agent:
             if self.coverage is not None:
                 records[-1]["coverage"] = self.coverage.fraction
         goals = self._goals_at(steps, rows, reset_infos)
-        if practice:
+        if practice and self.env_steps >= self.config.training.random_steps and self._can_learn():
+            # an episode that starts once the planner acts may practise
             picked = rows[self.rng.random(len(rows)) < self.config.training.practice_goals]
             if len(picked):  # these episodes practise reaching the frontier instead of the env's goal
                 chosen = self._practice_goals(len(picked))

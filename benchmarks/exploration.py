@@ -1,20 +1,29 @@
-"""Exploration at equal env steps: random-only exploration against the epistemic term.
+"""Exploration at equal env steps: random-only exploration against the epistemic term and practice goals.
 
-    python benchmarks/exploration.py --task reach3d --steps 30000 --out runs/exploration
+    python benchmarks/exploration.py --task reach3d_far --steps 30000 --out runs/exploration
+    python benchmarks/exploration.py --task reach3d_far --protocol free --out runs/exploration
 
 Every variant trains the same agent (the task's config with a 5-head ensemble in the world
-model) for ``--steps`` env steps. ``random``: exploration by random actions only, then the
-task's planner; ``term``: the collection planner's cost adds ``training.epistemic_weight``
-(the ensemble's disagreement, sought), falling to 0 over ``--decay`` of the steps;
-``practice``: ``training.practice_goals`` of the planner's episodes pursue a goal at the
-frontier (a replayed observation where the ensemble disagrees most); ``epistemic``: both.
-Writes ``DIR/results.json``, one record per task and variant:
-``task``, ``variant``, ``env_steps``, ``coverage`` (visited
-cells of the goal distribution, ``agent.coverage``), ``success_rate`` and
-``far_success_rate`` (on the quarter of the held-out goals farthest from the start), and
-``DIR/coverage_TASK.png`` (coverage over env steps, and each variant's visited cells seen
-from above; a 3-D goal space is drawn as the fraction of each column visited). The variants
-run two at a time; ``--reuse`` keeps the variants already in ``DIR``.
+model) for ``--steps`` env steps. ``random``: exploration by random actions, then the task's
+planner; ``term``: the collection planner's cost adds ``training.epistemic_weight`` (the
+ensemble's disagreement, sought), falling to 0 over ``--decay`` of the steps; ``practice``:
+``training.practice_goals`` of the planner's episodes pursue a goal at the frontier
+(``--frontier``: a replayed observation where the ensemble disagrees most, or in the
+least-visited goal cells); ``epistemic``: both.
+
+Two protocols. ``env`` (the default): the planner's other episodes pursue the env's goals,
+which already spread the data over the goal distribution. ``free`` (LEXA's: the env's goals
+are seen only at evaluation): ``random`` explores by random actions for all the steps and
+then makes the same number of updates as the others; the other variants practise their own
+goals in every planned episode (``practice_goals`` 1).
+
+Writes ``DIR/results.json``, one record per task, protocol and variant: ``task``,
+``protocol``, ``variant``, ``env_steps``, ``coverage`` (visited cells of the goal
+distribution, ``agent.coverage``), ``success_rate`` and ``far_success_rate`` (on the quarter
+of the held-out goals farthest from the start), the options, and
+``DIR/coverage_TASK[_free].png`` (coverage over env steps, and each variant's visited cells
+seen from above; a 3-D goal space is drawn as the fraction of each column visited). The
+variants run two at a time; ``--reuse`` keeps the variants already in ``DIR``.
 """
 
 from __future__ import annotations
@@ -37,10 +46,24 @@ EPISODES = {"pointmaze_large": 20}  # evaluation episodes (800 steps each there)
 VARIANTS = ("random", "term", "practice", "epistemic")
 
 
-def train_variant(
-    task: str, variant: str, steps: int, weight: float, decay: float, practice: float, frontier: str, seed: int,
-    out: Path,
-) -> None:
+def parse_sets(items: list[str]) -> dict:
+    """``KEY=VALUE`` overrides of the task's config (values read as YAML)."""
+    import yaml
+
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"--set takes KEY=VALUE, got {item!r}")
+        out[key] = yaml.safe_load(value)
+    return out
+
+
+def run_name(task: str, protocol: str, variant: str) -> str:
+    return f"{task}_{variant}" if protocol == "env" else f"{task}_{protocol}_{variant}"
+
+
+def train_variant(args: argparse.Namespace, out: Path) -> None:
     """One variant's run, in this process (the parent starts one process per variant)."""
     import torch
 
@@ -49,15 +72,29 @@ def train_variant(
 
     torch.set_num_threads(1)
     torch.set_flush_denormal(True)
-    over = {"world_model.ensemble_heads": 5, "seed": seed}
+    variant, free = args.variant, args.protocol == "free"
+    base = load_config(ROOT / TASKS[args.task])
+    over: dict = {"world_model.ensemble_heads": 5, "seed": args.seed}
     if variant in ("term", "epistemic"):
-        over |= {"training.epistemic_weight": weight, "training.epistemic_decay_steps": int(decay * steps)}
-    if variant in ("practice", "epistemic"):
-        over |= {"training.practice_goals": practice, "training.practice_frontier": frontier}
-    config = apply_overrides(load_config(ROOT / TASKS[task]), over)
-    run = Run(config, out, RunOptions(steps=steps, episodes=EPISODES.get(task, 50), videos=0, log=("csv",)))
+        over |= {"training.epistemic_weight": args.weight,
+                 "training.epistemic_decay_steps": int(args.decay * args.steps)}
+    if variant in ("practice", "epistemic") or (free and variant != "random"):
+        over |= {"training.practice_goals": 1.0 if free else args.practice,
+                 "training.practice_frontier": args.frontier}
+    if free and variant == "random":
+        over |= {"training.random_steps": args.steps}
+    base = apply_overrides(base, parse_sets(args.set))
+    config = apply_overrides(base, over)
+    episodes = args.episodes or EPISODES.get(args.task, 50)
+    run = Run(config, out, RunOptions(steps=args.steps, episodes=episodes, videos=0, log=("csv",)))
     try:
         run.train()
+        if free and variant == "random":  # as many updates as the planner's variants make
+            tcfg = base.training
+            updates = tcfg.pretrain_updates + int(tcfg.updates_per_step * max(0, args.steps - tcfg.random_steps))
+            run.agent.adapt()
+            for _ in range(updates):
+                run.agent.update()
         run.evaluate()
         cov = run.agent.coverage
         if cov is not None:  # the visited region, for the figure
@@ -92,100 +129,110 @@ def draw_region(ax, cells: dict, title: str) -> None:
 
 def far_quarter(task: str, records: list[dict]) -> float:
     """Success on the quarter of the evaluation episodes whose goal is farthest from the start."""
-    import gymnasium as gym
-
-    import envs  # noqa: F401
     from agent.configs import load_config
+    from agent.environments import make_env
 
-    task_spec = load_config(ROOT / TASKS[task]).task
-    env = gym.make(task_spec.env, **task_spec.env_kwargs)
+    env = make_env(load_config(ROOT / TASKS[task]))
     dist = []
     for r in records:
         obs, _ = env.reset(seed=r["seed"])
         dist.append(float(np.linalg.norm(obs["desired_goal"] - obs["achieved_goal"])))
+    env.close()
     order = np.argsort(dist)[-max(1, len(dist) // 4):]
     return float(np.mean([records[i]["success"] for i in order]))
 
 
+def coverage_curve(run: Path) -> list[tuple[int, float]]:
+    eps = json.loads((run / "history.json").read_text())["episodes"]
+    return [(e["env_steps"], e["coverage"]) for e in eps if "coverage" in e]
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--task", choices=list(TASKS), default="reach3d")
+    p.add_argument("--task", choices=list(TASKS), default="reach3d_far")
+    p.add_argument("--protocol", choices=("env", "free"), default="env",
+                   help="env: the planner also pursues the env's goals; free: only its own (LEXA's protocol)")
     p.add_argument("--steps", type=int, default=30_000)
     p.add_argument("--out", required=True)
-    p.add_argument("--weight", type=float, default=-100.0, help="training.epistemic_weight of the epistemic variant")
+    p.add_argument("--weight", type=float, default=-10.0, help="training.epistemic_weight of the term variants")
     p.add_argument("--decay", type=float, default=0.5, help="fraction of the steps over which the weight falls to 0")
-    p.add_argument("--practice", type=float, default=0.5, help="training.practice_goals of the practice variants")
-    p.add_argument("--frontier", choices=("disagreement", "sparse"), default="disagreement",
+    p.add_argument("--practice", type=float, default=0.5,
+                   help="training.practice_goals of the practice variants (1 with --protocol free)")
+    p.add_argument("--frontier", choices=("disagreement", "sparse"), default="sparse",
                    help="training.practice_frontier of the practice variants")
     p.add_argument("--variants", nargs="+", choices=VARIANTS, default=["random", "epistemic"])
     p.add_argument("--parallel", type=int, default=2)
     p.add_argument("--reuse", action="store_true", help="keep the variants whose run is already in --out")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--episodes", type=int, help="evaluation episodes (default 50; 20 on the maze)")
+    p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="config overrides for every variant")
     p.add_argument("--variant", help=argparse.SUPPRESS)  # internal: run one variant in this process
     args = p.parse_args()
     out = Path(args.out).resolve()
+    name = lambda variant: run_name(args.task, args.protocol, variant)  # noqa: E731
     if args.variant:
-        train_variant(args.task, args.variant, args.steps, args.weight, args.decay, args.practice, args.frontier,
-                      args.seed, out / f"{args.task}_{args.variant}")
+        train_variant(args, out / name(args.variant))
         return
     out.mkdir(parents=True, exist_ok=True)
-    done = [v for v in args.variants if args.reuse and (out / f"{args.task}_{v}" / "eval.json").is_file()]
-    pending, running = [v for v in args.variants if v not in done], []
+    kept = [v for v in args.variants if args.reuse and (out / name(v) / "eval.json").is_file()]
+    pending, running = [v for v in args.variants if v not in kept], []
     while pending or running:
         while pending and len(running) < args.parallel:
             variant = pending.pop(0)
-            cmd = [sys.executable, __file__, "--task", args.task, "--steps", str(args.steps), "--out", str(out),
-                   "--weight", str(args.weight), "--decay", str(args.decay), "--practice", str(args.practice),
-                   "--frontier", args.frontier,
-                   "--seed", str(args.seed), "--variant", variant]
-            log = open(out / f"{args.task}_{variant}.log", "w")
+            cmd = [sys.executable, __file__, *sys.argv[1:], "--variant", variant]
+            log = open(out / f"{name(variant)}.log", "w")
             running.append((variant, subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=log)))
         variant, proc = running.pop(0)
         if proc.wait() != 0:
-            raise SystemExit(f"exploration: {variant} failed; see {out / f'{args.task}_{variant}.log'}")
+            raise SystemExit(f"exploration: {variant} failed; see {out / f'{name(variant)}.log'}")
 
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    records = []
-    shown = [v for v in VARIANTS if (out / f"{args.task}_{v}" / "coverage_cells.json").is_file()]
+    from agent.configs import load_config
+
+    shown = [v for v in VARIANTS if (out / name(v) / "coverage_cells.json").is_file()]
     fig, axes = plt.subplots(1, 1 + len(shown), figsize=(6 + 4 * len(shown), 4), squeeze=False)
     ax = axes[0, 0]
     for k, variant in enumerate(shown):
-        cells = json.loads((out / f"{args.task}_{variant}" / "coverage_cells.json").read_text())
+        cells = json.loads((out / name(variant) / "coverage_cells.json").read_text())
         draw_region(axes[0, k + 1], cells, f"{variant}: visited cells (green; * start)")
-    for variant in args.variants:
-        run = out / f"{args.task}_{variant}"
-        summary = json.loads((run / "eval.json").read_text())
-        history = json.loads((run / "history.json").read_text())
-        covered = [(e["env_steps"], e["coverage"]) for e in history["episodes"] if "coverage" in e]
+    records = []
+    for variant in VARIANTS:
+        run = out / name(variant)
+        if not (run / "eval.json").is_file():
+            continue
+        covered = coverage_curve(run)
         ax.plot([c[0] for c in covered], [c[1] for c in covered], label=variant)
+        if variant not in args.variants:
+            continue
+        summary = json.loads((run / "eval.json").read_text())
+        tcfg = load_config(run / "config.yaml").training
         records.append({
-            "task": args.task, "variant": variant, "env_steps": summary["env_steps"],
+            "task": args.task, "protocol": args.protocol, "variant": variant, "env_steps": summary["env_steps"],
             "coverage": covered[-1][1] if covered else None, "success_rate": summary["success_rate"],
             "far_success_rate": far_quarter(args.task, summary["records"]), "seed": args.seed,
-            "epistemic_weight": args.weight if variant in ("term", "epistemic") else 0.0,
-            "practice_goals": args.practice if variant in ("practice", "epistemic") else 0.0,
+            "epistemic_weight": tcfg.epistemic_weight, "epistemic_decay_steps": tcfg.epistemic_decay_steps,
+            "practice_goals": tcfg.practice_goals, "practice_frontier": tcfg.practice_frontier,
+            "train_wall_s": summary.get("train_wall_s"),
         })
-        print(f"{args.task} {variant:9s}: coverage {records[-1]['coverage']:.3f}  success {records[-1]['success_rate']:.2f}  "
-              f"far-quarter success {records[-1]['far_success_rate']:.2f}")
-    for variant in VARIANTS:  # earlier runs of the other variants in the same folder
-        history_file = out / f"{args.task}_{variant}" / "history.json"
-        if variant not in args.variants and history_file.is_file():
-            eps = json.loads(history_file.read_text())["episodes"]
-            covered = [(e["env_steps"], e["coverage"]) for e in eps if "coverage" in e]
-            ax.plot([c[0] for c in covered], [c[1] for c in covered], label=variant)
-    ax.set(xlabel="env steps", ylabel="goal-space coverage", title=f"{args.task}: coverage", ylim=(0, 1))
+        r = records[-1]
+        print(f"{args.task} {args.protocol} {variant:9s}: coverage {r['coverage']:.3f}  success {r['success_rate']:.2f}  "
+              f"far-quarter success {r['far_success_rate']:.2f}")
+    ax.set(xlabel="env steps", ylabel="goal-space coverage", title=f"{args.task} ({args.protocol}): coverage",
+           ylim=(0, 1))
     ax.legend()
     fig.tight_layout()
-    fig.savefig(out / f"coverage_{args.task}.png", dpi=110)
+    png = out / f"coverage_{args.task}{'' if args.protocol == 'env' else '_' + args.protocol}.png"
+    fig.savefig(png, dpi=110)
     previous = json.loads((out / "results.json").read_text()) if (out / "results.json").is_file() else []
     keep = [r for r in previous if not (r["task"] == args.task and r.get("seed") == args.seed
+                                        and r.get("protocol", "env") == args.protocol
                                         and r["variant"] in args.variants)]
     (out / "results.json").write_text(json.dumps(keep + records, indent=2))
-    print(f"wrote {out / 'results.json'}, {out / f'coverage_{args.task}.png'}")
+    print(f"wrote {out / 'results.json'}, {png}")
 
 
 if __name__ == "__main__":
