@@ -4,6 +4,7 @@ from actor.actor import Actor, ActorConfig
 from actor.base import Planner, PlannerConfig, PlanProblem, PlanResult, Risk, keep_best
 from actor.cem import CEM, CEMConfig
 from actor.gradient import GradientPlanner, GradientPlannerConfig
+from actor.hierarchical import HierarchicalConfig, HierarchicalPlanner
 from actor.hybrid import CEMGrad, CEMGradConfig
 from actor.icem import ICEM, ICEMConfig
 from actor.mppi import MPPI, MPPIConfig
@@ -22,6 +23,8 @@ __all__ = [
     "CEMGradConfig",
     "GradientPlanner",
     "GradientPlannerConfig",
+    "HierarchicalConfig",
+    "HierarchicalPlanner",
     "ICEMConfig",
     "MLPPolicy",
     "MLPPolicyConfig",

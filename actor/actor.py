@@ -80,6 +80,7 @@ class Actor:
         """Forget the previous plan (call at every episode start); with ``rows`` (B,) bool,
         only for those envs (a new episode there while the others go on): their warm start
         becomes the middle of the action range, a cold start."""
+        self.planner.reset(rows)
         if rows is None or self._prev is None or self._prev.shape[0] != rows.shape[0]:
             self._prev = None
             self.last_result = None

@@ -125,6 +125,10 @@ class Planner(ABC):
     def __init__(self, config: PlannerConfig) -> None:
         self.config = config
 
+    def reset(self, rows: torch.Tensor | None = None) -> None:
+        """A new episode begins in every env (``rows`` None) or in the envs ``rows`` (B,) bool:
+        forget what was carried between steps for them. :class:`~actor.Actor` calls it."""
+
     def state(self) -> dict[str, Any]:
         """What :attr:`state_attrs` holds now (tensors stay on their device)."""
         return {k: getattr(self, k) for k in self.state_attrs}

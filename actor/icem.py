@@ -94,9 +94,11 @@ class ICEM(Planner):
         super().__init__(config)
         self._shifted_elites: torch.Tensor | None = None  # (B, E_keep, H, A) from the last step
 
-    def reset(self) -> None:
-        """Forget the elites kept from the previous control step."""
-        self._shifted_elites = None
+    def reset(self, rows: torch.Tensor | None = None) -> None:
+        """Forget the elites kept from the previous control step (for a new episode in
+        every env; where only some envs begin one, the kept elites stay one more step)."""
+        if rows is None:
+            self._shifted_elites = None
 
     @property
     def num_elites(self) -> int:

@@ -182,6 +182,8 @@ class Agent:
             m = self.configurator.build()
         self.encoder, self.world_model, self.critic, self.policy = m.encoder, m.world_model, m.critic, m.policy
         self.probe, self.task_cost, self.goal_encoder = m.probe, m.task_cost, m.goal_encoder
+        self.coarse_model = m.coarse_world_model
+        """The coarse level of a hierarchical world model (``AgentConfig.coarse_world_model``), or None."""
         self.cost, self.planner, self.actor = m.cost, m.planner, m.actor
         self.task = config.task
         self.goal_kind = self._goal_kind(self.configurator.objective)
@@ -206,6 +208,10 @@ class Agent:
         self.probe_optim = torch.optim.Adam(self.probe.parameters(), lr=tcfg.critic_lr) if self.probe else None
         self.goal_encoder_optim = (
             torch.optim.Adam(self.goal_encoder.parameters(), lr=tcfg.critic_lr) if self.goal_encoder else None
+        )
+        self.coarse_optim = (
+            torch.optim.Adam(self.coarse_model.parameters(), lr=self.coarse_model.config.lr)
+            if self.coarse_model is not None else None
         )
         self.replay = ReplayBuffer(config.replay)
         self.generator = torch.Generator(device=self.device).manual_seed(config.seed)
@@ -274,7 +280,10 @@ class Agent:
                         critic_weight=self.cost.critic_weight, gamma=self.cost.gamma, termination=self.cost.termination)
         elif spec is None:
             return self.actor
-        planner = self.configurator.build_planner(spec if spec is not None else self.task.planner)
+        planner = self.configurator.build_planner(
+            spec if spec is not None else self.task.planner, coarse_model=self.coarse_model, critic=self.critic,
+            cost=self.task.cost, objective=self.configurator.objective,
+        )
         return Actor(
             self.task.actor, planner=planner, world_model=self.world_model,
             cost=cost, action_low=self.action_low, action_high=self.action_high, policy=self.policy,
@@ -701,8 +710,28 @@ class Agent:
             )
             self._learn(self.policy_optim, p_loss, "policy", tcfg.grad_clip)
             info.update(p_info)
+        if self.coarse_model is not None and self.coarse_optim is not None:
+            co_loss, co_info = self._coarse_loss()
+            self._learn(self.coarse_optim, co_loss, "coarse_world_model", tcfg.grad_clip)
+            info.update(co_info)
         self.updates += 1
         return info
+
+    def _coarse_loss(self) -> tuple[torch.Tensor, dict[str, float]]:
+        """The coarse model's loss on replayed windows of ``train_steps * k`` actions: from
+        the fine encoder's embedding of their first observation (detached) to the fine
+        target encoder's embeddings of every K-th one."""
+        co, wm = self.coarse_model, self.world_model
+        assert co is not None
+        J, K = co.config.train_steps, co.k
+        batch = to_torch(self.replay.sample(self.config.training.batch_size, J * K, rng=self.rng), self.device)
+        B = batch["actions"].shape[0]
+        every = torch.arange(0, J * K + 1, K, device=self.device)  # 0, K, ..., JK
+        obs = {k: v[:, every].reshape(B * (J + 1), *v.shape[2:]) for k, v in batch["obs"].items()}
+        with torch.no_grad():
+            s0 = wm.encode({k: v[:, 0] for k, v in batch["obs"].items()})  # (B, D)
+            targets = wm.encode_target(obs).reshape(B, J + 1, -1)[:, 1:]  # (B, J, D)
+        return self._loss("coarse_world_model", co.loss, {"s0": s0, "targets": targets, "actions": batch["actions"]})
 
     def _learn(self, optim: torch.optim.Optimizer, loss: torch.Tensor, name: str, clip: float | None = None) -> bool:
         """One optimiser step on ``loss`` (gradients clipped to norm ``clip``). A non-finite
@@ -1208,6 +1237,7 @@ class Agent:
             "probe": None if self.probe is None else self.probe.state_dict(),
             "task_cost": None if self.task_cost is None else self.task_cost.state_dict(),
             "goal_encoder": None if self.goal_encoder is None else self.goal_encoder.state_dict(),
+            "coarse_world_model": None if self.coarse_model is None else self.coarse_model.state_dict(),
             "hwc_keys": list(self.hwc_keys),
             "goal_observation": self.has_goal_observation,
             "optimizers": {
@@ -1216,6 +1246,7 @@ class Agent:
                 "policy": None if self.policy_optim is None else self.policy_optim.state_dict(),
                 "probe": None if self.probe_optim is None else self.probe_optim.state_dict(),
                 "goal_encoder": None if self.goal_encoder_optim is None else self.goal_encoder_optim.state_dict(),
+                "coarse_world_model": None if self.coarse_optim is None else self.coarse_optim.state_dict(),
             },
             "updates": self.updates,
             "env_steps": self.env_steps,
@@ -1343,7 +1374,7 @@ class Agent:
         pairs = [
             ("world_model", self.wm_optim), ("critic", self.critic_optim),
             ("policy", self.policy_optim), ("probe", self.probe_optim),
-            ("goal_encoder", self.goal_encoder_optim),
+            ("goal_encoder", self.goal_encoder_optim), ("coarse_world_model", self.coarse_optim),
         ]
         for name, optim in pairs:
             if optim is None or states.get(name) is None:
@@ -1383,7 +1414,8 @@ class Agent:
             goal_observation=state.get("goal_observation", True),
         )
         modules = [("world_model", agent.world_model), ("critic", agent.critic), ("policy", agent.policy),
-                   ("probe", agent.probe), ("task_cost", agent.task_cost), ("goal_encoder", agent.goal_encoder)]
+                   ("probe", agent.probe), ("task_cost", agent.task_cost), ("goal_encoder", agent.goal_encoder),
+                   ("coarse_world_model", agent.coarse_model)]
         if agent.critic is not None:
             modules.append(("critic_target", agent.critic._target()))
         for name, module in modules:

@@ -8,6 +8,7 @@ from actor import (
     MPPI,
     CEMGrad,
     GradientPlanner,
+    HierarchicalPlanner,
     MLPPolicy,
     Planner,
     Policy,
@@ -24,7 +25,7 @@ from perception import (
     MLPEncoder,
     MLPGoalEncoder,
 )
-from world_model import JEPAWorldModel, WorldModel
+from world_model import CoarseWorldModel, JEPAWorldModel, WorldModel
 
 ENCODERS: Registry[Encoder] = Registry("encoder", Encoder)
 ENCODERS.register("mlp", MLPEncoder)
@@ -34,6 +35,9 @@ ENCODERS.register("frozen", FrozenEncoder)
 
 WORLD_MODELS: Registry[WorldModel] = Registry("world model", WorldModel)
 WORLD_MODELS.register("jepa", JEPAWorldModel)
+
+COARSE_WORLD_MODELS: Registry[WorldModel] = Registry("coarse world model", WorldModel)
+COARSE_WORLD_MODELS.register("jepa", CoarseWorldModel)
 
 CRITICS: Registry[Critic] = Registry("critic", Critic)
 CRITICS.register("mlp", MLPCritic)
@@ -58,10 +62,12 @@ PLANNERS.register("icem", ICEM)
 PLANNERS.register("grad", GradientPlanner)
 PLANNERS.register("cem_grad", CEMGrad)
 PLANNERS.register("random", RandomShooting)
+PLANNERS.register("hierarchical", HierarchicalPlanner)
 
 REGISTRIES = {
     "encoder": ENCODERS,
     "world_model": WORLD_MODELS,
+    "coarse_world_model": COARSE_WORLD_MODELS,
     "critic": CRITICS,
     "policy": POLICIES,
     "probe": PROBES,

@@ -154,6 +154,11 @@ class AgentConfig(BaseModel):
     task: TaskSpec = TaskSpec()
     encoder: ModuleSpec = ModuleSpec(name="mlp")
     world_model: ModuleSpec = ModuleSpec(name="jepa")
+    coarse_world_model: ModuleSpec | None = None
+    """The coarse level of a hierarchical world model (``{name: jepa, options: {k: 5,
+    macro_dim: 4}}``: a predictor K actions at a time from latent macro-actions, in the same
+    latent space), trained with the fine one; ``task.planner: {name: hierarchical}`` plans
+    on both. None: one level."""
     critic: ModuleSpec | None = ModuleSpec(name="mlp")
     """None: plan without a critic."""
     task_cost: ModuleSpec = ModuleSpec(name="mlp")
@@ -179,12 +184,24 @@ class AgentConfig(BaseModel):
 
     @model_validator(mode="after")
     def _check_modules(self) -> AgentConfig:
-        for kind in ("encoder", "world_model", "critic", "policy", "probe", "task_cost", "goal_encoder"):
+        for kind in ("encoder", "world_model", "coarse_world_model", "critic", "policy", "probe", "task_cost",
+                     "goal_encoder"):
             spec = getattr(self, kind)
             if spec is not None:
                 spec.resolve(kind)
         if self.training.collect_planner is not None:
             self.training.collect_planner.resolve("planner")
+        for spec in (self.task.planner, self.training.collect_planner):
+            if spec is None or spec.name != "hierarchical":
+                continue
+            if self.coarse_world_model is None:
+                raise ValueError(
+                    "the hierarchical planner needs the coarse level of the world model: set "
+                    "coarse_world_model (e.g. {name: jepa, options: {k: 5}}), got none"
+                )
+            _, h_cfg = spec.resolve("planner")
+            for level in ("high", "low"):  # each level's planner spec, checked now
+                ModuleSpec.model_validate(getattr(h_cfg, level)).resolve("planner")
         if self.critic is not None:
             _, critic_cfg = self.critic.resolve("critic")
             gamma = getattr(critic_cfg, "gamma", self.task.cost.gamma)

@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from actor import Actor, Planner, Policy
+from actor import Actor, HierarchicalConfig, Planner, Policy
 from configurator.config import AgentConfig, ModuleSpec, TaskSpec
-from cost import Cost, Critic, Probe, TaskCost
+from cost import Cost, CostConfig, Critic, LatentGoalDistance, Probe, TaskCost
 from perception import Encoder, GoalEncoder
 from world_model import WorldModel
 
@@ -38,6 +38,7 @@ class Modules:
     actor: Actor
     task_cost: TaskCost | None = None
     goal_encoder: GoalEncoder | None = None
+    coarse_world_model: WorldModel | None = None
 
 
 GOAL_KINDS = ("observation", "desired_goal", "none")
@@ -106,6 +107,7 @@ class Configurator:
         self._goal_index: torch.Tensor | None = None  # (B,)
         self.goal_encoder: GoalEncoder | None = None
         self.task_cost: TaskCost | None = None
+        self.coarse_world_model: WorldModel | None = None
 
     # ------------------------------------------------------------------ building
     def build(self) -> Modules:
@@ -116,6 +118,13 @@ class Configurator:
         # smoothness serves the latent goal energy only
         wm_cfg = task_default(wm_cfg, "temporal_coef", 0.0 if self.objective == "reward" else 1.0)
         world_model = wm_cls(wm_cfg, encoder=encoder, action_dim=self.action_dim, device=dev)
+        self.coarse_world_model = None
+        if cfg.coarse_world_model is not None:
+            co_cls, co_cfg = cfg.coarse_world_model.resolve("coarse_world_model")
+            self.coarse_world_model = co_cls(
+                co_cfg, latent_dim=encoder.latent_dim, primitive_dim=self.action_dim,
+                normalize=bool(getattr(world_model, "normalize", True)), device=dev,
+            )
         critic = None
         if cfg.critic is not None:
             cr_cls, cr_cfg = cfg.critic.resolve("critic")
@@ -152,7 +161,8 @@ class Configurator:
             cfg.task, world_model=world_model, critic=critic, policy=policy, probe=probe
         )
         return Modules(
-            encoder, world_model, critic, policy, probe, cost, planner, actor, self.task_cost, self.goal_encoder
+            encoder, world_model, critic, policy, probe, cost, planner, actor, self.task_cost, self.goal_encoder,
+            self.coarse_world_model,
         )
 
     def configure(
@@ -185,7 +195,8 @@ class Configurator:
             goal=objective in ("goal", "both"), reward=objective in ("reward", "both"),
             disagreement=world_model.disagreement if getattr(world_model, "ensemble", None) is not None else None,
         )
-        planner = self.build_planner(task.planner)
+        planner = self.build_planner(task.planner, coarse_model=self.coarse_world_model, critic=critic,
+                                     cost=task.cost, objective=objective)
         actor = Actor(
             task.actor, planner=planner, world_model=world_model, cost=cost,
             action_low=self.action_low, action_high=self.action_high, policy=policy,
@@ -194,9 +205,31 @@ class Configurator:
         return cost, planner, actor
 
     @staticmethod
-    def build_planner(spec: ModuleSpec) -> Planner:
+    def build_planner(
+        spec: ModuleSpec, *, coarse_model: WorldModel | None = None, critic: Critic | None = None,
+        cost: CostConfig | None = None, objective: str = "goal",
+    ) -> Planner:
+        """A planner from its spec. The hierarchical one is composed here: its two planners,
+        the coarse world model, and the coarse cost (the goal energy weighted and discounted
+        as K primitive steps per coarse step, plus the ``critic``)."""
         cls, cfg = spec.resolve("planner")
-        return cls(cfg)
+        if not isinstance(cfg, HierarchicalConfig):
+            return cls(cfg)
+        coarse = coarse_model
+        if coarse is None:
+            raise ValueError("the hierarchical planner needs the coarse level of the world model: set "
+                             "coarse_world_model (e.g. {name: jepa, options: {k: 5}}), got none")
+        if objective == "reward":
+            raise ValueError("the hierarchical planner sets subgoals toward a goal: it needs a goal task, "
+                             "this one is defined by the reward (task.objective)")
+        c = cost or CostConfig()
+        k = int(coarse.k)
+        chunk = sum(c.gamma**i for i in range(k))  # the goal energy of K primitive steps
+        coarse_cost = Cost([(LatentGoalDistance(c.goal_norm), c.goal_weight * chunk)], critic=critic,
+                           critic_weight=c.critic_weight, gamma=c.gamma**k)
+        high = Configurator.build_planner(ModuleSpec(**cfg.high))
+        low = Configurator.build_planner(ModuleSpec(**cfg.low))
+        return cls(cfg, high=high, low=low, coarse_model=coarse, coarse_cost=coarse_cost)
 
     # ------------------------------------------------------------------ goals
     def set_goals(

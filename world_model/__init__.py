@@ -2,6 +2,7 @@
 
 from perception import mlp_layers
 from world_model.base import WorldModel, check_shape
+from world_model.coarse import ActionChunkEncoder, CoarseWorldModel, CoarseWorldModelConfig
 from world_model.ensemble import LatentEnsemble
 from world_model.jepa import (
     JEPAWorldModel,
@@ -13,6 +14,9 @@ from world_model.jepa import (
 from world_model.simulator import SimulatorFn, SimulatorWorldModel
 
 __all__ = [
+    "ActionChunkEncoder",
+    "CoarseWorldModel",
+    "CoarseWorldModelConfig",
     "JEPAWorldModel",
     "JEPAWorldModelConfig",
     "LatentEnsemble",
