@@ -127,7 +127,9 @@ class Planner(ABC):
 
     def reset(self, rows: torch.Tensor | None = None) -> None:
         """A new episode begins in every env (``rows`` None) or in the envs ``rows`` (B,) bool:
-        forget what was carried between steps for them. :class:`~actor.Actor` calls it."""
+        forget what was carried between steps for them. :class:`~actor.Actor` calls it.
+        The base carries nothing."""
+        return
 
     def state(self) -> dict[str, Any]:
         """What :attr:`state_attrs` holds now (tensors stay on their device)."""
