@@ -1,0 +1,226 @@
+"""Flat against hierarchical planning on the same trained world model, at equal time per action.
+
+    python benchmarks/hierarchy.py --task pointmaze_medium --out runs/hierarchy
+    python benchmarks/hierarchy.py --out runs/hierarchy              # every task
+
+For each task: train one agent with a two-level world model (the task's config, ``--steps``
+env steps; ``--checkpoint`` reuses a trained one), then run the same 50 held-out detour
+pairs (``envs.maze_pairs``: start and goal cells whose straight line is blocked by a wall,
+seeded) with each planner, both under the same ``--ms`` deadline per action:
+
+- ``flat``: the fine planner alone (the hierarchical config's ``low`` spec) toward the goal;
+- ``hierarchical``: the task's hierarchical planner (subgoals from the coarse level).
+
+An episode succeeds when the env reports success at any step (it then stops). Writes
+``DIR/results.json`` (one record per task and planner: ``task``, ``planner``,
+``success_rate``, ``mean_steps_to_goal`` (over successes), ``act_ms_median``, ``episodes``,
+the training's ``train_env_steps`` and ``train_wall_s``), ``DIR/results.csv``, and
+``DIR/TASK_episodes.png`` (6 episodes per planner: the path taken and, for the hierarchical
+planner, its subgoals read out through the probe).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("MUJOCO_GL", "egl")
+TASKS = {"pointmaze_medium": "configs/pointmaze_medium_hier.yaml", "pointmaze_large": "configs/pointmaze_large_hier.yaml"}
+STEPS = {"pointmaze_medium": 50_000, "pointmaze_large": 100_000}
+
+
+def fill(spec: dict, iterations: int) -> dict:
+    """A planner spec whose iterations (where it has them) only the deadline stops."""
+    from configurator import PLANNERS, config_class_of
+
+    fields = config_class_of(PLANNERS.resolve(spec["name"])).model_fields
+    options = dict(spec.get("options", {}))
+    if "iterations" in fields:
+        options["iterations"] = iterations
+    return {"name": spec["name"], "options": options}
+
+
+def train(config: Any, out: Path, steps: int) -> tuple[Path, dict[str, Any]]:
+    """Train the task's agent; returns its checkpoint and what the training took."""
+    from agent.run import Run, RunOptions
+
+    run = Run(config, out, RunOptions(steps=steps, episodes=0, videos=0, log=("csv",)))
+    try:
+        start = time.perf_counter()
+        run.train()
+        wall = time.perf_counter() - start
+        path = run.agent.save(out / "agent.pt")
+        info = {"train_env_steps": run.agent.env_steps, "train_wall_s": wall, "updates": run.agent.updates}
+    finally:
+        run.close()
+    (out / "training.json").write_text(json.dumps(info, indent=2))
+    return path, info
+
+
+def run_pairs(agent: Any, env: Any, pairs: list, planner: str, *, seed: int, max_steps: int) -> list[dict]:
+    """One episode per (start, goal) pair with the agent's current planner."""
+    import torch
+
+    records = []
+    for i, (start, goal) in enumerate(pairs):
+        obs, _ = env.reset(seed=seed + i, options={"reset_cell": np.array(start), "goal_cell": np.array(goal)})
+        agent.reset()
+        path, subgoals, ms = [obs["achieved_goal"].copy()], [], []
+        success, steps = False, max_steps
+        hp = agent.actor.planner if planner == "hierarchical" else None
+        for t in range(max_steps):
+            t0 = time.perf_counter()
+            action = agent.act(obs)
+            ms.append(1000 * (time.perf_counter() - t0))
+            if hp is not None and hp.since is not None and int(hp.since[0]) == 1 and agent.probe is not None:
+                with torch.no_grad():  # a new subgoal this step: where the probe reads it
+                    subgoals.append(agent.probe(hp.subgoal)[0].cpu().numpy())
+            obs, _, terminated, truncated, info = env.step(action)
+            path.append(obs["achieved_goal"].copy())
+            if bool(info.get("success", info.get("is_success", False))):
+                success, steps = True, t + 1
+                break
+            if terminated or truncated:
+                break
+        records.append({"start": list(start), "goal": list(goal), "goal_xy": obs["desired_goal"].tolist(),
+                        "success": success, "steps": steps, "act_ms_median": float(np.median(ms)),
+                        "path": np.array(path).tolist(), "subgoals": np.array(subgoals).tolist()})
+    return records
+
+
+def draw(task: str, env: Any, episodes: dict[str, list], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    maze = env.unwrapped.maze
+    planners = list(episodes)
+    fig, axes = plt.subplots(len(planners), 6, figsize=(18, 3.2 * len(planners)), squeeze=False)
+    for ax in axes.flat:
+        ax.set_axis_off()
+    for row, planner in enumerate(planners):
+        for col, ep in enumerate(episodes[planner][:6]):
+            ax = axes[row, col]
+            ax.set_axis_on()
+            for i, line in enumerate(maze.maze_map):
+                for j, c in enumerate(line):
+                    if str(c) == "1":
+                        x, y = maze.cell_rowcol_to_xy(np.array([i, j]))
+                        s = maze.maze_size_scaling
+                        ax.add_patch(Rectangle((x - s / 2, y - s / 2), s, s, color="0.35"))
+            p = np.array(ep["path"])
+            ax.plot(p[:, 0], p[:, 1], "-", color="tab:blue", lw=1.2)
+            ax.plot(*p[0], "o", color="tab:green")
+            ax.plot(*ep["goal_xy"], "*", color="tab:red", markersize=12)
+            if ep["subgoals"]:
+                sg = np.array(ep["subgoals"])
+                ax.plot(sg[:, 0], sg[:, 1], "x", color="tab:orange", markersize=5)
+            ax.set(title=f"{planner}: {'reached' if ep['success'] else 'missed'} ({ep['steps']} steps)", aspect="equal",
+                   xticks=[], yticks=[])
+            ax.autoscale_view()
+    fig.suptitle(f"{task}: path (blue), start (green), goal (red), subgoals read by the probe (orange)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--task", choices=list(TASKS), nargs="*", help="default: every task")
+    p.add_argument("--out", required=True)
+    p.add_argument("--steps", type=int, help="training env steps (default: 50k Medium, 100k Large)")
+    p.add_argument("--checkpoint", help="a trained agent (one task only): skip training")
+    p.add_argument("--pairs", type=int, default=50, help="evaluation pairs per task")
+    p.add_argument("--ms", type=float, default=20.0, help="deadline per action for both planners, in ms")
+    p.add_argument("--fill", type=int, default=100,
+                   help="iterations given to each sampling planner, so that the deadline is what stops it")
+    p.add_argument("--max-steps", type=int, help="per episode (default: the env's limit)")
+    p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="config overrides")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args()
+
+    import torch
+    import yaml
+
+    from actor import HierarchicalConfig
+    from agent import Agent
+    from agent.configs import apply_overrides, load_config
+    from agent.environments import make_env
+    from configurator import ModuleSpec
+    from envs.maze_pairs import detour_pairs
+
+    torch.set_num_threads(args.threads)
+    torch.set_flush_denormal(True)
+    tasks = args.task or list(TASKS)
+    if args.checkpoint and len(tasks) != 1:
+        raise SystemExit("--checkpoint goes with one --task")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    sets = {k: yaml.safe_load(v) for k, _, v in (s.partition("=") for s in args.set)}
+    records = []
+    for task in tasks:
+        config = apply_overrides(load_config(ROOT / TASKS[task]), {**sets, "seed": args.seed})
+        if args.checkpoint:
+            ckpt = Path(args.checkpoint)
+            info = json.loads((ckpt.parent / "training.json").read_text()) if (ckpt.parent / "training.json").is_file() else {}
+        else:
+            ckpt, info = train(config, out / task, args.steps or STEPS[task])
+        agent = Agent.load(ckpt)
+        env = make_env(config)
+        pairs = detour_pairs(env.unwrapped.maze.maze_map, args.pairs, seed=10_000 + args.seed)
+        max_steps = args.max_steps or env.spec.max_episode_steps
+        hier = config.task
+        _, h_cfg = hier.planner.resolve("planner")
+        assert isinstance(h_cfg, HierarchicalConfig)
+        # equal time per action: each planner iterates until the same deadline stops it
+        deadline = {"deadline_s": args.ms / 1000}
+        low, high = fill(h_cfg.low, args.fill), fill(h_cfg.high, args.fill)
+        flat = hier.model_copy(update={"planner": ModuleSpec.model_validate(low),
+                                       "actor": hier.actor.model_copy(update=deadline)})
+        h_spec = ModuleSpec(name=hier.planner.name, options={**hier.planner.options, "low": low, "high": high})
+        hier = hier.model_copy(update={"planner": h_spec, "actor": hier.actor.model_copy(update=deadline)})
+        episodes = {}
+        for name, spec in (("flat", flat), ("hierarchical", hier)):
+            agent.reset(task=spec)
+            eps = run_pairs(agent, env, pairs, name, seed=2_000_000 + args.seed, max_steps=max_steps)
+            episodes[name] = eps
+            done = [e for e in eps if e["success"]]
+            records.append({
+                "task": task, "planner": name, "success_rate": len(done) / len(eps),
+                "mean_steps_to_goal": float(np.mean([e["steps"] for e in done])) if done else None,
+                "act_ms_median": float(np.median([e["act_ms_median"] for e in eps])), "episodes": len(eps),
+                "deadline_ms": args.ms, "max_steps": max_steps, "seed": args.seed, **info,
+            })
+            r = records[-1]
+            print(f"{task} {name:12s}: success {r['success_rate']:.2f}  steps {r['mean_steps_to_goal']}  "
+                  f"act {r['act_ms_median']:.1f} ms", flush=True)
+        (out / f"{task}_episodes.json").write_text(json.dumps(episodes))
+        draw(task, env, episodes, out / f"{task}_episodes.png")
+        env.close()
+    previous = json.loads((out / "results.json").read_text()) if (out / "results.json").is_file() else []
+    keep = [r for r in previous if not (r["task"] in tasks and r.get("seed") == args.seed)]
+    allrec = keep + records
+    (out / "results.json").write_text(json.dumps(allrec, indent=2))
+    with open(out / "results.csv", "w", newline="") as f:
+        fields = sorted({k for r in allrec for k in r})
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(allrec)
+    print(f"wrote {out / 'results.json'}, {out / 'results.csv'}")
+
+
+if __name__ == "__main__":
+    main()
