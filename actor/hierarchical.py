@@ -72,6 +72,12 @@ class HierarchicalPlanner(Planner):
         self.last_high = None
         """The top's last :class:`PlanResult` (its predicted coarse latents are the imagined subgoals)."""
 
+    @property
+    def imagined_subgoals(self) -> torch.Tensor | None:
+        """The top's predicted coarse latents (B, macro_steps, D) of its last plan (the
+        agent keeps them in short-term memory), or None before the first."""
+        return None if self.last_high is None else self.last_high.states
+
     def reset(self, rows: torch.Tensor | None = None) -> None:
         """Forget the subgoals (of the envs ``rows`` (B,) bool only, where given)."""
         if rows is None or self.since is None or self.since.shape[0] != rows.shape[0]:

@@ -456,6 +456,9 @@ class Agent:
             planned = (mode or actor.mode) == "plan"
             if planned and actor.last_result is not None and actor.last_result.states is not None:
                 self.memory.set_plan(actor.last_result.actions, actor.last_result.states)
+            subgoals = getattr(actor.planner, "imagined_subgoals", None) if planned else None
+            if subgoals is not None:  # a hierarchical plan's coarse latents
+                self.memory.set_subgoals(subgoals)
             action = a_t.cpu().numpy()
             self._last_from_planner = planned
         self._last_obs = batch

@@ -90,6 +90,7 @@ class ShortTermMemory:
         self._head = 0  # slot of the next write
         self._count = 0  # valid steps, <= capacity
         self._plan: tuple[Tensor, Tensor] | None = None
+        self._subgoals: Tensor | None = None  # (B, M, D) a hierarchical plan's coarse latents
 
     @property
     def capacity(self) -> int:
@@ -170,6 +171,20 @@ class ShortTermMemory:
         """(actions (B, H, A), states (B, H, D)) of the last plan, or None."""
         return self._plan
 
+    def set_subgoals(self, states: Tensor) -> None:
+        """Keep the coarse level's imagined latents (a hierarchical plan's subgoals; detached).
+
+        Shapes: states (B, M, D), M coarse steps.
+        """
+        m = states.shape[1] if isinstance(states, Tensor) and states.ndim == 3 else 0
+        _check_shape("subgoals", states, (self.batch_size, m, self.latent_dim), "(B, M, D)")
+        self._subgoals = states.detach()
+
+    @property
+    def last_subgoals(self) -> Tensor | None:
+        """The imagined coarse latents (B, M, D) of the last hierarchical plan, or None."""
+        return self._subgoals
+
     def clear(self, rows: Tensor | None = None) -> None:
         """Forget every step and the plan (start of an episode); keeps the buffers.
 
@@ -186,6 +201,8 @@ class ShortTermMemory:
                 if self._plan is not None:
                     mask = rows[:, None, None]
                     self._plan = tuple(torch.where(mask, float("nan"), p) for p in self._plan)  # type: ignore[assignment]
+                if self.last_subgoals is not None:
+                    self._subgoals = torch.where(rows[:, None, None], float("nan"), self._subgoals)
             return
         with torch.no_grad():
             self._states.fill_(float("nan"))
@@ -194,6 +211,7 @@ class ShortTermMemory:
         self._head = 0
         self._count = 0
         self._plan = None
+        self._subgoals = None
 
     def __repr__(self) -> str:
         return (

@@ -28,6 +28,8 @@ def test_the_agent_trains_plans_and_saves_both_levels(tmp_path):
     assert len(losses) == agent.updates > 20 and sum(losses[-10:]) < sum(losses[:10])
     result = agent.evaluate(gym.make(config.task.env), 2, seed=5)
     assert result["episodes"] == 2 and agent.actor.planner.last_high is not None
+    subgoals = agent.memory.last_subgoals  # the imagined coarse latents reach short-term memory
+    assert subgoals is not None and subgoals.shape == (1, 3, agent.world_model.latent_dim)
     path = agent.save(tmp_path / "h.pt")
     loaded = Agent.load(path)
     assert type(loaded.actor.planner).__name__ == "HierarchicalPlanner"

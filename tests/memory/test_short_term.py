@@ -178,3 +178,18 @@ def test_clear_rows_forgets_only_those_envs():
     assert torch.isnan(states[1]).all() and torch.equal(states[2], torch.ones(5, 2))
     with pytest.raises(ValueError, match=r"\(B,\)"):
         mem.clear(torch.tensor([True, False]))
+
+
+def test_subgoals_are_kept_and_cleared_per_env():
+    """set_subgoals keeps a hierarchical plan's coarse latents; clear(rows) drops those envs' only."""
+    mem = make()
+    assert mem.last_subgoals is None
+    sub = torch.randn(B, 3, D, requires_grad=True)
+    mem.set_subgoals(sub)
+    assert torch.equal(mem.last_subgoals, sub) and not mem.last_subgoals.requires_grad
+    mem.clear(torch.tensor([True, False]))
+    assert mem.last_subgoals[0].isnan().all() and torch.equal(mem.last_subgoals[1], sub[1])
+    with pytest.raises(ValueError, match=r"subgoals must be \(B, M, D\)"):
+        mem.set_subgoals(torch.zeros(B, 3, D + 1))
+    mem.clear()
+    assert mem.last_subgoals is None
