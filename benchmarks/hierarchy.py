@@ -5,8 +5,10 @@
 
 For each task: train one agent with a two-level world model (the task's config, ``--steps``
 env steps; ``--checkpoint`` reuses a trained one), then run the same 50 held-out detour
-pairs (``envs.maze_pairs``: start and goal cells whose straight line is blocked by a wall,
-seeded) with each planner, both under the same ``--ms`` deadline per action:
+pairs (seeded) with each planner, both under the same ``--ms`` deadline per action. Tasks:
+PointMaze Medium and Large (``envs.maze_pairs``: start and goal cells whose straight line
+is blocked by a wall) and ``reach2d_wall`` (Reach2D with a wall the links touch: start and
+goal on either side of it, ``Reach2DEnv.detour_pairs``). Planners:
 
 - ``flat``: the fine planner alone (the hierarchical config's ``low`` spec) toward the goal;
 - ``hierarchical``: the task's hierarchical planner (subgoals from the coarse level).
@@ -35,8 +37,21 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("MUJOCO_GL", "egl")
-TASKS = {"pointmaze_medium": "configs/pointmaze_medium_hier.yaml", "pointmaze_large": "configs/pointmaze_large_hier.yaml"}
-STEPS = {"pointmaze_medium": 50_000, "pointmaze_large": 100_000}
+TASKS = {"pointmaze_medium": "configs/pointmaze_medium_hier.yaml", "pointmaze_large": "configs/pointmaze_large_hier.yaml",
+         "reach2d_wall": "configs/reach2d_wall_hier.yaml"}
+STEPS = {"pointmaze_medium": 50_000, "pointmaze_large": 100_000, "reach2d_wall": 30_000}
+
+
+def evaluation_pairs(env: Any, n: int, seed: int) -> list[dict[str, Any]]:
+    """The held-out detour pairs as reset options: maze cells (start and goal cells with a
+    wall on the straight line between them) or arm configurations (either side of the wall)."""
+    from envs.maze_pairs import detour_pairs
+
+    maze = getattr(env.unwrapped, "maze", None)
+    if maze is not None:
+        return [{"reset_cell": np.array(a), "goal_cell": np.array(b)}
+                for a, b in detour_pairs(maze.maze_map, n, seed=seed)]
+    return [{"qpos": a, "goal_qpos": b} for a, b in env.unwrapped.detour_pairs(n, seed=seed)]
 
 
 def fill(spec: dict, iterations: int) -> dict:
@@ -67,14 +82,15 @@ def train(config: Any, out: Path, steps: int) -> tuple[Path, dict[str, Any]]:
     return path, info
 
 
-def run_pairs(agent: Any, env: Any, pairs: list, planner: str, *, seed: int, max_steps: int) -> list[dict]:
-    """One episode per (start, goal) pair with the agent's current planner."""
+def run_pairs(agent: Any, env: Any, pairs: list, planner: str, task: Any, *, seed: int, max_steps: int) -> list[dict]:
+    """One episode per pair (reset options), the agent configured for ``task`` (its planner)."""
     import torch
 
     records = []
-    for i, (start, goal) in enumerate(pairs):
-        obs, _ = env.reset(seed=seed + i, options={"reset_cell": np.array(start), "goal_cell": np.array(goal)})
-        agent.reset()
+    for i, options in enumerate(pairs):
+        obs, info = env.reset(seed=seed + i, options=options)
+        goal_obs = info.get("goal_observation")
+        agent.reset(task if i == 0 else None, goal=goal_obs if agent.goal_kind == "observation" else None)
         path, subgoals, ms = [obs["achieved_goal"].copy()], [], []
         success, steps = False, max_steps
         hp = agent.actor.planner if planner == "hierarchical" else None
@@ -92,7 +108,8 @@ def run_pairs(agent: Any, env: Any, pairs: list, planner: str, *, seed: int, max
                 break
             if terminated or truncated:
                 break
-        records.append({"start": list(start), "goal": list(goal), "goal_xy": obs["desired_goal"].tolist(),
+        records.append({"pair": {k: np.asarray(v).tolist() for k, v in options.items()},
+                        "goal_xy": obs["desired_goal"].tolist(),
                         "success": success, "steps": steps, "act_ms_median": float(np.median(ms)),
                         "path": np.array(path).tolist(), "subgoals": np.array(subgoals).tolist()})
     return records
@@ -105,7 +122,8 @@ def draw(task: str, env: Any, episodes: dict[str, list], path: Path) -> None:
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
 
-    maze = env.unwrapped.maze
+    maze = getattr(env.unwrapped, "maze", None)
+    wall = getattr(env.unwrapped, "wall_angle", None)
     planners = list(episodes)
     fig, axes = plt.subplots(len(planners), 6, figsize=(18, 3.2 * len(planners)), squeeze=False)
     for ax in axes.flat:
@@ -114,12 +132,17 @@ def draw(task: str, env: Any, episodes: dict[str, list], path: Path) -> None:
         for col, ep in enumerate(episodes[planner][:6]):
             ax = axes[row, col]
             ax.set_axis_on()
-            for i, line in enumerate(maze.maze_map):
+            for i, line in enumerate(maze.maze_map if maze is not None else []):
                 for j, c in enumerate(line):
                     if str(c) == "1":
                         x, y = maze.cell_rowcol_to_xy(np.array([i, j]))
                         s = maze.maze_size_scaling
                         ax.add_patch(Rectangle((x - s / 2, y - s / 2), s, s, color="0.35"))
+            if wall is not None:  # the arm's wall, seen from above, and its workspace
+                r0, r1 = env.unwrapped.WALL_RADII
+                ax.plot([r0 * np.cos(wall), r1 * np.cos(wall)], [r0 * np.sin(wall), r1 * np.sin(wall)], "-",
+                        color="0.35", lw=4)
+                ax.add_patch(matplotlib.patches.Circle((0, 0), 0.21, fill=False, color="0.7"))
             p = np.array(ep["path"])
             ax.plot(p[:, 0], p[:, 1], "-", color="tab:blue", lw=1.2)
             ax.plot(*p[0], "o", color="tab:green")
@@ -155,12 +178,12 @@ def main() -> None:
     import torch
     import yaml
 
+    import envs  # noqa: F401  (registers the reach envs)
     from actor import HierarchicalConfig
     from agent import Agent
     from agent.configs import apply_overrides, load_config
     from agent.environments import make_env
     from configurator import ModuleSpec
-    from envs.maze_pairs import detour_pairs
 
     torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)
@@ -180,7 +203,7 @@ def main() -> None:
             ckpt, info = train(config, out / task, args.steps or STEPS[task])
         agent = Agent.load(ckpt)
         env = make_env(config)
-        pairs = detour_pairs(env.unwrapped.maze.maze_map, args.pairs, seed=10_000 + args.seed)
+        pairs = evaluation_pairs(env, args.pairs, seed=10_000 + args.seed)
         max_steps = args.max_steps or env.spec.max_episode_steps
         hier = config.task
         _, h_cfg = hier.planner.resolve("planner")
@@ -194,8 +217,7 @@ def main() -> None:
         hier = hier.model_copy(update={"planner": h_spec, "actor": hier.actor.model_copy(update=deadline)})
         episodes = {}
         for name, spec in (("flat", flat), ("hierarchical", hier)):
-            agent.reset(task=spec)
-            eps = run_pairs(agent, env, pairs, name, seed=2_000_000 + args.seed, max_steps=max_steps)
+            eps = run_pairs(agent, env, pairs, name, spec, seed=2_000_000 + args.seed, max_steps=max_steps)
             episodes[name] = eps
             done = [e for e in eps if e["success"]]
             records.append({

@@ -4,7 +4,10 @@ like Reacher's with ``control="torque"``)."""
 from __future__ import annotations
 
 import math
-from typing import ClassVar
+from typing import Any, ClassVar
+
+import mujoco
+import numpy as np
 
 from envs.reach import ReachEnv
 
@@ -152,6 +155,15 @@ class Reach2DEnv(ReachEnv):
     chosen for 64x64 images: a dark ground, an orange upper arm, a light-blue
     forearm and a green fingertip.
 
+    ## A wall in the way
+
+    ``wall_angle=phi`` (rad) stands a radial wall at angle ``phi`` from 0.06 m to 0.26 m
+    from the base, which the links touch (contacts between the wall and the links only):
+    the shoulder cannot turn through ``phi``, so a goal on the far side of the wall from
+    the arm is reached the long way round. Goals whose configuration touches the wall are
+    drawn again. A long-horizon task for hierarchical planning
+    (``configs/reach2d_wall_hier.yaml``).
+
     See `ReachEnv` for the shared interface (reset options, goal observation,
     physics-state helpers).
     """
@@ -167,3 +179,56 @@ class Reach2DEnv(ReachEnv):
     GOAL_DIMS: ClassVar[tuple[int, ...]] = (0, 1)
     DEFAULT_SUCCESS_THRESHOLD: ClassVar[float] = 0.02
     CAMERA: ClassVar[str] = "topdown"
+    WALL_RADII: ClassVar[tuple[float, float]] = (0.06, 0.26)
+    """Inner and outer distance (m) of the wall from the base (``wall_angle``)."""
+
+    def __init__(self, *, wall_angle: float | None = None, **kwargs: Any) -> None:
+        if wall_angle is not None and not np.isfinite(wall_angle):
+            raise ValueError(f"wall_angle must be a finite angle in rad, got {wall_angle}")
+        self.wall_angle = None if wall_angle is None else float(wall_angle)
+        super().__init__(**kwargs)
+        if self.touches_wall(self._home_qpos):
+            raise ValueError(f"the start pose {self._home_qpos.tolist()} touches the wall at {self.wall_angle} rad")
+
+    def model_spec(self) -> mujoco.MjSpec:
+        """``ReachEnv.model_spec``, plus the wall and the links' contacts with it (``wall_angle``)."""
+        spec = super().model_spec()
+        if self.wall_angle is None:
+            return spec
+        for name in ("link0", "link1", "fingertip"):
+            spec.geom(name).conaffinity = 1  # the wall (contype 1) touches them; they never touch each other
+        phi, (r0, r1) = self.wall_angle, self.WALL_RADII
+        mid = (r0 + r1) / 2
+        spec.worldbody.add_geom(
+            name="wall", type=mujoco.mjtGeom.mjGEOM_BOX, size=[(r1 - r0) / 2, 0.006, 0.03],
+            pos=[mid * math.cos(phi), mid * math.sin(phi), 0.01], quat=[math.cos(phi / 2), 0, 0, math.sin(phi / 2)],
+            contype=1, conaffinity=0, rgba=[0.85, 0.85, 0.85, 1],
+        )
+        return spec
+
+    def touches_wall(self, qpos: np.ndarray) -> bool:
+        """Whether the arm in configuration ``qpos`` (2,) touches the wall (False without one)."""
+        if self.wall_angle is None:
+            return False
+        self._scratch.qpos[:] = qpos
+        mujoco.mj_forward(self._model, self._scratch)
+        return bool(self._scratch.ncon > 0)
+
+    def _accept_goal(self, goal_qpos: np.ndarray, fingertip: np.ndarray) -> bool:
+        return not self.touches_wall(goal_qpos)
+
+    def detour_pairs(self, n: int = 50, *, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``n`` (start, goal) configurations on either side of the wall, 0.4-1.4 rad from it
+        each, so the short way round (under pi) crosses the wall and the arm must go the long
+        way (over pi); the elbow anywhere in [-2, 2] rad; none touches the wall. Seeded."""
+        if self.wall_angle is None:
+            raise ValueError("detour_pairs needs an env with a wall (wall_angle)")
+        rng = np.random.default_rng(seed)
+        pairs: list[tuple[np.ndarray, np.ndarray]] = []
+        while len(pairs) < n:
+            side = rng.choice([-1.0, 1.0])
+            start = np.array([self.wall_angle - side * rng.uniform(0.4, 1.4), rng.uniform(-2.0, 2.0)])
+            goal = np.array([self.wall_angle + side * rng.uniform(0.4, 1.4), rng.uniform(-2.0, 2.0)])
+            if not (self.touches_wall(start) or self.touches_wall(goal)):
+                pairs.append((start, goal))
+        return pairs

@@ -12,11 +12,13 @@ pytest.importorskip("gymnasium_robotics")
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "hierarchy.py"
 
 
-def test_flat_and_hierarchical_on_the_same_model(tmp_path):
+@pytest.mark.parametrize("task", ["pointmaze_medium", "reach2d_wall"])
+def test_flat_and_hierarchical_on_the_same_model(tmp_path, task):
     """A tiny training, 2 detour pairs: one record per planner with the issue's fields, the
     hierarchical episodes carry their subgoals, the figure is written."""
-    cmd = [sys.executable, str(SCRIPT), "--task", "pointmaze_medium", "--out", str(tmp_path), "--steps", "800",
-           "--pairs", "2", "--max-steps", "12", "--ms", "15", "--set", "task.env_kwargs={max_episode_steps: 40}",
+    episode = "{max_episode_steps: 40}" if task == "pointmaze_medium" else "{wall_angle: 1.5708, max_episode_steps: 40}"
+    cmd = [sys.executable, str(SCRIPT), "--task", task, "--out", str(tmp_path), "--steps", "800",
+           "--pairs", "2", "--max-steps", "12", "--ms", "15", "--set", f"task.env_kwargs={episode}",
            "training.random_steps=300", "training.pretrain_updates=10", "training.batch_size=16",
            "coarse_world_model.hidden_dim=32", "encoder.hidden_dim=32", "world_model.hidden_dim=32"]
     done = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "MUJOCO_GL": "egl"}, timeout=600)
@@ -24,9 +26,9 @@ def test_flat_and_hierarchical_on_the_same_model(tmp_path):
     records = json.loads((tmp_path / "results.json").read_text())
     assert [r["planner"] for r in records] == ["flat", "hierarchical"]
     for r in records:
-        assert r["task"] == "pointmaze_medium" and r["episodes"] == 2 and 0 <= r["success_rate"] <= 1
+        assert r["task"] == task and r["episodes"] == 2 and 0 <= r["success_rate"] <= 1
         assert r["act_ms_median"] > 0 and r["train_env_steps"] >= 800
-    episodes = json.loads((tmp_path / "pointmaze_medium_episodes.json").read_text())
+    episodes = json.loads((tmp_path / f"{task}_episodes.json").read_text())
     assert all(e["subgoals"] for e in episodes["hierarchical"]) and not any(e["subgoals"] for e in episodes["flat"])
-    assert (tmp_path / "pointmaze_medium_episodes.png").stat().st_size > 10_000
+    assert (tmp_path / f"{task}_episodes.png").stat().st_size > 10_000
     assert (tmp_path / "results.csv").read_text().startswith("act_ms_median")
