@@ -69,7 +69,8 @@ class _Collection:
     ``collect``: their current observations, returns, and the random actions held while
     exploring."""
 
-    STATE = ("obs", "t", "length", "returns", "any_success", "random", "held", "practice", "practice_goal")
+    STATE = ("obs", "t", "length", "returns", "any_success", "random", "held", "practice", "practice_goal",
+             "beyond")
     """What a resumable checkpoint keeps of it (besides the envs)."""
 
     def __init__(self, steps: VectorSteps, obs: ObsDict, action_dim: int) -> None:
@@ -81,7 +82,8 @@ class _Collection:
         self.any_success = np.full(B, np.nan)
         self.random = np.zeros(B, dtype=bool)  # an episode that had random actions
         self.practice = np.zeros(B, dtype=bool)  # an episode whose goal the agent set itself
-        self.practice_goal: np.ndarray | None = None  # (B, G) the desired_goal a goal env's practice pursues
+        self.practice_goal: np.ndarray | None = None  # (B, G) the achieved goal a practice episode pursues
+        self.beyond = np.zeros(B, dtype=bool)  # a practice episode that reached its goal: exploring past it
         self.held = np.zeros((B, action_dim), dtype=np.float32)
 
     def refresh_held(self, rng: np.random.Generator, low: np.ndarray, high: np.ndarray, repeat: int) -> None:
@@ -113,10 +115,11 @@ class _Collection:
             "terminated": terminated,
             "random": bool(self.random[i]),
             "practice": bool(self.practice[i]),
+            "beyond": bool(self.beyond[i]),
             "wall_s": wall_s,
         }
         self.t[i], self.length[i], self.returns[i], self.any_success[i], self.random[i] = 0, 0, 0.0, np.nan, False
-        self.practice[i] = False
+        self.practice[i] = self.beyond[i] = False
         return record
 
 
@@ -528,7 +531,7 @@ class Agent:
                 ep["obs"].append({k: v[i] for k, v in self._last_obs.items()})
             ep["actions"].append(executed[i])
             ep["costs"].append(-reward[i])
-            ep["planner"].append(self._last_from_planner)
+            ep["planner"].append(bool(np.broadcast_to(self._last_from_planner, (B,))[i]))
             ep["obs"].append({k: v[i] for k, v in nxt.items()})
             if done[i]:
                 self._store_episode(i, terminated=bool(terminated[i]))
@@ -826,6 +829,12 @@ class Agent:
                     continue
                 noise = tcfg.exploration_std * half * self.rng.standard_normal(action.shape)
                 action = np.clip(action + noise, low, high).astype(np.float32)
+                if tcfg.practice_explore and col.practice_goal is not None and col.practice.any():
+                    col.beyond |= col.practice & self._reached_practice(col)
+                    if col.beyond.any():  # past the frontier: random actions from here
+                        col.refresh_held(self.rng, low, high, tcfg.random_action_repeat)
+                        action = np.where(col.beyond[:, None], col.held, action).astype(np.float32)
+                        self._last_from_planner = ~col.beyond  # the policy learns only the planner's
             finished = self._step_collection(col, action, exploring, history["episodes"], start,
                                              practice=tcfg.practice_goals > 0)
             if not exploring:
@@ -996,7 +1005,7 @@ class Agent:
                 if goals is not None:  # a goal-observation task: the goal is the observation
                     for k in goals:
                         goals[k][picked] = chosen[k]
-                else:  # a goal env: the desired goal is where that observation was
+                if "achieved_goal" in chosen:  # where it was: a goal env's desired goal, and "reached"
                     if col.practice_goal is None:
                         col.practice_goal = np.zeros((B, chosen["achieved_goal"].shape[-1]), dtype=np.float32)
                     col.practice_goal[picked] = chosen["achieved_goal"]
@@ -1004,11 +1013,17 @@ class Agent:
         self.restart(done, goals)
         return True
 
-    @staticmethod
-    def _practising(col: _Collection, obs: ObsDict) -> ObsDict:
+    def _reached_practice(self, col: _Collection) -> np.ndarray:
+        """Which envs' achieved goal is within ``task.subgoal_threshold`` of their practice goal (B,)."""
+        achieved = col.obs.get("achieved_goal")
+        if achieved is None or col.practice_goal is None:
+            return np.zeros(col.steps.num_envs, dtype=bool)
+        return np.linalg.norm(achieved - col.practice_goal, axis=-1) < self.task.subgoal_threshold
+
+    def _practising(self, col: _Collection, obs: ObsDict) -> ObsDict:
         """``obs`` with the practice goal as ``desired_goal`` in the envs of a goal env that
         practise (what the planner is asked to reach; the stored observations keep the env's)."""
-        if col.practice_goal is None or not col.practice.any() or "desired_goal" not in obs:
+        if col.practice_goal is None or not col.practice.any() or "desired_goal" not in obs or self.goal_kind != "desired_goal":
             return obs
         rows = col.practice.reshape(-1, 1)
         return {**obs, "desired_goal": np.where(rows, col.practice_goal, obs["desired_goal"]).astype(np.float32)}

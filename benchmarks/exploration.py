@@ -9,7 +9,8 @@ planner; ``term``: the collection planner's cost adds ``training.epistemic_weigh
 ensemble's disagreement, sought), falling to 0 over ``--decay`` of the steps; ``practice``:
 ``training.practice_goals`` of the planner's episodes pursue a goal at the frontier
 (``--frontier``: a replayed observation where the ensemble disagrees most, or in the
-least-visited goal cells); ``epistemic``: both.
+least-visited goal cells) and, once there, explore past it with random actions
+(``--beyond``, Go-Explore's return-then-explore); ``epistemic``: both.
 
 Two protocols. ``env`` (the default): the planner's other episodes pursue the env's goals,
 which already spread the data over the goal distribution. ``free`` (LEXA's: the env's goals
@@ -80,7 +81,7 @@ def train_variant(args: argparse.Namespace, out: Path) -> None:
                  "training.epistemic_decay_steps": int(args.decay * args.steps)}
     if variant in ("practice", "epistemic") or (free and variant != "random"):
         over |= {"training.practice_goals": 1.0 if free else args.practice,
-                 "training.practice_frontier": args.frontier}
+                 "training.practice_frontier": args.frontier, "training.practice_explore": args.beyond == "on"}
     if free and variant == "random":
         over |= {"training.random_steps": args.steps}
     base = apply_overrides(base, parse_sets(args.set))
@@ -160,6 +161,8 @@ def main() -> None:
                    help="training.practice_goals of the practice variants (1 with --protocol free)")
     p.add_argument("--frontier", choices=("disagreement", "sparse"), default="sparse",
                    help="training.practice_frontier of the practice variants")
+    p.add_argument("--beyond", choices=("on", "off"), default="on",
+                   help="training.practice_explore of the practice variants: random actions once the goal is reached")
     p.add_argument("--variants", nargs="+", choices=VARIANTS, default=["random", "epistemic"])
     p.add_argument("--parallel", type=int, default=2)
     p.add_argument("--reuse", action="store_true", help="keep the variants whose run is already in --out")
@@ -216,6 +219,7 @@ def main() -> None:
             "far_success_rate": far_quarter(args.task, summary["records"]), "seed": args.seed,
             "epistemic_weight": tcfg.epistemic_weight, "epistemic_decay_steps": tcfg.epistemic_decay_steps,
             "practice_goals": tcfg.practice_goals, "practice_frontier": tcfg.practice_frontier,
+            "practice_explore": tcfg.practice_explore,
             "train_wall_s": summary.get("train_wall_s"),
         })
         r = records[-1]

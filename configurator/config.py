@@ -131,6 +131,10 @@ class TrainingConfig(BaseModel):
     observation; a goal env (``desired_goal``) its ``achieved_goal``. 0: off."""
     practice_candidates: PositiveInt = 256
     """Replayed observations scored for each practice goal."""
+    practice_explore: bool = False
+    """Go-Explore's return-then-explore: once a practising episode's achieved goal is within
+    ``task.subgoal_threshold`` of its practice goal, the rest of the episode takes random
+    actions (held ``random_action_repeat`` steps) from there, past the frontier."""
     practice_frontier: Literal["disagreement", "sparse"] = "disagreement"
     """Where practice goals are: ``disagreement``, where the world model's ensemble
     disagrees most (needs ``ensemble_heads`` >= 2); ``sparse``, in the goal-space cells the

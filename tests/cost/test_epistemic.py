@@ -142,3 +142,23 @@ def test_practice_goals_are_refused_on_a_reward_task():
 
     with pytest.raises(ValueError, match="needs a goal task"):
         Agent.from_config(tiny(practice_goals=0.5, practice_frontier="sparse"), Line())
+
+
+def test_practice_then_explore_goes_random_once_the_practice_goal_is_reached():
+    """training.practice_explore: practice episodes that reach their goal (within
+    task.subgoal_threshold) act randomly for the rest; no other episode does."""
+    from agent.coverage import GoalCoverage
+    from tests.agent.test_any_env import tiny
+    from tests.agent.toy_envs import GoalLine
+
+    config = tiny(practice_goals=0.5, practice_frontier="sparse", practice_explore=True)
+    config = config.model_copy(update={"task": config.task.model_copy(update={"subgoal_threshold": 0.1})})
+    lines = [GoalLine() for _ in range(2)]
+    agent = Agent.from_config(config, lines[0])
+    agent.coverage = GoalCoverage(np.linspace(-1, 1, 21)[:, None], cells=20)
+    history = agent.train(lines, 600)
+    beyond = [e for e in history["episodes"] if e["beyond"]]
+    assert beyond and all(e["practice"] for e in beyond)
+    # planned, then random within one episode: only exploring past a reached practice goal does that
+    switched = [m for m in (ep["planner_mask"] for ep in agent.replay.episodes()) if (m[:-1] & ~m[1:]).any()]
+    assert switched
