@@ -723,6 +723,27 @@ class Agent:
         self.updates += 1
         return info
 
+    def update_coarse(self) -> dict[str, float]:
+        """One gradient step of the coarse world model alone, on replayed windows (``update``
+        makes one too, with the others)."""
+        if self.coarse_model is None or self.coarse_optim is None:
+            raise ValueError("the agent has no coarse world model (AgentConfig.coarse_world_model)")
+        with self._own_global_rng():
+            loss, info = self._coarse_loss()
+            self._learn(self.coarse_optim, loss, "coarse_world_model", self.config.training.grad_clip)
+        return info
+
+    def new_coarse_model(self, spec: Any) -> None:
+        """Replace the coarse world model by a fresh one built from ``spec`` (a ``ModuleSpec``
+        of ``AgentConfig.coarse_world_model``), with a new optimiser: fit it on the replay with
+        :meth:`update_coarse`; the next ``reset(task)`` plans with it."""
+        cls, cfg = spec.resolve("coarse_world_model")
+        self.coarse_model = cls(cfg, latent_dim=self.world_model.latent_dim, primitive_dim=self.action_dim,
+                                normalize=bool(getattr(self.world_model, "normalize", True)), device=self.device)
+        self.configurator.coarse_world_model = self.coarse_model
+        self.coarse_optim = torch.optim.Adam(self.coarse_model.parameters(), lr=cfg.lr)
+        self.config = self.config.model_copy(update={"coarse_world_model": spec})
+
     def _coarse_loss(self) -> tuple[torch.Tensor, dict[str, float]]:
         """The coarse model's loss on replayed windows of ``train_steps * k`` actions: from
         the fine encoder's embedding of their first observation (detached) to the fine

@@ -74,7 +74,7 @@ def train(config: Any, out: Path, steps: int) -> tuple[Path, dict[str, Any]]:
         start = time.perf_counter()
         run.train()
         wall = time.perf_counter() - start
-        path = run.agent.save(out / "agent.pt")
+        path = run.agent.save(out / "agent.pt", resume=True)  # with the replay: --ablate refits on it
         info = {"train_env_steps": run.agent.env_steps, "train_wall_s": wall, "updates": run.agent.updates}
     finally:
         run.close()
@@ -171,6 +171,10 @@ def main() -> None:
                    help="iterations given to each sampling planner, so that the deadline is what stops it")
     p.add_argument("--max-steps", type=int, help="per episode (default: the env's limit)")
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="config overrides")
+    p.add_argument("--ablate", action="store_true",
+                   help="also: new subgoals every step; the coarse level refitted on the same replay without its "
+                        "latent variable, with the chunk's mean action for a macro-action, and as it was (control)")
+    p.add_argument("--refit-updates", type=int, default=5000, help="coarse updates of each --ablate refit")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
@@ -201,7 +205,7 @@ def main() -> None:
             info = json.loads((ckpt.parent / "training.json").read_text()) if (ckpt.parent / "training.json").is_file() else {}
         else:
             ckpt, info = train(config, out / task, args.steps or STEPS[task])
-        agent = Agent.load(ckpt)
+        agent = Agent.load(ckpt, resume=args.ablate)
         env = make_env(config)
         pairs = evaluation_pairs(env, args.pairs, seed=10_000 + args.seed)
         max_steps = args.max_steps or env.spec.max_episode_steps
@@ -216,18 +220,37 @@ def main() -> None:
         h_spec = ModuleSpec(name=hier.planner.name, options={**hier.planner.options, "low": low, "high": high})
         hier = hier.model_copy(update={"planner": h_spec, "actor": hier.actor.model_copy(update=deadline)})
         episodes = {}
-        for name, spec in (("flat", flat), ("hierarchical", hier)):
+        runs = [("flat", flat, None), ("hierarchical", hier, None)]
+        if args.ablate:
+            every_step = ModuleSpec(name=h_spec.name, options={**h_spec.options, "replan_every": 1})
+            base = config.coarse_world_model
+            runs += [
+                ("hierarchical", hier.model_copy(update={"planner": every_step}), "new subgoal every step"),
+                ("hierarchical", hier, ("refit", base)),
+                ("hierarchical", hier, ("no coarse latent variable",
+                                        ModuleSpec(name=base.name, options={**base.options, "latent_var_dim": 0}))),
+                ("hierarchical", hier, ("chunk mean, no action encoder", ModuleSpec(name=base.name, options={
+                    **base.options, "chunk_encoding": "mean", "macro_dim": agent.action_dim}))),
+            ]
+        for name, spec, ablation in runs:
+            if isinstance(ablation, tuple):  # a coarse level refitted on the same replay
+                ablation, coarse_spec = ablation
+                agent.new_coarse_model(coarse_spec)
+                for _ in range(args.refit_updates):
+                    info_c = agent.update_coarse()
+                print(f"{task} refit ({ablation}): coarse loss {info_c['coarse_pred_loss']:.4f}", flush=True)
             eps = run_pairs(agent, env, pairs, name, spec, seed=2_000_000 + args.seed, max_steps=max_steps)
-            episodes[name] = eps
+            if ablation is None:
+                episodes[name] = eps
             done = [e for e in eps if e["success"]]
             records.append({
-                "task": task, "planner": name, "success_rate": len(done) / len(eps),
+                "task": task, "planner": name, "ablation": ablation, "success_rate": len(done) / len(eps),
                 "mean_steps_to_goal": float(np.mean([e["steps"] for e in done])) if done else None,
                 "act_ms_median": float(np.median([e["act_ms_median"] for e in eps])), "episodes": len(eps),
                 "deadline_ms": args.ms, "max_steps": max_steps, "seed": args.seed, **info,
             })
             r = records[-1]
-            print(f"{task} {name:12s}: success {r['success_rate']:.2f}  steps {r['mean_steps_to_goal']}  "
+            print(f"{task} {name:12s} {ablation or '':32s}: success {r['success_rate']:.2f}  steps {r['mean_steps_to_goal']}  "
                   f"act {r['act_ms_median']:.1f} ms", flush=True)
         (out / f"{task}_episodes.json").write_text(json.dumps(episodes))
         draw(task, env, episodes, out / f"{task}_episodes.png")

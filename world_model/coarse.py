@@ -13,7 +13,7 @@ planner of the suite plans at the coarse level unchanged (``actor.HierarchicalPl
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
@@ -33,6 +33,10 @@ class CoarseWorldModelConfig(BaseModel):
     """K: primitive actions (env steps of the agent) per coarse step."""
     macro_dim: PositiveInt = 4
     """M: size of the latent macro-action a chunk of K actions is compressed to."""
+    chunk_encoding: Literal["learned", "mean"] = "learned"
+    """``learned``: the action encoder; ``mean``: the chunk's mean action, not learned (an
+    ablation: ``macro_dim`` must then equal the action size, and the top plans mean actions
+    in [-1, 1]^A, which fits envs whose action box is [-1, 1])."""
     hidden_dim: PositiveInt = 128
     """Width of the predictor and of the action encoder."""
     layers: int = Field(2, ge=1, le=8)
@@ -83,7 +87,10 @@ class CoarseWorldModel(WorldModel):
         self.latent_var_dim = Z = config.latent_var_dim
         self.normalize = normalize
         H = config.hidden_dim
-        self.action_encoder = ActionChunkEncoder(config.k, primitive_dim, M, H, device)
+        if config.chunk_encoding == "mean" and M != primitive_dim:
+            raise ValueError(f"chunk_encoding=mean makes the macro-action the chunk's mean action: macro_dim must be "
+                             f"the action size {primitive_dim}, got {M}")
+        self.action_encoder = ActionChunkEncoder(config.k, primitive_dim, M, H, device) if config.chunk_encoding == "learned" else None
         self.predictor = nn.Sequential(*mlp_layers(D + M + Z, H, D, config.layers, device))
         if Z > 0:
             self.posterior = nn.Sequential(*mlp_layers(2 * D + M, H, 2 * Z, 1, device))  # -> (mean, log_std)
@@ -101,7 +108,8 @@ class CoarseWorldModel(WorldModel):
         B, T, A = actions.shape
         if T % self.k:
             raise ValueError(f"actions must hold whole chunks of k={self.k} steps, got {T}")
-        return self.action_encoder(actions.reshape(B, T // self.k, self.k, A))
+        chunks = actions.reshape(B, T // self.k, self.k, A)
+        return chunks.mean(2) if self.action_encoder is None else self.action_encoder(chunks)
 
     def loss(self, batch: dict[str, Any], *, diagnostics: bool = True, head: Any = None) -> tuple[torch.Tensor, dict[str, float]]:
         """Coarse prediction loss.
