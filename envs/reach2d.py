@@ -181,6 +181,8 @@ class Reach2DEnv(ReachEnv):
     CAMERA: ClassVar[str] = "topdown"
     WALL_RADII: ClassVar[tuple[float, float]] = (0.06, 0.26)
     """Inner and outer distance (m) of the wall from the base (``wall_angle``)."""
+    WALL_HALF_WIDTH: ClassVar[float] = 0.02
+    """Half the wall's thickness (m)."""
 
     def __init__(self, *, wall_angle: float | None = None, **kwargs: Any) -> None:
         if wall_angle is not None and not np.isfinite(wall_angle):
@@ -199,10 +201,13 @@ class Reach2DEnv(ReachEnv):
             spec.geom(name).conaffinity = 1  # the wall (contype 1) touches them; they never touch each other
         phi, (r0, r1) = self.wall_angle, self.WALL_RADII
         mid = (r0 + r1) / 2
+        # 4 cm thick and stiff: the servos push the fingertip through a 1.2 cm wall of MuJoCo's
+        # default softness; into this one by up to 2.7 cm (random pushes, measured), never through
         spec.worldbody.add_geom(
-            name="wall", type=mujoco.mjtGeom.mjGEOM_BOX, size=[(r1 - r0) / 2, 0.006, 0.03],
+            name="wall", type=mujoco.mjtGeom.mjGEOM_BOX, size=[(r1 - r0) / 2, self.WALL_HALF_WIDTH, 0.03],
             pos=[mid * math.cos(phi), mid * math.sin(phi), 0.01], quat=[math.cos(phi / 2), 0, 0, math.sin(phi / 2)],
-            contype=1, conaffinity=0, rgba=[0.85, 0.85, 0.85, 1],
+            contype=1, conaffinity=0, rgba=[0.85, 0.85, 0.85, 1], solimp=[0.99, 0.999, 0.001, 0.5, 2],
+            solref=[-50_000.0, -500.0],  # direct stiffness (N/m) and damping
         )
         return spec
 
