@@ -100,33 +100,10 @@ class HierarchicalPlanner(Planner):
         return due
 
     def optimize(self, problem: PlanProblem, start: float) -> tuple[torch.Tensor, torch.Tensor, int]:
-        s0, B = problem.s0, problem.s0.shape[0]
-        due = self.due(s0)  # (B,)
+        due = self.due(problem.s0)  # (B,)
         high_iters = 0
         if bool(due.any()):  # one host sync per step: the top runs only when some env needs it
-            coarse = self.coarse_model
-            M = coarse.action_dim
-            ones = torch.ones(M, device=s0.device, dtype=s0.dtype)
-            warm = None
-            if self.high_warm is not None and self.high_warm.shape[0] == B:
-                warm = torch.cat([self.high_warm[:, 1:], self.high_warm[:, -1:]], dim=1)  # (B, macro_steps, M)
-            share = None if problem.deadline_s is None else self.config.high_share * problem.deadline_s
-            top = PlanProblem(
-                s0=s0, goal=problem.goal, horizon=self.config.macro_steps, action_low=-ones, action_high=ones,
-                world_model=coarse, cost=self.coarse_cost, warm_start=warm, generator=problem.generator,
-                deadline_s=share,
-            )
-            result = self.high.plan(top)
-            states = result.states if result.states is not None else coarse.rollout(s0, result.actions)
-            new = states[:, 0]  # (B, D): the first predicted coarse latent
-            self.last_high = result
-            self.subgoal = new if self.subgoal is None or self.subgoal.shape[0] != B else torch.where(
-                due[:, None], new, self.subgoal)
-            self.high_warm = result.actions if self.high_warm is None or self.high_warm.shape[0] != B else torch.where(
-                due[:, None, None], result.actions, self.high_warm)
-            since = self.since if self.since is not None and self.since.shape[0] == B else torch.zeros_like(due, dtype=torch.long)
-            self.since = torch.where(due, torch.zeros_like(since), since)
-            high_iters = result.iterations
+            high_iters = self._new_subgoals(problem, due)
         assert self.subgoal is not None and self.since is not None
         self.since = self.since + 1
         left = None
@@ -135,3 +112,30 @@ class HierarchicalPlanner(Planner):
         fine = dataclasses.replace(problem, goal=self.subgoal, deadline_s=left)
         actions, cost, iterations = self.low.optimize(fine, time.perf_counter())
         return actions, cost, iterations + high_iters
+
+    def _new_subgoals(self, problem: PlanProblem, due: torch.Tensor) -> int:
+        """Plan the top for the B envs and take its first coarse latent as the subgoal of the
+        ``due`` ones (the others keep theirs). Returns the top's iterations."""
+        s0, B = problem.s0, problem.s0.shape[0]
+        coarse = self.coarse_model
+        ones = torch.ones(coarse.action_dim, device=s0.device, dtype=s0.dtype)
+        mine = self.since is not None and self.since.shape[0] == B  # state for these B envs
+        warm = None
+        if mine and self.high_warm is not None:
+            warm = torch.cat([self.high_warm[:, 1:], self.high_warm[:, -1:]], dim=1)  # (B, macro_steps, M)
+        top = PlanProblem(
+            s0=s0, goal=problem.goal, horizon=self.config.macro_steps, action_low=-ones, action_high=ones,
+            world_model=coarse, cost=self.coarse_cost, warm_start=warm, generator=problem.generator,
+            deadline_s=None if problem.deadline_s is None else self.config.high_share * problem.deadline_s,
+        )
+        result = self.high.plan(top)
+        states = result.states if result.states is not None else coarse.rollout(s0, result.actions)
+        self.last_high = result
+        if mine and self.subgoal is not None and self.high_warm is not None and self.since is not None:
+            self.subgoal = torch.where(due[:, None], states[:, 0], self.subgoal)  # (B, D)
+            self.high_warm = torch.where(due[:, None, None], result.actions, self.high_warm)
+            self.since = torch.where(due, torch.zeros_like(self.since), self.since)
+        else:
+            self.subgoal, self.high_warm = states[:, 0], result.actions
+            self.since = torch.zeros(B, dtype=torch.long, device=s0.device)
+        return result.iterations
