@@ -737,11 +737,8 @@ class Agent:
         """Replace the coarse world model by a fresh one built from ``spec`` (a ``ModuleSpec``
         of ``AgentConfig.coarse_world_model``), with a new optimiser: fit it on the replay with
         :meth:`update_coarse`; the next ``reset(task)`` plans with it."""
-        cls, cfg = spec.resolve("coarse_world_model")
-        self.coarse_model = cls(cfg, latent_dim=self.world_model.latent_dim, primitive_dim=self.action_dim,
-                                normalize=bool(getattr(self.world_model, "normalize", True)), device=self.device)
-        self.configurator.coarse_world_model = self.coarse_model
-        self.coarse_optim = torch.optim.Adam(self.coarse_model.parameters(), lr=cfg.lr)
+        self.coarse_model = self.configurator.build_coarse(spec, self.world_model)
+        self.coarse_optim = torch.optim.Adam(self.coarse_model.parameters(), lr=self.coarse_model.config.lr)
         self.config = self.config.model_copy(update={"coarse_world_model": spec})
 
     def _coarse_loss(self) -> tuple[torch.Tensor, dict[str, float]]:

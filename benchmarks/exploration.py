@@ -47,19 +47,6 @@ EPISODES = {"pointmaze_large": 20}  # evaluation episodes (800 steps each there)
 VARIANTS = ("random", "term", "practice", "epistemic")
 
 
-def parse_sets(items: list[str]) -> dict:
-    """``KEY=VALUE`` overrides of the task's config (values read as YAML)."""
-    import yaml
-
-    out = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise SystemExit(f"--set takes KEY=VALUE, got {item!r}")
-        out[key] = yaml.safe_load(value)
-    return out
-
-
 def run_name(task: str, protocol: str, variant: str) -> str:
     return f"{task}_{variant}" if protocol == "env" else f"{task}_{protocol}_{variant}"
 
@@ -68,7 +55,7 @@ def train_variant(args: argparse.Namespace, out: Path) -> None:
     """One variant's run, in this process (the parent starts one process per variant)."""
     import torch
 
-    from agent.configs import apply_overrides, load_config
+    from agent.configs import apply_overrides, load_config, parse_override_tokens
     from agent.run import Run, RunOptions
 
     torch.set_num_threads(1)
@@ -84,7 +71,7 @@ def train_variant(args: argparse.Namespace, out: Path) -> None:
                  "training.practice_frontier": args.frontier, "training.practice_explore": args.beyond == "on"}
     if free and variant == "random":
         over |= {"training.random_steps": args.steps}
-    base = apply_overrides(base, parse_sets(args.set))
+    base = apply_overrides(base, parse_override_tokens([f"--{item}" for item in args.set]))
     config = apply_overrides(base, over)
     episodes = args.episodes or EPISODES.get(args.task, 50)
     run = Run(config, out, RunOptions(steps=args.steps, episodes=episodes, videos=0, log=("csv",)))

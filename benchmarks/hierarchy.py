@@ -180,12 +180,11 @@ def main() -> None:
     args = p.parse_args()
 
     import torch
-    import yaml
 
     import envs  # noqa: F401  (registers the reach envs)
     from actor import HierarchicalConfig
     from agent import Agent
-    from agent.configs import apply_overrides, load_config
+    from agent.configs import apply_overrides, load_config, parse_override_tokens
     from agent.environments import make_env
     from configurator import ModuleSpec
 
@@ -196,7 +195,7 @@ def main() -> None:
         raise SystemExit("--checkpoint goes with one --task")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    sets = {k: yaml.safe_load(v) for k, _, v in (s.partition("=") for s in args.set)}
+    sets = parse_override_tokens([f"--{item}" for item in args.set])
     records = []
     for task in tasks:
         config = apply_overrides(load_config(ROOT / TASKS[task]), {**sets, "seed": args.seed})

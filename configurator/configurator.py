@@ -120,11 +120,7 @@ class Configurator:
         world_model = wm_cls(wm_cfg, encoder=encoder, action_dim=self.action_dim, device=dev)
         self.coarse_world_model = None
         if cfg.coarse_world_model is not None:
-            co_cls, co_cfg = cfg.coarse_world_model.resolve("coarse_world_model")
-            self.coarse_world_model = co_cls(
-                co_cfg, latent_dim=encoder.latent_dim, primitive_dim=self.action_dim,
-                normalize=bool(getattr(world_model, "normalize", True)), device=dev,
-            )
+            self.coarse_world_model = self.build_coarse(cfg.coarse_world_model, world_model)
         critic = None
         if cfg.critic is not None:
             cr_cls, cr_cfg = cfg.critic.resolve("critic")
@@ -164,6 +160,17 @@ class Configurator:
             encoder, world_model, critic, policy, probe, cost, planner, actor, self.task_cost, self.goal_encoder,
             self.coarse_world_model,
         )
+
+    def build_coarse(self, spec: ModuleSpec, world_model: WorldModel) -> WorldModel:
+        """The coarse level of ``world_model`` from its spec (``AgentConfig.coarse_world_model``):
+        in the same latent space, with the same output normalisation; it becomes the one the
+        hierarchical planner is composed with."""
+        cls, cfg = spec.resolve("coarse_world_model")
+        self.coarse_world_model = cls(
+            cfg, latent_dim=world_model.latent_dim, primitive_dim=self.action_dim,
+            normalize=bool(getattr(world_model, "normalize", True)), device=self.device,
+        )
+        return self.coarse_world_model
 
     def configure(
         self,
