@@ -824,7 +824,7 @@ class Agent:
             if stop is not None and stop():
                 break
             self.between_steps = False
-            exploring = self.env_steps < tcfg.random_steps or not self._can_learn()
+            exploring = self.exploring_randomly
             if exploring:
                 col.refresh_held(self.rng, low, high, tcfg.random_action_repeat)
                 self.act(col.obs, mode="random")
@@ -917,6 +917,12 @@ class Agent:
                 callback({"env_steps": self.env_steps, "target": target, "episodes": self.replay.num_episodes,
                           "success": _nanmean([e["success"] for e in episodes[-20:]])})
         return episodes
+
+    @property
+    def exploring_randomly(self) -> bool:
+        """Whether training still acts at random: within ``training.random_steps``, or before
+        any episode long enough to learn from has ended."""
+        return self.env_steps < self.config.training.random_steps or not self._can_learn()
 
     def _can_learn(self) -> bool:
         lengths = self.replay.episode_lengths()
@@ -1242,18 +1248,32 @@ class Agent:
             "success": final if self.task.success == "final" else any_success,
             "success_final": final,
             "success_any": any_success,
-            "final_distance": float(info.get("distance", np.nan)),
+            "final_distance": self._final_distance(info, st.ended_obs, i),
             "return": float(ret),
             "length": int(length),
             "terminated": bool(st.terminated[i]),
             "fault": info.get("fault"),
         }
 
+    @staticmethod
+    def _final_distance(info: Mapping[str, Any], ended_obs: Any, i: int) -> float:
+        """``info["distance"]`` where the env gives it, else the achieved-to-desired goal
+        distance of a goal env's observation, else NaN."""
+        if "distance" in info:
+            return float(info["distance"])
+        if isinstance(ended_obs, Mapping) and "achieved_goal" in ended_obs and "desired_goal" in ended_obs:
+            diff = np.asarray(ended_obs["achieved_goal"][i], dtype=np.float64) - np.asarray(ended_obs["desired_goal"][i])
+            return float(np.linalg.norm(diff))
+        return float("nan")
+
     @torch.no_grad()
     def diagnostics(self, n: int = 2048) -> dict[str, float]:
-        """Collapse diagnostics of the online encoder on replayed observations."""
+        """Collapse diagnostics of the online encoder on replayed observations; empty while
+        no episode has ended (a budget shorter than the env's episodes)."""
         from world_model import embedding_diagnostics
 
+        if self.replay.num_episodes == 0:
+            return {}
         batch = to_torch(self.replay.sample(n, 1, rng=np.random.default_rng(0)), self.device)
         obs = {k: v[:, 0] for k, v in batch["obs"].items()}
         return embedding_diagnostics(self.world_model.encode(obs))

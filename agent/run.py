@@ -344,17 +344,18 @@ class Run:
     ) -> None:
         self.config, self.options = config, options
         self.out = Path(out)
-        self.out.mkdir(parents=True, exist_ok=True)
-        config.save(self.out / "config.yaml")
-        (self.out / "run.json").write_text(json.dumps(dataclasses.asdict(options), indent=2))
         self.steps = options.steps if options.steps is not None else default_steps(config.task.env)
         self.eval_seed = EVAL_SEED + config.seed
+        # envs and agent first: a run refused for its env or config leaves no folder behind
         if agent is not None and agent.envs is not None:
             self.train_envs = agent.envs
         else:
             self.train_envs = make_vector_env(config, options.num_envs)
         self.eval_env = make_env(eval_config(config, options.eval_env, options.eval_env_kwargs), render=options.videos > 0)
         self.agent = agent if agent is not None else Agent.from_config(config, self.train_envs)
+        self.out.mkdir(parents=True, exist_ok=True)
+        config.save(self.out / "config.yaml")
+        (self.out / "run.json").write_text(json.dumps(dataclasses.asdict(options), indent=2))
         resumed = agent is not None
         if not resumed and options.coverage_cells and _is_goal_env(self.eval_env):
             probe_env = make_env(config)
@@ -465,7 +466,7 @@ class Run:
                     "env_steps": agent.env_steps,
                     "target": target,
                     "updates": agent.updates,
-                    "phase": "random" if agent.env_steps < agent.config.training.random_steps else "planner",
+                    "phase": "random" if agent.exploring_randomly else "planner",
                     "success": scalars["train/success_recent"],
                     "return": _mean([e["return"] for e in recent]),
                     "steps_per_s": scalars["train/steps_per_s"],

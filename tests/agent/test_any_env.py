@@ -72,6 +72,8 @@ def test_goal_env_without_goal_observation_uses_desired_goal():
     assert all(e["success"] in (0.0, 1.0) for e in history["episodes"])
     result = agent.evaluate(GoalLine(), 2, seed=7)
     assert result["success_rate_final"] in (0.0, 0.5, 1.0) and result["success_rate_any"] >= result["success_rate_final"]
+    for r in result["records"]:  # no info["distance"]: the distance of achieved_goal to desired_goal
+        assert np.isfinite(r["final_distance"]) and (r["final_distance"] < 0.1) == (r["success_final"] == 1.0)
 
 
 def test_episodes_end_per_env():

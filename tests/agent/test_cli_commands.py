@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -59,6 +60,17 @@ def test_train_writes_the_run_folder(run_dir):
     assert Path(video).suffix == ".mp4" and imageio.get_reader(video).count_frames() == 51  # 50 steps + the end
     if HAS_TENSORBOARD:
         assert list((run_dir / "tensorboard").glob("events.out.tfevents.*"))
+
+
+def test_a_budget_shorter_than_one_episode_trains_and_reports(tmp_path, capsys):
+    """No episode ends within --steps (2 envs x 20 steps, 50-step episodes): training stays
+    random, and the run still evaluates and writes its folder (no collapse diagnostics)."""
+    out = tmp_path / "short"
+    assert main(["train", "--config", REACH2D, "--out", str(out), "--steps", "40", "--episodes", "1",
+                 "--video", "0", *TINY]) == 0
+    summary = json.loads((out / "eval.json").read_text())
+    assert summary["env_steps"] == 40 and summary["updates"] == 0
+    assert math.isnan(summary["embed_std"])
 
 
 def test_eval_command_changes_the_planner(run_dir, tmp_path):
@@ -202,6 +214,7 @@ def test_library_errors_are_one_line_without_traceback(argv, named, tmp_path, ca
     err = [line for line in stderr.splitlines() if line.startswith("jepa-agent")]
     assert len(err) == 1 and named in err[0] and "--debug" in err[0]
     assert "Traceback" not in stderr
+    assert not (tmp_path / "never").exists()  # a refused run leaves no folder
     with pytest.raises(Exception, match=named):  # --debug: the error itself, with its traceback
         main([*argv, "--debug"])
 
