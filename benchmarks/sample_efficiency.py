@@ -178,6 +178,8 @@ class Options:
     sac_learning_starts: int
     """Resolved: the flag, else SB3's 100 (HER: at least one episode)."""
     sac_her: bool
+    overrides: tuple[str, ...] = ()
+    """The --set items applied to ``config``."""
 
     @property
     def eval_points(self) -> list[int]:
@@ -224,12 +226,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--num-envs", type=int, default=8, help="envs our agent collects in lockstep (default 8; SAC uses 1)")
     p.add_argument("--sac-learning-starts", type=int, default=None,
                    help=f"SAC's learning_starts (default SB3's {SB3_LEARNING_STARTS}; with HER at least one episode)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="our agent's config overrides on top of --config (repeatable), e.g. --set cost.probe_weight=2")
     return p
 
 
 def validate(args: argparse.Namespace) -> Options:
     """Check every argument (and that the env can be made) before anything trains."""
-    from agent.configs import apply_overrides, load_config
+    from agent.configs import apply_overrides, load_config, parse_override_tokens
     from configurator import AgentConfig
 
     methods = _methods(args.methods)
@@ -257,6 +261,8 @@ def validate(args: argparse.Namespace) -> Options:
         raise ValueError(f"--out must be a folder, got the file {out}")
 
     config = load_config(args.config) if args.config else AgentConfig()
+    if args.set:
+        config = apply_overrides(config, parse_override_tokens([f"--{item}" for item in args.set]))
     env = make_env(args.env, config.task.env_kwargs)
     try:
         if "ours" in methods:
@@ -278,7 +284,7 @@ def validate(args: argparse.Namespace) -> Options:
         env=args.env, steps=args.steps, seeds=seeds, eval_every=args.eval_every, methods=methods, out=out,
         config=config, config_path=args.config, eval_episodes=args.eval_episodes, threads=args.threads,
         num_envs=args.num_envs, sac_learning_starts=SB3_LEARNING_STARTS if learning_starts is None else learning_starts,
-        sac_her=her,
+        sac_her=her, overrides=tuple(args.set),
     )
 
 
@@ -492,6 +498,7 @@ def run(opts: Options) -> list[dict[str, Any]]:
     _atomic_write(opts.out / "args.json", json.dumps({
         "env": opts.env, "steps": opts.steps, "seeds": list(opts.seeds), "eval_every": opts.eval_every,
         "eval_points": opts.eval_points, "methods": list(opts.methods), "config": opts.config_path,
+        "set": list(opts.overrides),
         "eval_episodes": opts.eval_episodes, "eval_seeds": {s: eval_seed(s) for s in opts.seeds},
         "threads": opts.threads, "num_envs": opts.num_envs,
         "sac": {"learning_starts": opts.sac_learning_starts, "her": opts.sac_her},

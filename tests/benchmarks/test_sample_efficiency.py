@@ -100,6 +100,7 @@ def test_goal_observation_and_success_helpers(sample_efficiency):
         ({"--num-envs": "0"}, "--num-envs must be positive"),
         ({"--env": "NoSuchEnv-v0"}, "unknown env 'NoSuchEnv-v0'"),
         ({"--config": "missing.yaml"}, "no config file at missing.yaml"),
+        ({"--set": "cost.probe_wieght=2"}, "probe_wieght"),
     ],
 )
 def test_bad_arguments_exit_with_the_reason(sample_efficiency, tmp_path, capsys, change, message):
@@ -110,6 +111,15 @@ def test_bad_arguments_exit_with_the_reason(sample_efficiency, tmp_path, capsys,
         sample_efficiency.parse_args([tok for kv in args.items() for tok in kv])
     assert exc.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_set_overrides_our_config(sample_efficiency, tmp_path):
+    """--set items change our agent's config on top of --config and are recorded."""
+    opts = sample_efficiency.parse_args(["--env", REACH, "--steps", "200", "--eval-every", "100", "--methods", "ours",
+                                         "--out", str(tmp_path), "--set", "cost.probe_weight=2.5",
+                                         "--set", "training.batch_size=32"])
+    assert opts.config.task.cost.probe_weight == 2.5 and opts.config.training.batch_size == 32
+    assert opts.overrides == ("cost.probe_weight=2.5", "training.batch_size=32")
 
 
 def test_missing_gymnasium_robotics_says_how_to_install(sample_efficiency, monkeypatch):
