@@ -22,7 +22,7 @@ the two then trade off against the effort, smoothness and critic terms alike.
 
 Prints a table and writes ``--json``: per variant the success rate at the final step and at
 any step, the mean return and final distance, and ms per action; and the scale match and
-round-trip errors.
+round-trip errors. The ms per action are for all ``--num-envs`` envs' batched plan.
 """
 
 from __future__ import annotations
@@ -96,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0, help="episode i resets with 1_000_000 + seed + i")
     p.add_argument("--probe-weight", type=float, default=None, help="default: matched to the latent energy's scale")
     p.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated subset of: {', '.join(VARIANTS)}")
+    p.add_argument("--num-envs", type=int, default=10, help="envs evaluated at once, one batched plan per step (default 10)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--json", default=None, help="write the results here")
     args = p.parse_args(argv)
@@ -112,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     from agent.run import EVAL_SEED, make_env
 
     agent = Agent.load(args.checkpoint)
-    env = make_env(agent.config)
+    envs = [make_env(agent.config) for _ in range(max(1, args.num_envs))]
+    env = envs[0]
     if agent.goal_kind != "desired_goal":
         raise SystemExit(f"goal_energy.py compares energies on goal envs given by desired_goal; "
                          f"{agent.config.task.env} is a {agent.goal_kind!r} task")
@@ -127,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         overrides = {k: (weight if v is None else v) for k, v in VARIANTS[name].items()}
         agent.reset(apply_overrides(agent.config, overrides).task)
-        r = agent.evaluate(env, args.episodes, seed=EVAL_SEED + args.seed)
+        r = agent.evaluate(envs if len(envs) > 1 else env, args.episodes, seed=EVAL_SEED + args.seed)
         results["variants"][name] = {
             "overrides": overrides,
             **{k: float(r[k]) for k in ("success_rate_final", "success_rate_any", "mean_return",
@@ -146,7 +148,8 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(results, indent=2))
         console.print(f"wrote {args.json}")
-    env.close()
+    for e in envs:
+        e.close()
     return 0
 
 
