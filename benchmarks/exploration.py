@@ -25,6 +25,12 @@ of the held-out goals farthest from the start), the options, and
 ``DIR/coverage_TASK[_free].png`` (coverage over env steps, and each variant's visited cells
 seen from above; a 3-D goal space is drawn as the fraction of each column visited). The
 variants run two at a time; ``--reuse`` keeps the variants already in ``DIR``.
+``--reeval N`` evaluates the trained variants in ``DIR`` again on N held-out goals (the
+same seeds, first N), with ``eval_N.json`` next to their ``eval.json``, and reports those:
+a far quarter of 50 goals is 12 of them, one goal 0.08.
+
+    python benchmarks/exploration.py --task reach3d_far --out runs/exploration --variants random term \
+        practice epistemic --reuse --reeval 200
 """
 
 from __future__ import annotations
@@ -95,6 +101,28 @@ def train_variant(args: argparse.Namespace, out: Path) -> None:
         run.close()
 
 
+def reevaluate(run: Path, episodes: int, file: str) -> None:
+    """Evaluate a trained variant's checkpoint on ``episodes`` held-out goals (the seeds the
+    run's own evaluation began with) and write ``run/file``."""
+    import torch
+
+    from agent.agent import Agent
+    from agent.run import EVAL_SEED, evaluate_agent, make_env
+
+    torch.set_num_threads(1)
+    agent = Agent.load(run / "checkpoint.pt")
+    env = make_env(agent.config)
+    try:
+        result, _ = evaluate_agent(agent, env, episodes, EVAL_SEED + agent.config.seed)
+    finally:
+        env.close()
+    summary = {"env_steps": agent.env_steps, "episodes": episodes,
+               **{k: result[k] for k in ("success_rate", "success_rate_final", "success_rate_any", "act_ms_median")},
+               "train_wall_s": json.loads((run / "eval.json").read_text()).get("train_wall_s"),
+               "records": result["records"]}
+    (run / file).write_text(json.dumps(summary, indent=1))
+
+
 def draw_region(ax, cells: dict, title: str) -> None:
     """The support's cells seen from above (x, y; a 3-D goal space is projected: a column is
     drawn as the fraction of its cells visited), coloured by whether they were visited."""
@@ -155,6 +183,8 @@ def main() -> None:
     p.add_argument("--reuse", action="store_true", help="keep the variants whose run is already in --out")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--episodes", type=int, help="evaluation episodes (default 50; 20 on the maze)")
+    p.add_argument("--reeval", type=int, metavar="N",
+                   help="evaluate the variants already trained in --out again on N held-out goals (implies --reuse)")
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="config overrides for every variant")
     p.add_argument("--variant", help=argparse.SUPPRESS)  # internal: run one variant in this process
     args = p.parse_args()
@@ -164,6 +194,12 @@ def main() -> None:
         train_variant(args, out / name(args.variant))
         return
     out.mkdir(parents=True, exist_ok=True)
+    if args.reeval is not None:
+        args.reuse = True
+        missing = [v for v in args.variants if not (out / name(v) / "checkpoint.pt").is_file()]
+        if missing or args.reeval < 4:
+            raise SystemExit(f"--reeval needs N >= 4 and trained variants in {out}; got N={args.reeval}, "
+                             f"without a checkpoint: {missing}")
     kept = [v for v in args.variants if args.reuse and (out / name(v) / "eval.json").is_file()]
     pending, running = [v for v in args.variants if v not in kept], []
     while pending or running:
@@ -175,6 +211,11 @@ def main() -> None:
         variant, proc = running.pop(0)
         if proc.wait() != 0:
             raise SystemExit(f"exploration: {variant} failed; see {out / f'{name(variant)}.log'}")
+
+    eval_file = "eval.json" if args.reeval is None else f"eval_{args.reeval}.json"
+    for variant in args.variants if args.reeval is not None else ():
+        if not (out / name(variant) / eval_file).is_file():
+            reevaluate(out / name(variant), args.reeval, eval_file)
 
     import matplotlib
 
@@ -198,7 +239,7 @@ def main() -> None:
         ax.plot([c[0] for c in covered], [c[1] for c in covered], label=variant)
         if variant not in args.variants:
             continue
-        summary = json.loads((run / "eval.json").read_text())
+        summary = json.loads((run / eval_file).read_text())
         tcfg = load_config(run / "config.yaml").training
         records.append({
             "task": args.task, "protocol": args.protocol, "variant": variant, "env_steps": summary["env_steps"],

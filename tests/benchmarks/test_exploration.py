@@ -40,3 +40,13 @@ def test_exploration_writes_one_record_per_variant(tmp_path, protocol):
         assert planned and all(e["practice"] for e in planned)
     else:
         assert records[1]["practice_goals"] == 0.5 and not all(e["random"] for e in eps["random"])
+        # --reeval: the trained variants again on more held-out goals, reported from eval_N.json
+        done = subprocess.run([*cmd, "--reeval", "4"], capture_output=True, text=True, env=env, timeout=600)
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        again = json.loads((tmp_path / "results.json").read_text())
+        assert [r["variant"] for r in again] == ["random", "epistemic"]
+        for variant in ("random", "epistemic"):
+            summary = json.loads((tmp_path / f"{prefix}{variant}" / "eval_4.json").read_text())
+            assert summary["episodes"] == 4 and len(summary["records"]) == 4
+            first = json.loads((tmp_path / f"{prefix}{variant}" / "eval.json").read_text())["records"]
+            assert [r["seed"] for r in summary["records"][:2]] == [r["seed"] for r in first]
