@@ -168,7 +168,8 @@ class Agent:
         low = torch.as_tensor(np.asarray(action_low, dtype=np.float32), device=self.device)
         high = torch.as_tensor(np.asarray(action_high, dtype=np.float32), device=self.device)
         self.configurator = Configurator(
-            config, input_shapes=input_shapes, action_low=low, action_high=high, device=self.device
+            config, input_shapes=input_shapes, action_low=low, action_high=high, device=self.device,
+            goal_observation=bool(goal_observation),
         )
         self.input_shapes = self.configurator.input_shapes
         self.hwc_keys = tuple(hwc_keys)

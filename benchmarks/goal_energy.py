@@ -8,10 +8,11 @@ and no observation of being there. The goal energy can then be measured in two p
 - **latent** (the default): ``||s_t - E_g(g)||``, the distance in latent space from each
   predicted state to the goal encoder's latent of the desired goal
   (``perception/goal.py``, trained to map an achieved goal to the latent of being there);
-- **probe**: ``||P(s_t) - P(E_g(g))||``, the distance in the env's own units between the
-  probe's readouts (``cost/probe.py``, trained to read the achieved goal out of a latent)
-  of each predicted state and of the goal latent. ``P(E_g(g))`` is the desired goal read
-  back; its error against ``g`` (the round trip) is reported.
+- **probe** (``task.cost.goal_space``'s ``auto`` choice for these envs): ``||P(s_t) -
+  P(E_g(g))||``, the distance in the env's own units between the probe's readouts
+  (``cost/probe.py``, trained to read the achieved goal out of a latent) of each predicted
+  state and of the goal latent. ``P(E_g(g))`` is the desired goal read back; its error
+  against ``g`` (the round trip) is reported.
 
 Both are evaluated on the same checkpoint and the same held-out episodes, each with and
 without the critic beyond the horizon. The critic learnt the value of the cost it was
@@ -39,10 +40,10 @@ import torch
 from agent.configs import apply_overrides
 
 VARIANTS = {  # name -> cost overrides (None: the probe weight); without "+critic": critic_weight 0
-    "latent+critic": {"cost.goal_weight": 1.0, "cost.probe_weight": 0.0},
-    "probe+critic": {"cost.goal_weight": 0.0, "cost.probe_weight": None},
-    "latent": {"cost.goal_weight": 1.0, "cost.probe_weight": 0.0, "cost.critic_weight": 0.0},
-    "probe": {"cost.goal_weight": 0.0, "cost.probe_weight": None, "cost.critic_weight": 0.0},
+    "latent+critic": {"cost.goal_space": "latent", "cost.goal_weight": 1.0, "cost.probe_weight": 0.0},
+    "probe+critic": {"cost.goal_space": "probe", "cost.goal_weight": None, "cost.probe_weight": 0.0},
+    "latent": {"cost.goal_space": "latent", "cost.goal_weight": 1.0, "cost.probe_weight": 0.0, "cost.critic_weight": 0.0},
+    "probe": {"cost.goal_space": "probe", "cost.goal_weight": None, "cost.probe_weight": 0.0, "cost.critic_weight": 0.0},
 }
 
 

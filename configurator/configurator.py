@@ -94,8 +94,10 @@ class Configurator:
         action_low: torch.Tensor,
         action_high: torch.Tensor,
         device: torch.device,
+        goal_observation: bool = True,
     ) -> None:
         self.config = config
+        self.goal_observation = goal_observation  # without the env's goal_observation() a goal is a desired_goal
         self.device = device
         self.input_shapes = {k: tuple(v) for k, v in input_shapes.items()}
         self.action_low, self.action_high = action_low.to(device), action_high.to(device)
@@ -197,9 +199,11 @@ class Configurator:
                 f"{self.objective!r} objective: build a new agent for a reward-defined task"
             )
         self.objective = objective
+        desired_goal = not self.goal_observation and self.goal_encoder is not None
         cost = Cost.from_config(
             task.cost, critic=critic, probe=probe, task_cost=self.task_cost,
             goal=objective in ("goal", "both"), reward=objective in ("reward", "both"),
+            goal_space="probe" if desired_goal and probe is not None and probe.key == "achieved_goal" else "latent",
             disagreement=world_model.disagreement if getattr(world_model, "ensemble", None) is not None else None,
         )
         planner = self.build_planner(task.planner, coarse_model=self.coarse_world_model, critic=critic,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Literal
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat
@@ -34,6 +35,13 @@ class CostConfig(BaseModel):
     the reward is part of the task, see ``TaskSpec.objective``)."""
     goal_norm: Norm = "l2"
     """Norm of the latent goal energy: l2 (DINO-WM), l1 (V-JEPA 2-AC) or sq (squared L2)."""
+    goal_space: Literal["auto", "latent", "probe"] = "auto"
+    """Where the goal energy is measured: ``latent``, the distance between latent states
+    (``goal_norm``); ``probe``, the distance between the probe's readouts of them, in the
+    env's units (metres: ``goal_weight`` 1 makes 1 m cost 1); ``auto``, the probe for a goal
+    env without a goal observation (its goal is a ``desired_goal`` position: measured on
+    PointMaze_UMaze, 0.86 success against 0.50 in latent space, same model) and the latent
+    space otherwise."""
     probe_weight: NonNegativeFloat = 0.0
     """Weight of the achieved-goal distance read out by the probe (per env unit: with
     metres, 10 makes 10 cm cost as much as one unit of latent distance). Needs a probe."""
@@ -87,16 +95,25 @@ class Cost:
         task_cost: TaskCost | None = None,
         goal: bool = True,
         reward: bool = False,
+        goal_space: Literal["latent", "probe"] | None = None,
         disagreement: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
     ) -> Cost:
         """The cost of a task defined by its goal, its reward, or both (``goal``, ``reward``):
-        the goal energy enters only with ``goal``, the learned task cost only with ``reward``."""
+        the goal energy enters only with ``goal``, the learned task cost only with ``reward``.
+        ``goal_space`` resolves ``config.goal_space`` when it is ``auto`` (the caller knows
+        what a goal is; default latent)."""
         terms: list[tuple[CostTerm | CostFn, float]] = []
         if reward and config.reward_weight > 0:
             if task_cost is None:
                 raise ValueError("a reward-defined task needs a task cost (AgentConfig.task_cost), got None")
             terms.append((LearnedTaskCost(task_cost), config.reward_weight))
-        if goal and config.goal_weight > 0:
+        space = config.goal_space if config.goal_space != "auto" else (goal_space or "latent")
+        if goal and config.goal_weight > 0 and space == "probe":
+            if probe is None:
+                raise ValueError("CostConfig.goal_space 'probe' needs a probe reading the achieved goal "
+                                 "(AgentConfig.probe and observations with its key), got None")
+            terms.append((ProbeGoalDistance(probe), config.goal_weight))
+        elif goal and config.goal_weight > 0:
             terms.append((LatentGoalDistance(config.goal_norm), config.goal_weight))
         if goal and config.probe_weight > 0:
             if probe is None:

@@ -76,6 +76,20 @@ def test_goal_env_without_goal_observation_uses_desired_goal():
         assert np.isfinite(r["final_distance"]) and (r["final_distance"] < 0.1) == (r["success_final"] == 1.0)
 
 
+def test_goal_energy_of_a_desired_goal_is_read_by_the_probe():
+    """goal_space auto: the probe's distance for a goal env without a goal observation, the
+    latent distance for a goal observation; an explicit latent is kept."""
+    kinds = lambda agent: [type(t).__name__ for t, _ in agent.cost.terms]  # noqa: E731
+    assert kinds(Agent.from_config(tiny(), GoalLine()))[0] == "ProbeGoalDistance"
+    latent = Agent.from_config(tiny({"cost": {"goal_space": "latent"}}), GoalLine())
+    assert kinds(latent)[0] == "LatentGoalDistance"
+    reach = Agent.from_config(tiny({"env": "jepa_agent/Reach2D-v0"}), gym.make("jepa_agent/Reach2D-v0"))
+    assert reach.goal_kind == "observation" and kinds(reach)[0] == "LatentGoalDistance"
+    agent = Agent.from_config(tiny(), GoalLine())
+    agent.reset(agent.task.model_copy(update={"cost": agent.task.cost.model_copy(update={"goal_space": "latent"})}))
+    assert kinds(agent)[0] == "LatentGoalDistance"
+
+
 def test_episodes_end_per_env():
     """Envs of different episode lengths in one batch each store whole episodes of their own length."""
     envs = [Line(length=5), Line(length=7)]

@@ -114,3 +114,25 @@ def test_cost_from_config_and_empty_terms():
     assert cost.gamma == 0.7
     with pytest.raises(ValueError):
         Cost([])
+
+
+def test_goal_space_chooses_where_the_goal_energy_is_measured():
+    """goal_space probe: the distance between the probe's readouts (env units, a known answer);
+    auto follows the caller's choice (latent by default); probe without a probe is refused."""
+    probe = nn.Linear(3, 2, bias=False)
+    with torch.no_grad():
+        probe.weight.copy_(torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]))  # reads (x, y), ignores z
+    probe.requires_grad_(False)
+    states = torch.tensor([[[3.0, 4.0, 100.0]]])  # (1, H=1, 3)
+    goal, actions = torch.zeros(1, 3), torch.zeros(1, 1, 1)
+    plain = dict(effort_weight=0.0, smoothness_weight=0.0, critic_weight=0.0)
+    in_probe = Cost.from_config(CostConfig(goal_space="probe", goal_weight=2.0, **plain), probe=probe)
+    assert [type(t).__name__ for t, _ in in_probe.terms] == ["ProbeGoalDistance"]
+    assert in_probe.intrinsic(states, actions, goal).item() == pytest.approx(2.0 * 5.0)  # z does not count
+    auto = CostConfig(**plain)
+    assert type(Cost.from_config(auto, probe=probe).terms[0][0]).__name__ == "LatentGoalDistance"
+    assert type(Cost.from_config(auto, probe=probe, goal_space="probe").terms[0][0]).__name__ == "ProbeGoalDistance"
+    latent = Cost.from_config(CostConfig(goal_space="latent", **plain), probe=probe, goal_space="probe")
+    assert latent.intrinsic(states, actions, goal).item() == pytest.approx(math.sqrt(9 + 16 + 100**2), rel=1e-5)
+    with pytest.raises(ValueError, match="goal_space 'probe' needs a probe"):
+        Cost.from_config(CostConfig(goal_space="probe"))
