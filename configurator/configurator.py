@@ -199,7 +199,8 @@ class Configurator:
                 f"{self.objective!r} objective: build a new agent for a reward-defined task"
             )
         self.objective = objective
-        desired_goal = not self.goal_observation and self.goal_encoder is not None
+        # the probe reads a goal position well, a hierarchical planner's predicted subgoal latents badly
+        desired_goal = not self.goal_observation and self.goal_encoder is not None and task.planner.name != "hierarchical"
         cost = Cost.from_config(
             task.cost, critic=critic, probe=probe, task_cost=self.task_cost,
             goal=objective in ("goal", "both"), reward=objective in ("reward", "both"),

@@ -83,6 +83,12 @@ def test_goal_energy_of_a_desired_goal_is_read_by_the_probe():
     assert kinds(Agent.from_config(tiny(), GoalLine()))[0] == "ProbeGoalDistance"
     latent = Agent.from_config(tiny({"cost": {"goal_space": "latent"}}), GoalLine())
     assert kinds(latent)[0] == "LatentGoalDistance"
+    hier = tiny()
+    hier = hier.model_copy(update={
+        "task": hier.task.model_copy(update={"planner": ModuleSpec(name="hierarchical", options={"macro_steps": 2})}),
+        "coarse_world_model": ModuleSpec(name="jepa", options={"k": 2, "macro_dim": 2}),
+    })
+    assert kinds(Agent.from_config(hier, GoalLine()))[0] == "LatentGoalDistance"  # subgoals are latents
     reach = Agent.from_config(tiny({"env": "jepa_agent/Reach2D-v0"}), gym.make("jepa_agent/Reach2D-v0"))
     assert reach.goal_kind == "observation" and kinds(reach)[0] == "LatentGoalDistance"
     agent = Agent.from_config(tiny(), GoalLine())
