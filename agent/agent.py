@@ -173,7 +173,6 @@ class Agent:
         )
         self.input_shapes = self.configurator.input_shapes
         self.hwc_keys = tuple(hwc_keys)
-        self.has_goal_observation = bool(goal_observation)
         # Module initialisation and the global-RNG draws inside updates (the latent variable's
         # posterior noise) come from the agent's own stream seeded by config.seed, so a seeded
         # run repeats across processes; the caller's global RNG state is left untouched.
@@ -253,6 +252,11 @@ class Agent:
         if tcfg.practice_frontier == "sparse" and "achieved_goal" not in self.input_shapes:
             raise ValueError(f"{what} at the sparse frontier needs observations with achieved_goal, got keys "
                              f"{sorted(self.input_shapes)}; use training.practice_frontier=disagreement")
+
+    @property
+    def has_goal_observation(self) -> bool:
+        """Whether the env gives ``goal_observation()`` (else a goal is a ``desired_goal``)."""
+        return self.configurator.goal_observation
 
     def _goal_kind(self, objective: str) -> str:
         """What a goal is for this agent's task (see the class docstring)."""

@@ -5,7 +5,7 @@
 A goal env such as ``PointMaze_UMaze-v3`` gives its goal as ``desired_goal``, a position,
 and no observation of being there. The goal energy can then be measured in two places:
 
-- **latent** (the default): ``||s_t - E_g(g)||``, the distance in latent space from each
+- **latent** (``task.cost.goal_space: latent``): ``||s_t - E_g(g)||``, the distance in latent space from each
   predicted state to the goal encoder's latent of the desired goal
   (``perception/goal.py``, trained to map an achieved goal to the latent of being there);
 - **probe** (``task.cost.goal_space``'s ``auto`` choice for these envs): ``||P(s_t) -
@@ -38,6 +38,9 @@ import numpy as np
 import torch
 
 from agent.configs import apply_overrides
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from epistemic_signal import spearman  # noqa: E402
 
 VARIANTS = {  # name -> cost overrides (None: the probe weight); without "+critic": critic_weight 0
     "latent+critic": {"cost.goal_space": "latent", "cost.goal_weight": 1.0, "cost.probe_weight": 0.0},
@@ -72,22 +75,18 @@ def scale_match(agent: Any, obs: dict[str, np.ndarray], seed: int) -> dict[str, 
     achieved = tensors["achieved_goal"].float()
     perm = torch.as_tensor(np.random.default_rng(seed).permutation(len(achieved)), device=achieved.device)
     goal_latent = agent.goal_encoder(achieved[perm])
+    read = agent.probe(states)  # (N, G)
     latent = (states - goal_latent).norm(dim=-1)
-    probe = (agent.probe(states) - agent.probe(goal_latent)).norm(dim=-1)
+    probe = (read - agent.probe(goal_latent)).norm(dim=-1)
     return {
         "pairs": len(achieved),
         "latent_energy_mean": float(latent.mean()),
         "probe_energy_mean": float(probe.mean()),
         "probe_weight_matched": float(latent.mean() / probe.mean().clamp_min(1e-8)),
-        "energy_rank_correlation": float(_spearman(latent, probe)),
-        "probe_rmse": float((agent.probe(states) - achieved).pow(2).sum(-1).mean().sqrt()),
+        "energy_rank_correlation": spearman(latent.cpu().numpy(), probe.cpu().numpy()),
+        "probe_rmse": float((read - achieved).pow(2).sum(-1).mean().sqrt()),
         "round_trip_rmse": float((agent.probe(agent.goal_encoder(achieved)) - achieved).pow(2).sum(-1).mean().sqrt()),
     }
-
-
-def _spearman(a: torch.Tensor, b: torch.Tensor) -> float:
-    ra, rb = a.argsort().argsort().float(), b.argsort().argsort().float()
-    return float(torch.corrcoef(torch.stack([ra, rb]))[0, 1])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -199,12 +199,14 @@ class Configurator:
                 f"{self.objective!r} objective: build a new agent for a reward-defined task"
             )
         self.objective = objective
-        # the probe reads a goal position well, a hierarchical planner's predicted subgoal latents badly
-        desired_goal = not self.goal_observation and self.goal_encoder is not None and task.planner.name != "hierarchical"
+        # goal_space auto: the probe reads a desired_goal position well, a hierarchical
+        # planner's predicted subgoal latents badly
+        probe_reads_goal = (not self.goal_observation and self.goal_encoder is not None and probe is not None
+                            and probe.key == "achieved_goal" and task.planner.name != "hierarchical")
         cost = Cost.from_config(
             task.cost, critic=critic, probe=probe, task_cost=self.task_cost,
             goal=objective in ("goal", "both"), reward=objective in ("reward", "both"),
-            goal_space="probe" if desired_goal and probe is not None and probe.key == "achieved_goal" else "latent",
+            goal_space="probe" if probe_reads_goal else "latent",
             disagreement=world_model.disagreement if getattr(world_model, "ensemble", None) is not None else None,
         )
         planner = self.build_planner(task.planner, coarse_model=self.coarse_world_model, critic=critic,
