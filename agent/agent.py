@@ -28,7 +28,7 @@ from agent.vector import Step, VectorSteps, as_vector_env
 from configurator import AgentConfig, Configurator, TaskSpec
 from cost import Cost, EpistemicDisagreement
 from envs.step_guard import nonfinite_faults
-from memory import ReplayBuffer, ShortTermMemory, to_torch
+from memory import LandmarkGraph, ReplayBuffer, ShortTermMemory, to_torch
 
 log = logging.getLogger(__name__)
 
@@ -228,6 +228,9 @@ class Agent:
         self._last_from_planner = False
         self._goal_obs: list[ObsDict] | None = None
         self._goal_source: str | None = None  # "given" (reset's goal) or "obs" (read from each observation)
+        self._landmarks: LandmarkGraph | None = None
+        self._landmark_steps = 0  # replay steps when the landmark graph was built
+        self._routed: torch.Tensor | None = None  # (B, G) the goals the current routes lead to
         self._goal_batch = 0
         self._collection: _Collection | None = None
         self._pending_updates = 0.0
@@ -399,13 +402,58 @@ class Agent:
                 )
             self._goal_obs = None
             self._goal_source, self._goal_batch = "obs", 0  # set from each observation (B known then)
+            self._routed = None
             return
         goals = [goal] if isinstance(goal, Mapping) else list(goal)
         batches = [self._to_batch(g) for g in goals]
         self._goal_obs = [b for b, _ in batches]
         self._goal_source = "given"
+        self._routed = None  # a route to the given goal is found at the first observation
         self.configurator.set_goals([self._tensors(g) for g in self._goal_obs], self.world_model)
         self._start_memory(next(iter(self._goal_obs[0].values())).shape[0])
+
+    def landmarks(self) -> LandmarkGraph | None:
+        """The map of the replay's achieved goals that routes follow (``task.route``), rebuilt
+        when the replay has grown by a tenth since it was made; None while the replay is empty
+        (routes then go straight to the goal)."""
+        if "achieved_goal" not in self.input_shapes:
+            raise ValueError(f"task.route needs observations with achieved_goal, got keys {sorted(self.input_shapes)}")
+        steps = self.replay.num_steps
+        if steps == 0:
+            return None
+        if self._landmarks is None or steps > 1.1 * self._landmark_steps:
+            self._landmarks = LandmarkGraph.from_episodes(
+                (ep["obs"] for ep in self.replay.episodes()), spacing=self.task.route_spacing
+            )
+            self._landmark_steps = steps
+            log.info("landmark graph: %d landmarks, %d passages from %d replayed steps",
+                     len(self._landmarks), self._landmarks.num_edges, steps)
+        return self._landmarks
+
+    def _route(
+        self, t_obs: Mapping[str, torch.Tensor], point: torch.Tensor, final: Mapping[str, torch.Tensor]
+    ) -> list[dict[str, torch.Tensor]]:
+        """Subgoal levels along each env's route from its achieved goal to ``point``, ending
+        with ``final`` (the goal itself); a shorter route repeats its goal to fill the levels.
+
+        Shapes: t_obs {key: (B, ...)}, point (B, G), final {key: (B, ...)} -> L levels {key: (B, ...)}."""
+        graph = self.landmarks()
+        if graph is None:
+            return [dict(final)]
+        starts, ends = t_obs["achieved_goal"].cpu().numpy(), point.cpu().numpy()
+        routes = [graph.route(a, b) for a, b in zip(starts, ends, strict=True)]
+        levels = []
+        for level in range(max((len(r) for r in routes), default=0)):
+            rows = [r[level] if level < len(r) else -1 for r in routes]  # -1: this env's route has ended
+            if self.goal_kind == "desired_goal":
+                pts = torch.as_tensor(graph.points[rows], device=self.device)  # (B, G)
+                entry = {"desired_goal": pts}
+            else:
+                entry = self._tensors({k: v[rows] for k, v in graph.observations.items()})
+            done = torch.tensor([r < 0 for r in rows], device=self.device)  # (B,)
+            levels.append({k: torch.where(done.reshape(-1, *[1] * (v.ndim - 1)), final[k].to(v.dtype), v)
+                           for k, v in entry.items()})
+        return [*levels, dict(final)]
 
     def _start_memory(self, B: int) -> None:
         self.memory = ShortTermMemory(
@@ -438,8 +486,24 @@ class Agent:
         if self._goal_source == "obs" and (self.goal_kind == "desired_goal" or self._goal_batch != B):
             # the goal of a desired_goal task is what the env asks for now (it may move); a
             # reward task has none (a zero goal latent)
-            self.configurator.set_goals([self._goal_from_obs(t_obs)], self.world_model, kind=self.goal_kind)
+            goal = self._goal_from_obs(t_obs)
+            if self.task.route and self.goal_kind == "desired_goal":
+                point = goal["desired_goal"]  # (B, G)
+                if self._routed is None or self._routed.shape != point.shape or not torch.equal(self._routed, point):
+                    self.configurator.set_goals(self._route(t_obs, point, goal), self.world_model, kind=self.goal_kind)
+                    self._routed = point.clone()
+            else:
+                self.configurator.set_goals([goal], self.world_model, kind=self.goal_kind)
             self._goal_batch = B
+        elif self._goal_source == "given" and self.task.route and self._routed is None and self._goal_obs:
+            final = self._tensors(self._goal_obs[-1])
+            point = final["achieved_goal"] if "achieved_goal" in final else None
+            if point is None:
+                raise ValueError("task.route needs goal observations with achieved_goal, got keys "
+                                 f"{sorted(final)}")
+            levels = [self._tensors(g) for g in self._goal_obs[:-1]] + self._route(t_obs, point, final)
+            self.configurator.set_goals(levels, self.world_model)
+            self._routed = point.clone()
         if self.memory is None or self.memory.batch_size != B:
             self._start_memory(B)
         assert self.memory is not None
@@ -689,25 +753,7 @@ class Agent:
             self._learn(self.goal_encoder_optim, g_loss, "goal_encoder")
             info.update(g_info)
         if self.critic is not None and self.critic_optim is not None:
-            with torch.no_grad():
-                if self.goal_kind != "none":
-                    relabel = torch.rand(B, generator=self.generator, device=self.device) < tcfg.relabel_prob
-                    c_goals = torch.where(relabel[:, None], future, goals)
-                else:
-                    c_goals = goals
-                # the total cost: the hard-wired terms on the latents, plus the *observed* env
-                # cost where the reward is part of the task (the planner uses its prediction)
-                costs = self.cost.fixed(states[:, 1:], batch["actions"], c_goals)  # (B, T)
-                if self.cost.task_cost_weight > 0:
-                    costs = costs + self.cost.task_cost_weight * batch["costs"]
-            c_loss, c_info = self._loss(
-                "critic", self.critic.loss,
-                {"states": states, "actions": batch["actions"], "costs": costs, "goals": c_goals,
-                 "terminals": batch["terminals"]},
-            )
-            if self._learn(self.critic_optim, c_loss, "critic", tcfg.grad_clip):
-                self.critic.update_target()
-            info.update(c_info)
+            info.update(self._critic_step(batch, states, goals, future))
         if self.probe is not None and self.probe_optim is not None:
             pr_loss, pr_info = self._loss(
                 "probe", self.probe.loss, {"states": states, "targets": batch["obs"][self.probe.key].float()}
@@ -727,6 +773,67 @@ class Agent:
             info.update(co_info)
         self.updates += 1
         return info
+
+    def _critic_step(
+        self, batch: Mapping[str, Any], states: torch.Tensor, goals: torch.Tensor, future: torch.Tensor
+    ) -> dict[str, float]:
+        """One critic update on replayed windows: their target latents ``states`` (B, T+1, D),
+        the episodes' goals and hindsight goals (B, D) each."""
+        assert self.critic is not None and self.critic_optim is not None
+        tcfg = self.config.training
+        B = states.shape[0]
+        with torch.no_grad():
+            offsets = None  # (B,) steps from the window's start to a hindsight goal's state; -1: the env's goal
+            if self.goal_kind != "none":
+                relabel = torch.rand(B, generator=self.generator, device=self.device) < tcfg.relabel_prob
+                c_goals = torch.where(relabel[:, None], future, goals)
+                if batch.get("future_offset") is not None:
+                    offsets = torch.where(relabel, batch["future_offset"], torch.full_like(batch["future_offset"], -1))
+            else:
+                c_goals = goals
+            # the total cost: the hard-wired terms on the latents, plus the *observed* env
+            # cost where the reward is part of the task (the planner uses its prediction)
+            costs = self.cost.fixed(states[:, 1:], batch["actions"], c_goals)  # (B, T)
+            if self.cost.task_cost_weight > 0:
+                costs = costs + self.cost.task_cost_weight * batch["costs"]
+        c_loss, c_info = self._loss(
+            "critic", self.critic.loss,
+            {"states": states, "actions": batch["actions"], "costs": costs, "goals": c_goals,
+             "goal_offsets": offsets, "terminals": batch["terminals"]},
+        )
+        if self._learn(self.critic_optim, c_loss, "critic", tcfg.grad_clip):
+            self.critic.update_target()
+        return c_info
+
+    def update_critic(self) -> dict[str, float]:
+        """One gradient step of the critic alone, on replayed windows (``update`` makes one
+        too, with the others)."""
+        if self.critic is None or self.critic_optim is None:
+            raise ValueError("the agent has no critic (AgentConfig.critic)")
+        tcfg = self.config.training
+        with self._own_global_rng():
+            batch = to_torch(self.replay.sample(tcfg.batch_size, tcfg.window, rng=self.rng), self.device)
+            B, T = batch["actions"].shape[:2]
+            flat = {k: v.reshape(B * (T + 1), *v.shape[2:]) for k, v in batch["obs"].items()}
+            with torch.no_grad():
+                states = self.world_model.encode_target(flat).reshape(B, T + 1, -1)  # (B, T+1, D)
+                goals, future = self._batch_goals(batch)  # (B, D) each
+            return self._critic_step(batch, states, goals, future)
+
+    def new_critic(self, spec: Any, task: TaskSpec | None = None) -> None:
+        """Replace the critic by a fresh one built from ``spec`` (a ``ModuleSpec`` of
+        ``AgentConfig.critic``), with a new optimiser: fit it on the replay with
+        :meth:`update_critic`; the next ``reset(task)`` plans with it. ``task`` replaces the
+        agent's task as well (its ``cost.gamma`` must be the new critic's)."""
+        update = {"critic": spec} if task is None else {"critic": spec, "task": task}
+        config = AgentConfig.model_validate({**self.config.model_dump(), **{
+            k: v.model_dump() if hasattr(v, "model_dump") else v for k, v in update.items()}})
+        with self._own_global_rng():
+            self.critic = self.configurator.build_critic(config.critic, self.world_model.latent_dim)
+        self.critic_optim = torch.optim.Adam(self.critic.parameters(), lr=config.training.critic_lr)
+        self.config = config
+        if task is not None:
+            self.task = config.task
 
     def update_coarse(self) -> dict[str, float]:
         """One gradient step of the coarse world model alone, on replayed windows (``update``

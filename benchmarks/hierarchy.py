@@ -93,11 +93,16 @@ def run_pairs(agent: Any, env: Any, pairs: list, planner: str, task: Any, *, see
         agent.reset(task if i == 0 else None, goal=goal_obs if agent.goal_kind == "observation" else None)
         path, subgoals, ms = [obs["achieved_goal"].copy()], [], []
         success, steps = False, max_steps
-        hp = agent.actor.planner if planner == "hierarchical" else None
+        hp = agent.actor.planner if planner.startswith("hierarchical") else None
+        route = []
         for t in range(max_steps):
             t0 = time.perf_counter()
             action = agent.act(obs)
             ms.append(1000 * (time.perf_counter() - t0))
+            if t == 0 and task.route:  # the landmarks the route passes (its last level is the goal)
+                levels = agent.configurator.goal_state()["obs"][:-1]
+                key = "desired_goal" if agent.goal_kind == "desired_goal" else "achieved_goal"
+                route = [lvl[key][0].cpu().numpy().tolist() for lvl in levels]
             if hp is not None and hp.since is not None and int(hp.since[0]) == 1 and agent.probe is not None:
                 with torch.no_grad():  # a new subgoal this step: where the probe reads it
                     subgoals.append(agent.probe(hp.subgoal)[0].cpu().numpy())
@@ -111,7 +116,7 @@ def run_pairs(agent: Any, env: Any, pairs: list, planner: str, task: Any, *, see
         records.append({"pair": {k: np.asarray(v).tolist() for k, v in options.items()},
                         "goal_xy": obs["desired_goal"].tolist(),
                         "success": success, "steps": steps, "act_ms_median": float(np.median(ms)),
-                        "path": np.array(path).tolist(), "subgoals": np.array(subgoals).tolist()})
+                        "path": np.array(path).tolist(), "subgoals": np.array(subgoals).tolist(), "route": route})
     return records
 
 
@@ -150,10 +155,14 @@ def draw(task: str, env: Any, episodes: dict[str, list], path: Path) -> None:
             if ep["subgoals"]:
                 sg = np.array(ep["subgoals"])
                 ax.plot(sg[:, 0], sg[:, 1], "x", color="tab:orange", markersize=5)
+            if ep.get("route"):
+                rt = np.array(ep["route"])
+                ax.plot(rt[:, 0], rt[:, 1], "s--", color="tab:purple", markersize=3, lw=0.8)
             ax.set(title=f"{planner}: {'reached' if ep['success'] else 'missed'} ({ep['steps']} steps)", aspect="equal",
                    xticks=[], yticks=[])
             ax.autoscale_view()
-    fig.suptitle(f"{task}: path (blue), start (green), goal (red), subgoals read by the probe (orange)")
+    fig.suptitle(f"{task}: path (blue), start (green), goal (red), subgoals read by the probe (orange), "
+                 "route through the replay's landmarks (purple)")
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
@@ -175,6 +184,12 @@ def main() -> None:
                    help="also: new subgoals every step; the coarse level refitted on the same replay without its "
                         "latent variable, with the chunk's mean action for a macro-action, and as it was (control)")
     p.add_argument("--refit-updates", type=int, default=5000, help="coarse updates of each --ablate refit")
+    p.add_argument("--critic", help="a new critic fitted on the checkpoint's replay before the runs (a registered "
+                                    "name, e.g. distance: the temporal distance), saved as DIR/TASK_critic.pt")
+    p.add_argument("--critic-updates", type=int, default=10000, help="updates of the --critic fit")
+    p.add_argument("--route", action="store_true",
+                   help="also: each planner following a route of landmarks through the replay (task.route), "
+                        "as flat+route and hierarchical+route")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
@@ -204,7 +219,18 @@ def main() -> None:
             info = json.loads((ckpt.parent / "training.json").read_text()) if (ckpt.parent / "training.json").is_file() else {}
         else:
             ckpt, info = train(config, out / task, args.steps or STEPS[task])
-        agent = Agent.load(ckpt, resume=args.ablate)
+        agent = Agent.load(ckpt, resume=args.ablate or bool(args.critic) or args.route)
+        if args.critic:  # a new critic on the same replay and world model
+            agent.new_critic(ModuleSpec(name=args.critic, options=config.critic.options if config.critic
+                                        and config.critic.name == args.critic else {}), config.task)
+            start = time.perf_counter()
+            for i in range(args.critic_updates):
+                info_c = agent.update_critic()
+                if i % 1000 == 0:
+                    print(f"{task} critic fit {i}: loss {info_c['critic_loss']:.5f}", flush=True)
+            info = {**info, "critic": args.critic, "critic_updates": args.critic_updates,
+                    "critic_fit_s": time.perf_counter() - start}
+            agent.save(out / f"{task}_critic.pt", resume=True)
         env = make_env(config)
         pairs = evaluation_pairs(env, args.pairs, seed=10_000 + args.seed)
         max_steps = args.max_steps or env.spec.max_episode_steps
@@ -220,6 +246,9 @@ def main() -> None:
         hier = hier.model_copy(update={"planner": h_spec, "actor": hier.actor.model_copy(update=deadline)})
         episodes = {}
         runs = [("flat", flat, None), ("hierarchical", hier, None)]
+        if args.route:
+            runs += [("flat+route", flat.model_copy(update={"route": True}), None),
+                     ("hierarchical+route", hier.model_copy(update={"route": True}), None)]
         if args.ablate:
             every_step = ModuleSpec(name=h_spec.name, options={**h_spec.options, "replan_every": 1})
             base = config.coarse_world_model

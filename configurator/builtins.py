@@ -15,7 +15,7 @@ from actor import (
     RandomShooting,
 )
 from configurator.registry import Registry
-from cost import Critic, MLPCritic, MLPProbe, MLPTaskCost, Probe, QCritic, TaskCost
+from cost import Critic, DistanceCritic, MLPCritic, MLPProbe, MLPTaskCost, Probe, QCritic, TaskCost
 from perception import (
     ConvEncoder,
     Encoder,
@@ -42,6 +42,7 @@ COARSE_WORLD_MODELS.register("jepa", CoarseWorldModel)
 CRITICS: Registry[Critic] = Registry("critic", Critic)
 CRITICS.register("mlp", MLPCritic)
 CRITICS.register("q", QCritic)
+CRITICS.register("distance", DistanceCritic)
 
 PROBES: Registry[Probe] = Registry("probe", Probe)
 PROBES.register("mlp", MLPProbe)

@@ -78,6 +78,16 @@ class TaskSpec(BaseModel):
     ``subgoal_latent_threshold``."""
     subgoal_latent_threshold: PositiveFloat = 0.5
     """Latent-distance criterion for subgoals when no ``achieved_goal`` is observed."""
+    route: bool = False
+    """Find the way in memory first: at each new goal, the shortest way between landmarks of
+    the replayed achieved goals (``memory.LandmarkGraph``: passages the stored episodes took,
+    so it goes round walls) becomes a sequence of subgoals, each handed to the planner in turn
+    (reached within ``subgoal_threshold``), the goal last. Needs observations with
+    ``achieved_goal``."""
+    route_spacing: PositiveFloat = 0.5
+    """Landmarks of the route lie no farther than this from every replayed achieved goal (env
+    units). Keep it below the thickness of a wall (a maze cell is 1 m): a region wider than a
+    wall joins its two sides."""
 
     @model_validator(mode="after")
     def _check_planner(self) -> TaskSpec:

@@ -97,6 +97,7 @@ class Configurator:
         goal_observation: bool = True,
     ) -> None:
         self.config = config
+        self.task = config.task
         self.goal_observation = goal_observation  # without the env's goal_observation() a goal is a desired_goal
         self.device = device
         self.input_shapes = {k: tuple(v) for k, v in input_shapes.items()}
@@ -123,12 +124,7 @@ class Configurator:
         self.coarse_world_model = None
         if cfg.coarse_world_model is not None:
             self.coarse_world_model = self.build_coarse(cfg.coarse_world_model, world_model)
-        critic = None
-        if cfg.critic is not None:
-            cr_cls, cr_cfg = cfg.critic.resolve("critic")
-            cr_cfg = task_default(cr_cfg, "nonnegative", self.objective == "goal")  # a reward's cost may be < 0
-            bounds = {"action_low": self.action_low, "action_high": self.action_high} if cr_cls.takes_actions else {}
-            critic = cr_cls(cr_cfg, latent_dim=encoder.latent_dim, device=dev, **bounds)
+        critic = None if cfg.critic is None else self.build_critic(cfg.critic, encoder.latent_dim)
         if self.objective in ("reward", "both"):
             tc_cls, tc_cfg = cfg.task_cost.resolve("task_cost")
             self.task_cost = tc_cls(tc_cfg, latent_dim=encoder.latent_dim, action_dim=self.action_dim, device=dev)
@@ -162,6 +158,14 @@ class Configurator:
             encoder, world_model, critic, policy, probe, cost, planner, actor, self.task_cost, self.goal_encoder,
             self.coarse_world_model,
         )
+
+    def build_critic(self, spec: ModuleSpec, latent_dim: int) -> Critic:
+        """A critic from its spec (``AgentConfig.critic``) on latents of ``latent_dim``."""
+        cls, cfg = spec.resolve("critic")
+        if "nonnegative" in type(cfg).model_fields:
+            cfg = task_default(cfg, "nonnegative", self.objective == "goal")  # a reward's cost may be < 0
+        bounds = {"action_low": self.action_low, "action_high": self.action_high} if cls.takes_actions else {}
+        return cls(cfg, latent_dim=latent_dim, device=self.device, **bounds)
 
     def build_coarse(self, spec: ModuleSpec, world_model: WorldModel) -> WorldModel:
         """The coarse level of ``world_model`` from its spec (``AgentConfig.coarse_world_model``):
@@ -199,6 +203,8 @@ class Configurator:
                 f"{self.objective!r} objective: build a new agent for a reward-defined task"
             )
         self.objective = objective
+        self.task = task
+        """The task configured last (its subgoal thresholds switch subgoals)."""
         # goal_space auto: the probe reads a desired_goal position well, a hierarchical
         # planner's predicted subgoal latents badly
         probe_reads_goal = (not self.goal_observation and self.goal_encoder is not None and probe is not None
@@ -349,7 +355,7 @@ class Configurator:
         """
         if self._goal_index is None or len(self._goal_obs) < 2:
             return
-        task = self.config.task
+        task = self.task
         idx = self._goal_index
         B = idx.shape[0]
         goal_key = "desired_goal" if self._goal_kind == "desired_goal" else "achieved_goal"

@@ -3,6 +3,7 @@
 from cost.base import CostFn, CostTerm
 from cost.cost import Cost, CostConfig
 from cost.critic import Critic, CriticConfig, MLPCritic
+from cost.distance_critic import DistanceCritic, DistanceCriticConfig
 from cost.probe import MLPProbe, Probe, ProbeConfig
 from cost.q_critic import QCritic, QCriticConfig
 from cost.task_cost import LearnedTaskCost, MLPTaskCost, TaskCost, TaskCostConfig
@@ -24,6 +25,8 @@ __all__ = [
     "CostTerm",
     "Critic",
     "CriticConfig",
+    "DistanceCritic",
+    "DistanceCriticConfig",
     "LatentGoalDistance",
     "LearnedTaskCost",
     "MLPCritic",

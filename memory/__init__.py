@@ -1,10 +1,13 @@
-"""Memory: this episode's latent trajectory (short-term) and episodes for training (replay).
+"""Memory: this episode's latent trajectory (short-term), episodes for training (replay), and
+a map of where they went (landmarks).
 Offline datasets in the Minari format are read and written by ``agent.dataset``."""
 
+from memory.landmarks import LandmarkGraph
 from memory.replay import ReplayBuffer, ReplayBufferConfig, to_torch
 from memory.short_term import ShortTermMemory, ShortTermMemoryConfig
 
 __all__ = [
+    "LandmarkGraph",
     "ReplayBuffer",
     "ReplayBufferConfig",
     "ShortTermMemory",

@@ -278,3 +278,33 @@ def test_adapting_an_adapted_observation_changes_nothing():
     once = adapt_observation(obs, spec.hwc_keys, spec.input_shapes)
     twice = adapt_observation(once, spec.hwc_keys, spec.input_shapes)
     assert np.array_equal(once["pixels"], twice["pixels"]) and once["pixels"].shape == (3, 8, 8)
+
+
+def test_route_hands_the_planner_landmarks_on_the_way_then_the_goal():
+    """task.route: at a new desired_goal the agent's subgoals are landmarks of its replay
+    between where it is and the goal, in order, and the goal last; they switch as each is reached."""
+    envs = [GoalLine() for _ in range(2)]
+    agent = Agent.from_config(tiny({"route": True, "route_spacing": 0.1, "subgoal_threshold": 0.05}), envs[0])
+    agent.train(envs, 120)  # random steps only: a walk around x = 0
+    reach = float(np.abs(np.concatenate([ep["obs"]["achieved_goal"] for ep in agent.replay.episodes()])).max())
+    goal = 0.6 * reach
+    agent.reset()
+    obs = {"observation": np.zeros(1, np.float32), "achieved_goal": np.zeros(1, np.float32),
+           "desired_goal": np.array([goal], np.float32)}
+    agent.act(obs)
+    levels = [float(g["desired_goal"][0, 0]) for g in agent.configurator.goal_state()["obs"]]
+    assert len(levels) >= 3 and levels[-1] == pytest.approx(goal)
+    assert all(0.0 < a < b for a, b in zip(levels[:-2], levels[1:-1], strict=True)) and levels[-2] < goal + 0.1
+    assert int(agent.configurator.goal_index[0]) == 0
+    first = levels[0]
+    agent.act({**obs, "observation": np.array([first], np.float32), "achieved_goal": np.array([first], np.float32)})
+    assert int(agent.configurator.goal_index[0]) == 1  # the first landmark reached: the next one
+
+
+def test_route_with_an_empty_replay_goes_straight_to_the_goal():
+    """task.route before anything is stored: the goal is the only subgoal."""
+    agent = Agent.from_config(tiny({"route": True}), GoalLine())
+    agent.reset()
+    obs, _ = GoalLine().reset(seed=0)
+    agent.act(obs)
+    assert agent.landmarks() is None and len(agent.configurator.goal_state()["obs"]) == 1
