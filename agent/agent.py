@@ -646,6 +646,7 @@ class Agent:
                 for k in level:
                     level[k] = np.where(rows.reshape(-1, *[1] * (level[k].ndim - 1)), batch[k], level[k])
             self.configurator.replace_goals(rows_t, self._tensors(batch), self.world_model)
+            self._routed = None  # routes from where every env is now, the new goals' included
 
     # ------------------------------------------------------------------ learning
     @contextlib.contextmanager

@@ -102,16 +102,21 @@ def train_variant(args: argparse.Namespace, out: Path) -> None:
         run.close()
 
 
-def reevaluate(run: Path, episodes: int, file: str) -> None:
+def reevaluate(run: Path, episodes: int, file: str, overrides: list[str] = ()) -> None:
     """Evaluate a trained variant's checkpoint on ``episodes`` held-out goals (the seeds the
-    run's own evaluation began with) and write ``run/file``."""
+    run's own evaluation began with) and write ``run/file``; ``overrides`` (``KEY=VALUE``)
+    change its task for this evaluation (its replay is loaded with them: a route needs it)."""
     import torch
 
     from agent.agent import Agent
+    from agent.configs import apply_overrides, parse_override_tokens
     from agent.run import EVAL_SEED, evaluate_agent, make_env
 
     torch.set_num_threads(1)
-    agent = Agent.load(run / "checkpoint.pt")
+    agent = Agent.load(run / "checkpoint.pt", resume=bool(overrides))
+    if overrides:
+        task = apply_overrides(agent.config, parse_override_tokens([f"--{o}" for o in overrides])).task
+        agent.reset(task)
     env = make_env(agent.config)
     try:
         result, _ = evaluate_agent(agent, env, episodes, EVAL_SEED + agent.config.seed)
@@ -187,6 +192,10 @@ def main() -> None:
     p.add_argument("--reeval", type=int, metavar="N",
                    help="evaluate the variants already trained in --out again on N held-out goals (implies --reuse)")
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="config overrides for every variant")
+    p.add_argument("--eval-set", nargs="*", default=[], metavar="KEY=VALUE",
+                   help="with --reeval: task overrides for the re-evaluation only (e.g. task.route=true; the "
+                        "checkpoint's replay is loaded with it), written as eval_N_TAG.json")
+    p.add_argument("--eval-tag", default="set", help="TAG of the --eval-set re-evaluation's file")
     p.add_argument("--variant", help=argparse.SUPPRESS)  # internal: run one variant in this process
     args = p.parse_args()
     out = Path(args.out).resolve()
@@ -214,9 +223,13 @@ def main() -> None:
             raise SystemExit(f"exploration: {variant} failed; see {out / f'{name(variant)}.log'}")
 
     eval_file = "eval.json" if args.reeval is None else f"eval_{args.reeval}.json"
+    if args.eval_set:
+        if args.reeval is None:
+            raise SystemExit("--eval-set goes with --reeval N")
+        eval_file = f"eval_{args.reeval}_{args.eval_tag}.json"
     for variant in args.variants if args.reeval is not None else ():
         if not (out / name(variant) / eval_file).is_file():
-            reevaluate(out / name(variant), args.reeval, eval_file)
+            reevaluate(out / name(variant), args.reeval, eval_file, args.eval_set)
 
     import matplotlib
 
@@ -249,7 +262,7 @@ def main() -> None:
             "epistemic_weight": tcfg.epistemic_weight, "epistemic_decay_steps": tcfg.epistemic_decay_steps,
             "practice_goals": tcfg.practice_goals, "practice_frontier": tcfg.practice_frontier,
             "practice_explore": tcfg.practice_explore,
-            "train_wall_s": summary.get("train_wall_s"),
+            "train_wall_s": summary.get("train_wall_s"), "eval_set": args.eval_set,
         })
         r = records[-1]
         print(f"{args.task} {args.protocol} {variant:9s}: coverage {r['coverage']:.3f}  success {r['success_rate']:.2f}  "
@@ -263,7 +276,8 @@ def main() -> None:
     previous = json.loads((out / "results.json").read_text()) if (out / "results.json").is_file() else []
     keep = [r for r in previous if not (r["task"] == args.task and r.get("seed") == args.seed
                                         and r.get("protocol", "env") == args.protocol
-                                        and r["variant"] in args.variants)]
+                                        and r["variant"] in args.variants
+                                        and r.get("eval_set", []) == args.eval_set)]
     (out / "results.json").write_text(json.dumps(keep + records, indent=2))
     print(f"wrote {out / 'results.json'}, {png}")
 

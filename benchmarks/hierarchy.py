@@ -190,6 +190,8 @@ def main() -> None:
     p.add_argument("--route", action="store_true",
                    help="also: each planner following a route of landmarks through the replay (task.route), "
                         "as flat+route and hierarchical+route")
+    p.add_argument("--planners", nargs="+", choices=("flat", "hierarchical", "flat+route", "hierarchical+route"),
+                   help="run only these (default: flat and hierarchical, and the +route ones with --route)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
@@ -219,7 +221,8 @@ def main() -> None:
             info = json.loads((ckpt.parent / "training.json").read_text()) if (ckpt.parent / "training.json").is_file() else {}
         else:
             ckpt, info = train(config, out / task, args.steps or STEPS[task])
-        agent = Agent.load(ckpt, resume=args.ablate or bool(args.critic) or args.route)
+        routed = args.route or any("route" in p for p in args.planners or ())
+        agent = Agent.load(ckpt, resume=args.ablate or bool(args.critic) or routed)
         if args.critic:  # a new critic on the same replay and world model
             agent.new_critic(ModuleSpec(name=args.critic, options=config.critic.options if config.critic
                                         and config.critic.name == args.critic else {}), config.task)
@@ -246,9 +249,11 @@ def main() -> None:
         hier = hier.model_copy(update={"planner": h_spec, "actor": hier.actor.model_copy(update=deadline)})
         episodes = {}
         runs = [("flat", flat, None), ("hierarchical", hier, None)]
-        if args.route:
+        if args.route or any("route" in p for p in args.planners or ()):
             runs += [("flat+route", flat.model_copy(update={"route": True}), None),
                      ("hierarchical+route", hier.model_copy(update={"route": True}), None)]
+        if args.planners:
+            runs = [r for r in runs if r[0] in args.planners or r[2] is not None]
         if args.ablate:
             every_step = ModuleSpec(name=h_spec.name, options={**h_spec.options, "replan_every": 1})
             base = config.coarse_world_model
