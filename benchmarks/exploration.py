@@ -114,10 +114,12 @@ def reevaluate(run: Path, episodes: int, file: str, overrides: list[str] = ()) -
 
     torch.set_num_threads(1)
     agent = Agent.load(run / "checkpoint.pt", resume=bool(overrides))
-    if overrides:
-        task = apply_overrides(agent.config, parse_override_tokens([f"--{o}" for o in overrides])).task
-        agent.reset(task)
     env = make_env(agent.config)
+    if overrides:  # the task changes here; evaluate_agent sets each episode's goal
+        task = apply_overrides(agent.config, parse_override_tokens([f"--{o}" for o in overrides])).task
+        _, info = env.reset(seed=0)
+        goal = info.get("goal_observation") or env.unwrapped.goal_observation() if agent.goal_kind == "observation" else None
+        agent.reset(task, goal=goal)
     try:
         result, _ = evaluate_agent(agent, env, episodes, EVAL_SEED + agent.config.seed)
     finally:
