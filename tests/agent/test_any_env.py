@@ -1,6 +1,9 @@
 """The agent on any Gymnasium env: reward tasks, goal envs without a goal observation, the
 env contract checked up front, per-env episode ends, exact step budgets, action repeat."""
 
+import tempfile
+from pathlib import Path
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -301,6 +304,24 @@ def test_route_hands_the_planner_landmarks_on_the_way_then_the_goal():
     assert int(agent.configurator.goal_index[0]) == 1  # the first landmark reached: the next one
 
 
+def test_route_every_step_starts_from_where_the_agent_is():
+    """task.route_every=1: each step's route starts at the landmark nearest the agent, so after
+    a jump past half the way its first subgoal lies beyond the jump, not back at the start."""
+    envs = [GoalLine() for _ in range(2)]
+    agent = Agent.from_config(tiny({"route": True, "route_spacing": 0.1, "route_every": 1}), envs[0])
+    agent.train(envs, 120)
+    reach = float(np.abs(np.concatenate([ep["obs"]["achieved_goal"] for ep in agent.replay.episodes()])).max())
+    goal = np.array([0.8 * reach], np.float32)
+    agent.reset()
+    at = lambda x: {"observation": np.array([x], np.float32), "achieved_goal": np.array([x], np.float32),  # noqa: E731
+                    "desired_goal": goal}
+    agent.act(at(0.0))
+    before = len(agent.configurator.goal_state()["obs"])
+    agent.act(at(0.5 * reach))
+    levels = [float(g["desired_goal"][0, 0]) for g in agent.configurator.goal_state()["obs"]]
+    assert len(levels) < before and levels[0] > 0.5 * reach - 0.1
+
+
 def test_route_with_an_empty_replay_goes_straight_to_the_goal():
     """task.route before anything is stored: the goal is the only subgoal."""
     agent = Agent.from_config(tiny({"route": True}), GoalLine())
@@ -308,3 +329,22 @@ def test_route_with_an_empty_replay_goes_straight_to_the_goal():
     obs, _ = GoalLine().reset(seed=0)
     agent.act(obs)
     assert agent.landmarks() is None and len(agent.configurator.goal_state()["obs"]) == 1
+
+
+def test_a_new_critic_is_fitted_on_the_replay_and_saved():
+    """new_critic swaps in a fresh critic of another kind (a temporal distance), update_critic
+    fits it alone on the replay, and the agent saves and loads it; a discount that differs from
+    the task's is refused before anything is built."""
+    envs = [GoalLine() for _ in range(2)]
+    agent = Agent.from_config(tiny(), envs[0])
+    agent.train(envs, 120)
+    before = {k: v.clone() for k, v in agent.world_model.state_dict().items()}
+    agent.new_critic(ModuleSpec(name="distance", options={"gamma": 0.9, "hidden_dim": 16, "layers": 1}))
+    losses = [agent.update_critic()["critic_loss"] for _ in range(30)]
+    assert type(agent.critic).__name__ == "DistanceCritic" and np.isfinite(losses).all()
+    assert np.mean(losses[-5:]) < np.mean(losses[:5])
+    assert all(torch.equal(v, agent.world_model.state_dict()[k]) for k, v in before.items())  # the model is untouched
+    loaded = Agent.load(agent.save(Path(tempfile.mkdtemp()) / "a.pt"))
+    assert type(loaded.critic).__name__ == "DistanceCritic"
+    with pytest.raises(ValueError, match="gamma"):
+        agent.new_critic(ModuleSpec(name="distance", options={"gamma": 0.99}))

@@ -23,17 +23,23 @@ def test_flat_and_hierarchical_on_the_same_model(tmp_path, task):
            "coarse_world_model.hidden_dim=32", "encoder.hidden_dim=32", "world_model.hidden_dim=32"]
     if task == "reach2d_wall":  # the ablations too: refits on the saved replay
         cmd += ["--ablate", "--refit-updates", "5"]
+    else:  # each planner again along routes through the replay
+        cmd += ["--route"]
     done = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "MUJOCO_GL": "egl"}, timeout=600)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     records = json.loads((tmp_path / "results.json").read_text())
     main = [r for r in records if r["ablation"] is None]
-    assert [r["planner"] for r in main] == ["flat", "hierarchical"]
+    routed = ["flat+route", "hierarchical+route"] if task == "pointmaze_medium" else []
+    assert [r["planner"] for r in main] == ["flat", "hierarchical", *routed]
     ablations = [r["ablation"] for r in records if r["ablation"] is not None]
-    assert len(ablations) == (4 if task == "reach2d_wall" else 0) and all(r["planner"] == "hierarchical" for r in records[2:])
+    assert len(ablations) == (4 if task == "reach2d_wall" else 0)
+    assert all(r["planner"] == "hierarchical" for r in records if r["ablation"] is not None)
     for r in records:
         assert r["task"] == task and r["episodes"] == 2 and 0 <= r["success_rate"] <= 1
         assert r["act_ms_median"] > 0 and r["train_env_steps"] >= 800
     episodes = json.loads((tmp_path / f"{task}_episodes.json").read_text())
     assert all(e["subgoals"] for e in episodes["hierarchical"]) and not any(e["subgoals"] for e in episodes["flat"])
+    for planner in routed:  # the landmarks each routed episode was handed (none where the data never joined them)
+        assert all(isinstance(e["route"], list) for e in episodes[planner]) and not any(e["route"] for e in episodes["flat"])
     assert (tmp_path / f"{task}_episodes.png").stat().st_size > 10_000
     assert "act_ms_median" in (tmp_path / "results.csv").read_text().splitlines()[0]
