@@ -231,6 +231,7 @@ class Agent:
         self._landmarks: LandmarkGraph | None = None
         self._landmark_steps = 0  # replay steps when the landmark graph was built
         self._routed: torch.Tensor | None = None  # (B, G) the goals the current routes lead to
+        self._route_age = 0  # steps since the routes were found
         self._goal_batch = 0
         self._collection: _Collection | None = None
         self._pending_updates = 0.0
@@ -293,7 +294,7 @@ class Agent:
             return self.actor
         planner = self.configurator.build_planner(
             spec if spec is not None else self.task.planner, coarse_model=self.coarse_model, critic=self.critic,
-            cost=self.task.cost, objective=self.configurator.objective,
+            cost=self.task.cost, objective=self.configurator.objective, probe=self.probe,
         )
         return Actor(
             self.task.actor, planner=planner, world_model=self.world_model,
@@ -430,6 +431,17 @@ class Agent:
                      len(self._landmarks), self._landmarks.num_edges, steps)
         return self._landmarks
 
+    def _route_due(self, point: torch.Tensor) -> bool:
+        """Whether to find new routes this step (to the goals ``point`` (B, G)): a new goal,
+        or ``task.route_every`` steps since the last routes. Counts the step."""
+        self._route_age += 1
+        every = self.task.route_every
+        due = (self._routed is None or self._routed.shape != point.shape or not torch.equal(self._routed, point)
+               or (every is not None and self._route_age >= every))
+        if due:
+            self._routed, self._route_age = point.clone(), 0
+        return due
+
     def _route(
         self, t_obs: Mapping[str, torch.Tensor], point: torch.Tensor, final: Mapping[str, torch.Tensor]
     ) -> list[dict[str, torch.Tensor]]:
@@ -488,22 +500,19 @@ class Agent:
             # reward task has none (a zero goal latent)
             goal = self._goal_from_obs(t_obs)
             if self.task.route and self.goal_kind == "desired_goal":
-                point = goal["desired_goal"]  # (B, G)
-                if self._routed is None or self._routed.shape != point.shape or not torch.equal(self._routed, point):
-                    self.configurator.set_goals(self._route(t_obs, point, goal), self.world_model, kind=self.goal_kind)
-                    self._routed = point.clone()
+                if self._route_due(goal["desired_goal"]):
+                    self.configurator.set_goals(self._route(t_obs, goal["desired_goal"], goal), self.world_model,
+                                                kind=self.goal_kind)
             else:
                 self.configurator.set_goals([goal], self.world_model, kind=self.goal_kind)
             self._goal_batch = B
-        elif self._goal_source == "given" and self.task.route and self._routed is None and self._goal_obs:
+        elif self._goal_source == "given" and self.task.route and self._goal_obs:
             final = self._tensors(self._goal_obs[-1])
-            point = final["achieved_goal"] if "achieved_goal" in final else None
-            if point is None:
-                raise ValueError("task.route needs goal observations with achieved_goal, got keys "
-                                 f"{sorted(final)}")
-            levels = [self._tensors(g) for g in self._goal_obs[:-1]] + self._route(t_obs, point, final)
-            self.configurator.set_goals(levels, self.world_model)
-            self._routed = point.clone()
+            if "achieved_goal" not in final:
+                raise ValueError(f"task.route needs goal observations with achieved_goal, got keys {sorted(final)}")
+            if self._route_due(final["achieved_goal"]):
+                levels = [self._tensors(g) for g in self._goal_obs[:-1]] + self._route(t_obs, final["achieved_goal"], final)
+                self.configurator.set_goals(levels, self.world_model)
         if self.memory is None or self.memory.batch_size != B:
             self._start_memory(B)
         assert self.memory is not None

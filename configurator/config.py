@@ -84,6 +84,11 @@ class TaskSpec(BaseModel):
     so it goes round walls) becomes a sequence of subgoals, each handed to the planner in turn
     (reached within ``subgoal_threshold``), the goal last. Needs observations with
     ``achieved_goal``."""
+    route_every: PositiveInt | None = None
+    """Steps between new routes from where the agent is then (a new goal always gets one at
+    once): the next landmark is then always the one after the nearest, however the last one
+    was passed, missed or overshot. None: only at a new goal (each landmark is handed on when
+    reached)."""
     route_spacing: PositiveFloat = 0.5
     """Landmarks of the route lie no farther than this from every replayed achieved goal (env
     units). Keep it below the thickness of a wall (a maze cell is 1 m): a region wider than a

@@ -17,7 +17,7 @@ import torch
 
 from actor import Actor, HierarchicalConfig, Planner, Policy
 from configurator.config import AgentConfig, ModuleSpec, TaskSpec
-from cost import Cost, CostConfig, Critic, LatentGoalDistance, Probe, TaskCost
+from cost import Cost, CostConfig, Critic, LatentGoalDistance, Probe, ProbeGoalDistance, TaskCost
 from perception import Encoder, GoalEncoder
 from world_model import WorldModel
 
@@ -216,7 +216,7 @@ class Configurator:
             disagreement=world_model.disagreement if getattr(world_model, "ensemble", None) is not None else None,
         )
         planner = self.build_planner(task.planner, coarse_model=self.coarse_world_model, critic=critic,
-                                     cost=task.cost, objective=objective)
+                                     cost=task.cost, objective=objective, probe=probe)
         actor = Actor(
             task.actor, planner=planner, world_model=world_model, cost=cost,
             action_low=self.action_low, action_high=self.action_high, policy=policy,
@@ -227,11 +227,12 @@ class Configurator:
     @staticmethod
     def build_planner(
         spec: ModuleSpec, *, coarse_model: WorldModel | None = None, critic: Critic | None = None,
-        cost: CostConfig | None = None, objective: str = "goal",
+        cost: CostConfig | None = None, objective: str = "goal", probe: Probe | None = None,
     ) -> Planner:
         """A planner from its spec. The hierarchical one is composed here: its two planners,
         the coarse world model, and the coarse cost (the goal energy weighted and discounted
-        as K primitive steps per coarse step, plus the ``critic``)."""
+        as K primitive steps per coarse step, the ``probe``'s achieved-goal distance likewise
+        where ``cost.probe_weight`` > 0, plus the ``critic``)."""
         cls, cfg = spec.resolve("planner")
         if not isinstance(cfg, HierarchicalConfig):
             return cls(cfg)
@@ -245,8 +246,10 @@ class Configurator:
         c = cost or CostConfig()
         k = int(coarse.k)
         chunk = sum(c.gamma**i for i in range(k))  # the goal energy of K primitive steps
-        coarse_cost = Cost([(LatentGoalDistance(c.goal_norm), c.goal_weight * chunk)], critic=critic,
-                           critic_weight=c.critic_weight, gamma=c.gamma**k)
+        terms: list[tuple[Any, float]] = [(LatentGoalDistance(c.goal_norm), c.goal_weight * chunk)]
+        if c.probe_weight > 0 and probe is not None:  # the probe's position term, as on the fine level
+            terms.append((ProbeGoalDistance(probe), c.probe_weight * chunk))
+        coarse_cost = Cost(terms, critic=critic, critic_weight=c.critic_weight, gamma=c.gamma**k)
         high = Configurator.build_planner(ModuleSpec(**cfg.high))
         low = Configurator.build_planner(ModuleSpec(**cfg.low))
         return cls(cfg, high=high, low=low, coarse_model=coarse, coarse_cost=coarse_cost)
