@@ -229,7 +229,7 @@ class Agent:
         self._goal_obs: list[ObsDict] | None = None
         self._goal_source: str | None = None  # "given" (reset's goal) or "obs" (read from each observation)
         self._landmarks: LandmarkGraph | None = None
-        self._landmark_steps = 0  # replay steps when the landmark graph was built
+        self._landmark_steps, self._landmark_spacing = 0, 0.0  # the replay's steps and the spacing it was built with
         self._routed: torch.Tensor | None = None  # (B, G) the goals the current routes lead to
         self._route_age = 0  # steps since the routes were found
         self._goal_batch = 0
@@ -422,11 +422,24 @@ class Agent:
         steps = self.replay.num_steps
         if steps == 0:
             return None
-        if self._landmarks is None or steps > 1.1 * self._landmark_steps:
-            self._landmarks = LandmarkGraph.from_episodes(
-                (ep["obs"] for ep in self.replay.episodes()), spacing=self.task.route_spacing
-            )
-            self._landmark_steps = steps
+        if (self._landmarks is None or steps > 1.1 * self._landmark_steps
+                or self._landmark_spacing != self.task.route_spacing):
+            # one pass for the positions, a second for the few landmark observations (an image
+            # replay is never held whole)
+            graph = LandmarkGraph.from_paths([ep["obs"]["achieved_goal"] for ep in self.replay.episodes()],
+                                             spacing=self.task.route_spacing)
+            if self.goal_kind == "observation":
+                wanted: dict[int, list[tuple[int, int]]] = {}
+                for i, (e, t) in enumerate(graph.sources.tolist()):
+                    wanted.setdefault(e, []).append((i, t))
+                found: dict[str, list[Any]] = {}
+                for e, ep in enumerate(self.replay.episodes()):
+                    for i, t in wanted.get(e, ()):
+                        for k, v in ep["obs"].items():
+                            found.setdefault(k, [None] * len(graph))[i] = v[t]
+                graph.observations = {k: np.stack(v) for k, v in found.items()}
+            self._landmarks = graph
+            self._landmark_steps, self._landmark_spacing = steps, self.task.route_spacing
             log.info("landmark graph: %d landmarks, %d passages from %d replayed steps",
                      len(self._landmarks), self._landmarks.num_edges, steps)
         return self._landmarks

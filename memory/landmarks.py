@@ -21,26 +21,27 @@ told about. numpy only.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
 
 class LandmarkGraph:
-    """Landmarks (L, G) in achieved-goal space, their observations, and directed passages.
+    """Landmarks (L, G) in achieved-goal space, where each was taken from, and directed passages.
 
-    Shapes: points (L, G); observations {key: (L, ...)}, the stored observation each
-    landmark was taken from (a goal observation for the planner); edges {a: {b: weight}}.
+    Shapes: points (L, G); sources (L, 2) int64, the (episode, step) each landmark was taken
+    from (its stored observation is a goal observation for the planner); edges {a: {b: weight}}.
+    ``observations`` ({key: (L, ...)}) is filled by whoever holds the episodes, when wanted.
     """
 
-    def __init__(
-        self, points: np.ndarray, observations: Mapping[str, np.ndarray], edges: Mapping[int, Mapping[int, float]]
-    ) -> None:
+    def __init__(self, points: np.ndarray, sources: np.ndarray, edges: Mapping[int, Mapping[int, float]]) -> None:
         if points.ndim != 2 or points.shape[0] == 0:
             raise ValueError(f"points must be (L, G) with L >= 1, got {points.shape}")
-        self.points = points
-        self.observations = dict(observations)
+        if sources.shape != (points.shape[0], 2):
+            raise ValueError(f"sources must be (L, 2)=({points.shape[0]}, 2), got {sources.shape}")
+        self.points, self.sources = points, sources
         self.edges = {int(a): {int(b): float(w) for b, w in nbrs.items()} for a, nbrs in edges.items()}
+        self.observations: dict[str, np.ndarray] = {}
 
     def __len__(self) -> int:
         return int(self.points.shape[0])
@@ -50,24 +51,17 @@ class LandmarkGraph:
         return sum(len(n) for n in self.edges.values())
 
     @classmethod
-    def from_episodes(
-        cls, episodes: Iterable[Mapping[str, np.ndarray]], *, key: str = "achieved_goal", spacing: float,
-        max_landmarks: int = 1024,
-    ) -> LandmarkGraph:
-        """Build the map from episodes' observations (each ``{key: (T+1, ...)}``; ``key``
-        holds the points, (T+1, G)). Landmarks come first from the first point of the first
-        episode, then farthest-point sampling, until every point lies within ``spacing`` of
-        one or there are ``max_landmarks``."""
+    def from_paths(cls, paths: Sequence[np.ndarray], *, spacing: float, max_landmarks: int = 1024) -> LandmarkGraph:
+        """Build the map from episodes' achieved goals (``paths[e]`` (T+1, G)). Landmarks come
+        first from the first point of the first episode, then farthest-point sampling, until
+        every point lies within ``spacing`` of one or there are ``max_landmarks``."""
         if spacing <= 0:
             raise ValueError(f"spacing must be > 0, got {spacing}")
-        obs_list = [dict(ep) for ep in episodes]
-        if not obs_list:
+        if len(paths) == 0:
             raise ValueError("a landmark graph needs at least one episode, got none")
-        if any(key not in ep for ep in obs_list):
-            raise ValueError(f"every episode needs observations {key!r}, got keys {sorted(obs_list[0])}")
-        lengths = [len(ep[key]) for ep in obs_list]
-        pts = np.concatenate([np.asarray(ep[key], dtype=np.float64).reshape(n, -1)
-                              for ep, n in zip(obs_list, lengths, strict=True)])  # (N, G)
+        lengths = [len(p) for p in paths]
+        pts = np.concatenate([np.asarray(p, dtype=np.float64).reshape(n, -1)
+                              for p, n in zip(paths, lengths, strict=True)])  # (N, G)
         chosen = [0]
         nearest = np.linalg.norm(pts - pts[0], axis=-1)  # (N,) distance to the closest landmark
         while len(chosen) < max_landmarks:
@@ -79,17 +73,33 @@ class LandmarkGraph:
         points = pts[chosen]  # (L, G)
         owner = cls._nearest(points, pts)  # (N,) each point's landmark
         edges: dict[int, dict[int, float]] = {}
-        start = 0
-        for n in lengths:
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])  # (E,) first row of each episode
+        for start, n in zip(starts.tolist(), lengths, strict=True):
             ids = owner[start:start + n]  # (T+1,)
             step = np.flatnonzero(ids[1:] != ids[:-1])  # (M,) steps that cross into another region
             for a, b in zip(ids[step].tolist(), ids[step + 1].tolist(), strict=True):
                 edges.setdefault(a, {})[b] = float(np.linalg.norm(points[a] - points[b]))
-            start += n
-        keys = list(obs_list[0])
-        flat = {k: np.concatenate([np.asarray(ep[k]) for ep in obs_list]) for k in keys}
-        observations = {k: v[chosen] for k, v in flat.items()}  # (L, ...)
-        return cls(points.astype(np.float32), observations, edges)
+        rows = np.asarray(chosen)
+        episode = np.searchsorted(starts, rows, side="right") - 1  # (L,)
+        sources = np.stack([episode, rows - starts[episode]], axis=1).astype(np.int64)  # (L, 2)
+        return cls(points.astype(np.float32), sources, edges)
+
+    @classmethod
+    def from_episodes(
+        cls, episodes: Iterable[Mapping[str, np.ndarray]], *, key: str = "achieved_goal", spacing: float,
+        max_landmarks: int = 1024,
+    ) -> LandmarkGraph:
+        """:meth:`from_paths` on episodes' observations (each ``{key: (T+1, G), ...}``), with
+        each landmark's observation (every key) in :attr:`observations`. Holds every episode
+        at once: for large image replays, build from the paths and gather the few
+        observations from the sources instead."""
+        eps = [dict(ep) for ep in episodes]
+        if any(key not in ep for ep in eps):
+            raise ValueError(f"every episode needs observations {key!r}, got keys {sorted(eps[0])}")
+        graph = cls.from_paths([ep[key] for ep in eps], spacing=spacing, max_landmarks=max_landmarks)
+        graph.observations = {k: np.stack([np.asarray(eps[e][k][t]) for e, t in graph.sources.tolist()])
+                              for k in (eps[0] if eps else {})}
+        return graph
 
     @staticmethod
     def _nearest(points: np.ndarray, queries: np.ndarray, chunk: int = 8192) -> np.ndarray:

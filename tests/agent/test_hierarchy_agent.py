@@ -1,6 +1,7 @@
 """An agent with a two-level world model: it trains the coarse level, plans hierarchically, and saves both."""
 
 import gymnasium as gym
+import numpy as np
 import torch
 
 import envs  # noqa: F401  (registers the reach envs)
@@ -42,3 +43,26 @@ def test_without_a_coarse_level_nothing_changes():
     config = apply_overrides(AgentConfig(), TINY)
     agent = Agent.from_config(config, gym.make(config.task.env))
     assert agent.coarse_model is None and agent.coarse_optim is None
+
+
+def test_a_goal_observation_task_routes_through_landmark_observations():
+    """task.route on Reach2D (goal observations): the subgoals before the goal are stored
+    observations of the replay's landmarks, whose fingertips lie on the way the data went, and
+    evaluation runs with them."""
+    config = apply_overrides(AgentConfig(), {**TINY, "task.route": True, "task.route_spacing": 0.03,
+                                             "task.route_every": 5})
+    env = gym.make(config.task.env)
+    agent = Agent.from_config(config, env)
+    agent.train(env, 300)
+    obs, info = env.reset(seed=3)
+    agent.reset(goal=env.unwrapped.goal_observation())
+    agent.act(obs)
+    graph = agent.landmarks()
+    levels = agent.configurator.goal_state()["obs"]
+    assert graph is not None and set(graph.observations) == set(agent.replay.obs_spec) and len(levels) >= 3
+    for level in levels[:-1]:  # each a landmark's own stored observation
+        point = level["achieved_goal"][0].numpy()
+        i = int(np.argmin(np.linalg.norm(graph.points - point, axis=1)))
+        np.testing.assert_allclose(graph.observations["achieved_goal"][i], point, atol=1e-6)
+    result = agent.evaluate(gym.make(config.task.env), 2, seed=5)
+    assert result["episodes"] == 2

@@ -25,6 +25,14 @@ def test_every_visited_point_is_near_a_landmark():
     np.testing.assert_allclose(graph.observations["observation"], graph.points * 2)
 
 
+def test_sources_say_where_each_landmark_was_taken_from():
+    """from_paths keeps the (episode, step) of each landmark: the path's point there is the landmark."""
+    a, b = u_walk(), u_walk()[::-1] + np.float32(0.01)
+    graph = LandmarkGraph.from_paths([a, b], spacing=0.3)
+    for (e, t), p in zip(graph.sources.tolist(), graph.points, strict=True):
+        np.testing.assert_allclose((a, b)[e][t], p)
+
+
 def test_the_route_goes_the_way_the_data_went():
     """From (0, 0) to (3, 0) the straight line crosses the wall; the route climbs to y=3 and back,
     in order, and in both directions once a walk went back."""
