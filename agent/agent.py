@@ -429,15 +429,7 @@ class Agent:
             graph = LandmarkGraph.from_paths([ep["obs"]["achieved_goal"] for ep in self.replay.episodes()],
                                              spacing=self.task.route_spacing)
             if self.goal_kind == "observation":
-                wanted: dict[int, list[tuple[int, int]]] = {}
-                for i, (e, t) in enumerate(graph.sources.tolist()):
-                    wanted.setdefault(e, []).append((i, t))
-                found: dict[str, list[Any]] = {}
-                for e, ep in enumerate(self.replay.episodes()):
-                    for i, t in wanted.get(e, ()):
-                        for k, v in ep["obs"].items():
-                            found.setdefault(k, [None] * len(graph))[i] = v[t]
-                graph.observations = {k: np.stack(v) for k, v in found.items()}
+                graph.gather_observations(ep["obs"] for ep in self.replay.episodes())
             self._landmarks = graph
             self._landmark_steps, self._landmark_spacing = steps, self.task.route_spacing
             log.info("landmark graph: %d landmarks, %d passages from %d replayed steps",
@@ -520,11 +512,13 @@ class Agent:
                 self.configurator.set_goals([goal], self.world_model, kind=self.goal_kind)
             self._goal_batch = B
         elif self._goal_source == "given" and self.task.route and self._goal_obs:
-            final = self._tensors(self._goal_obs[-1])
-            if "achieved_goal" not in final:
-                raise ValueError(f"task.route needs goal observations with achieved_goal, got keys {sorted(final)}")
-            if self._route_due(final["achieved_goal"]):
-                levels = [self._tensors(g) for g in self._goal_obs[:-1]] + self._route(t_obs, final["achieved_goal"], final)
+            last = self._goal_obs[-1]
+            if "achieved_goal" not in last:
+                raise ValueError(f"task.route needs goal observations with achieved_goal, got keys {sorted(last)}")
+            point = torch.as_tensor(last["achieved_goal"], device=self.device).float()  # (B, G)
+            if self._route_due(point):
+                final = self._tensors(last)
+                levels = [self._tensors(g) for g in self._goal_obs[:-1]] + self._route(t_obs, point, final)
                 self.configurator.set_goals(levels, self.world_model)
         if self.memory is None or self.memory.batch_size != B:
             self._start_memory(B)
@@ -766,10 +760,7 @@ class Agent:
         learners = (self.critic, self.policy, self.probe, self.goal_encoder)
         if any(m is not None for m in learners):
             B, T = batch["actions"].shape[:2]
-            flat = {k: v.reshape(B * (T + 1), *v.shape[2:]) for k, v in batch["obs"].items()}
-            with torch.no_grad():
-                states = wm.encode_target(flat).reshape(B, T + 1, -1)  # (B, T+1, D)
-                goals, future = self._batch_goals(batch)  # (B, D) each
+            states, goals, future = self._encode_windows(batch)
         if self.goal_encoder is not None and self.goal_encoder_optim is not None:
             achieved = batch["obs"]["achieved_goal"].reshape(B * (T + 1), -1).float()
             g_loss, g_info = self._loss("goal_encoder", self.goal_encoder.loss, achieved, states.reshape(B * (T + 1), -1))
@@ -836,12 +827,17 @@ class Agent:
         tcfg = self.config.training
         with self._own_global_rng():
             batch = to_torch(self.replay.sample(tcfg.batch_size, tcfg.window, rng=self.rng), self.device)
-            B, T = batch["actions"].shape[:2]
-            flat = {k: v.reshape(B * (T + 1), *v.shape[2:]) for k, v in batch["obs"].items()}
-            with torch.no_grad():
-                states = self.world_model.encode_target(flat).reshape(B, T + 1, -1)  # (B, T+1, D)
-                goals, future = self._batch_goals(batch)  # (B, D) each
-            return self._critic_step(batch, states, goals, future)
+            return self._critic_step(batch, *self._encode_windows(batch))
+
+    @torch.no_grad()
+    def _encode_windows(self, batch: Mapping[str, Any]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The target latents of replayed windows (B, T+1, D), their episodes' goal latents
+        and hindsight goal latents (B, D) each: what the critic, policy and probe learn on."""
+        B, T = batch["actions"].shape[:2]
+        flat = {k: v.reshape(B * (T + 1), *v.shape[2:]) for k, v in batch["obs"].items()}
+        states = self.world_model.encode_target(flat).reshape(B, T + 1, -1)  # (B, T+1, D)
+        goals, future = self._batch_goals(batch)  # (B, D) each
+        return states, goals, future
 
     def new_critic(self, spec: Any, task: TaskSpec | None = None) -> None:
         """Replace the critic by a fresh one built from ``spec`` (a ``ModuleSpec`` of
@@ -849,8 +845,7 @@ class Agent:
         :meth:`update_critic`; the next ``reset(task)`` plans with it. ``task`` replaces the
         agent's task as well (its ``cost.gamma`` must be the new critic's)."""
         update = {"critic": spec} if task is None else {"critic": spec, "task": task}
-        config = AgentConfig.model_validate({**self.config.model_dump(), **{
-            k: v.model_dump() if hasattr(v, "model_dump") else v for k, v in update.items()}})
+        config = AgentConfig.model_validate(self.config.model_copy(update=update).model_dump())  # checked whole
         with self._own_global_rng():
             self.critic = self.configurator.build_critic(config.critic, self.world_model.latent_dim)
         self.critic_optim = torch.optim.Adam(self.critic.parameters(), lr=config.training.critic_lr)

@@ -213,6 +213,7 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     sets = parse_override_tokens([f"--{item}" for item in args.set])
+    routed = args.route or any("route" in name for name in args.planners or ())  # the +route planners run
     records = []
     for task in tasks:
         config = apply_overrides(load_config(ROOT / TASKS[task]), {**sets, "seed": args.seed})
@@ -221,7 +222,6 @@ def main() -> None:
             info = json.loads((ckpt.parent / "training.json").read_text()) if (ckpt.parent / "training.json").is_file() else {}
         else:
             ckpt, info = train(config, out / task, args.steps or STEPS[task])
-        routed = args.route or any("route" in p for p in args.planners or ())
         agent = Agent.load(ckpt, resume=args.ablate or bool(args.critic) or routed)
         if args.critic:  # a new critic on the same replay and world model
             agent.new_critic(ModuleSpec(name=args.critic, options=config.critic.options if config.critic
@@ -249,7 +249,7 @@ def main() -> None:
         hier = hier.model_copy(update={"planner": h_spec, "actor": hier.actor.model_copy(update=deadline)})
         episodes = {}
         runs = [("flat", flat, None), ("hierarchical", hier, None)]
-        if args.route or any("route" in p for p in args.planners or ()):
+        if routed:
             runs += [("flat+route", flat.model_copy(update={"route": True}), None),
                      ("hierarchical+route", hier.model_copy(update={"route": True}), None)]
         if args.planners:

@@ -162,8 +162,7 @@ class Configurator:
     def build_critic(self, spec: ModuleSpec, latent_dim: int) -> Critic:
         """A critic from its spec (``AgentConfig.critic``) on latents of ``latent_dim``."""
         cls, cfg = spec.resolve("critic")
-        if "nonnegative" in type(cfg).model_fields:
-            cfg = task_default(cfg, "nonnegative", self.objective == "goal")  # a reward's cost may be < 0
+        cfg = task_default(cfg, "nonnegative", self.objective == "goal")  # a reward's cost may be < 0
         bounds = {"action_low": self.action_low, "action_high": self.action_high} if cls.takes_actions else {}
         return cls(cfg, latent_dim=latent_dim, device=self.device, **bounds)
 

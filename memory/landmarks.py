@@ -97,9 +97,21 @@ class LandmarkGraph:
         if any(key not in ep for ep in eps):
             raise ValueError(f"every episode needs observations {key!r}, got keys {sorted(eps[0])}")
         graph = cls.from_paths([ep[key] for ep in eps], spacing=spacing, max_landmarks=max_landmarks)
-        graph.observations = {k: np.stack([np.asarray(eps[e][k][t]) for e, t in graph.sources.tolist()])
-                              for k in (eps[0] if eps else {})}
+        graph.gather_observations(eps)
         return graph
+
+    def gather_observations(self, episodes: Iterable[Mapping[str, np.ndarray]]) -> None:
+        """Fill :attr:`observations` from the episodes the graph was built from, in the same
+        order (each ``{key: (T+1, ...)}``): one pass that keeps only the landmarks' rows."""
+        wanted: dict[int, list[tuple[int, int]]] = {}  # episode -> [(landmark, step)]
+        for i, (e, t) in enumerate(self.sources.tolist()):
+            wanted.setdefault(e, []).append((i, t))
+        found: dict[str, list[np.ndarray]] = {}
+        for e, ep in enumerate(episodes):
+            for i, t in wanted.get(e, ()):
+                for k, v in ep.items():
+                    found.setdefault(k, [np.empty(0)] * len(self))[i] = np.asarray(v[t])
+        self.observations = {k: np.stack(v) for k, v in found.items()}
 
     @staticmethod
     def _nearest(points: np.ndarray, queries: np.ndarray, chunk: int = 8192) -> np.ndarray:
