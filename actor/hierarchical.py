@@ -44,6 +44,11 @@ class HierarchicalConfig(PlannerConfig):
     at once (0: only every ``replan_every`` steps)."""
     high_share: float = Field(0.5, gt=0.0, lt=1.0)
     """Share of ``deadline_s`` the top may use when it replans."""
+    direct: float | None = Field(None, gt=0.0, le=1.0)
+    """Hand the fine level the goal itself, not a subgoal, where the top's first coarse step
+    makes at least this share of its plan's progress toward the goal (latent distance; 0.9:
+    the goal is within one coarse step, and a predicted latent short of it would only add
+    the coarse model's error). None: always the first coarse latent."""
 
 
 class HierarchicalPlanner(Planner):
@@ -131,11 +136,18 @@ class HierarchicalPlanner(Planner):
         result = self.high.plan(top)
         states = result.states if result.states is not None else coarse.rollout(s0, result.actions)
         self.last_high = result
+        first = states[:, 0]  # (B, D)
+        if self.config.direct is not None:
+            d0 = (s0 - problem.goal).norm(dim=-1)  # (B,)
+            gap = (states - problem.goal[:, None]).norm(dim=-1)  # (B, M)
+            best = d0 - gap.min(dim=1).values  # (B,) the plan's progress toward the goal
+            near = (best > 0) & (d0 - gap[:, 0] >= self.config.direct * best)  # (B,)
+            first = torch.where(near[:, None], problem.goal, first)
         if mine and self.subgoal is not None and self.high_warm is not None and self.since is not None:
-            self.subgoal = torch.where(due[:, None], states[:, 0], self.subgoal)  # (B, D)
+            self.subgoal = torch.where(due[:, None], first, self.subgoal)  # (B, D)
             self.high_warm = torch.where(due[:, None, None], result.actions, self.high_warm)
             self.since = torch.where(due, torch.zeros_like(self.since), self.since)
         else:
-            self.subgoal, self.high_warm = states[:, 0], result.actions
+            self.subgoal, self.high_warm = first, result.actions
             self.since = torch.zeros(B, dtype=torch.long, device=s0.device)
         return result.iterations

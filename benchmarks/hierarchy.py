@@ -92,7 +92,7 @@ def run_pairs(agent: Any, env: Any, pairs: list, planner: str, task: Any, *, see
         goal_obs = info.get("goal_observation")
         agent.reset(task if i == 0 else None, goal=goal_obs if agent.goal_kind == "observation" else None)
         path, subgoals, ms = [obs["achieved_goal"].copy()], [], []
-        success, steps = False, max_steps
+        success, steps, env_steps = False, max_steps, 0
         hp = agent.actor.planner if planner.startswith("hierarchical") else None
         route = []
         for t in range(max_steps):
@@ -107,11 +107,12 @@ def run_pairs(agent: Any, env: Any, pairs: list, planner: str, task: Any, *, see
                 with torch.no_grad():  # a new subgoal this step: where the probe reads it
                     subgoals.append(agent.probe(hp.subgoal)[0].cpu().numpy())
             obs, _, terminated, truncated, info = env.step(action)
+            env_steps += int(info.get("env_steps", 1))  # an action repeated k times is k env steps
             path.append(obs["achieved_goal"].copy())
             if bool(info.get("success", info.get("is_success", False))):
-                success, steps = True, t + 1
+                success, steps = True, env_steps
                 break
-            if terminated or truncated:
+            if terminated or truncated or env_steps >= max_steps:
                 break
         records.append({"pair": {k: np.asarray(v).tolist() for k, v in options.items()},
                         "goal_xy": obs["desired_goal"].tolist(),
@@ -187,6 +188,9 @@ def main() -> None:
     p.add_argument("--critic", help="a new critic fitted on the checkpoint's replay before the runs (a registered "
                                     "name, e.g. distance: the temporal distance), saved as DIR/TASK_critic.pt")
     p.add_argument("--critic-updates", type=int, default=10000, help="updates of the --critic fit")
+    p.add_argument("--more-updates", type=int, default=0,
+                   help="N more updates of every module on the checkpoint's replay before the runs (the model "
+                        "trained longer on the same data), saved as DIR/TASK_agent.pt")
     p.add_argument("--route", action="store_true",
                    help="also: each planner following a route of landmarks through the replay (task.route), "
                         "as flat+route and hierarchical+route")
@@ -203,6 +207,7 @@ def main() -> None:
     from agent import Agent
     from agent.configs import apply_overrides, load_config, parse_override_tokens
     from agent.environments import make_env
+    from agent.vector import wrap_env
     from configurator import ModuleSpec
 
     torch.set_num_threads(args.threads)
@@ -222,7 +227,16 @@ def main() -> None:
             info = json.loads((ckpt.parent / "training.json").read_text()) if (ckpt.parent / "training.json").is_file() else {}
         else:
             ckpt, info = train(config, out / task, args.steps or STEPS[task])
-        agent = Agent.load(ckpt, resume=args.ablate or bool(args.critic) or routed)
+        agent = Agent.load(ckpt, resume=args.ablate or bool(args.critic) or routed or args.more_updates > 0)
+        if args.more_updates:  # the same replay, more gradient steps
+            start = time.perf_counter()
+            for i in range(args.more_updates):
+                info_u = agent.update()
+                if i % 2000 == 0:
+                    print(f"{task} more updates {i}: pred loss {info_u['pred_loss']:.5f}", flush=True)
+            info = {**info, "more_updates": args.more_updates, "more_updates_s": time.perf_counter() - start,
+                    "updates": info.get("updates", 0) + args.more_updates}
+            agent.save(out / f"{task}_agent.pt", resume=True)
         if args.critic:  # a new critic on the same replay and world model
             agent.new_critic(ModuleSpec(name=args.critic, options=config.critic.options if config.critic
                                         and config.critic.name == args.critic else {}), config.task)
@@ -234,7 +248,7 @@ def main() -> None:
             info = {**info, "critic": args.critic, "critic_updates": args.critic_updates,
                     "critic_fit_s": time.perf_counter() - start}
             agent.save(out / f"{task}_critic.pt", resume=True)
-        env = make_env(config)
+        env = wrap_env(make_env(config), config.task.action_repeat)  # steps as the agent trained
         pairs = evaluation_pairs(env, args.pairs, seed=10_000 + args.seed)
         max_steps = args.max_steps or env.spec.max_episode_steps
         hier = config.task

@@ -26,10 +26,10 @@ class Jump(WorldModel):
         return s + 0.1 * K * a
 
 
-def planner(**options) -> HierarchicalPlanner:
+def planner(high_iterations: int = 4, **options) -> HierarchicalPlanner:
     cost = Cost([(LatentGoalDistance("l2"), 1.0)], gamma=1.0)
-    cem = lambda n: CEM(CEMConfig(samples=n, iterations=4, elites=8))  # noqa: E731
-    return HierarchicalPlanner(HierarchicalConfig(macro_steps=3, **options), high=cem(128), low=cem(64),
+    cem = lambda n, i=4: CEM(CEMConfig(samples=n, iterations=i, elites=8))  # noqa: E731
+    return HierarchicalPlanner(HierarchicalConfig(macro_steps=3, **options), high=cem(128, high_iterations), low=cem(64),
                                coarse_model=Jump(), coarse_cost=cost)
 
 
@@ -47,6 +47,23 @@ def test_the_subgoal_is_the_first_coarse_step_toward_the_goal():
     torch.testing.assert_close(hp.subgoal, torch.tensor([[0.4, 0.0]]), atol=0.05, rtol=0)
     assert result.actions[0, 0, 0] > 0.5 and abs(float(result.actions[0, 0, 1])) < 0.5
     assert hp.last_high is not None and hp.last_high.states.shape == (1, 3, 2)  # the imagined subgoals
+
+
+def test_direct_hands_a_goal_within_one_coarse_step_to_the_fine_level():
+    """Goal 0.3 away (one jump reaches 0.4): with ``direct`` the fine level gets the goal
+    itself; without, the top's first predicted latent (near the goal, but not it). A far
+    goal gets the first jump either way (it makes a fifth of the plan's progress)."""
+    near, far = torch.tensor([[0.3, 0.0]]), torch.tensor([[2.0, 0.0]])
+    hp = planner(16, direct=0.9)
+    hp.plan(problem(torch.zeros(1, 2), near))
+    assert torch.equal(hp.subgoal, near)
+    hp = planner(16)
+    hp.plan(problem(torch.zeros(1, 2), near))
+    assert not torch.equal(hp.subgoal, near) and hp.last_high is not None
+    torch.testing.assert_close(hp.subgoal, hp.last_high.states[:, 0])
+    hp = planner(16, direct=0.9)
+    hp.plan(problem(torch.zeros(1, 2), far))
+    torch.testing.assert_close(hp.subgoal, torch.tensor([[0.4, 0.0]]), atol=0.05, rtol=0)
 
 
 def test_new_subgoals_every_k_steps_at_episode_starts_and_when_reached():
