@@ -21,7 +21,7 @@ import time
 from typing import Any
 
 import torch
-from pydantic import Field, NonNegativeFloat, PositiveInt
+from pydantic import Field, NonNegativeFloat, PositiveInt, model_validator
 
 from actor.base import Planner, PlannerConfig, PlanProblem, TrajectoryCost
 from world_model import WorldModel
@@ -37,6 +37,10 @@ class HierarchicalConfig(PlannerConfig):
     """The fine level's planner (over primitive actions, toward the subgoal)."""
     macro_steps: PositiveInt = 4
     """Coarse steps the top plans ahead (it sees ``macro_steps * k`` primitive steps)."""
+    subgoal_step: PositiveInt = 1
+    """Which of the top's predicted coarse latents becomes the subgoal: 1, the first (``k``
+    actions ahead); 2, the second (``2 k`` ahead, beyond a fine horizon of ``k``: the fine
+    planner keeps moving instead of stopping at a subgoal it has reached in its horizon)."""
     replan_every: PositiveInt | None = None
     """Primitive steps between new subgoals; None: the coarse model's ``k``."""
     subgoal_threshold: NonNegativeFloat = 0.0
@@ -45,10 +49,16 @@ class HierarchicalConfig(PlannerConfig):
     high_share: float = Field(0.5, gt=0.0, lt=1.0)
     """Share of ``deadline_s`` the top may use when it replans."""
     direct: float | None = Field(None, gt=0.0, le=1.0)
-    """Hand the fine level the goal itself, not a subgoal, where the top's first coarse step
-    makes at least this share of its plan's progress toward the goal (latent distance; 0.9:
-    the goal is within one coarse step, and a predicted latent short of it would only add
-    the coarse model's error). None: always the first coarse latent."""
+    """Hand the fine level the goal itself, not a subgoal, where the subgoal (the top's
+    ``subgoal_step``-th coarse latent) already makes at least this share of its plan's progress
+    toward the goal (latent distance; 0.9: the goal is that near, and a predicted latent short
+    of it would only add the coarse model's error). None: always the coarse latent."""
+
+    @model_validator(mode="after")
+    def _subgoal_within_plan(self) -> HierarchicalConfig:
+        if self.subgoal_step > self.macro_steps:
+            raise ValueError(f"subgoal_step must be at most macro_steps ({self.macro_steps}), got {self.subgoal_step}")
+        return self
 
 
 class HierarchicalPlanner(Planner):
@@ -136,12 +146,13 @@ class HierarchicalPlanner(Planner):
         result = self.high.plan(top)
         states = result.states if result.states is not None else coarse.rollout(s0, result.actions)
         self.last_high = result
-        first = states[:, 0]  # (B, D)
+        first = states[:, self.config.subgoal_step - 1]  # (B, D)
         if self.config.direct is not None:
             d0 = (s0 - problem.goal).norm(dim=-1)  # (B,)
             gap = (states - problem.goal[:, None]).norm(dim=-1)  # (B, M)
             best = d0 - gap.min(dim=1).values  # (B,) the plan's progress toward the goal
-            near = (best > 0) & (d0 - gap[:, 0] >= self.config.direct * best)  # (B,)
+            reach = d0 - gap[:, self.config.subgoal_step - 1]  # (B,) the subgoal's progress
+            near = (best > 0) & (reach >= self.config.direct * best)  # (B,)
             first = torch.where(near[:, None], problem.goal, first)
         if mine and self.subgoal is not None and self.high_warm is not None and self.since is not None:
             self.subgoal = torch.where(due[:, None], first, self.subgoal)  # (B, D)

@@ -40,6 +40,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -102,10 +103,11 @@ def train_variant(args: argparse.Namespace, out: Path) -> None:
         run.close()
 
 
-def reevaluate(run: Path, episodes: int, file: str, overrides: list[str] = ()) -> None:
+def reevaluate(run: Path, episodes: int, file: str, overrides: list[str] = (), more_updates: int = 0) -> None:
     """Evaluate a trained variant's checkpoint on ``episodes`` held-out goals (the seeds the
     run's own evaluation began with) and write ``run/file``; ``overrides`` (``KEY=VALUE``)
-    change its task for this evaluation (its replay is loaded with them: a route needs it)."""
+    change its task for this evaluation (its replay is loaded with them: a route needs it);
+    ``more_updates`` trains every module that many more steps on the run's replay first."""
     import torch
 
     from agent.agent import Agent
@@ -113,7 +115,11 @@ def reevaluate(run: Path, episodes: int, file: str, overrides: list[str] = ()) -
     from agent.run import EVAL_SEED, evaluate_agent, make_env
 
     torch.set_num_threads(1)
-    agent = Agent.load(run / "checkpoint.pt", resume=bool(overrides))
+    agent = Agent.load(run / "checkpoint.pt", resume=bool(overrides) or more_updates > 0)
+    start = time.perf_counter()
+    for _ in range(more_updates):
+        agent.update()
+    more_s = time.perf_counter() - start
     env = make_env(agent.config)
     if overrides:  # the task changes here; evaluate_agent sets each episode's goal
         task = apply_overrides(agent.config, parse_override_tokens([f"--{o}" for o in overrides])).task
@@ -127,7 +133,7 @@ def reevaluate(run: Path, episodes: int, file: str, overrides: list[str] = ()) -
     summary = {"env_steps": agent.env_steps, "episodes": episodes,
                **{k: result[k] for k in ("success_rate", "success_rate_final", "success_rate_any", "act_ms_median")},
                "train_wall_s": json.loads((run / "eval.json").read_text()).get("train_wall_s"),
-               "records": result["records"]}
+               "more_updates": more_updates, "more_updates_s": more_s, "records": result["records"]}
     (run / file).write_text(json.dumps(summary, indent=1))
 
 
@@ -198,6 +204,9 @@ def main() -> None:
                    help="with --reeval: task overrides for the re-evaluation only (e.g. task.route=true; the "
                         "checkpoint's replay is loaded with it), written as eval_N_TAG.json")
     p.add_argument("--eval-tag", default="set", help="TAG of the --eval-set re-evaluation's file")
+    p.add_argument("--more-updates", type=int, default=0, metavar="M",
+                   help="with --reeval: M more updates of every module on the variant's own replay before it is "
+                        "evaluated (the same env steps, trained longer), written as eval_N_moreM.json")
     p.add_argument("--variant", help=argparse.SUPPRESS)  # internal: run one variant in this process
     args = p.parse_args()
     out = Path(args.out).resolve()
@@ -229,9 +238,13 @@ def main() -> None:
         if args.reeval is None:
             raise SystemExit("--eval-set goes with --reeval N")
         eval_file = f"eval_{args.reeval}_{args.eval_tag}.json"
+    if args.more_updates:
+        if args.reeval is None:
+            raise SystemExit("--more-updates goes with --reeval N")
+        eval_file = eval_file.replace(".json", f"_more{args.more_updates}.json")
     for variant in args.variants if args.reeval is not None else ():
         if not (out / name(variant) / eval_file).is_file():
-            reevaluate(out / name(variant), args.reeval, eval_file, args.eval_set)
+            reevaluate(out / name(variant), args.reeval, eval_file, args.eval_set, args.more_updates)
 
     import matplotlib
 
@@ -265,6 +278,7 @@ def main() -> None:
             "practice_goals": tcfg.practice_goals, "practice_frontier": tcfg.practice_frontier,
             "practice_explore": tcfg.practice_explore,
             "train_wall_s": summary.get("train_wall_s"), "eval_set": args.eval_set,
+            "more_updates": summary.get("more_updates", 0),
         })
         r = records[-1]
         print(f"{args.task} {args.protocol} {variant:9s}: coverage {r['coverage']:.3f}  success {r['success_rate']:.2f}  "
@@ -279,7 +293,8 @@ def main() -> None:
     keep = [r for r in previous if not (r["task"] == args.task and r.get("seed") == args.seed
                                         and r.get("protocol", "env") == args.protocol
                                         and r["variant"] in args.variants
-                                        and r.get("eval_set", []) == args.eval_set)]
+                                        and r.get("eval_set", []) == args.eval_set
+                                        and r.get("more_updates", 0) == args.more_updates)]
     (out / "results.json").write_text(json.dumps(keep + records, indent=2))
     print(f"wrote {out / 'results.json'}, {png}")
 

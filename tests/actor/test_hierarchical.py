@@ -66,6 +66,16 @@ def test_direct_hands_a_goal_within_one_coarse_step_to_the_fine_level():
     torch.testing.assert_close(hp.subgoal, torch.tensor([[0.4, 0.0]]), atol=0.05, rtol=0)
 
 
+def test_subgoal_step_picks_a_later_coarse_latent():
+    hp = planner(subgoal_step=2)
+    hp.plan(problem(torch.zeros(1, 2), torch.tensor([[2.0, 0.0]])))
+    assert hp.last_high is not None
+    torch.testing.assert_close(hp.subgoal, hp.last_high.states[:, 1])  # two jumps: about 0.8 along x
+    assert 0.6 < float(hp.subgoal[0, 0]) < 0.9
+    with pytest.raises(ValueError, match="subgoal_step must be at most macro_steps"):
+        HierarchicalConfig(macro_steps=3, subgoal_step=4)
+
+
 def test_new_subgoals_every_k_steps_at_episode_starts_and_when_reached():
     hp = planner(subgoal_threshold=0.05)
     calls = []

@@ -39,6 +39,8 @@ def test_flat_and_hierarchical_on_the_same_model(tmp_path, task):
         assert r["act_ms_median"] > 0 and r["train_env_steps"] >= 800
     episodes = json.loads((tmp_path / f"{task}_episodes.json").read_text())
     assert all(e["subgoals"] for e in episodes["hierarchical"]) and not any(e["subgoals"] for e in episodes["flat"])
+    if task == "pointmaze_medium":  # the config holds each action 4 env steps: 12 env steps are 3 actions
+        assert all(len(e["path"]) == 12 // 4 + 1 for e in episodes["flat"] if not e["success"])
     for planner in routed:  # the landmarks each routed episode was handed (none where the data never joined them)
         assert all(isinstance(e["route"], list) for e in episodes[planner]) and not any(e["route"] for e in episodes["flat"])
     assert (tmp_path / f"{task}_episodes.png").stat().st_size > 10_000
