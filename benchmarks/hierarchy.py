@@ -159,8 +159,8 @@ def draw(task: str, env: Any, episodes: dict[str, list], path: Path) -> None:
             if ep.get("route"):
                 rt = np.array(ep["route"])
                 ax.plot(rt[:, 0], rt[:, 1], "s--", color="tab:purple", markersize=3, lw=0.8)
-            ax.set(title=f"{planner}: {'reached' if ep['success'] else 'missed'} ({ep['steps']} steps)", aspect="equal",
-                   xticks=[], yticks=[])
+            ax.set_title(f"{planner}\n{'reached' if ep['success'] else 'missed'} ({ep['steps']} env steps)", fontsize=9)
+            ax.set(aspect="equal", xticks=[], yticks=[])
             ax.autoscale_view()
     fig.suptitle(f"{task}: path (blue), start (green), goal (red), subgoals read by the probe (orange), "
                  "route through the replay's landmarks (purple)")

@@ -16,7 +16,7 @@ SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "hierarchy.py"
 def test_flat_and_hierarchical_on_the_same_model(tmp_path, task):
     """A tiny training, 2 detour pairs: one record per planner with the issue's fields, the
     hierarchical episodes carry their subgoals, the figure is written."""
-    episode = "{max_episode_steps: 40}" if task == "pointmaze_medium" else "{wall_angle: 1.5708, max_episode_steps: 40}"
+    episode = "{max_episode_steps: 120}" if task == "pointmaze_medium" else "{wall_angle: 1.5708, max_episode_steps: 40}"
     cmd = [sys.executable, str(SCRIPT), "--task", task, "--out", str(tmp_path), "--steps", "800",
            "--pairs", "2", "--max-steps", "12", "--ms", "15", "--set", f"task.env_kwargs={episode}",
            "training.random_steps=300", "training.pretrain_updates=10", "training.batch_size=16",
@@ -41,6 +41,15 @@ def test_flat_and_hierarchical_on_the_same_model(tmp_path, task):
     assert all(e["subgoals"] for e in episodes["hierarchical"]) and not any(e["subgoals"] for e in episodes["flat"])
     if task == "pointmaze_medium":  # the config holds each action 4 env steps: 12 env steps are 3 actions
         assert all(len(e["path"]) == 12 // 4 + 1 for e in episodes["flat"] if not e["success"])
+        model_error = SCRIPT.parent / "model_error.py"  # the same agent's prediction error, in metres
+        done = subprocess.run([sys.executable, str(model_error), str(tmp_path / task / "agent.pt"), "--config",
+                               str(SCRIPT.parents[1] / "configs" / "pointmaze_medium_hier.yaml"), "--starts", "3",
+                               "--horizon", "2", "--json", str(tmp_path / "error.json")],
+                              capture_output=True, text=True, env={**os.environ, "MUJOCO_GL": "egl"}, timeout=300)
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        err = json.loads((tmp_path / "error.json").read_text())
+        assert err["action_repeat"] == 4 and err["starts"] == 3 and len(err["rollout_error_median"]) == 2
+        assert all(e >= 0 for e in err["rollout_error_p90"]) and err["moved_median"] >= 0
     for planner in routed:  # the landmarks each routed episode was handed (none where the data never joined them)
         assert all(isinstance(e["route"], list) for e in episodes[planner]) and not any(e["route"] for e in episodes["flat"])
     assert (tmp_path / f"{task}_episodes.png").stat().st_size > 10_000
