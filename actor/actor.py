@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -28,7 +29,9 @@ class ActorConfig(BaseModel):
     """Also seed it with the sequence the critic's greedy actor takes through the model, when
     the critic has one (an action-value critic: TD-MPC's policy prior)."""
     deadline_s: float | None = Field(None, gt=0.0)
-    """Optional time budget per decision (anytime planning); None: run all iterations."""
+    """Optional time budget per decision (anytime planning), counted from when the agent is
+    asked to act (its encoding, the proposals and the plan all fall within it; the planner
+    starts no iteration it would finish past it); None: run all iterations."""
     compile: bool = False
     """``torch.compile`` the world model's rollout and the trajectory cost the planner calls
     (the hot loop; worth it on a GPU). The first plans of each new batch shape are slow
@@ -112,8 +115,11 @@ class Actor:
         *,
         generator: torch.Generator | None = None,
         mode: Literal["plan", "policy"] | None = None,
+        started: float | None = None,
     ) -> torch.Tensor:
-        """Shapes: s (B, D), goal (B, D) -> actions (B, A)."""
+        """Shapes: s (B, D), goal (B, D) -> actions (B, A). ``started``: the
+        ``time.perf_counter()`` the decision began at (``deadline_s`` counts from it; default now)."""
+        started = time.perf_counter() if started is None else started
         check_shape("s", s, ("B", "D"), D=self.world_model.latent_dim)
         check_shape("goal", goal, ("B", "D"), B=s.shape[0], D=self.world_model.latent_dim)
         if (mode or self.mode) == "policy":
@@ -141,7 +147,8 @@ class Actor:
             warm_start=self.warm_start(s.shape[0]),
             proposals=proposals,
             generator=generator,
-            deadline_s=self.config.deadline_s,
+            deadline_s=None if self.config.deadline_s is None
+            else max(self.config.deadline_s - (time.perf_counter() - started), 0.0),
         )
         result = self.planner.plan(problem)
         self.last_result = result

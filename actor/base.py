@@ -190,8 +190,13 @@ class Planner(ABC):
         """Return (actions (B, H, A), cost (B,), iterations done)."""
 
     @staticmethod
-    def out_of_time(problem: PlanProblem, start: float) -> bool:
-        return problem.deadline_s is not None and time.perf_counter() - start >= problem.deadline_s
+    def out_of_time(problem: PlanProblem, start: float, done: int = 0) -> bool:
+        """Whether to stop iterating: the deadline has passed, or one more iteration at the
+        mean pace of the ``done`` so far would end past it (the deadline bounds the plan)."""
+        if problem.deadline_s is None:
+            return False
+        elapsed = time.perf_counter() - start
+        return elapsed + (elapsed / done if done > 0 else 0.0) >= problem.deadline_s
 
     def evaluate(
         self, problem: PlanProblem, actions: torch.Tensor, z: torch.Tensor | None = None

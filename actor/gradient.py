@@ -155,7 +155,7 @@ class GradientPlanner(Planner):
         trace = []
         iterations = 0
         for it in range(cfg.iterations):
-            if iterations > 0 and self.out_of_time(problem, start):
+            if iterations > 0 and self.out_of_time(problem, start, iterations):
                 break
             if it < cfg.iterations - 1:
                 a, costs, grad = cost_and_grad(self, problem, u, center, half, exact if it == 0 else None)

@@ -58,7 +58,7 @@ class CEMGrad(Planner):
         best, best_cost = mean.clone(), torch.full((B,), float("inf"), device=dev, dtype=dt)
         iterations = 0
         for it in range(cfg.iterations):
-            if iterations > 0 and self.out_of_time(problem, start):
+            if iterations > 0 and self.out_of_time(problem, start, iterations):
                 break
             first = mean if cfg.keep_mean else None
             fixed = seed_candidates(

@@ -128,7 +128,7 @@ class ICEM(Planner):
         iterations = 0
         with torch.no_grad():
             for it in range(cfg.iterations):
-                if iterations > 0 and self.out_of_time(problem, start):
+                if iterations > 0 and self.out_of_time(problem, start, iterations):
                     break
                 n = self.population(it)
                 parts = []

@@ -90,7 +90,7 @@ class RandomShooting(Planner):
         iterations = 0
         with torch.no_grad():
             for it in range(cfg.iterations):
-                if iterations > 0 and self.out_of_time(problem, start):
+                if iterations > 0 and self.out_of_time(problem, start, iterations):
                     break
                 fixed = torch.empty((B, 0, H, A), device=dev, dtype=dt)
                 if it == 0:

@@ -98,7 +98,7 @@ class SamplingPlanner(Planner):
         iterations = 0
         with torch.no_grad():
             for it in range(cfg.iterations):
-                if iterations > 0 and self.out_of_time(problem, start):
+                if iterations > 0 and self.out_of_time(problem, start, iterations):
                     break
                 noise = torch.randn(
                     (B, N, H, A + Z), generator=problem.generator, device=mean.device, dtype=mean.dtype

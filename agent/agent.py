@@ -495,6 +495,7 @@ class Agent:
         return self._act(obs, mode, self.actor)
 
     def _act(self, obs: Any, mode: str | None, actor: Actor) -> np.ndarray:
+        started = time.perf_counter()  # the actor's deadline_s covers this whole decision
         if self._goal_source is None:
             raise RuntimeError("call reset() (with goal=... for a goal-observation task) before act()")
         batch, batched = self._to_batch(obs)
@@ -537,7 +538,7 @@ class Agent:
             self.configurator.refresh_goal_latents(self.world_model)
             self.configurator.advance_goals(t_obs, s)
             goal = self.configurator.goal_latent()  # (B, D)
-            a_t = actor.act(s, goal, generator=self.generator, mode=mode)  # (B, A)
+            a_t = actor.act(s, goal, generator=self.generator, mode=mode, started=started)  # (B, A)
             self._check_actions(a_t, actor, mode)
             energy = self.cost.intrinsic(s[:, None], a_t[:, None], goal)[:, 0]  # (B,)
             self.memory.write(s, a_t, energy)

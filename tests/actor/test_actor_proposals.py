@@ -73,3 +73,19 @@ def test_critic_proposals_can_be_turned_off():
     spy = Spy()
     actor(spy, critic_policy=const(0.5), critic_proposals=False).act(torch.zeros(2, D), torch.zeros(2, D))
     assert spy.problem.proposals is None
+
+
+def test_the_deadline_counts_from_when_the_decision_began():
+    """``deadline_s`` covers the whole decision: the planner gets what is left of it after the
+    time spent since ``started`` (none left: 0, so it runs its one iteration)."""
+    import time
+
+    spy = Spy()
+    act = Actor(ActorConfig(horizon=H, deadline_s=0.5), planner=spy, world_model=Drift(),
+                cost=lambda s, a, g: s.sum((-1, -2)), action_low=-torch.ones(A), action_high=torch.ones(A))
+    act.act(torch.zeros(1, D), torch.zeros(1, D), started=time.perf_counter() - 0.2)
+    assert spy.problem is not None and 0.25 < spy.problem.deadline_s <= 0.3
+    act.act(torch.zeros(1, D), torch.zeros(1, D), started=time.perf_counter() - 1.0)
+    assert spy.problem.deadline_s == 0.0
+    act.act(torch.zeros(1, D), torch.zeros(1, D))  # no start given: the whole budget
+    assert 0.45 < spy.problem.deadline_s <= 0.5

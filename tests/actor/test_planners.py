@@ -276,6 +276,42 @@ def test_deadline_stops_after_one_iteration(name):
     assert torch.isfinite(res.actions).all()
 
 
+class Clock:
+    """A fake ``time.perf_counter`` that only moves when :class:`SlowPointMass` rolls out."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class SlowPointMass(PointMass):
+    """PointMass whose every rollout takes 4 ms of the fake clock."""
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__()
+        self.clock = clock
+
+    def rollout(self, s0, actions, z=None):
+        self.clock.now += 0.004
+        return super().rollout(s0, actions, z)
+
+
+@pytest.mark.parametrize("name", ["cem", "mppi", "icem"])
+def test_the_deadline_bounds_the_plan(name, monkeypatch):
+    """A 30 ms deadline at 4 ms per iteration: after 7 iterations (28 ms) an 8th would end at
+    32 ms, past it, so the planner stops at 7 (it used to start the 8th at 28 ms)."""
+    import time
+
+    clock = Clock()
+    monkeypatch.setattr(time, "perf_counter", clock)
+    res = make_planner(name, iterations=100, predict_states=False).plan(
+        problem(torch.zeros(1, 2), GOAL[None], wm=SlowPointMass(clock), deadline_s=0.03))
+    assert res.iterations == 7
+    assert clock.now - 100.0 == pytest.approx(0.028)
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_problem_shape_errors(name):
     """A goal of the wrong shape is refused with expected and received shapes."""
