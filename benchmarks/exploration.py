@@ -90,7 +90,7 @@ def train_variant(args: argparse.Namespace, out: Path) -> None:
             run.agent.adapt()
             for _ in range(updates):
                 run.agent.update()
-            run.agent.save(out / "checkpoint.pt")  # the agent evaluated (and --reeval'd), updates included
+            run.agent.save(out / "checkpoint.pt", resume=True)  # the agent evaluated (and --reeval'd), updates included
         run.evaluate()
         cov = run.agent.coverage
         if cov is not None:  # the visited region, for the figure
