@@ -6,7 +6,8 @@ Top-down, each control step of B envs:
    reached, or at an episode's start) the ``high`` planner searches ``macro_steps`` latent
    macro-actions on the coarse world model (``world_model.CoarseWorldModel``) to minimise the
    goal energy at the coarse level plus the critic;
-2. the first predicted coarse latent becomes that env's subgoal;
+2. a predicted coarse latent (the ``subgoal_step``-th; by default the first) becomes that
+   env's subgoal;
 3. the ``low`` planner plans primitive actions on the fine model toward the subgoal, with
    the task's own cost (its goal term and critic now read the subgoal).
 
@@ -129,8 +130,9 @@ class HierarchicalPlanner(Planner):
         return actions, cost, iterations + high_iters
 
     def _new_subgoals(self, problem: PlanProblem, due: torch.Tensor) -> int:
-        """Plan the top for the B envs and take its first coarse latent as the subgoal of the
-        ``due`` ones (the others keep theirs). Returns the top's iterations."""
+        """Plan the top for the B envs and take its ``subgoal_step``-th coarse latent (or, with
+        ``direct``, the goal) as the subgoal of the ``due`` ones (the others keep theirs).
+        Returns the top's iterations."""
         s0, B = problem.s0, problem.s0.shape[0]
         coarse = self.coarse_model
         ones = torch.ones(coarse.action_dim, device=s0.device, dtype=s0.dtype)
@@ -146,19 +148,19 @@ class HierarchicalPlanner(Planner):
         result = self.high.plan(top)
         states = result.states if result.states is not None else coarse.rollout(s0, result.actions)
         self.last_high = result
-        first = states[:, self.config.subgoal_step - 1]  # (B, D)
+        chosen = states[:, self.config.subgoal_step - 1]  # (B, D)
         if self.config.direct is not None:
             d0 = (s0 - problem.goal).norm(dim=-1)  # (B,)
             gap = (states - problem.goal[:, None]).norm(dim=-1)  # (B, M)
             best = d0 - gap.min(dim=1).values  # (B,) the plan's progress toward the goal
             reach = d0 - gap[:, self.config.subgoal_step - 1]  # (B,) the subgoal's progress
             near = (best > 0) & (reach >= self.config.direct * best)  # (B,)
-            first = torch.where(near[:, None], problem.goal, first)
+            chosen = torch.where(near[:, None], problem.goal, chosen)
         if mine and self.subgoal is not None and self.high_warm is not None and self.since is not None:
-            self.subgoal = torch.where(due[:, None], first, self.subgoal)  # (B, D)
+            self.subgoal = torch.where(due[:, None], chosen, self.subgoal)  # (B, D)
             self.high_warm = torch.where(due[:, None, None], result.actions, self.high_warm)
             self.since = torch.where(due, torch.zeros_like(self.since), self.since)
         else:
-            self.subgoal, self.high_warm = first, result.actions
+            self.subgoal, self.high_warm = chosen, result.actions
             self.since = torch.zeros(B, dtype=torch.long, device=s0.device)
         return result.iterations
