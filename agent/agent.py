@@ -256,6 +256,10 @@ class Agent:
         if tcfg.practice_frontier == "sparse" and "achieved_goal" not in self.input_shapes:
             raise ValueError(f"{what} at the sparse frontier needs observations with achieved_goal, got keys "
                              f"{sorted(self.input_shapes)}; use training.practice_frontier=disagreement")
+        if tcfg.practice_achieve > 0 and "achieved_goal" not in self.input_shapes:
+            raise ValueError(f"training.practice_achieve={tcfg.practice_achieve} draws goals over the visited "
+                             f"goal-space cells and needs observations with achieved_goal, got keys "
+                             f"{sorted(self.input_shapes)}; set it to 0")
 
     @property
     def has_goal_observation(self) -> bool:
@@ -1187,24 +1191,42 @@ class Agent:
     def _practice_goals(self, n: int) -> ObsDict:
         """``n`` observations from the replay at the frontier (``training.practice_frontier``):
         where the world model is least certain (:meth:`configurator.Configurator.frontier`),
-        or in the goal-space cells visited least (:attr:`coverage`)."""
+        or in the goal-space cells visited least (:attr:`coverage`); each is instead, with
+        probability ``training.practice_achieve``, drawn evenly over the visited cells."""
         tcfg = self.config.training
         batch = self.replay.sample(tcfg.practice_candidates, 1, rng=self.rng)
         obs = {k: v[:, 0] for k, v in batch["obs"].items()}  # (C, ...)
-        if tcfg.practice_frontier == "sparse":
-            if self.coverage is None:
-                raise RuntimeError("training.practice_frontier=sparse needs agent.coverage (Run sets it for goal "
-                                   "envs; else set agent.coverage = GoalCoverage.from_env(env))")
-            visits = self.coverage.visits(obs["achieved_goal"]).astype(np.float64)
+        achieve = int((self.rng.random(n) < tcfg.practice_achieve).sum()) if tcfg.practice_achieve > 0 else 0
+        m = n - achieve  # at the frontier
+        if m == 0:
+            idx = np.zeros(0, dtype=np.int64)
+        elif tcfg.practice_frontier == "sparse":
+            visits = self._visits(obs["achieved_goal"])
             score = -visits + self.rng.random(len(visits))  # the fewest visits; ties broken at random
-            idx = np.argsort(-score)[:n]
+            idx = np.argsort(-score)[:m]
         else:
             s = self.world_model.encode_target(self._tensors(obs))  # (C, D)
-            idx = self.configurator.frontier(s, self.world_model, n, generator=self.generator,
+            idx = self.configurator.frontier(s, self.world_model, m, generator=self.generator,
                                              action_low=self.action_low, action_high=self.action_high).cpu().numpy()
-        if len(idx) < n:
-            idx = np.resize(idx, n)
+        if len(idx) < m:
+            idx = np.resize(idx, m)
+        if achieve:
+            idx = np.concatenate([idx, self._achiever_goals(obs["achieved_goal"], achieve)])
         return {k: v[idx] for k, v in obs.items()}
+
+    def _visits(self, achieved: np.ndarray) -> np.ndarray:
+        """Stored states in the goal-space cell of each of ``achieved`` (C, G)."""
+        if self.coverage is None:
+            raise RuntimeError("practice goals by goal-space cell need agent.coverage (Run sets it for goal envs; "
+                               "else set agent.coverage = GoalCoverage.from_env(env))")
+        return self.coverage.visits(achieved).astype(np.float64)
+
+    def _achiever_goals(self, achieved: np.ndarray, n: int) -> np.ndarray:
+        """Indices of ``n`` of the candidates ``achieved`` (C, G), each drawn with probability
+        1 / (visits of its cell): a replayed candidate lies in a cell in proportion to that
+        cell's visits, so every visited cell is drawn about equally often."""
+        weight = 1.0 / np.maximum(self._visits(achieved), 1.0)
+        return self.rng.choice(len(achieved), size=n, replace=n > len(achieved), p=weight / weight.sum())
 
     def _goals_at(self, steps: VectorSteps, rows: np.ndarray, reset_infos: Mapping[int, Any]) -> ObsDict | None:
         """The goal observations of all B envs with the new ones of ``rows`` in place (the

@@ -10,7 +10,8 @@ ensemble's disagreement, sought), falling to 0 over ``--decay`` of the steps; ``
 ``training.practice_goals`` of the planner's episodes pursue a goal at the frontier
 (``--frontier``: a replayed observation where the ensemble disagrees most, or in the
 least-visited goal cells) and, once there, explore past it with random actions
-(``--beyond``, Go-Explore's return-then-explore); ``epistemic``: both.
+(``--beyond``, Go-Explore's return-then-explore), or with probability ``--achieve`` a goal
+drawn evenly over the visited cells (LEXA's achiever); ``epistemic``: both.
 
 Two protocols. ``env`` (the default): the planner's other episodes pursue the env's goals,
 which already spread the data over the goal distribution. ``free`` (LEXA's: the env's goals
@@ -75,7 +76,8 @@ def train_variant(args: argparse.Namespace, out: Path) -> None:
                  "training.epistemic_decay_steps": int(args.decay * args.steps)}
     if variant in ("practice", "epistemic") or (free and variant != "random"):
         over |= {"training.practice_goals": 1.0 if free else args.practice,
-                 "training.practice_frontier": args.frontier, "training.practice_explore": args.beyond == "on"}
+                 "training.practice_frontier": args.frontier, "training.practice_explore": args.beyond == "on",
+                 "training.practice_achieve": args.achieve}
     if free and variant == "random":
         over |= {"training.random_steps": args.steps}
     base = apply_overrides(base, parse_override_tokens([f"--{item}" for item in args.set]))
@@ -190,6 +192,9 @@ def main() -> None:
                    help="training.practice_goals of the practice variants (1 with --protocol free)")
     p.add_argument("--frontier", choices=("disagreement", "sparse"), default="sparse",
                    help="training.practice_frontier of the practice variants")
+    p.add_argument("--achieve", type=float, default=0.0,
+                   help="training.practice_achieve of the practice variants: the fraction of practice goals drawn "
+                        "evenly over the visited cells (LEXA's achiever) instead of at the frontier")
     p.add_argument("--beyond", choices=("on", "off"), default="on",
                    help="training.practice_explore of the practice variants: random actions once the goal is reached")
     p.add_argument("--variants", nargs="+", choices=VARIANTS, default=["random", "epistemic"])
@@ -276,7 +281,7 @@ def main() -> None:
             "far_success_rate": far_quarter(args.task, summary["records"]), "seed": args.seed,
             "epistemic_weight": tcfg.epistemic_weight, "epistemic_decay_steps": tcfg.epistemic_decay_steps,
             "practice_goals": tcfg.practice_goals, "practice_frontier": tcfg.practice_frontier,
-            "practice_explore": tcfg.practice_explore,
+            "practice_explore": tcfg.practice_explore, "practice_achieve": tcfg.practice_achieve,
             "train_wall_s": summary.get("train_wall_s"), "eval_set": args.eval_set,
             "more_updates": summary.get("more_updates", 0),
         })

@@ -155,6 +155,11 @@ class TrainingConfig(BaseModel):
     disagrees most (needs ``ensemble_heads`` >= 2); ``sparse``, in the goal-space cells the
     stored data has visited least (``agent.coverage``; needs observations with
     ``achieved_goal``)."""
+    practice_achieve: float = Field(0.0, ge=0.0, le=1.0)
+    """Fraction of practice goals drawn evenly over the goal-space cells the stored data has
+    visited (LEXA's achiever: practise reaching what was found, a thinly visited far cell as
+    often as the start's) instead of at ``practice_frontier`` (its explorer). Needs
+    observations with ``achieved_goal``. 0: every practice goal is at the frontier."""
     bf16: bool = False
     """On CUDA, compute the world model's loss under bfloat16 autocast (weights, optimiser
     and the VICReg statistics stay float32: autocast keeps reductions in float32); ignored on

@@ -135,6 +135,30 @@ def test_sparse_frontier_picks_the_least_visited_cells():
     assert agent.coverage.visits(chosen).max() <= np.quantile(visits, 0.25)
 
 
+def test_achiever_goals_are_spread_evenly_over_the_visited_cells():
+    """practice_achieve=1 draws practice goals about equally often from every visited cell,
+    however unevenly the replay visited them (the replay itself is far from even)."""
+    from agent.coverage import GoalCoverage
+    from tests.agent.test_any_env import tiny
+    from tests.agent.toy_envs import GoalLine
+
+    config = tiny(practice_goals=1.0, practice_candidates=64, practice_frontier="sparse", practice_achieve=1.0,
+                  random_steps=200)
+    lines = [GoalLine() for _ in range(2)]
+    agent = Agent.from_config(config, lines[0])
+    agent.coverage = GoalCoverage(np.linspace(-1, 1, 21)[:, None], cells=20)
+    agent.train(lines, 200)  # random steps only: the replay fills, no practice yet
+    stored = agent.coverage._ids(np.concatenate([ep["obs"]["achieved_goal"] for ep in agent.replay.episodes()]))
+    cells, counts = np.unique(stored, return_counts=True)
+    picked = agent.coverage._ids(np.concatenate([agent._practice_goals(8)["achieved_goal"] for _ in range(250)]))
+    assert np.isin(picked, cells).all()
+    share = np.array([(picked == c).mean() for c in cells])
+    even = np.full(len(cells), 1 / len(cells))
+    stored_tv, picked_tv = 0.5 * np.abs(counts / counts.sum() - even).sum(), 0.5 * np.abs(share - even).sum()
+    assert stored_tv > 0.2  # the replay is uneven...
+    assert picked_tv < 0.15 and picked_tv < stored_tv / 2  # ...the achiever's goals are not
+
+
 def test_practice_goals_are_refused_on_a_reward_task():
     """A reward task has no goal to practise: refused before the first step."""
     from tests.agent.test_any_env import tiny
