@@ -82,13 +82,28 @@ class DistanceCritic(Critic):
         return (1.0 - self.gamma**k) / (1.0 - self.gamma)
 
     def loss(self, batch: dict[str, Any]) -> tuple[torch.Tensor, dict[str, float]]:
-        """Expectile TD regression on three goals per window.
+        """Expectile TD regression on three goals per window (:meth:`td_targets`)."""
+        states = batch["states"]
+        goals, target, mask = self.td_targets(batch)
+        pred = self.value(states[None, :, :-1], goals[:, :, None])  # (3, B, T)
+        diff = target - pred  # (3, B, T)
+        tau = self.config.expectile
+        w = torch.where(diff < 0, tau, 1.0 - tau) * mask.to(diff.dtype)  # lower expectile of the cost
+        scale = 1.0 - self.gamma  # values are O(1 / (1 - gamma)): regress the normalised ones
+        loss = (w * (scale * diff) ** 2).sum() / mask.sum().clamp(min=1)
+        return loss, {"critic_loss": float(loss.detach()), "critic_value": float(pred[0].detach().mean())}
+
+    @torch.no_grad()
+    def td_targets(self, batch: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The three goals of each window, the value each step is regressed to, and which
+        steps count.
 
         Shapes: batch["states"] (B, T+1, D), batch["goals"] (B, D), optionally
         batch["goal_offsets"] (B,) int64: steps from the window's first state to the state
-        the goal was taken from (a later state of the same episode; < 0 or absent where the
-        goal is not one, such as the env's), and batch["terminals"] (B, T) bool (a
-        terminated transition has no next state to bootstrap from: left out).
+        the goal was taken from (a state of the same episode; < 0 or absent where the goal
+        is not one, such as the env's), and batch["terminals"] (B, T) bool (a terminated
+        transition has no next state to bootstrap from: left out) -> goals (3, B, D), target
+        (3, B, T), mask (3, B, T) bool.
         """
         states = batch["states"]
         B, T1, D = states.shape
@@ -102,27 +117,20 @@ class DistanceCritic(Critic):
         other = states[torch.roll(torch.arange(B, device=dev), 1), torch.randint(0, T1, (B,), device=dev)]  # (B, D)
         goals = torch.stack([batch["goals"], own, other], dim=0)  # (3, B, D)
 
-        with torch.no_grad():
-            v_next = self._target().value(states[None, :, 1:], goals[:, :, None])  # (3, B, T)
-            target = 1.0 + self.gamma * v_next  # (3, B, T)
-            # the window's own state: 0 at index j, 1 one step before, at most its distance before that
-            left = (j[:, None] - t[None]).to(states.dtype)  # (B, T) steps from t to j
-            target[1] = torch.where(left == 1, torch.ones_like(left), target[1])
-            target[1] = torch.where(left > 1, torch.minimum(target[1], self._bound(left)), target[1])
-            target[1] = torch.where(left == 0, torch.zeros_like(left), target[1])
-            offsets = batch.get("goal_offsets")
-            if offsets is not None:  # a later state of the same episode: at most that far
-                k = (offsets[:, None] - t[None]).to(states.dtype)  # (B, T)
-                capped = torch.minimum(target[0], self._bound(k.clamp(min=0.0)))
-                target[0] = torch.where(offsets[:, None] >= 0, capped, target[0])
-            terminals = batch.get("terminals")
-            alive = torch.ones(B, T, dtype=torch.bool, device=dev) if terminals is None else ~terminals.bool()
-            mask = alive[None].repeat(3, 1, 1)  # (3, B, T)
-            mask[1] |= (left == 0) | (left == 1)  # the goal is this state or the next: nothing to bootstrap
-        pred = self.value(states[None, :, :-1], goals[:, :, None])  # (3, B, T)
-        diff = target - pred  # (3, B, T)
-        tau = self.config.expectile
-        w = torch.where(diff < 0, tau, 1.0 - tau) * mask.to(diff.dtype)  # lower expectile of the cost
-        scale = 1.0 - self.gamma  # values are O(1 / (1 - gamma)): regress the normalised ones
-        loss = (w * (scale * diff) ** 2).sum() / mask.sum().clamp(min=1)
-        return loss, {"critic_loss": float(loss.detach()), "critic_value": float(pred[0].detach().mean())}
+        v_next = self._target().value(states[None, :, 1:], goals[:, :, None])  # (3, B, T)
+        target = 1.0 + self.gamma * v_next  # (3, B, T)
+        # the window's own state: 0 at index j, 1 one step before, at most its distance before that
+        left = (j[:, None] - t[None]).to(states.dtype)  # (B, T) steps from t to j
+        target[1] = torch.where(left == 1, torch.ones_like(left), target[1])
+        target[1] = torch.where(left > 1, torch.minimum(target[1], self._bound(left)), target[1])
+        target[1] = torch.where(left == 0, torch.zeros_like(left), target[1])
+        offsets = batch.get("goal_offsets")
+        if offsets is not None:  # a state of the same episode, k steps after t: at most that far
+            k = (offsets[:, None] - t[None]).to(states.dtype)  # (B, T); < 0: passed already, nothing known
+            capped = torch.minimum(target[0], self._bound(k.clamp(min=0.0)))
+            target[0] = torch.where((offsets[:, None] >= 0) & (k >= 0), capped, target[0])
+        terminals = batch.get("terminals")
+        alive = torch.ones(B, T, dtype=torch.bool, device=dev) if terminals is None else ~terminals.bool()
+        mask = alive[None].repeat(3, 1, 1)  # (3, B, T)
+        mask[1] |= (left == 0) | (left == 1)  # the goal is this state or the next: nothing to bootstrap
+        return goals, target, mask

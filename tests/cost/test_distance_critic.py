@@ -82,3 +82,21 @@ def test_terminated_transitions_do_not_count():
     torch.manual_seed(0)
     loss, _ = critic.loss(batch)
     assert torch.isfinite(loss_t) and loss_t != loss
+
+
+def test_a_hindsight_goal_inside_the_window_caps_only_the_steps_before_it():
+    """A window that ends its episode may take its hindsight goal from inside the window
+    (offset k < T): the steps before it are at most k - t away, the step at it 0, and the
+    steps after it have passed it, which says nothing about their distance (bootstrapped,
+    not 0)."""
+    critic = DistanceCritic(DistanceCriticConfig(hidden_dim=8, layers=1, gamma=0.9), latent_dim=2)
+    T = 5
+    pos = torch.arange(T + 1)[None].repeat(3, 1)  # (3, T+1)
+    batch = {"states": embed(pos), "goals": embed(torch.full((3,), 2)), "goal_offsets": torch.full((3,), 2),
+             "costs": torch.zeros(3, T)}
+    _, target, mask = critic.td_targets(batch)
+    env_goal = target[0]  # (3, T): the batch's own goal, the state at index 2
+    assert torch.allclose(env_goal[:, 2], torch.zeros(3))
+    assert (env_goal[:, 1] <= 1.0 + 1e-6).all() and (env_goal[:, 0] <= 1.0 + 0.9 + 1e-6).all()
+    assert (env_goal[:, 3:] >= 1.0).all()  # passed: one step's cost plus the bootstrapped value
+    assert mask[0].all()
