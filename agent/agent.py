@@ -70,7 +70,7 @@ class _Collection:
     exploring."""
 
     STATE = ("obs", "t", "length", "returns", "any_success", "random", "held", "practice", "practice_goal",
-             "beyond")
+             "beyond", "achieve")
     """What a resumable checkpoint keeps of it (besides the envs)."""
 
     def __init__(self, steps: VectorSteps, obs: ObsDict, action_dim: int) -> None:
@@ -84,6 +84,7 @@ class _Collection:
         self.practice = np.zeros(B, dtype=bool)  # an episode whose goal the agent set itself
         self.practice_goal: np.ndarray | None = None  # (B, G) the achieved goal a practice episode pursues
         self.beyond = np.zeros(B, dtype=bool)  # a practice episode that reached its goal: exploring past it
+        self.achieve = np.zeros(B, dtype=bool)  # a practice goal drawn over the visited cells: held, not passed
         self.held = np.zeros((B, action_dim), dtype=np.float32)
 
     def refresh_held(self, rng: np.random.Generator, low: np.ndarray, high: np.ndarray, repeat: int) -> None:
@@ -116,10 +117,11 @@ class _Collection:
             "random": bool(self.random[i]),
             "practice": bool(self.practice[i]),
             "beyond": bool(self.beyond[i]),
+            "achieve": bool(self.achieve[i]),
             "wall_s": wall_s,
         }
         self.t[i], self.length[i], self.returns[i], self.any_success[i], self.random[i] = 0, 0, 0.0, np.nan, False
-        self.practice[i] = self.beyond[i] = False
+        self.practice[i] = self.beyond[i] = self.achieve[i] = False
         return record
 
 
@@ -983,7 +985,7 @@ class Agent:
                 noise = tcfg.exploration_std * half * self.rng.standard_normal(action.shape)
                 action = np.clip(action + noise, low, high).astype(np.float32)
                 if tcfg.practice_explore and col.practice_goal is not None and col.practice.any():
-                    col.beyond |= col.practice & self._reached_practice(col)
+                    col.beyond |= col.practice & ~col.achieve & self._reached_practice(col)
                     if col.beyond.any():  # past the frontier: random actions from here
                         col.refresh_held(self.rng, low, high, tcfg.random_action_repeat)
                         action = np.where(col.beyond[:, None], col.held, action).astype(np.float32)
@@ -1160,7 +1162,7 @@ class Agent:
             # an episode that starts once the planner acts may practise
             picked = rows[self.rng.random(len(rows)) < self.config.training.practice_goals]
             if len(picked):  # these episodes practise reaching the frontier instead of the env's goal
-                chosen = self._practice_goals(len(picked))
+                chosen, achieve = self._practice_goals(len(picked))
                 if goals is not None:  # a goal-observation task: the goal is the observation
                     for k in goals:
                         goals[k][picked] = chosen[k]
@@ -1169,6 +1171,7 @@ class Agent:
                         col.practice_goal = np.zeros((B, chosen["achieved_goal"].shape[-1]), dtype=np.float32)
                     col.practice_goal[picked] = chosen["achieved_goal"]
                 col.practice[picked] = True
+                col.achieve[picked] = achieve
         self.restart(done, goals)
         return True
 
@@ -1188,11 +1191,12 @@ class Agent:
         return {**obs, "desired_goal": np.where(rows, col.practice_goal, obs["desired_goal"]).astype(np.float32)}
 
     @torch.no_grad()
-    def _practice_goals(self, n: int) -> ObsDict:
+    def _practice_goals(self, n: int) -> tuple[ObsDict, np.ndarray]:
         """``n`` observations from the replay at the frontier (``training.practice_frontier``):
         where the world model is least certain (:meth:`configurator.Configurator.frontier`),
         or in the goal-space cells visited least (:attr:`coverage`); each is instead, with
-        probability ``training.practice_achieve``, drawn evenly over the visited cells."""
+        probability ``training.practice_achieve``, drawn evenly over the visited cells. Returns
+        them and which are the latter (n,) bool."""
         tcfg = self.config.training
         batch = self.replay.sample(tcfg.practice_candidates, 1, rng=self.rng)
         obs = {k: v[:, 0] for k, v in batch["obs"].items()}  # (C, ...)
@@ -1212,7 +1216,7 @@ class Agent:
             idx = np.resize(idx, m)
         if achieve:
             idx = np.concatenate([idx, self._achiever_goals(obs["achieved_goal"], achieve)])
-        return {k: v[idx] for k, v in obs.items()}
+        return {k: v[idx] for k, v in obs.items()}, np.arange(n) >= m
 
     def _visits(self, achieved: np.ndarray) -> np.ndarray:
         """Stored states in the goal-space cell of each of ``achieved`` (C, G)."""

@@ -130,7 +130,7 @@ def test_sparse_frontier_picks_the_least_visited_cells():
     agent = Agent.from_config(config, lines[0])
     agent.coverage = GoalCoverage(np.linspace(-1, 1, 21)[:, None], cells=20)
     agent.train(lines, 200)  # random steps only: the replay fills, no practice yet
-    chosen = agent._practice_goals(4)["achieved_goal"]
+    chosen = agent._practice_goals(4)[0]["achieved_goal"]
     visits = agent.coverage.visits(np.concatenate([ep["obs"]["achieved_goal"] for ep in agent.replay.episodes()]))
     assert agent.coverage.visits(chosen).max() <= np.quantile(visits, 0.25)
 
@@ -150,7 +150,9 @@ def test_achiever_goals_are_spread_evenly_over_the_visited_cells():
     agent.train(lines, 200)  # random steps only: the replay fills, no practice yet
     stored = agent.coverage._ids(np.concatenate([ep["obs"]["achieved_goal"] for ep in agent.replay.episodes()]))
     cells, counts = np.unique(stored, return_counts=True)
-    picked = agent.coverage._ids(np.concatenate([agent._practice_goals(8)["achieved_goal"] for _ in range(250)]))
+    draws = [agent._practice_goals(8) for _ in range(250)]
+    assert all(achieve.all() for _, achieve in draws)  # each one says it is the achiever's
+    picked = agent.coverage._ids(np.concatenate([goals["achieved_goal"] for goals, _ in draws]))
     assert np.isin(picked, cells).all()
     share = np.array([(picked == c).mean() for c in cells])
     even = np.full(len(cells), 1 / len(cells))
@@ -189,3 +191,21 @@ def test_practice_then_explore_goes_random_once_the_practice_goal_is_reached():
     # planned, then random within one episode: only exploring past a reached practice goal does that
     switched = [m for m in (ep["planner_mask"] for ep in agent.replay.episodes()) if (m[:-1] & ~m[1:]).any()]
     assert switched
+
+
+@pytest.mark.parametrize("achieve", [0.0, 1.0])
+def test_an_achiever_holds_its_goal_where_an_explorer_goes_past_it(achieve):
+    """With every practice goal counted as reached at once, practice_explore sends the
+    frontier's practice episodes past it (beyond) and leaves the achiever's alone."""
+    from agent.coverage import GoalCoverage
+    from tests.agent.test_any_env import tiny
+    from tests.agent.toy_envs import GoalLine
+
+    config = tiny(practice_goals=1.0, practice_frontier="sparse", practice_explore=True, practice_achieve=achieve)
+    lines = [GoalLine() for _ in range(2)]
+    agent = Agent.from_config(config, lines[0])
+    agent.coverage = GoalCoverage(np.linspace(-1, 1, 21)[:, None], cells=20)
+    agent._reached_practice = lambda col: np.ones(col.steps.num_envs, dtype=bool)
+    practised = [e for e in agent.train(lines, 300)["episodes"] if e["practice"]]
+    assert practised and all(e["achieve"] == bool(achieve) for e in practised)
+    assert all(e["beyond"] != bool(achieve) for e in practised)
