@@ -84,7 +84,7 @@ class _Collection:
         self.practice = np.zeros(B, dtype=bool)  # an episode whose goal the agent set itself
         self.practice_goal: np.ndarray | None = None  # (B, G) the achieved goal a practice episode pursues
         self.beyond = np.zeros(B, dtype=bool)  # a practice episode that reached its goal: exploring past it
-        self.achieve = np.zeros(B, dtype=bool)  # a practice goal drawn over the visited cells: held, not passed
+        self.achieve = np.zeros(B, dtype=bool)  # a practice goal drawn over the visited cells (the achiever's)
         self.held = np.zeros((B, action_dim), dtype=np.float32)
 
     def refresh_held(self, rng: np.random.Generator, low: np.ndarray, high: np.ndarray, repeat: int) -> None:
@@ -985,7 +985,7 @@ class Agent:
                 noise = tcfg.exploration_std * half * self.rng.standard_normal(action.shape)
                 action = np.clip(action + noise, low, high).astype(np.float32)
                 if tcfg.practice_explore and col.practice_goal is not None and col.practice.any():
-                    col.beyond |= col.practice & ~col.achieve & self._reached_practice(col)
+                    col.beyond |= col.practice & self._reached_practice(col)
                     if col.beyond.any():  # past the frontier: random actions from here
                         col.refresh_held(self.rng, low, high, tcfg.random_action_repeat)
                         action = np.where(col.beyond[:, None], col.held, action).astype(np.float32)

@@ -148,9 +148,10 @@ class TrainingConfig(BaseModel):
     """Replayed observations scored for each practice goal."""
     practice_explore: bool = False
     """Go-Explore's return-then-explore: once a practising episode's achieved goal is within
-    ``task.subgoal_threshold`` of its practice goal at the frontier, the rest of the episode
-    takes random actions (held ``random_action_repeat`` steps) from there, past the
-    frontier (an achiever's goal, ``practice_achieve``, is held instead)."""
+    ``task.subgoal_threshold`` of its practice goal, the rest of the episode takes random
+    actions (held ``random_action_repeat`` steps) from there, past the frontier (an
+    achiever's goal, ``practice_achieve``, too: exploring from anywhere visited covered more
+    and reached more goals than holding the goal, on the far-goal arm)."""
     practice_frontier: Literal["disagreement", "sparse"] = "disagreement"
     """Where practice goals are: ``disagreement``, where the world model's ensemble
     disagrees most (needs ``ensemble_heads`` >= 2); ``sparse``, in the goal-space cells the
@@ -159,8 +160,7 @@ class TrainingConfig(BaseModel):
     practice_achieve: float = Field(0.0, ge=0.0, le=1.0)
     """Fraction of practice goals drawn evenly over the goal-space cells the stored data has
     visited (LEXA's achiever: practise reaching what was found, a thinly visited far cell as
-    often as the start's) instead of at ``practice_frontier`` (its explorer). Such an
-    episode stays at its goal once there (``practice_explore`` does not apply to it). Needs
+    often as the start's) instead of at ``practice_frontier`` (its explorer). Needs
     observations with ``achieved_goal``. 0: every practice goal is at the frontier."""
     bf16: bool = False
     """On CUDA, compute the world model's loss under bfloat16 autocast (weights, optimiser
