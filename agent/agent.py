@@ -1202,10 +1202,11 @@ class Agent:
         obs = {k: v[:, 0] for k, v in batch["obs"].items()}  # (C, ...)
         achieve = int((self.rng.random(n) < tcfg.practice_achieve).sum()) if tcfg.practice_achieve > 0 else 0
         m = n - achieve  # at the frontier
+        by_cell = achieve > 0 or (m > 0 and tcfg.practice_frontier == "sparse")
+        visits = self._visits(obs["achieved_goal"]) if by_cell else None  # (C,)
         if m == 0:
             idx = np.zeros(0, dtype=np.int64)
         elif tcfg.practice_frontier == "sparse":
-            visits = self._visits(obs["achieved_goal"])
             score = -visits + self.rng.random(len(visits))  # the fewest visits; ties broken at random
             idx = np.argsort(-score)[:m]
         else:
@@ -1215,7 +1216,7 @@ class Agent:
         if len(idx) < m:
             idx = np.resize(idx, m)
         if achieve:
-            idx = np.concatenate([idx, self._achiever_goals(obs["achieved_goal"], achieve)])
+            idx = np.concatenate([idx, self._achiever_goals(visits, achieve)])
         return {k: v[idx] for k, v in obs.items()}, np.arange(n) >= m
 
     def _visits(self, achieved: np.ndarray) -> np.ndarray:
@@ -1225,12 +1226,12 @@ class Agent:
                                "else set agent.coverage = GoalCoverage.from_env(env))")
         return self.coverage.visits(achieved).astype(np.float64)
 
-    def _achiever_goals(self, achieved: np.ndarray, n: int) -> np.ndarray:
-        """Indices of ``n`` of the candidates ``achieved`` (C, G), each drawn with probability
-        1 / (visits of its cell): a replayed candidate lies in a cell in proportion to that
-        cell's visits, so every visited cell is drawn about equally often."""
-        weight = 1.0 / np.maximum(self._visits(achieved), 1.0)
-        return self.rng.choice(len(achieved), size=n, replace=n > len(achieved), p=weight / weight.sum())
+    def _achiever_goals(self, visits: np.ndarray, n: int) -> np.ndarray:
+        """Indices of ``n`` of C candidates whose cells have ``visits`` (C,), each drawn with
+        probability 1 / (visits of its cell): a replayed candidate lies in a cell in proportion
+        to that cell's visits, so every visited cell is drawn about equally often."""
+        weight = 1.0 / np.maximum(visits, 1.0)
+        return self.rng.choice(len(visits), size=n, replace=n > len(visits), p=weight / weight.sum())
 
     def _goals_at(self, steps: VectorSteps, rows: np.ndarray, reset_infos: Mapping[int, Any]) -> ObsDict | None:
         """The goal observations of all B envs with the new ones of ``rows`` in place (the

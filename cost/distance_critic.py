@@ -128,7 +128,7 @@ class DistanceCritic(Critic):
         if offsets is not None:  # a state of the same episode, k steps after t: at most that far
             k = (offsets[:, None] - t[None]).to(states.dtype)  # (B, T); < 0: passed already, nothing known
             capped = torch.minimum(target[0], self._bound(k.clamp(min=0.0)))
-            target[0] = torch.where((offsets[:, None] >= 0) & (k >= 0), capped, target[0])
+            target[0] = torch.where(k >= 0, capped, target[0])  # offsets < 0 (the env's goal) included
         terminals = batch.get("terminals")
         alive = torch.ones(B, T, dtype=torch.bool, device=dev) if terminals is None else ~terminals.bool()
         mask = alive[None].repeat(3, 1, 1)  # (3, B, T)
