@@ -284,9 +284,14 @@ class Agent:
 
     def _collect_actor(self) -> Actor:
         """The actor training collects with: ``training.collect_planner`` (None: the task's),
-        and with ``training.epistemic_weight`` the task's cost plus the epistemic term."""
+        the task's cost with ``training.collect_cost`` replaced, and with
+        ``training.epistemic_weight`` that cost plus the epistemic term."""
         tcfg = self.config.training
-        spec, cost = tcfg.collect_planner, self.cost
+        spec, cost, cost_config = tcfg.collect_planner, self.cost, self.task.cost
+        if tcfg.collect_cost:
+            cost_config = self.config.model_copy(update={"task": self.task}).collect_cost()
+            cost = self.configurator.build_cost(cost_config, planner=spec or self.task.planner,
+                                                world_model=self.world_model, critic=self.critic, probe=self.probe)
         if tcfg.epistemic_weight != 0:
             if getattr(self.world_model, "ensemble", None) is None:
                 raise ValueError(
@@ -294,13 +299,13 @@ class Agent:
                     "(world_model options: ensemble_heads >= 2)"
                 )
             self._epistemic = _Weighted(EpistemicDisagreement(self.world_model.disagreement), tcfg.epistemic_weight)
-            cost = Cost([*self.cost.terms, (self._epistemic, 1.0)], critic=self.cost.critic,
-                        critic_weight=self.cost.critic_weight, gamma=self.cost.gamma, termination=self.cost.termination)
-        elif spec is None:
+            cost = Cost([*cost.terms, (self._epistemic, 1.0)], critic=cost.critic,
+                        critic_weight=cost.critic_weight, gamma=cost.gamma, termination=self.cost.termination)
+        elif spec is None and cost is self.cost:
             return self.actor
         planner = self.configurator.build_planner(
             spec if spec is not None else self.task.planner, coarse_model=self.coarse_model, critic=self.critic,
-            cost=self.task.cost, objective=self.configurator.objective, probe=self.probe,
+            cost=cost_config, objective=self.configurator.objective, probe=self.probe,
         )
         return Actor(
             self.task.actor, planner=planner, world_model=self.world_model,

@@ -133,6 +133,11 @@ class TrainingConfig(BaseModel):
     collect_planner: ModuleSpec | None = ModuleSpec(name="cem", options={"samples": 128, "iterations": 2})
     """Planner (and budget) used while collecting training data; None: the task's planner.
     Collection plans for all envs at once, so a smaller budget here buys many more steps."""
+    collect_cost: dict[str, Any] = Field(default_factory=dict)
+    """Fields of ``task.cost`` replaced while collecting training data (e.g. ``{effort_weight:
+    0.01}``); empty: the task's cost. Collection wants an arm that moves freely, acting for a
+    user may want one that stops: on the far-goal arm a 10x effort weight reached more far
+    goals at evaluation and fewer when it also held during training (README, exploration)."""
     epistemic_weight: float = 0.0
     """Weight of the world model's ensemble disagreement in the *collection* planner's cost
     (expected free energy = the task's cost + this epistemic term): negative seeks what the
@@ -208,6 +213,17 @@ class AgentConfig(BaseModel):
     """Seeds the agent's torch / numpy generators (never the global RNGs)."""
     dtype: Literal["float32"] = "float32"
 
+    def collect_cost(self) -> CostConfig:
+        """The collection planner's cost: ``task.cost`` with ``training.collect_cost`` replaced."""
+        extra = self.training.collect_cost
+        unknown = sorted(set(extra) - set(CostConfig.model_fields))
+        if unknown:
+            raise ValueError(f"training.collect_cost names fields of task.cost ({', '.join(CostConfig.model_fields)}); "
+                             f"got unknown {unknown}")
+        if not extra:
+            return self.task.cost
+        return CostConfig.model_validate({**self.task.cost.model_dump(), **extra})
+
     @model_validator(mode="after")
     def _check_modules(self) -> AgentConfig:
         for kind in ("encoder", "world_model", "coarse_world_model", "critic", "policy", "probe", "task_cost",
@@ -217,6 +233,8 @@ class AgentConfig(BaseModel):
                 spec.resolve(kind)
         if self.training.collect_planner is not None:
             self.training.collect_planner.resolve("planner")
+        if self.training.collect_cost:
+            self.collect_cost()  # names and values checked now
         for spec in (self.task.planner, self.training.collect_planner):
             if spec is None or spec.name != "hierarchical":
                 continue

@@ -204,16 +204,7 @@ class Configurator:
         self.objective = objective
         self.task = task
         """The task configured last (its subgoal thresholds switch subgoals)."""
-        # goal_space auto: the probe reads a desired_goal position well, a hierarchical
-        # planner's predicted subgoal latents badly
-        probe_reads_goal = (not self.goal_observation and self.goal_encoder is not None and probe is not None
-                            and probe.key == "achieved_goal" and task.planner.name != "hierarchical")
-        cost = Cost.from_config(
-            task.cost, critic=critic, probe=probe, task_cost=self.task_cost,
-            goal=objective in ("goal", "both"), reward=objective in ("reward", "both"),
-            goal_space="probe" if probe_reads_goal else "latent",
-            disagreement=world_model.disagreement if getattr(world_model, "ensemble", None) is not None else None,
-        )
+        cost = self.build_cost(task.cost, planner=task.planner, world_model=world_model, critic=critic, probe=probe)
         planner = self.build_planner(task.planner, coarse_model=self.coarse_world_model, critic=critic,
                                      cost=task.cost, objective=objective, probe=probe)
         actor = Actor(
@@ -222,6 +213,23 @@ class Configurator:
             critic_policy=None if critic is None else critic.greedy_policy,
         )
         return cost, planner, actor
+
+    def build_cost(
+        self, config: CostConfig, *, planner: ModuleSpec, world_model: WorldModel, critic: Critic | None,
+        probe: Probe | None = None,
+    ) -> Cost:
+        """The cost of ``config`` for the objective configured last, planned by ``planner``
+        (``configure`` builds the task's; training's collection may build its own)."""
+        # goal_space auto: the probe reads a desired_goal position well, a hierarchical
+        # planner's predicted subgoal latents badly
+        probe_reads_goal = (not self.goal_observation and self.goal_encoder is not None and probe is not None
+                            and probe.key == "achieved_goal" and planner.name != "hierarchical")
+        return Cost.from_config(
+            config, critic=critic, probe=probe, task_cost=self.task_cost,
+            goal=self.objective in ("goal", "both"), reward=self.objective in ("reward", "both"),
+            goal_space="probe" if probe_reads_goal else "latent",
+            disagreement=world_model.disagreement if getattr(world_model, "ensemble", None) is not None else None,
+        )
 
     @staticmethod
     def build_planner(
