@@ -37,3 +37,8 @@ def sample_efficiency():
 @pytest.fixture(scope="session")
 def reliability():
     return _load("reliability")
+
+
+@pytest.fixture(scope="session")
+def reach_reference():
+    return _load("reach_reference")

@@ -1,0 +1,92 @@
+"""What a controller that knows the goal's joints does on a reach task's held-out goals.
+
+    python benchmarks/reach_reference.py --task reach3d_far --episodes 200 --json runs/reach_reference.json
+
+A reference for the agents measured on the same goals (``benchmarks/exploration.py``): a
+joint-space servo that reads the goal configuration from the env (``goal_qpos``), which no
+agent sees, and commands each joint's velocity toward it, ``clip((q_goal - q) / (tau *
+vmax), -1, 1)`` (the shortest way round on a joint without limits). Success is the env's
+(the final step within ``success_threshold``), over the same evaluation seeds as the agents
+and on the same far quarter (the quarter of the goals farthest from the start). It says
+whether the episode leaves time for the far goals and when an arm moving straight in joint
+space arrives: ``arrival`` is the first step within the threshold. Velocity-servoed reach envs only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("MUJOCO_GL", "egl")
+TASKS = {"reach2d": "configs/reach2d.yaml", "reach3d": "configs/reach3d.yaml", "reach3d_far": "configs/reach3d_far.yaml"}
+
+
+def servo_episode(env, seed: int, tau: float) -> dict:
+    """One episode of the joint-space servo; its start-to-goal distance, success and arrival."""
+    u = env.unwrapped
+    obs, _ = env.reset(seed=seed)
+    start_distance = float(np.linalg.norm(obs["desired_goal"] - obs["achieved_goal"]))
+    target, unlimited = u.goal_qpos, ~u.model.jnt_limited.astype(bool)
+    distances = []
+    done = False
+    while not done:
+        err = target - u.data.qpos
+        err[unlimited] = (err[unlimited] + np.pi) % (2 * np.pi) - np.pi
+        obs, _, terminated, truncated, info = env.step(np.clip(err / (tau * u.vmax), -1.0, 1.0).astype(np.float32))
+        distances.append(float(info["distance"]))
+        done = terminated or truncated
+    d = np.asarray(distances)
+    reached = d < u.success_threshold
+    return {"seed": seed, "start_distance": start_distance, "success": bool(reached[-1]),
+            "success_any": bool(reached.any()), "arrival": int(np.argmax(reached)) if reached.any() else None,
+            "final_distance": float(d[-1])}
+
+
+def summary(records: list[dict]) -> dict:
+    arrivals = [r["arrival"] for r in records if r["arrival"] is not None]
+    return {"success_rate": float(np.mean([r["success"] for r in records])),
+            "success_any": float(np.mean([r["success_any"] for r in records])),
+            "arrival_median": float(np.median(arrivals)) if arrivals else None,
+            "arrival_max": int(max(arrivals)) if arrivals else None}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--task", choices=list(TASKS), default="reach3d_far")
+    p.add_argument("--episodes", type=int, default=200)
+    p.add_argument("--tau", type=float, default=0.04, help="servo time constant (s): velocity = error / tau, clipped")
+    p.add_argument("--seed", type=int, default=0, help="the agents' config seed (evaluation seeds start at EVAL_SEED + seed)")
+    p.add_argument("--json", help="write the summary and the records here")
+    args = p.parse_args()
+    if not args.tau > 0 or args.episodes < 4:
+        raise SystemExit(f"--tau must be > 0 and --episodes >= 4; got {args.tau} and {args.episodes}")
+
+    from agent.configs import load_config
+    from agent.environments import make_env
+    from agent.run import EVAL_SEED
+
+    env = make_env(load_config(ROOT / TASKS[args.task]))
+    if getattr(env.unwrapped, "control", "velocity") != "velocity":
+        raise SystemExit(f"the servo commands joint velocities; {args.task} has control={env.unwrapped.control!r}")
+    records = [servo_episode(env, EVAL_SEED + args.seed + i, args.tau) for i in range(args.episodes)]
+    env.close()
+    far = sorted(records, key=lambda r: r["start_distance"])[-max(1, len(records) // 4):]
+    out = {"task": args.task, "episodes": args.episodes, "tau": args.tau, **summary(records),
+           "far": summary(far), "records": records}
+    print(f"{args.task} servo (tau {args.tau} s), {args.episodes} goals: success {out['success_rate']:.2f}, "
+          f"far quarter {out['far']['success_rate']:.2f}; far arrival median {out['far']['arrival_median']:.0f}, "
+          f"max {out['far']['arrival_max']} of the episode's steps")
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()
