@@ -10,6 +10,13 @@ vmax), -1, 1)`` (the shortest way round on a joint without limits). Success is t
 and on the same far quarter (the quarter of the goals farthest from the start). It says
 whether the episode leaves time for the far goals and when an arm moving straight in joint
 space arrives: ``arrival`` is the first step within the threshold. Velocity-servoed reach envs only.
+
+``--compare EVAL.json ...`` (an agent's evaluation on the same seeds: ``eval.json`` or
+``eval_N*.json`` of a run, records with ``seed`` and ``success``) splits each agent's far-quarter
+success by how late the servo arrives at the same goal: the goals that need most of the
+episode at full speed apart from the rest.
+
+    python benchmarks/reach_reference.py --task reach3d_far --compare runs/explore/*/eval_200.json
 """
 
 from __future__ import annotations
@@ -57,12 +64,38 @@ def summary(records: list[dict]) -> dict:
             "arrival_max": int(max(arrivals)) if arrivals else None}
 
 
+def compare(records: list[dict], far: list[dict], files: list[str], bins: list[int]) -> list[dict]:
+    """Each agent's success on the far quarter, by the servo's arrival step (``bins``: edges)."""
+    edges = [0, *bins, 10**9]
+    arrival = {r["seed"]: (r["arrival"] if r["arrival"] is not None else 10**8) for r in records}
+    rows = []
+    for file in files:
+        agent = {r["seed"]: bool(r["success"]) for r in json.loads(Path(file).read_text())["records"]}
+        missing = [r["seed"] for r in far if r["seed"] not in agent]
+        if missing:
+            raise SystemExit(f"{file} has no episode with seed {missing[0]} (of the far quarter's {len(far)}): "
+                             "evaluate the agent on at least as many goals, same config seed")
+        row = {"file": file, "far_success_rate": float(np.mean([agent[r["seed"]] for r in far])), "by_arrival": []}
+        for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+            seeds = [r["seed"] for r in far if lo <= arrival[r["seed"]] < hi]
+            row["by_arrival"].append({"from": lo, "to": hi if hi < 10**9 else None, "goals": len(seeds),
+                                      "success_rate": float(np.mean([agent[s] for s in seeds])) if seeds else None})
+        rows.append(row)
+        parts = ", ".join(f"{b['from']}-{b['to'] - 1 if b['to'] else ''}: {b['success_rate']:.2f} of {b['goals']}"
+                          for b in row["by_arrival"] if b["goals"])
+        print(f"  {file}: far quarter {row['far_success_rate']:.2f}; by the servo's arrival step {parts}")
+    return rows
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--task", choices=list(TASKS), default="reach3d_far")
     p.add_argument("--episodes", type=int, default=200)
     p.add_argument("--tau", type=float, default=0.04, help="servo time constant (s): velocity = error / tau, clipped")
     p.add_argument("--seed", type=int, default=0, help="the agents' config seed (evaluation seeds start at EVAL_SEED + seed)")
+    p.add_argument("--compare", nargs="+", default=[], metavar="EVAL_JSON",
+                   help="agents' evaluations on the same seeds: far-quarter success by the servo's arrival step")
+    p.add_argument("--bins", nargs="+", type=int, default=[30, 35], help="arrival-step edges for --compare")
     p.add_argument("--json", help="write the summary and the records here")
     args = p.parse_args()
     if not args.tau > 0 or args.episodes < 4:
@@ -83,6 +116,8 @@ def main() -> None:
     print(f"{args.task} servo (tau {args.tau} s), {args.episodes} goals: success {out['success_rate']:.2f}, "
           f"far quarter {out['far']['success_rate']:.2f}; far arrival median {out['far']['arrival_median']:.0f}, "
           f"max {out['far']['arrival_max']} of the episode's steps")
+    if args.compare:
+        out["compare"] = compare(records, far, args.compare, args.bins)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(out, indent=1))

@@ -24,3 +24,20 @@ def test_a_slow_servo_arrives_later(reach_reference):
     fast = [reach_reference.servo_episode(env, seed, tau=0.04)["arrival"] for seed in range(4)]
     slow = [reach_reference.servo_episode(env, seed, tau=0.3)["arrival"] for seed in range(4)]
     assert np.all(np.asarray(slow) >= np.asarray(fast)) and sum(slow) > sum(fast)
+
+
+def test_compare_splits_an_agents_far_success_by_the_servos_arrival(reach_reference, tmp_path):
+    """Known answer: an agent that succeeds exactly where the servo arrives before step 25."""
+    records = [{"seed": s, "arrival": a, "start_distance": d} for s, a, d in
+               [(1, 20, 0.9), (2, 30, 0.8), (3, 40, 0.7), (4, None, 0.6)]]
+    far = records  # all four
+    agent = tmp_path / "eval.json"
+    agent.write_text('{"records": [' + ", ".join(
+        f'{{"seed": {r["seed"]}, "success": {str(r["arrival"] is not None and r["arrival"] < 25).lower()}}}'
+        for r in records) + "]}")
+    (row,) = reach_reference.compare(records, far, [str(agent)], bins=[25, 35])
+    assert row["far_success_rate"] == 0.25
+    assert [(b["goals"], b["success_rate"]) for b in row["by_arrival"]] == [(1, 1.0), (1, 0.0), (2, 0.0)]
+    agent.write_text('{"records": [{"seed": 1, "success": true}]}')
+    with pytest.raises(SystemExit, match="no episode with seed 2"):
+        reach_reference.compare(records, far, [str(agent)], bins=[25, 35])
