@@ -135,9 +135,10 @@ class TrainingConfig(BaseModel):
     Collection plans for all envs at once, so a smaller budget here buys many more steps."""
     collect_cost: dict[str, Any] = Field(default_factory=dict)
     """Fields of ``task.cost`` replaced while collecting training data (e.g. ``{effort_weight:
-    0.01}``); empty: the task's cost. Collection wants an arm that moves freely, acting for a
-    user may want one that stops: on the far-goal arm a 10x effort weight reached more far
-    goals at evaluation and fewer when it also held during training (README, exploration)."""
+    0.01}`` under a task whose effort weight is 0.1); empty: the task's cost. For an agent that
+    should act damped but explore freely: on the far-goal arm a 10x effort weight in the
+    collection planner too explored and reached less (README, exploration). The critic learns
+    the task's cost."""
     epistemic_weight: float = 0.0
     """Weight of the world model's ensemble disagreement in the *collection* planner's cost
     (expected free energy = the task's cost + this epistemic term): negative seeks what the
