@@ -1199,9 +1199,10 @@ class Agent:
     def _practice_goals(self, n: int) -> tuple[ObsDict, np.ndarray]:
         """``n`` observations from the replay at the frontier (``training.practice_frontier``):
         where the world model is least certain (:meth:`configurator.Configurator.frontier`),
-        or in the goal-space cells visited least (:attr:`coverage`); each is instead, with
-        probability ``training.practice_achieve``, drawn evenly over the visited cells. Returns
-        them and which are the latter (n,) bool."""
+        or in the goal-space cells visited least (``Configurator.sparsest``, cells of
+        :attr:`coverage`); each is instead, with probability ``training.practice_achieve``,
+        drawn evenly over the visited cells (``Configurator.achiever``). Returns them and
+        which are the latter (n,) bool."""
         tcfg = self.config.training
         batch = self.replay.sample(tcfg.practice_candidates, 1, rng=self.rng)
         obs = {k: v[:, 0] for k, v in batch["obs"].items()}  # (C, ...)
@@ -1212,8 +1213,7 @@ class Agent:
         if m == 0:
             idx = np.zeros(0, dtype=np.int64)
         elif tcfg.practice_frontier == "sparse":
-            score = -visits + self.rng.random(len(visits))  # the fewest visits; ties broken at random
-            idx = np.argsort(-score)[:m]
+            idx = self.configurator.sparsest(visits, m, self.rng)
         else:
             s = self.world_model.encode_target(self._tensors(obs))  # (C, D)
             idx = self.configurator.frontier(s, self.world_model, m, generator=self.generator,
@@ -1221,7 +1221,7 @@ class Agent:
         if len(idx) < m:
             idx = np.resize(idx, m)
         if achieve:
-            idx = np.concatenate([idx, self._achiever_goals(visits, achieve)])
+            idx = np.concatenate([idx, self.configurator.achiever(visits, achieve, self.rng)])
         return {k: v[idx] for k, v in obs.items()}, np.arange(n) >= m
 
     def _visits(self, achieved: np.ndarray) -> np.ndarray:
@@ -1230,13 +1230,6 @@ class Agent:
             raise RuntimeError("practice goals by goal-space cell need agent.coverage (Run sets it for goal envs; "
                                "else set agent.coverage = GoalCoverage.from_env(env))")
         return self.coverage.visits(achieved).astype(np.float64)
-
-    def _achiever_goals(self, visits: np.ndarray, n: int) -> np.ndarray:
-        """Indices of ``n`` of C candidates whose cells have ``visits`` (C,), each drawn with
-        probability 1 / (visits of its cell): a replayed candidate lies in a cell in proportion
-        to that cell's visits, so every visited cell is drawn about equally often."""
-        weight = 1.0 / np.maximum(visits, 1.0)
-        return self.rng.choice(len(visits), size=n, replace=n > len(visits), p=weight / weight.sum())
 
     def _goals_at(self, steps: VectorSteps, rows: np.ndarray, reset_infos: Mapping[int, Any]) -> ObsDict | None:
         """The goal observations of all B envs with the new ones of ``rows`` in place (the

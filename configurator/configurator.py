@@ -329,6 +329,23 @@ class Configurator:
         score = world_model.disagreement(states[:, None].expand(-1, actions, -1), a).mean(1)  # (C,)
         return score.topk(min(n, C)).indices
 
+    @staticmethod
+    def sparsest(visits: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+        """Practice goals where the data is thinnest: of C candidates whose goal-space cells
+        were visited ``visits`` (C,) times, the indices of the ``n`` in the least-visited cells
+        (ties broken at random)."""
+        score = -np.asarray(visits, dtype=np.float64) + rng.random(len(visits))
+        return np.argsort(-score)[:n]
+
+    @staticmethod
+    def achiever(visits: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+        """Practice goals spread over what was found (LEXA's achiever): indices of ``n`` of C
+        candidates whose cells have ``visits`` (C,), each drawn with probability 1 / (visits of
+        its cell). A replayed candidate lies in a cell in proportion to that cell's visits, so
+        every visited cell is drawn about equally often."""
+        weight = 1.0 / np.maximum(np.asarray(visits, dtype=np.float64), 1.0)
+        return rng.choice(len(weight), size=n, replace=n > len(weight), p=weight / weight.sum())
+
     def goal_state(self) -> dict[str, Any]:
         """The goals set now (observations, latents, each env's current subgoal): saved with
         a resumable checkpoint so a resumed episode goes on toward the same goal."""
