@@ -289,7 +289,7 @@ class Agent:
         tcfg = self.config.training
         spec, cost, cost_config = tcfg.collect_planner, self.cost, self.task.cost
         if tcfg.collect_cost:
-            cost_config = self.config.model_copy(update={"task": self.task}).collect_cost()
+            cost_config = tcfg.collecting(self.task.cost)
             cost = self.configurator.build_cost(cost_config, planner=spec or self.task.planner,
                                                 world_model=self.world_model, critic=self.critic, probe=self.probe)
         if tcfg.epistemic_weight != 0:
@@ -300,7 +300,7 @@ class Agent:
                 )
             self._epistemic = _Weighted(EpistemicDisagreement(self.world_model.disagreement), tcfg.epistemic_weight)
             cost = Cost([*cost.terms, (self._epistemic, 1.0)], critic=cost.critic,
-                        critic_weight=cost.critic_weight, gamma=cost.gamma, termination=self.cost.termination)
+                        critic_weight=cost.critic_weight, gamma=cost.gamma, termination=cost.termination)
         elif spec is None and cost is self.cost:
             return self.actor
         planner = self.configurator.build_planner(

@@ -177,6 +177,16 @@ class TrainingConfig(BaseModel):
     ``SyncVectorEnv``, one process; the faster on 2 cores) or ``async`` (``AsyncVectorEnv``,
     one worker process per env; for envs slow enough to outweigh the pipes)."""
 
+    def collecting(self, cost: CostConfig) -> CostConfig:
+        """The collection planner's cost: the task's ``cost`` with ``collect_cost`` replaced."""
+        unknown = sorted(set(self.collect_cost) - set(CostConfig.model_fields))
+        if unknown:
+            raise ValueError(f"training.collect_cost names fields of task.cost ({', '.join(CostConfig.model_fields)}); "
+                             f"got unknown {unknown}")
+        if not self.collect_cost:
+            return cost
+        return CostConfig.model_validate({**cost.model_dump(), **self.collect_cost})
+
 
 class AgentConfig(BaseModel):
     """Everything needed to build and train an agent; ``extra="forbid"`` at every level."""
@@ -214,17 +224,6 @@ class AgentConfig(BaseModel):
     """Seeds the agent's torch / numpy generators (never the global RNGs)."""
     dtype: Literal["float32"] = "float32"
 
-    def collect_cost(self) -> CostConfig:
-        """The collection planner's cost: ``task.cost`` with ``training.collect_cost`` replaced."""
-        extra = self.training.collect_cost
-        unknown = sorted(set(extra) - set(CostConfig.model_fields))
-        if unknown:
-            raise ValueError(f"training.collect_cost names fields of task.cost ({', '.join(CostConfig.model_fields)}); "
-                             f"got unknown {unknown}")
-        if not extra:
-            return self.task.cost
-        return CostConfig.model_validate({**self.task.cost.model_dump(), **extra})
-
     @model_validator(mode="after")
     def _check_modules(self) -> AgentConfig:
         for kind in ("encoder", "world_model", "coarse_world_model", "critic", "policy", "probe", "task_cost",
@@ -235,7 +234,7 @@ class AgentConfig(BaseModel):
         if self.training.collect_planner is not None:
             self.training.collect_planner.resolve("planner")
         if self.training.collect_cost:
-            self.collect_cost()  # names and values checked now
+            self.training.collecting(self.task.cost)  # names and values checked now
         for spec in (self.task.planner, self.training.collect_planner):
             if spec is None or spec.name != "hierarchical":
                 continue
