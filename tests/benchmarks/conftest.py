@@ -42,3 +42,8 @@ def reliability():
 @pytest.fixture(scope="session")
 def reach_reference():
     return _load("reach_reference")
+
+
+@pytest.fixture(scope="session")
+def plan_audit():
+    return _load("plan_audit")

@@ -1,0 +1,209 @@
+"""Why a trained agent misses a reach goal: its world model or its planner's search.
+
+    python benchmarks/plan_audit.py runs/explore/reach3d_far_free_epistemic/checkpoint.pt \\
+        --episodes 200 --json runs/plan_audit.json
+
+At each decision of the far quarter's episodes (the quarter of ``--episodes`` held-out goals
+farthest from the start, the seeds the agents are evaluated on), two plans for the planner's
+horizon are costed twice by the agent's own cost (goal energy, effort, smoothness, critic):
+the plan the planner chose, and the plan of the joint-space servo that knows the goal's
+joints (``benchmarks/reach_reference.py``: it reaches every goal). Costed on the world
+model's predicted latents (what the planner sees), and on the encoder's latents of the
+observations the plan really leads to (the env replays it from the same physics state).
+Each decision is then one of:
+
+- ``model``: the model prices the planner's plan at or below the servo's, the real
+  outcome prices it above: the planner exploits the model's error;
+- ``search``: the model itself prices the servo's plan lower: the search did not find it;
+- ``fine``: the planner's plan is really no worse than the servo's.
+
+Printed and written per decision step (``--from-step`` on: the approach and the hold), for
+the episodes that fail and for those that succeed, with the medians of how much the planner's
+plan really costs above the servo's (``regret``), how much more each plan really costs than
+the model said (``optimism``: a planner that exploits its model's errors picks the plans it is
+most optimistic about) and, where the agent has a probe, how far the model's prediction of
+where the servo's plan ends is off in the env's units (``servo_end_error``: the probe's
+readout of the predicted last latent against the achieved goal the replay reaches; next to
+``probe_error``, the readout's own error on the decision's state).
+Velocity-servoed reach envs only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("MUJOCO_GL", "egl")
+VERDICTS = ("model", "search", "fine")
+
+
+def verdict(model_plan: float, model_servo: float, true_plan: float, true_servo: float) -> str:
+    """Which part a decision's choice rests on (the module docstring's three cases)."""
+    if model_servo < model_plan:
+        return "search"
+    return "model" if true_plan > true_servo else "fine"
+
+
+def servo_plan(sim, state: np.ndarray, horizon: int, tau: float) -> np.ndarray:
+    """The servo's actions over ``horizon`` steps from a physics state (closed loop in ``sim``)."""
+    u = sim.unwrapped
+    u.set_physics_state(state)
+    unlimited = ~u.model.jnt_limited.astype(bool)
+    actions = []
+    for _ in range(horizon):
+        err = u.goal_qpos - u.data.qpos
+        err[unlimited] = (err[unlimited] + np.pi) % (2 * np.pi) - np.pi
+        a = np.clip(err / (tau * u.vmax), -1.0, 1.0).astype(np.float32)
+        u.step(a)
+        actions.append(a)
+    return np.stack(actions)
+
+
+def replay(sim, state: np.ndarray, actions: np.ndarray) -> list[dict]:
+    """The observations a sequence of actions really leads to from a physics state."""
+    sim.unwrapped.set_physics_state(state)
+    return [sim.unwrapped.step(a)[0] for a in actions]
+
+
+def audit_episode(agent, env, sim, seed: int, from_step: int, tau: float, task=None) -> dict:
+    """One evaluation episode of ``agent`` (under ``task``, or its own); each decision from
+    ``from_step`` on audited."""
+    import torch
+
+    def tensors(obs_list: list[dict]) -> dict:
+        return {k: torch.as_tensor(np.stack([np.asarray(o[k]) for o in obs_list])).float().to(agent.device)
+                for k in obs_list[0]}
+
+    obs, _ = env.reset(seed=seed)
+    sim.reset(seed=seed)  # the same goal in the replaying copy
+    agent.reset(task, goal=env.unwrapped.goal_observation())
+    decisions, distances = [], []
+    done, t = False, 0
+    while not done:
+        action = agent.act(obs)
+        if t >= from_step:
+            state = env.unwrapped.get_physics_state()
+            with torch.no_grad():
+                goal = agent.configurator.goal_latent()  # (1, D)
+                s0 = agent.world_model.encode(tensors([obs]))  # (1, D)
+                plan = agent.actor.last_result.actions[:1].detach()  # (1, H, A)
+                H = plan.shape[1]
+                servo = torch.as_tensor(servo_plan(sim, state, H, tau), device=agent.device)[None]
+                plans = torch.cat([plan, servo])  # (2, H, A)
+                goals = goal.expand(2, -1)
+                predicted = agent.world_model.rollout(s0.expand(2, -1), plans)  # (2, H, D)
+                outcomes = [replay(sim, state, p.cpu().numpy()) for p in plans]
+                real = torch.stack([agent.world_model.encode(tensors(o)) for o in outcomes])  # (2, H, D)
+                model_cost = agent.cost(predicted, plans, goals).cpu().numpy()
+                true_cost = agent.cost(real, plans, goals).cpu().numpy()
+            decision = {"step": t, "distance": float(np.linalg.norm(obs["achieved_goal"] - obs["desired_goal"])),
+                        "model_plan": float(model_cost[0]), "model_servo": float(model_cost[1]),
+                        "true_plan": float(true_cost[0]), "true_servo": float(true_cost[1]),
+                        "verdict": verdict(model_cost[0], model_cost[1], true_cost[0], true_cost[1])}
+            if agent.probe is not None:  # the predicted end of the servo's plan, read out, against where it ends
+                with torch.no_grad():
+                    end, now = agent.probe(torch.cat([predicted[1, -1:], s0])).cpu().numpy()
+                decision["servo_end_error"] = float(np.linalg.norm(end - outcomes[1][-1][agent.probe.key]))
+                decision["probe_error"] = float(np.linalg.norm(now - obs[agent.probe.key]))  # the readout alone
+            decisions.append(decision)
+        obs, _, terminated, truncated, info = env.step(action)
+        distances.append(float(info["distance"]))
+        done, t = terminated or truncated, t + 1
+    return {"seed": seed, "success": bool(distances[-1] < env.unwrapped.success_threshold),
+            "final_distance": distances[-1], "decisions": decisions}
+
+
+def tally(episodes: list[dict]) -> dict:
+    """Fraction of the decisions of each verdict over the given episodes, and medians of how
+    much the planner's plan really costs above the servo's (``regret``) and how much more each
+    plan really costs than the model said (``optimism_plan``, ``optimism_servo``): a planner
+    that exploits its model's errors picks plans the model is more optimistic about."""
+    ds = [d for e in episodes for d in e["decisions"]]
+    n = len(ds)
+    verdicts = [d["verdict"] for d in ds]
+
+    def median(f) -> float | None:
+        return float(np.median([f(d) for d in ds])) if n else None
+
+    return {"episodes": len(episodes), "decisions": n,
+            **{v: (verdicts.count(v) / n if n else None) for v in VERDICTS},
+            "regret": median(lambda d: d["true_plan"] - d["true_servo"]),
+            "optimism_plan": median(lambda d: d["true_plan"] - d["model_plan"]),
+            "optimism_servo": median(lambda d: d["true_servo"] - d["model_servo"]),
+            **{k: (median(lambda d, k=k: d[k]) if n and k in ds[0] else None) for k in ("servo_end_error", "probe_error")}}
+
+
+def far_seeds(env, seeds: list[int]) -> list[int]:
+    """The quarter of ``seeds`` whose goal is farthest from the start."""
+    dist = []
+    for s in seeds:
+        obs, _ = env.reset(seed=s)
+        dist.append(float(np.linalg.norm(obs["desired_goal"] - obs["achieved_goal"])))
+    return [seeds[i] for i in sorted(np.argsort(dist)[-max(1, len(seeds) // 4):])]
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("checkpoint")
+    p.add_argument("--episodes", type=int, default=200, help="held-out goals; their far quarter is audited")
+    p.add_argument("--from-step", type=int, default=25, help="audit the decisions from this step of the episode on")
+    p.add_argument("--tau", type=float, default=0.04, help="the servo's time constant (s)")
+    p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                   help="task overrides for the acting agent (e.g. task.cost.effort_weight=0.1)")
+    p.add_argument("--limit", type=int, help="audit only the first N far-quarter episodes")
+    p.add_argument("--json", help="write the tallies and every decision here")
+    args = p.parse_args()
+    if args.episodes < 4 or not args.tau > 0:
+        raise SystemExit(f"--episodes must be >= 4 and --tau > 0; got {args.episodes} and {args.tau}")
+
+    import torch
+
+    from agent.agent import Agent
+    from agent.configs import apply_overrides, parse_override_tokens
+    from agent.run import EVAL_SEED, make_env
+
+    torch.set_num_threads(1)
+    agent = Agent.load(args.checkpoint, resume=bool(args.set))
+    task = apply_overrides(agent.config, parse_override_tokens([f"--{o}" for o in args.set])).task if args.set else None
+    env, sim = make_env(agent.config), make_env(agent.config)
+    if getattr(env.unwrapped, "control", "velocity") != "velocity" or not hasattr(env.unwrapped, "goal_qpos"):
+        raise SystemExit("the audit's servo commands joint velocities toward goal_qpos: a velocity-servoed reach env only")
+    if agent.configurator.objective != "goal" or agent.actor.mode != "plan":
+        raise SystemExit("the audit compares plans toward a goal observation: a goal task acting by planning only")
+    seeds = far_seeds(env, [EVAL_SEED + agent.config.seed + i for i in range(args.episodes)])[: args.limit]
+    episodes = []
+    for i, seed in enumerate(seeds):
+        episodes.append(audit_episode(agent, env, sim, seed, args.from_step, args.tau, task))
+        e = episodes[-1]
+        print(f"  {i + 1}/{len(seeds)} seed {seed}: {'success' if e['success'] else 'miss'} "
+              f"(final {e['final_distance']:.3f} m) "
+              + ", ".join(f"{k} {v:.2f}" for k, v in tally([e]).items() if k not in ("episodes", "decisions") and v is not None),
+              flush=True)
+    failed = [e for e in episodes if not e["success"]]
+    out = {"checkpoint": args.checkpoint, "set": args.set, "episodes": args.episodes, "from_step": args.from_step,
+           "far_success_rate": float(np.mean([e["success"] for e in episodes])),
+           "failed": tally(failed), "succeeded": tally([e for e in episodes if e["success"]]), "records": episodes}
+    for name in ("failed", "succeeded"):
+        t = out[name]
+        if t["decisions"]:
+            print(f"{name}: {t['episodes']} episodes, {t['decisions']} decisions from step {args.from_step}: "
+                  + ", ".join(f"{v} {t[v]:.2f}" for v in VERDICTS)
+                  + f"; median regret {t['regret']:.3f}, optimism of the plan {t['optimism_plan']:.3f}"
+                  f" and of the servo's {t['optimism_servo']:.3f}"
+                  + (f"; the servo's predicted end off by {100 * t['servo_end_error']:.1f} cm"
+                     f" (the probe's readout; {100 * t['probe_error']:.1f} cm off reading the state itself)"
+                     if t["servo_end_error"] is not None else ""))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""benchmarks/plan_audit.py: which part a planner's choice rests on, by known answers."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+
+import envs  # noqa: F401  (registers the reach envs)
+from actor import ActorConfig
+from agent import Agent
+from configurator import AgentConfig, ModuleSpec, TaskSpec, TrainingConfig
+
+
+@pytest.mark.parametrize(("costs", "expected"), [
+    ((1.0, 2.0, 3.0, 1.0), "model"),   # the model prefers the plan; really it is worse
+    ((1.0, 0.5, 3.0, 1.0), "search"),  # the model itself prefers the servo's plan
+    ((1.0, 2.0, 1.0, 1.5), "fine"),    # the plan is really no worse
+    ((1.0, 1.0, 1.0, 1.0), "fine"),    # ties go to the planner
+])
+def test_verdicts(plan_audit, costs, expected):
+    assert plan_audit.verdict(*costs) == expected
+
+
+def test_the_servos_plan_reaches_the_goal_and_a_replay_starts_where_it_is_told(plan_audit):
+    env = gym.make("jepa_agent/Reach3D-v0")
+    sim = gym.make("jepa_agent/Reach3D-v0")
+    env.reset(seed=3)
+    sim.reset(seed=3)
+    state = env.unwrapped.get_physics_state()
+    actions = plan_audit.servo_plan(sim, state, 50, tau=0.04)
+    assert actions.shape == (50, 4) and np.all(np.abs(actions) <= 1.0)
+    first = plan_audit.replay(sim, state, actions)
+    second = plan_audit.replay(sim, state, actions)
+    assert np.linalg.norm(first[-1]["achieved_goal"] - first[-1]["desired_goal"]) < env.unwrapped.success_threshold
+    assert all(np.array_equal(a["observation"], b["observation"]) for a, b in zip(first, second, strict=True))
+    for a in actions[:5]:  # the same actions stepped in the env itself land where the replay did
+        obs = env.unwrapped.step(a)[0]
+    np.testing.assert_allclose(obs["observation"], first[4]["observation"], atol=1e-6)
+
+
+def tiny_agent(env) -> Agent:
+    torch.manual_seed(0)
+    config = AgentConfig(
+        task=TaskSpec(planner=ModuleSpec(name="cem", options={"samples": 16, "iterations": 1, "elites": 4}),
+                      actor=ActorConfig(horizon=4)),
+        encoder=ModuleSpec(name="mlp", options={"latent_dim": 8, "hidden_dim": 16}),
+        world_model=ModuleSpec(name="jepa", options={"hidden_dim": 16}),
+        critic=ModuleSpec(name="mlp", options={"hidden_dim": 16}),
+        policy=ModuleSpec(name="mlp", options={"hidden_dim": 16}),
+        training=TrainingConfig(batch_size=8, window=3),
+        device="cpu",
+    )
+    return Agent.from_config(config, env)
+
+
+def test_a_perfect_model_is_never_blamed(plan_audit):
+    """Known answer: a world model that predicts the encoder's latents of what really happens
+    (the env replayed) prices every plan as the truth does, so no decision is ``model``."""
+    env, sim, replayer = (gym.make("jepa_agent/Reach2D-v0") for _ in range(3))
+    agent = tiny_agent(env)
+    replayer.reset(seed=7)  # the same goal as the audited episode
+
+    def perfect(s0, plans, z=None):
+        state = env.unwrapped.get_physics_state()  # the decision's state: rollout runs before the step
+        return torch.stack([agent.world_model.encode({k: torch.as_tensor(np.stack([o[k] for o in obs])).float()
+                                                      for k in obs[0]})
+                            for obs in (plan_audit.replay(replayer, state, p.numpy()) for p in plans)])
+
+    agent.world_model.rollout = perfect
+    record = plan_audit.audit_episode(agent, env, sim, seed=7, from_step=44, tau=0.04)
+    assert [d["step"] for d in record["decisions"]] == list(range(44, 50))
+    for d in record["decisions"]:
+        assert d["verdict"] in ("search", "fine")
+        assert d["model_plan"] == pytest.approx(d["true_plan"], rel=1e-5)
+        assert d["model_servo"] == pytest.approx(d["true_servo"], rel=1e-5)
+    t = plan_audit.tally([record])
+    assert t["decisions"] == 6 and t["model"] == 0.0 and t["search"] + t["fine"] == pytest.approx(1.0)
+    assert t["optimism_plan"] == pytest.approx(0.0, abs=1e-5)
