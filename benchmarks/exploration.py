@@ -105,11 +105,13 @@ def train_variant(args: argparse.Namespace, out: Path) -> None:
         run.close()
 
 
-def reevaluate(run: Path, episodes: int, file: str, overrides: list[str] = (), more_updates: int = 0) -> None:
+def reevaluate(run: Path, episodes: int, file: str, overrides: list[str] = (), more_updates: int = 0,
+               more_lr: float = 1.0) -> None:
     """Evaluate a trained variant's checkpoint on ``episodes`` held-out goals (the seeds the
     run's own evaluation began with) and write ``run/file``; ``overrides`` (``KEY=VALUE``)
     change its task for this evaluation (its replay is loaded with them: a route needs it);
-    ``more_updates`` trains every module that many more steps on the run's replay first."""
+    ``more_updates`` trains every module that many more steps on the run's replay first, at
+    its learning rates times ``more_lr``."""
     import torch
 
     from agent.agent import Agent
@@ -118,6 +120,9 @@ def reevaluate(run: Path, episodes: int, file: str, overrides: list[str] = (), m
 
     torch.set_num_threads(1)
     agent = Agent.load(run / "checkpoint.pt", resume=bool(overrides) or more_updates > 0)
+    for optim in (agent.wm_optim, agent.critic_optim, agent.policy_optim, agent.probe_optim, agent.goal_encoder_optim):
+        for group in optim.param_groups if optim is not None else ():
+            group["lr"] *= more_lr
     start = time.perf_counter()
     for _ in range(more_updates):
         agent.update()
@@ -135,7 +140,7 @@ def reevaluate(run: Path, episodes: int, file: str, overrides: list[str] = (), m
     summary = {"env_steps": agent.env_steps, "episodes": episodes,
                **{k: result[k] for k in ("success_rate", "success_rate_final", "success_rate_any", "act_ms_median")},
                "train_wall_s": json.loads((run / "eval.json").read_text()).get("train_wall_s"),
-               "more_updates": more_updates, "more_updates_s": more_s, "records": result["records"]}
+               "more_updates": more_updates, "more_lr": more_lr, "more_updates_s": more_s, "records": result["records"]}
     (run / file).write_text(json.dumps(summary, indent=1))
 
 
@@ -212,8 +217,12 @@ def main() -> None:
     p.add_argument("--more-updates", type=int, default=0, metavar="M",
                    help="with --reeval: M more updates of every module on the variant's own replay before it is "
                         "evaluated (the same env steps, trained longer), written as eval_N_moreM.json")
+    p.add_argument("--more-lr", type=float, default=1.0, metavar="F",
+                   help="with --more-updates: those updates at the learning rates times F (eval_N_moreM_lrF.json)")
     p.add_argument("--variant", help=argparse.SUPPRESS)  # internal: run one variant in this process
     args = p.parse_args()
+    if not args.more_lr > 0 or (args.more_lr != 1.0 and not args.more_updates):
+        raise SystemExit(f"--more-lr must be > 0 and goes with --more-updates; got {args.more_lr}")
     out = Path(args.out).resolve()
     name = lambda variant: run_name(args.task, args.protocol, variant)  # noqa: E731
     if args.variant:
@@ -247,9 +256,11 @@ def main() -> None:
         if args.reeval is None:
             raise SystemExit("--more-updates goes with --reeval N")
         eval_file = eval_file.replace(".json", f"_more{args.more_updates}.json")
+        if args.more_lr != 1.0:
+            eval_file = eval_file.replace(".json", f"_lr{args.more_lr:g}.json")
     for variant in args.variants if args.reeval is not None else ():
         if not (out / name(variant) / eval_file).is_file():
-            reevaluate(out / name(variant), args.reeval, eval_file, args.eval_set, args.more_updates)
+            reevaluate(out / name(variant), args.reeval, eval_file, args.eval_set, args.more_updates, args.more_lr)
 
     import matplotlib
 
@@ -283,7 +294,7 @@ def main() -> None:
             "practice_goals": tcfg.practice_goals, "practice_frontier": tcfg.practice_frontier,
             "practice_explore": tcfg.practice_explore, "practice_achieve": tcfg.practice_achieve,
             "train_wall_s": summary.get("train_wall_s"), "eval_set": args.eval_set,
-            "more_updates": summary.get("more_updates", 0),
+            "more_updates": summary.get("more_updates", 0), "more_lr": summary.get("more_lr", 1.0),
         })
         r = records[-1]
         print(f"{args.task} {args.protocol} {variant:9s}: coverage {r['coverage']:.3f}  success {r['success_rate']:.2f}  "
@@ -299,7 +310,8 @@ def main() -> None:
                                         and r.get("protocol", "env") == args.protocol
                                         and r["variant"] in args.variants
                                         and r.get("eval_set", []) == args.eval_set
-                                        and r.get("more_updates", 0) == args.more_updates)]
+                                        and r.get("more_updates", 0) == args.more_updates
+                                        and r.get("more_lr", 1.0) == args.more_lr)]
     (out / "results.json").write_text(json.dumps(keep + records, indent=2))
     print(f"wrote {out / 'results.json'}, {png}")
 

@@ -8,8 +8,9 @@ farthest from the start, the seeds the agents are evaluated on), two plans for t
 horizon are costed twice by the agent's own cost (goal energy, effort, smoothness, critic):
 the plan the planner chose, and the plan of the joint-space servo that knows the goal's
 joints (``benchmarks/reach_reference.py``: it reaches every goal). Costed on the world
-model's predicted latents (what the planner sees), and on the encoder's latents of the
-observations the plan really leads to (the env replays it from the same physics state).
+model's predicted latents (what the planner sees), and on the target encoder's latents of
+the observations the plan really leads to (what the predictions are trained to match and the
+goal is encoded with; the env replays the plan from the same physics state).
 Each decision is then one of:
 
 - ``model``: the model prices the planner's plan at or below the servo's, the real
@@ -21,7 +22,10 @@ Printed and written per decision step (``--from-step`` on: the approach and the 
 the episodes that fail and for those that succeed, with the medians of how much the planner's
 plan really costs above the servo's (``regret``), how much more each plan really costs than
 the model said (``optimism``: a planner that exploits its model's errors picks the plans it is
-most optimistic about) and, where the agent has a probe, how far the model's prediction of
+most optimistic about), the model's error on the servo's plan after one step and after the
+horizon in metres (the latent error over the latent distance per metre the plan really moves
+the fingertip: ``servo_error_first_m``, ``servo_error_last_m``) and, where the agent has a
+probe, how far the model's prediction of
 where the servo's plan ends is off in the env's units (``servo_end_error``: the probe's
 readout of the predicted last latent against the achieved goal the replay reaches; next to
 ``probe_error``, the readout's own error on the decision's state).
@@ -100,13 +104,22 @@ def audit_episode(agent, env, sim, seed: int, from_step: int, tau: float, task=N
                 goals = goal.expand(2, -1)
                 predicted = agent.world_model.rollout(s0.expand(2, -1), plans)  # (2, H, D)
                 outcomes = [replay(sim, state, p.cpu().numpy()) for p in plans]
-                real = torch.stack([agent.world_model.encode(tensors(o)) for o in outcomes])  # (2, H, D)
+                real = torch.stack([agent.world_model.encode_target(tensors(o)) for o in outcomes])  # (2, H, D)
                 model_cost = agent.cost(predicted, plans, goals).cpu().numpy()
                 true_cost = agent.cost(real, plans, goals).cpu().numpy()
             decision = {"step": t, "distance": float(np.linalg.norm(obs["achieved_goal"] - obs["desired_goal"])),
                         "model_plan": float(model_cost[0]), "model_servo": float(model_cost[1]),
                         "true_plan": float(true_cost[0]), "true_servo": float(true_cost[1]),
                         "verdict": verdict(model_cost[0], model_cost[1], true_cost[0], true_cost[1])}
+            # the model's error on the servo's plan in metres: latent error over the latent distance
+            # per metre the plan really moves the fingertip (where it moves it at least 1 cm)
+            moved = float(np.linalg.norm(outcomes[1][-1]["achieved_goal"] - obs["achieved_goal"]))
+            if moved >= 0.01:
+                with torch.no_grad():
+                    per_metre = float((real[1, -1] - agent.world_model.encode_target(tensors([obs]))[0]).norm()) / moved
+                    error = (predicted[1] - real[1]).norm(dim=-1).cpu().numpy()  # (H,)
+                decision["servo_error_first_m"] = float(error[0]) / per_metre
+                decision["servo_error_last_m"] = float(error[-1]) / per_metre
             if agent.probe is not None:  # the predicted end of the servo's plan, read out, against where it ends
                 with torch.no_grad():
                     end, now = agent.probe(torch.cat([predicted[1, -1:], s0])).cpu().numpy()
@@ -132,12 +145,16 @@ def tally(episodes: list[dict]) -> dict:
     def median(f) -> float | None:
         return float(np.median([f(d) for d in ds])) if n else None
 
+    def median_of(key: str) -> float | None:
+        values = [d[key] for d in ds if key in d]
+        return float(np.median(values)) if values else None
+
     return {"episodes": len(episodes), "decisions": n,
             **{v: (verdicts.count(v) / n if n else None) for v in VERDICTS},
             "regret": median(lambda d: d["true_plan"] - d["true_servo"]),
             "optimism_plan": median(lambda d: d["true_plan"] - d["model_plan"]),
             "optimism_servo": median(lambda d: d["true_servo"] - d["model_servo"]),
-            **{k: (median(lambda d, k=k: d[k]) if n and k in ds[0] else None) for k in ("servo_end_error", "probe_error")}}
+            **{k: median_of(k) for k in ("servo_error_first_m", "servo_error_last_m", "servo_end_error", "probe_error")}}
 
 
 def far_seeds(env, seeds: list[int]) -> list[int]:
@@ -158,7 +175,8 @@ def main() -> None:
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
                    help="task overrides for the acting agent (e.g. task.cost.effort_weight=0.1)")
     p.add_argument("--limit", type=int, help="audit only the first N far-quarter episodes")
-    p.add_argument("--json", help="write the tallies and every decision here")
+    p.add_argument("--json", help="write the tallies, overall and per episode, here")
+    p.add_argument("--decisions", action="store_true", help="with --json: every decision's costs too")
     args = p.parse_args()
     if args.episodes < 4 or not args.tau > 0:
         raise SystemExit(f"--episodes must be >= 4 and --tau > 0; got {args.episodes} and {args.tau}")
@@ -170,7 +188,7 @@ def main() -> None:
     from agent.run import EVAL_SEED, make_env
 
     torch.set_num_threads(1)
-    agent = Agent.load(args.checkpoint, resume=bool(args.set))
+    agent = Agent.load(args.checkpoint)
     task = apply_overrides(agent.config, parse_override_tokens([f"--{o}" for o in args.set])).task if args.set else None
     env, sim = make_env(agent.config), make_env(agent.config)
     if getattr(env.unwrapped, "control", "velocity") != "velocity" or not hasattr(env.unwrapped, "goal_qpos"):
@@ -189,7 +207,9 @@ def main() -> None:
     failed = [e for e in episodes if not e["success"]]
     out = {"checkpoint": args.checkpoint, "set": args.set, "episodes": args.episodes, "from_step": args.from_step,
            "far_success_rate": float(np.mean([e["success"] for e in episodes])),
-           "failed": tally(failed), "succeeded": tally([e for e in episodes if e["success"]]), "records": episodes}
+           "failed": tally(failed), "succeeded": tally([e for e in episodes if e["success"]]),
+           "records": [{**{k: v for k, v in e.items() if k != "decisions" or args.decisions}, **tally([e])}
+                       for e in episodes]}
     for name in ("failed", "succeeded"):
         t = out[name]
         if t["decisions"]:
@@ -197,6 +217,8 @@ def main() -> None:
                   + ", ".join(f"{v} {t[v]:.2f}" for v in VERDICTS)
                   + f"; median regret {t['regret']:.3f}, optimism of the plan {t['optimism_plan']:.3f}"
                   f" and of the servo's {t['optimism_servo']:.3f}"
+                  + (f"; the model's error on the servo's plan {100 * t['servo_error_first_m']:.1f} cm after one step, "
+                     f"{100 * t['servo_error_last_m']:.1f} cm after the horizon" if t["servo_error_first_m"] is not None else "")
                   + (f"; the servo's predicted end off by {100 * t['servo_end_error']:.1f} cm"
                      f" (the probe's readout; {100 * t['probe_error']:.1f} cm off reading the state itself)"
                      if t["servo_end_error"] is not None else ""))

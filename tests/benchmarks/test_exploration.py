@@ -53,3 +53,13 @@ def test_exploration_writes_one_record_per_variant(tmp_path, protocol):
             assert summary["episodes"] == 4 and len(summary["records"]) == 4
             first = json.loads((tmp_path / f"{prefix}{variant}" / "eval.json").read_text())["records"]
             assert [r["seed"] for r in summary["records"][:2]] == [r["seed"] for r in first]
+        # trained longer at a lower learning rate first: its own file, its own record
+        more = [*cmd, "--reeval", "4", "--variants", "epistemic", "--more-updates", "2", "--more-lr", "0.5"]
+        done = subprocess.run(more, capture_output=True, text=True, env=env, timeout=600)
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        summary = json.loads((tmp_path / f"{prefix}epistemic" / "eval_4_more2_lr0.5.json").read_text())
+        assert summary["more_updates"] == 2 and summary["more_lr"] == 0.5
+        records = json.loads((tmp_path / "results.json").read_text())
+        assert [(r["more_updates"], r["more_lr"]) for r in records[-1:]] == [(2, 0.5)] and len(records) == 3
+        done = subprocess.run([*cmd, "--reeval", "4", "--more-lr", "0.5"], capture_output=True, text=True, env=env)
+        assert done.returncode != 0 and "--more-lr must be > 0 and goes with --more-updates" in done.stderr

@@ -54,16 +54,16 @@ def tiny_agent(env) -> Agent:
 
 
 def test_a_perfect_model_is_never_blamed(plan_audit):
-    """Known answer: a world model that predicts the encoder's latents of what really happens
-    (the env replayed) prices every plan as the truth does, so no decision is ``model``."""
+    """Known answer: a world model that predicts the target encoder's latents of what really
+    happens (the env replayed) prices every plan as the truth does, so no decision is ``model``."""
     env, sim, replayer = (gym.make("jepa_agent/Reach2D-v0") for _ in range(3))
     agent = tiny_agent(env)
     replayer.reset(seed=7)  # the same goal as the audited episode
 
     def perfect(s0, plans, z=None):
         state = env.unwrapped.get_physics_state()  # the decision's state: rollout runs before the step
-        return torch.stack([agent.world_model.encode({k: torch.as_tensor(np.stack([o[k] for o in obs])).float()
-                                                      for k in obs[0]})
+        return torch.stack([agent.world_model.encode_target({k: torch.as_tensor(np.stack([o[k] for o in obs])).float()
+                                                             for k in obs[0]})
                             for obs in (plan_audit.replay(replayer, state, p.numpy()) for p in plans)])
 
     agent.world_model.rollout = perfect
@@ -73,6 +73,9 @@ def test_a_perfect_model_is_never_blamed(plan_audit):
         assert d["verdict"] in ("search", "fine")
         assert d["model_plan"] == pytest.approx(d["true_plan"], rel=1e-5)
         assert d["model_servo"] == pytest.approx(d["true_servo"], rel=1e-5)
+        assert d.get("servo_error_first_m", 0.0) == pytest.approx(0.0, abs=1e-5)
+        assert d.get("servo_error_last_m", 0.0) == pytest.approx(0.0, abs=1e-5)
+    assert any("servo_error_last_m" in d for d in record["decisions"])  # the servo moves the arm
     t = plan_audit.tally([record])
     assert t["decisions"] == 6 and t["model"] == 0.0 and t["search"] + t["fine"] == pytest.approx(1.0)
     assert t["optimism_plan"] == pytest.approx(0.0, abs=1e-5)
