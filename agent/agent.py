@@ -237,6 +237,7 @@ class Agent:
         self._goal_batch = 0
         self._collection: _Collection | None = None
         self._pending_updates = 0.0
+        self._refit_index = 0  # env_steps // training.refit_every at the last refit
         self.between_steps = True
         """False while :meth:`train` is inside a step (a stop there leaves it half done)."""
         self._fault_streak = self._update_streak = 0
@@ -1002,6 +1003,8 @@ class Agent:
                 n = int(self._pending_updates)
                 self._pending_updates -= n
                 history["updates"] += self._do_updates(n)
+                if tcfg.refit_every and self.env_steps // tcfg.refit_every > self._refit_index:
+                    self.refit()
             self.between_steps = True
             if finished and callback is not None:
                 recent = history["episodes"][-20:]
@@ -1273,11 +1276,22 @@ class Agent:
         replay = self.replay if replay is None else replay
         batch = to_torch(replay.sample(n, 1, rng=self.rng), self.device)
         self.world_model.adapt({k: v[:, 0] for k, v in batch["obs"].items()})
+        if self.config.training.refit_every:  # the next refit is at the next multiple
+            self._refit_index = self.env_steps // self.config.training.refit_every
         tc = self.task_cost
         if tc is not None and getattr(getattr(tc, "config", None), "termination", False) is None:
             tc.set_termination(replay.num_terminated > 0)
             log.info("task cost termination %s (%d terminated episodes in replay)",
                      "on" if tc.termination_active else "off", replay.num_terminated)
+
+    def refit(self, n: int = 10_000) -> None:
+        """Refit the world model's input normalisation to ``n`` replayed observations, keeping
+        what its encoders compute (``training.refit_every`` calls this while training)."""
+        batch = to_torch(self.replay.sample(n, 1, rng=self.rng), self.device)
+        self.world_model.refit({k: v[:, 0] for k, v in batch["obs"].items()})
+        if self.config.training.refit_every:
+            self._refit_index = self.env_steps // self.config.training.refit_every
+        log.info("input normalisation refitted at %d env steps", self.env_steps)
 
     def _do_updates(self, n: int) -> list[dict[str, float]]:
         if not self._can_learn():
@@ -1553,6 +1567,8 @@ class Agent:
                         path, training["device"], self.device.type)
         self.rng.bit_generator.state = training["numpy_rng"]
         self._pending_updates = training["pending_updates"]
+        every = self.config.training.refit_every
+        self._refit_index = self.env_steps // every if every else 0  # refits happen in the step that crosses
         self.faults = dict(training["faults"])
         self._episodes, self._last_obs, self._last_action = loop["episodes"], loop["last_obs"], loop["last_action"]
         self._last_from_planner, self._goal_obs = loop["last_from_planner"], loop["goal_obs"]

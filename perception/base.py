@@ -40,3 +40,9 @@ class Encoder(nn.Module, ABC):
     def adapt(self, obs: Observation) -> None:
         """Fit data-dependent, non-learned parts (input normalisation) to a batch of
         observations. Called once, on the first collected data; a no-op by default."""
+
+    def refit(self, obs: Observation) -> None:
+        """Fit the data-dependent parts again, to a newer batch of observations, without
+        changing what the encoder computes: the learned weights absorb the change (an agent
+        that explores past its first data sees inputs far outside the first fit). A no-op by
+        default."""

@@ -28,9 +28,10 @@ class MLPEncoderConfig(BaseModel):
     plain Box observation. The goal keys (``desired_goal``) are left out on purpose: the goal
     enters as the latent of a goal observation, encoded by this same encoder."""
     normalize_input: bool = True
-    """Standardise each input feature with statistics fitted once on early data
-    (:meth:`adapt`): joint velocities in rad/s and positions in metres differ by 20x in
-    scale, and an unnormalised MLP would all but ignore the small ones."""
+    """Standardise each input feature with statistics fitted on early data (:meth:`adapt`),
+    and again, the weights absorbing the change, each ``training.refit_every`` env steps
+    (:meth:`refit`): joint velocities in rad/s and positions in metres differ by 20x in scale,
+    and an unnormalised MLP would all but ignore the small ones."""
     normalize_output: bool = True
     """LayerNorm without learned scale on the output: bounds the latent scale (the job
     TD-MPC2's SimNorm does), so latent distances mean the same thing throughout training."""
@@ -113,6 +114,21 @@ class MLPEncoder(Encoder):
         self.in_mean.copy_(x.mean(0))
         # Features that barely vary (a joint at a limit) are left at unit scale.
         self.in_std.copy_(x.std(0).clamp_min(1e-2))
+
+    @torch.no_grad()
+    def refit(self, obs: Observation) -> None:
+        """New input statistics from ``obs``; the first layer is rescaled so that every input
+        maps to the same latent as before: with ``x' = (x - m') / s'``, the weights ``W s'/s`` and
+        bias ``b + W (m' - m) / s`` give ``W (x - m) / s + b`` exactly (up to rounding)."""
+        if not self.config.normalize_input:
+            return
+        x = flatten_observation(obs, self.keys).to(self.in_mean.dtype)  # (B, F)
+        mean, std = x.mean(0), x.std(0).clamp_min(1e-2)
+        first = self.net[0]
+        first.bias.add_(first.weight @ ((mean - self.in_mean) / self.in_std))
+        first.weight.mul_(std / self.in_std)
+        self.in_mean.copy_(mean)
+        self.in_std.copy_(std)
 
     def encode(self, obs: Observation) -> torch.Tensor:
         x = flatten_observation(obs, self.keys)

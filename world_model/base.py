@@ -106,6 +106,10 @@ class WorldModel(nn.Module, ABC):
     def adapt(self, obs: Any) -> None:
         """Fit data-dependent, non-learned parts (e.g. input normalisation) once, on early data."""
 
+    def refit(self, obs: Any) -> None:
+        """Fit them again to newer data without changing what the model computes (the
+        encoders' :meth:`~perception.base.Encoder.refit`); a no-op by default."""
+
     def check_rollout_inputs(
         self, s0: torch.Tensor, actions: torch.Tensor, z: torch.Tensor | None
     ) -> None:

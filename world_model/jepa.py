@@ -232,6 +232,12 @@ class JEPAWorldModel(WorldModel):
             b_t.copy_(b)
 
     @torch.no_grad()
+    def refit(self, obs: Any) -> None:
+        """Refit both encoders' input normalisation to ``obs``, each keeping its function."""
+        self.encoder.refit(obs)
+        self.target_encoder.refit(obs)
+
+    @torch.no_grad()
     def update_target(self) -> None:
         """EMA step of the target encoder toward the online encoder."""
         tau = self.config.ema_tau

@@ -77,3 +77,29 @@ def test_unbatched_input_rejected():
     enc = make()
     with pytest.raises(ValueError, match=r"batched.*got \(5,\)"):
         enc({"observation": torch.randn(5)})
+
+
+def test_refit_moves_the_normalisation_and_keeps_every_latent():
+    """Known answer: new statistics from far-away data, the same latents for old and new inputs."""
+    enc = make(normalize=False)
+    enc.adapt({"observation": torch.randn(500, 5)})  # the first data: near 0, unit spread
+    far = {"observation": 3.0 + 0.2 * torch.randn(500, 5)}  # explored later: 15 of those std away
+    probe = {"observation": torch.cat([torch.randn(50, 5), far["observation"][:50]])}
+    before = enc(probe)
+    enc.refit(far)
+    torch.testing.assert_close(enc(probe), before, atol=1e-4, rtol=1e-4)
+    x = far["observation"]
+    torch.testing.assert_close(enc.in_mean, x.mean(0))
+    torch.testing.assert_close(enc.in_std, x.std(0))
+    normalised = (x - enc.in_mean) / enc.in_std
+    assert normalised.abs().max() < 5  # what the first layer now sees of the new data
+
+
+def test_refit_without_input_normalisation_changes_nothing():
+    torch.manual_seed(0)
+    enc = MLPEncoder(MLPEncoderConfig(latent_dim=D, hidden_dim=HID, normalize_input=False),
+                     input_shapes={"observation": (5,)})
+    weights = [p.clone() for p in enc.parameters()]
+    enc.refit({"observation": 3.0 + torch.randn(100, 5)})
+    assert all(torch.equal(a, b) for a, b in zip(weights, enc.parameters(), strict=True))
+    assert torch.equal(enc.in_mean, torch.zeros(5)) and torch.equal(enc.in_std, torch.ones(5))

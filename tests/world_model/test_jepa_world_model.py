@@ -193,3 +193,19 @@ def test_latent_var_dim_zero_ignores_z():
     assert wm.sample_latent(torch.zeros(3, wm.latent_dim), torch.zeros(3, 4, wm.action_dim)).shape == (3, 4, 0)
     loss, info = wm.loss(window_batch())
     assert torch.isfinite(loss) and info["kl"] == 0.0
+
+
+def test_refit_keeps_the_online_and_the_target_latents():
+    """Both encoders take the new statistics, each keeping its own function (they differ once
+    training has moved the online one)."""
+    wm = make()
+    wm.adapt({"observation": torch.randn(200, OBS)})
+    with torch.no_grad():
+        for p in wm.encoder.parameters():  # the online encoder has learned something since
+            p.add_(0.1 * torch.randn_like(p))
+    obs = {"observation": torch.cat([torch.randn(20, OBS), 4.0 + torch.randn(20, OBS)])}
+    online, target = wm.encode(obs).detach(), wm.encode_target(obs)
+    wm.refit({"observation": 4.0 + 0.5 * torch.randn(300, OBS)})
+    torch.testing.assert_close(wm.encode(obs), online, atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(wm.encode_target(obs), target, atol=1e-4, rtol=1e-4)
+    assert torch.equal(wm.encoder.in_mean, wm.target_encoder.in_mean) and wm.encoder.in_mean.mean() > 3
