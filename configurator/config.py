@@ -128,7 +128,8 @@ class TrainingConfig(BaseModel):
     """Updates right after random exploration, before the planner takes over."""
     refit_every: NonNegativeInt = 0
     """Env steps between refits of the encoder's input normalisation to the whole replay, each
-    keeping what the encoder computes (``Encoder.refit``); 0: fitted once, when learning starts.
+    keeping what the encoder computes (``Encoder.refit``: the MLP encoder's; a no-op for the
+    others); 0: fitted once, when learning starts.
     An agent that explores past its random phase meets inputs many of that phase's standard
     deviations away (the folded arm's far goals: up to 9)."""
     exploration_std: float = Field(0.2, ge=0.0)

@@ -29,8 +29,8 @@ class MLPEncoderConfig(BaseModel):
     enters as the latent of a goal observation, encoded by this same encoder."""
     normalize_input: bool = True
     """Standardise each input feature with statistics fitted on early data (:meth:`adapt`),
-    and again, the weights absorbing the change, each ``training.refit_every`` env steps
-    (:meth:`refit`): joint velocities in rad/s and positions in metres differ by 20x in scale,
+    and (MLP encoder) again, the weights absorbing the change, each ``training.refit_every``
+    env steps (:meth:`refit`): joint velocities in rad/s and positions in metres differ by 20x in scale,
     and an unnormalised MLP would all but ignore the small ones."""
     normalize_output: bool = True
     """LayerNorm without learned scale on the output: bounds the latent scale (the job
