@@ -237,7 +237,6 @@ class Agent:
         self._goal_batch = 0
         self._collection: _Collection | None = None
         self._pending_updates = 0.0
-        self._refit_index = 0  # env_steps // training.refit_every at the last refit
         self.between_steps = True
         """False while :meth:`train` is inside a step (a stop there leaves it half done)."""
         self._fault_streak = self._update_streak = 0
@@ -967,6 +966,7 @@ class Agent:
             if stop is not None and stop():
                 break
             self.between_steps = False
+            steps_before = self.env_steps
             exploring = self.exploring_randomly
             if exploring:
                 col.refresh_held(self.rng, low, high, tcfg.random_action_repeat)
@@ -1003,8 +1003,8 @@ class Agent:
                 n = int(self._pending_updates)
                 self._pending_updates -= n
                 history["updates"] += self._do_updates(n)
-                if tcfg.refit_every and self.env_steps // tcfg.refit_every > self._refit_index:
-                    self.refit()
+                if tcfg.refit_every and self.env_steps // tcfg.refit_every > steps_before // tcfg.refit_every:
+                    self.refit()  # in the step that crosses a multiple
             self.between_steps = True
             if finished and callback is not None:
                 recent = history["episodes"][-20:]
@@ -1274,10 +1274,7 @@ class Agent:
         when some replayed episode terminated). ``replay``: fit to that one instead of the
         agent's (data-parallel ranks fit to the same data)."""
         replay = self.replay if replay is None else replay
-        batch = to_torch(replay.sample(n, 1, rng=self.rng), self.device)
-        self.world_model.adapt({k: v[:, 0] for k, v in batch["obs"].items()})
-        if self.config.training.refit_every:  # the next refit is at the next multiple
-            self._refit_index = self.env_steps // self.config.training.refit_every
+        self.world_model.adapt(self._replayed_observations(n, replay))
         tc = self.task_cost
         if tc is not None and getattr(getattr(tc, "config", None), "termination", False) is None:
             tc.set_termination(replay.num_terminated > 0)
@@ -1287,11 +1284,13 @@ class Agent:
     def refit(self, n: int = 10_000) -> None:
         """Refit the world model's input normalisation to ``n`` replayed observations, keeping
         what its encoders compute (``training.refit_every`` calls this while training)."""
-        batch = to_torch(self.replay.sample(n, 1, rng=self.rng), self.device)
-        self.world_model.refit({k: v[:, 0] for k, v in batch["obs"].items()})
-        if self.config.training.refit_every:
-            self._refit_index = self.env_steps // self.config.training.refit_every
+        self.world_model.refit(self._replayed_observations(n))
         log.info("input normalisation refitted at %d env steps", self.env_steps)
+
+    def _replayed_observations(self, n: int, replay: ReplayBuffer | None = None) -> dict[str, torch.Tensor]:
+        """``n`` observations drawn from ``replay`` (the agent's by default), on the device."""
+        batch = to_torch((self.replay if replay is None else replay).sample(n, 1, rng=self.rng), self.device)
+        return {k: v[:, 0] for k, v in batch["obs"].items()}
 
     def _do_updates(self, n: int) -> list[dict[str, float]]:
         if not self._can_learn():
@@ -1567,8 +1566,6 @@ class Agent:
                         path, training["device"], self.device.type)
         self.rng.bit_generator.state = training["numpy_rng"]
         self._pending_updates = training["pending_updates"]
-        every = self.config.training.refit_every
-        self._refit_index = self.env_steps // every if every else 0  # refits happen in the step that crosses
         self.faults = dict(training["faults"])
         self._episodes, self._last_obs, self._last_action = loop["episodes"], loop["last_obs"], loop["last_action"]
         self._last_from_planner, self._goal_obs = loop["last_from_planner"], loop["goal_obs"]

@@ -37,7 +37,11 @@ def test_refits_happen_each_refit_every_steps_and_keep_the_latents(env, tmp_path
     assert calls == [200, 300]  # none in the random phase; one in each step that crosses a multiple
     agent.save(tmp_path / "agent.pt", resume=True)
     again = Agent.load(tmp_path / "agent.pt", resume=True)
-    assert again._refit_index == 3  # the next refit is at 400, as it would have been
+    resumed = []
+    plain = again.refit
+    again.refit = lambda n=10_000: (resumed.append(again.env_steps), plain(n))
+    again.train(env, 420 - again.env_steps)
+    assert resumed == [400]  # the next refit is at 400, as it would have been
 
 
 def test_off_by_default(env):
