@@ -120,7 +120,8 @@ def reevaluate(run: Path, episodes: int, file: str, overrides: list[str] = (), m
 
     torch.set_num_threads(1)
     agent = Agent.load(run / "checkpoint.pt", resume=bool(overrides) or more_updates > 0)
-    for optim in (agent.wm_optim, agent.critic_optim, agent.policy_optim, agent.probe_optim, agent.goal_encoder_optim):
+    for optim in (agent.wm_optim, agent.critic_optim, agent.policy_optim, agent.probe_optim, agent.goal_encoder_optim,
+                  agent.coarse_optim):
         for group in optim.param_groups if optim is not None else ():
             group["lr"] *= more_lr
     start = time.perf_counter()

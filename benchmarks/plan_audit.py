@@ -45,6 +45,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("MUJOCO_GL", "egl")
+
+from benchmarks.reach_reference import servo_action  # noqa: E402  (the same servo as the reference)
+
 VERDICTS = ("model", "search", "fine")
 
 
@@ -59,14 +62,10 @@ def servo_plan(sim, state: np.ndarray, horizon: int, tau: float) -> np.ndarray:
     """The servo's actions over ``horizon`` steps from a physics state (closed loop in ``sim``)."""
     u = sim.unwrapped
     u.set_physics_state(state)
-    unlimited = ~u.model.jnt_limited.astype(bool)
     actions = []
     for _ in range(horizon):
-        err = u.goal_qpos - u.data.qpos
-        err[unlimited] = (err[unlimited] + np.pi) % (2 * np.pi) - np.pi
-        a = np.clip(err / (tau * u.vmax), -1.0, 1.0).astype(np.float32)
-        u.step(a)
-        actions.append(a)
+        actions.append(servo_action(u, tau))
+        u.step(actions[-1])
     return np.stack(actions)
 
 

@@ -35,18 +35,25 @@ os.environ.setdefault("MUJOCO_GL", "egl")
 TASKS = {"reach2d": "configs/reach2d.yaml", "reach3d": "configs/reach3d.yaml", "reach3d_far": "configs/reach3d_far.yaml"}
 
 
+def servo_action(u, tau: float) -> np.ndarray:
+    """The servo's action in the reach env ``u`` (unwrapped) now: each joint's velocity toward
+    the goal's, ``clip((q_goal - q) / (tau * vmax), -1, 1)``, the shortest way round on a joint
+    without limits."""
+    err = u.goal_qpos - u.data.qpos
+    unlimited = ~u.model.jnt_limited.astype(bool)
+    err[unlimited] = (err[unlimited] + np.pi) % (2 * np.pi) - np.pi
+    return np.clip(err / (tau * u.vmax), -1.0, 1.0).astype(np.float32)
+
+
 def servo_episode(env, seed: int, tau: float) -> dict:
     """One episode of the joint-space servo; its start-to-goal distance, success and arrival."""
     u = env.unwrapped
     obs, _ = env.reset(seed=seed)
     start_distance = float(np.linalg.norm(obs["desired_goal"] - obs["achieved_goal"]))
-    target, unlimited = u.goal_qpos, ~u.model.jnt_limited.astype(bool)
     distances = []
     done = False
     while not done:
-        err = target - u.data.qpos
-        err[unlimited] = (err[unlimited] + np.pi) % (2 * np.pi) - np.pi
-        obs, _, terminated, truncated, info = env.step(np.clip(err / (tau * u.vmax), -1.0, 1.0).astype(np.float32))
+        obs, _, terminated, truncated, info = env.step(servo_action(u, tau))
         distances.append(float(info["distance"]))
         done = terminated or truncated
     d = np.asarray(distances)

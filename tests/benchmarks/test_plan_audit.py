@@ -6,9 +6,8 @@ import pytest
 import torch
 
 import envs  # noqa: F401  (registers the reach envs)
-from actor import ActorConfig
 from agent import Agent
-from configurator import AgentConfig, ModuleSpec, TaskSpec, TrainingConfig
+from tests.agent.test_agent_unit import tiny_config
 
 
 @pytest.mark.parametrize(("costs", "expected"), [
@@ -38,26 +37,12 @@ def test_the_servos_plan_reaches_the_goal_and_a_replay_starts_where_it_is_told(p
     np.testing.assert_allclose(obs["observation"], first[4]["observation"], atol=1e-6)
 
 
-def tiny_agent(env) -> Agent:
-    torch.manual_seed(0)
-    config = AgentConfig(
-        task=TaskSpec(planner=ModuleSpec(name="cem", options={"samples": 16, "iterations": 1, "elites": 4}),
-                      actor=ActorConfig(horizon=4)),
-        encoder=ModuleSpec(name="mlp", options={"latent_dim": 8, "hidden_dim": 16}),
-        world_model=ModuleSpec(name="jepa", options={"hidden_dim": 16}),
-        critic=ModuleSpec(name="mlp", options={"hidden_dim": 16}),
-        policy=ModuleSpec(name="mlp", options={"hidden_dim": 16}),
-        training=TrainingConfig(batch_size=8, window=3),
-        device="cpu",
-    )
-    return Agent.from_config(config, env)
-
-
 def test_a_perfect_model_is_never_blamed(plan_audit):
     """Known answer: a world model that predicts the target encoder's latents of what really
     happens (the env replayed) prices every plan as the truth does, so no decision is ``model``."""
     env, sim, replayer = (gym.make("jepa_agent/Reach2D-v0") for _ in range(3))
-    agent = tiny_agent(env)
+    torch.manual_seed(0)
+    agent = Agent.from_config(tiny_config(), env)
     replayer.reset(seed=7)  # the same goal as the audited episode
 
     def perfect(s0, plans, z=None):
