@@ -28,7 +28,9 @@ the fingertip: ``servo_error_first_m``, ``servo_error_last_m``) and, where the a
 probe, how far the model's prediction of
 where the servo's plan ends is off in the env's units (``servo_end_error``: the probe's
 readout of the predicted last latent against the achieved goal the replay reaches; next to
-``probe_error``, the readout's own error on the decision's state).
+``probe_error``, the readout's own error on the decision's state). First it prints how far
+the far goals' observations lie outside the encoder's fitted input normalisation, in its
+standard deviations (``goal_input_zscore_max``).
 Velocity-servoed reach envs only.
 """
 
@@ -156,6 +158,27 @@ def tally(episodes: list[dict]) -> dict:
             **{k: median_of(k) for k in ("servo_error_first_m", "servo_error_last_m", "servo_end_error", "probe_error")}}
 
 
+def goal_input_zscores(agent, env, seeds: list[int]) -> np.ndarray | None:
+    """How far each goal observation lies outside the encoder's fitted input normalisation:
+    per goal, the largest ``|x - mean| / std`` over the input features (None for an encoder
+    without one)."""
+    import torch
+
+    from perception.mlp import flatten_observation
+
+    encoder = agent.world_model.encoder
+    if not hasattr(encoder, "in_mean") or not getattr(encoder.config, "normalize_input", False):
+        return None
+    z = []
+    for seed in seeds:
+        env.reset(seed=seed)
+        goal = {k: torch.as_tensor(np.asarray(v)[None]).float() for k, v in env.unwrapped.goal_observation().items()}
+        with torch.no_grad():
+            x = flatten_observation(goal, encoder.keys).to(encoder.in_mean.device)
+            z.append(float(((x - encoder.in_mean) / encoder.in_std).abs().max()))
+    return np.asarray(z)
+
+
 def far_seeds(env, seeds: list[int]) -> list[int]:
     """The quarter of ``seeds`` whose goal is farthest from the start."""
     dist = []
@@ -194,7 +217,12 @@ def main() -> None:
         raise SystemExit("the audit's servo commands joint velocities toward goal_qpos: a velocity-servoed reach env only")
     if agent.configurator.objective != "goal" or agent.actor.mode != "plan":
         raise SystemExit("the audit compares plans toward a goal observation: a goal task acting by planning only")
-    seeds = far_seeds(env, [EVAL_SEED + agent.config.seed + i for i in range(args.episodes)])[: args.limit]
+    far = far_seeds(env, [EVAL_SEED + agent.config.seed + i for i in range(args.episodes)])
+    zscores = goal_input_zscores(agent, env, far)  # over the whole far quarter, --limit or not
+    seeds = far[: args.limit]
+    if zscores is not None:
+        print(f"far goals' observations: at most {zscores.max():.1f} (median over goals {np.median(zscores):.1f}) "
+              "of the encoder's input standard deviations from its fitted mean")
     episodes = []
     for i, seed in enumerate(seeds):
         episodes.append(audit_episode(agent, env, sim, seed, args.from_step, args.tau, task))
@@ -206,6 +234,7 @@ def main() -> None:
     failed = [e for e in episodes if not e["success"]]
     out = {"checkpoint": args.checkpoint, "set": args.set, "episodes": args.episodes, "from_step": args.from_step,
            "far_success_rate": float(np.mean([e["success"] for e in episodes])),
+           "goal_input_zscore_max": None if zscores is None else float(zscores.max()),
            "failed": tally(failed), "succeeded": tally([e for e in episodes if e["success"]]),
            "records": [{**{k: v for k, v in e.items() if k != "decisions" or args.decisions}, **tally([e])}
                        for e in episodes]}

@@ -64,3 +64,18 @@ def test_a_perfect_model_is_never_blamed(plan_audit):
     t = plan_audit.tally([record])
     assert t["decisions"] == 6 and t["model"] == 0.0 and t["search"] + t["fine"] == pytest.approx(1.0)
     assert t["optimism_plan"] == pytest.approx(0.0, abs=1e-5)
+
+
+def test_goal_zscores_measure_the_goals_against_the_fitted_normalisation(plan_audit):
+    """Known answer: a normalisation centred on one goal with unit spread puts that goal at 0
+    and another at the largest absolute difference of their features."""
+    env = gym.make("jepa_agent/Reach2D-v0")
+    agent = Agent.from_config(tiny_config(), env)
+    env.reset(seed=1)
+    first = torch.as_tensor(env.unwrapped.goal_observation()["observation"]).float()
+    env.reset(seed=2)
+    second = torch.as_tensor(env.unwrapped.goal_observation()["observation"]).float()
+    agent.world_model.encoder.in_mean.copy_(first)
+    agent.world_model.encoder.in_std.fill_(1.0)
+    z = plan_audit.goal_input_zscores(agent, env, [1, 2])
+    np.testing.assert_allclose(z, [0.0, float((second - first).abs().max())], atol=1e-6)
