@@ -228,6 +228,7 @@ class Agent:
         self._last_obs: ObsDict | None = None
         self._last_action: np.ndarray | None = None
         self._last_from_planner = False
+        self._acting: Actor | None = None  # the actor that chose the last actions (None: random)
         self._goal_obs: list[ObsDict] | None = None
         self._goal_source: str | None = None  # "given" (reset's goal) or "obs" (read from each observation)
         self._landmarks: LandmarkGraph | None = None
@@ -535,6 +536,10 @@ class Agent:
         if self.memory is None or self.memory.batch_size != B:
             self._start_memory(B)
         assert self.memory is not None
+        for other in (self.actor, self.collect_actor):  # what they decided last was not this step
+            if other is not actor or mode == "random":
+                other.executed(None)
+        self._acting = None if mode == "random" else actor
         if mode == "random":
             a = self.rng.uniform(self.action_low.cpu().numpy(), self.action_high.cpu().numpy(), (B, self.action_dim))
             action = a.astype(np.float32)
@@ -620,6 +625,8 @@ class Agent:
         if next(iter(nxt.values())).shape[0] != B:
             raise ValueError(f"next_obs must hold {B} observations like the last act(), got {next(iter(nxt.values())).shape[0]}")
         self.env_steps += B if steps is None else int(np.sum(steps))
+        if action is not None and self._acting is not None:  # noise or held random actions were executed
+            self._acting.executed(torch.as_tensor(executed, device=self.device))
         for i, ep in enumerate(self._episodes):
             if skip is not None and skip[i]:
                 self._store_episode(i)

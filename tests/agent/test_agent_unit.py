@@ -276,3 +276,23 @@ def test_random_phase_lasts_random_steps(random_steps, first_update):
     assert history["updates"][0]["env_steps"] == first_update
     assert agent.env_steps == 300
     assert agent.updates >= 3 and all(np.isfinite(u["pred_loss"]) for u in history["updates"])
+
+
+def test_offset_estimate_compares_what_was_executed(env):
+    """With ``actor.offset_gain``, the agent tells the actor what was executed: the action
+    given to ``observe`` (noise added) replaces the planned one, and a random step leaves
+    the actor nothing to compare at its next decision."""
+    torch.manual_seed(0)
+    config = tiny_config()
+    config = config.model_copy(update={"task": config.task.model_copy(update={"actor": ActorConfig(horizon=4, offset_gain=0.5)})})
+    agent = Agent.from_config(config, env)
+    obs = start(agent, env)
+    planned = agent.act(obs)
+    noisy = np.clip(planned + 0.3, -1, 1).astype(np.float32)
+    obs, reward, term, trunc, _ = env.step(noisy)
+    agent.observe(obs, reward, term or trunc, action=noisy)
+    assert np.allclose(agent.actor._last[1].numpy()[0], noisy)
+    agent.act(obs)
+    assert agent.actor.offset.abs().sum() > 0  # the model's error on that step, averaged in
+    agent.act(obs, mode="random")
+    assert agent.actor._last is None
