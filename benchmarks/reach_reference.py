@@ -12,9 +12,11 @@ whether the episode leaves time for the far goals and when an arm moving straigh
 space arrives: ``arrival`` is the first step within the threshold. Velocity-servoed reach envs only.
 
 ``--compare EVAL.json ...`` (an agent's evaluation on the same seeds: ``eval.json`` or
-``eval_N*.json`` of a run, records with ``seed`` and ``success``) splits each agent's far-quarter
-success by how late the servo arrives at the same goal: the goals that need most of the
-episode at full speed apart from the rest.
+``eval_N*.json`` of a run, records with ``seed``, ``success``, ``success_any`` and
+``final_distance``) splits each agent's far-quarter success by how late the servo arrives at
+the same goal (the goals that need most of the episode at full speed apart from the rest),
+and says how its far misses ended: within the threshold earlier and left, or never; how far
+off at the end.
 
     python benchmarks/reach_reference.py --task reach3d_far --compare runs/explore/*/eval_200.json
 """
@@ -71,18 +73,34 @@ def summary(records: list[dict]) -> dict:
             "arrival_max": int(max(arrivals)) if arrivals else None}
 
 
-def compare(records: list[dict], far: list[dict], files: list[str], bins: list[int]) -> list[dict]:
-    """Each agent's success on the far quarter, by the servo's arrival step (``bins``: edges)."""
+def misses(records: list[dict], threshold: float) -> dict:
+    """How an agent's missed episodes (``success`` false) ended: how many had been within the
+    threshold at some step and left (``success_any``), their final distances' median, and how
+    many ended within twice the threshold (near misses)."""
+    missed = [r for r in records if not r["success"]]
+    if missed and not all("success_any" in r and "final_distance" in r for r in missed):
+        raise SystemExit("the records need success_any and final_distance (an evaluation by Agent.evaluate)")
+    final = [float(r["final_distance"]) for r in missed]
+    return {"misses": len(missed), "misses_touched": sum(bool(r["success_any"]) for r in missed),
+            "miss_final_distance_median": float(np.median(final)) if final else None,
+            "misses_within_2x": sum(d < 2 * threshold for d in final)}
+
+
+def compare(records: list[dict], far: list[dict], files: list[str], bins: list[int], threshold: float) -> list[dict]:
+    """Each agent's success on the far quarter, by the servo's arrival step (``bins``: edges),
+    and how its misses there ended (:func:`misses`; ``threshold``: the env's success radius)."""
     edges = [0, *bins, 10**9]
     arrival = {r["seed"]: (r["arrival"] if r["arrival"] is not None else 10**8) for r in records}
     rows = []
     for file in files:
-        agent = {r["seed"]: bool(r["success"]) for r in json.loads(Path(file).read_text())["records"]}
+        given = {r["seed"]: r for r in json.loads(Path(file).read_text())["records"]}
+        agent = {s: bool(r["success"]) for s, r in given.items()}
         missing = [r["seed"] for r in far if r["seed"] not in agent]
         if missing:
             raise SystemExit(f"{file} has no episode with seed {missing[0]} (of the far quarter's {len(far)}): "
                              "evaluate the agent on at least as many goals, same config seed")
-        row = {"file": file, "far_success_rate": float(np.mean([agent[r["seed"]] for r in far])), "by_arrival": []}
+        row = {"file": file, "far_success_rate": float(np.mean([agent[r["seed"]] for r in far])),
+               **misses([given[r["seed"]] for r in far], threshold), "by_arrival": []}
         for lo, hi in zip(edges[:-1], edges[1:], strict=True):
             seeds = [r["seed"] for r in far if lo <= arrival[r["seed"]] < hi]
             row["by_arrival"].append({"from": lo, "to": hi if hi < 10**9 else None, "goals": len(seeds),
@@ -91,6 +109,10 @@ def compare(records: list[dict], far: list[dict], files: list[str], bins: list[i
         parts = ", ".join(f"{b['from']}-{b['to'] - 1 if b['to'] else ''}: {b['success_rate']:.2f} of {b['goals']}"
                           for b in row["by_arrival"] if b["goals"])
         print(f"  {file}: far quarter {row['far_success_rate']:.2f}; by the servo's arrival step {parts}")
+        if row["misses"]:
+            print(f"    {row['misses']} misses: {row['misses_touched']} were within the threshold earlier and left; "
+                  f"final distance median {row['miss_final_distance_median']:.3f}, "
+                  f"{row['misses_within_2x']} within twice the threshold")
     return rows
 
 
@@ -116,6 +138,7 @@ def main() -> None:
     if getattr(env.unwrapped, "control", "velocity") != "velocity":
         raise SystemExit(f"the servo commands joint velocities; {args.task} has control={env.unwrapped.control!r}")
     records = [servo_episode(env, EVAL_SEED + args.seed + i, args.tau) for i in range(args.episodes)]
+    threshold = float(env.unwrapped.success_threshold)
     env.close()
     far = sorted(records, key=lambda r: r["start_distance"])[-max(1, len(records) // 4):]
     out = {"task": args.task, "episodes": args.episodes, "tau": args.tau, **summary(records),
@@ -124,7 +147,7 @@ def main() -> None:
           f"far quarter {out['far']['success_rate']:.2f}; far arrival median {out['far']['arrival_median']:.0f}, "
           f"max {out['far']['arrival_max']} of the episode's steps")
     if args.compare:
-        out["compare"] = compare(records, far, args.compare, args.bins)
+        out["compare"] = compare(records, far, args.compare, args.bins, threshold)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(out, indent=1))

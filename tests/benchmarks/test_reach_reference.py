@@ -1,5 +1,7 @@
 """benchmarks/reach_reference.py: the joint-space servo that knows the goal reaches it."""
 
+import json
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -32,12 +34,16 @@ def test_compare_splits_an_agents_far_success_by_the_servos_arrival(reach_refere
                [(1, 20, 0.9), (2, 30, 0.8), (3, 40, 0.7), (4, None, 0.6)]]
     far = records  # all four
     agent = tmp_path / "eval.json"
-    agent.write_text('{"records": [' + ", ".join(
-        f'{{"seed": {r["seed"]}, "success": {str(r["arrival"] is not None and r["arrival"] < 25).lower()}}}'
-        for r in records) + "]}")
-    (row,) = reach_reference.compare(records, far, [str(agent)], bins=[25, 35])
+    ended = {1: (True, 0.01), 2: (True, 0.07), 3: (False, 0.12), 4: (False, 0.3)}  # success_any, final distance
+    agent.write_text(json.dumps({"records": [
+        {"seed": r["seed"], "success": r["arrival"] is not None and r["arrival"] < 25,
+         "success_any": ended[r["seed"]][0], "final_distance": ended[r["seed"]][1]} for r in records]}))
+    (row,) = reach_reference.compare(records, far, [str(agent)], bins=[25, 35], threshold=0.05)
     assert row["far_success_rate"] == 0.25
     assert [(b["goals"], b["success_rate"]) for b in row["by_arrival"]] == [(1, 1.0), (1, 0.0), (2, 0.0)]
+    # the three misses: seed 2 was within 5 cm and left and alone ends within 10 cm; median 0.12
+    assert (row["misses"], row["misses_touched"], row["misses_within_2x"]) == (3, 1, 1)
+    assert row["miss_final_distance_median"] == pytest.approx(0.12)
     agent.write_text('{"records": [{"seed": 1, "success": true}]}')
     with pytest.raises(SystemExit, match="no episode with seed 2"):
-        reach_reference.compare(records, far, [str(agent)], bins=[25, 35])
+        reach_reference.compare(records, far, [str(agent)], bins=[25, 35], threshold=0.05)
