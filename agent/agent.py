@@ -1617,8 +1617,13 @@ class Agent:
                 log.warning("%s: %s optimiser state not restored (%s); learning restarts its moments", path, name, err)
 
     @classmethod
-    def load(cls, path: str | Path, *, device: str | None = None, resume: bool = False) -> Agent:
+    def load(cls, path: str | Path, *, device: str | None = None, resume: bool = False,
+             world_model_options: Mapping[str, Any] | None = None) -> Agent:
         """Rebuild an agent from :meth:`save`'s checkpoint (optionally on another device).
+
+        ``world_model_options`` replace some of the world model's options: those that change
+        what it computes from the same weights (``ensemble_mix`` of the JEPA model); one that
+        changes a weight's shape is refused when the weights are loaded.
 
         ``resume=True`` also restores the replay buffer, the RNG streams, the counters and
         the running episodes of a checkpoint saved with ``resume=True`` (their envs are
@@ -1635,6 +1640,10 @@ class Agent:
         if not isinstance(state, dict) or state.get("format") != "jepa-agent/1":
             raise ValueError(f"{path} is not a jepa-agent checkpoint (format 'jepa-agent/1')")
         config = AgentConfig.model_validate(state["config"])
+        if world_model_options:
+            wm = config.world_model
+            config = AgentConfig.model_validate(config.model_copy(update={"world_model": wm.model_copy(
+                update={"options": {**wm.options, **world_model_options}})}).model_dump())  # checked whole
         if device is not None:
             config = config.model_copy(update={"device": device})
         agent = cls(

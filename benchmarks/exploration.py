@@ -111,7 +111,8 @@ def reevaluate(run: Path, episodes: int, file: str, overrides: list[str] = (), m
     run's own evaluation began with) and write ``run/file``; ``overrides`` (``KEY=VALUE``)
     change its task for this evaluation (its replay is loaded with them: a route needs it);
     ``more_updates`` trains every module that many more steps on the run's replay first, at
-    its learning rates times ``more_lr``."""
+    its learning rates times ``more_lr``. ``world_model.options.*`` overrides go to the world
+    model instead (options that keep its weights: ``Agent.load``'s ``world_model_options``)."""
     import torch
 
     from agent.agent import Agent
@@ -119,7 +120,11 @@ def reevaluate(run: Path, episodes: int, file: str, overrides: list[str] = (), m
     from agent.run import EVAL_SEED, evaluate_agent, make_env
 
     torch.set_num_threads(1)
-    agent = Agent.load(run / "checkpoint.pt", resume=bool(overrides) or more_updates > 0)
+    prefix = "world_model.options."
+    wm_options = dict(parse_override_tokens([f"--{o[len(prefix):]}" for o in overrides if o.startswith(prefix)]))
+    overrides = [o for o in overrides if not o.startswith(prefix)]
+    agent = Agent.load(run / "checkpoint.pt", resume=bool(overrides) or more_updates > 0,
+                       world_model_options=wm_options)
     for optim in (agent.wm_optim, agent.critic_optim, agent.policy_optim, agent.probe_optim, agent.goal_encoder_optim,
                   agent.coarse_optim):
         for group in optim.param_groups if optim is not None else ():
@@ -213,7 +218,8 @@ def main() -> None:
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="config overrides for every variant")
     p.add_argument("--eval-set", nargs="*", default=[], metavar="KEY=VALUE",
                    help="with --reeval: task overrides for the re-evaluation only (e.g. task.route=true; the "
-                        "checkpoint's replay is loaded with it), written as eval_N_TAG.json")
+                        "checkpoint's replay is loaded with it) or world model options that keep its weights "
+                        "(world_model.options.ensemble_mix=0.5), written as eval_N_TAG.json")
     p.add_argument("--eval-tag", default="set", help="TAG of the --eval-set re-evaluation's file")
     p.add_argument("--more-updates", type=int, default=0, metavar="M",
                    help="with --reeval: M more updates of every module on the variant's own replay before it is "

@@ -77,11 +77,19 @@ class JEPAWorldModelConfig(BaseModel):
     their disagreement is the epistemic cost term (``world_model.ensemble``)."""
     ensemble_hidden_dim: PositiveInt = 64
     """Width of each ensemble head."""
+    ensemble_mix: float = Field(0.0, ge=0.0, le=1.0)
+    """Weight of the ensemble heads' mean in the predictions the planner and the policy use
+    (``step``, ``rollout``): ``(1 - w) predictor + w mean(heads)`` at every step, an average of
+    predictors whose errors partly cancel (bagging) where the optimiser's curse would pick
+    the one that errs toward the goal. Training is unchanged (the predictor and each head
+    learn alone). Needs ``ensemble_heads``; 0: the predictor alone."""
 
     @model_validator(mode="after")
     def _heads(self) -> JEPAWorldModelConfig:
         if self.ensemble_heads == 1:
             raise ValueError("ensemble_heads must be 0 (none) or at least 2 (one head cannot disagree), got 1")
+        if self.ensemble_mix > 0 and self.ensemble_heads == 0:
+            raise ValueError(f"ensemble_mix={self.ensemble_mix} averages in the ensemble's heads: set ensemble_heads >= 2")
         return self
 
 
@@ -180,8 +188,19 @@ class JEPAWorldModel(WorldModel):
         return torch.cat([a, z], dim=-1)
 
     def step(self, s: torch.Tensor, a: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
-        """Shapes: s (B, D), a (B, A), z (B, Z) or None -> (B, D)."""
+        """The predictor's next latent, mixed with the ensemble's mean by ``ensemble_mix``.
+        Shapes: s (B, D), a (B, A), z (B, Z) or None -> (B, D)."""
+        return self._mix(s, a, self.predict(s, a, z))
+
+    def predict(self, s: torch.Tensor, a: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
+        """The predictor's own next latent (what its loss trains). Shapes: as :meth:`step`."""
         return self._out(s, self.in_state(s) + self.in_action(self._action_input(a, z)))
+
+    def _mix(self, s: torch.Tensor, a: torch.Tensor, predicted: torch.Tensor) -> torch.Tensor:
+        w = self.config.ensemble_mix
+        if w == 0.0 or self.ensemble is None:
+            return predicted
+        return torch.lerp(predicted, self.ensemble(s, a).mean(0), w)
 
     def rollout(
         self, s0: torch.Tensor, actions: torch.Tensor, z: torch.Tensor | None = None
@@ -204,13 +223,16 @@ class JEPAWorldModel(WorldModel):
         states = []
         # unbind, not act_term[:, t]: the backward of H selects would zero-fill H full-size
         # gradients (measured: a fifth of a gradient planner's time); unbind's is one stack
-        for act_t in act_term.unbind(1):
+        mixing = self.config.ensemble_mix > 0 and self.ensemble is not None
+        raw = actions.unbind(1) if mixing else [None] * actions.shape[1]  # the heads read the actions
+        for act_t, a_t in zip(act_term.unbind(1), raw, strict=True):
             h = F.silu(torch.addmm(act_t, s, w_in.T))  # (B, hidden)
             for lin in hidden:
                 h = F.silu(F.linear(h, lin.weight, lin.bias))
-            s = s + torch.addmm(b_out, h, w_out.T)  # (B, D)
+            s_next = s + torch.addmm(b_out, h, w_out.T)  # (B, D)
             if self.normalize:
-                s = F.layer_norm(s, (self.latent_dim,))
+                s_next = F.layer_norm(s_next, (self.latent_dim,))
+            s = self._mix(s, a_t, s_next) if mixing else s_next
             states.append(s)
         return torch.stack(states, dim=1)  # (B, H, D)
 
@@ -285,7 +307,7 @@ class JEPAWorldModel(WorldModel):
                 z = mean + log_std.exp() * torch.randn_like(mean)
                 kl = 0.5 * (mean.pow(2) + (2 * log_std).exp() - 1.0 - 2 * log_std).sum(-1)  # (B,)
                 kl_total = kl_total + F.relu(kl - cfg.kl_free_nats).mean()
-            s = self.step(s, a, z)
+            s = self.predict(s, a, z)
             predicted.append(s)
             pred_losses.append(F.mse_loss(s, target[:, t + 1]))
         weights = torch.tensor([cfg.rho**t for t in range(T)], device=actions.device)

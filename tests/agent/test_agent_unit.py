@@ -189,6 +189,25 @@ def test_save_is_atomic(agent, tmp_path, monkeypatch):
     assert path.read_bytes() == before
 
 
+def test_load_with_world_model_options_that_keep_the_weights(env, tmp_path):
+    """``world_model_options`` change what the loaded model computes from the same weights
+    (the ensemble's mean mixed into its predictions); one that changes a shape is refused."""
+    torch.manual_seed(0)
+    config = tiny_config()
+    wm = config.world_model.model_copy(update={"options": {**config.world_model.options, "ensemble_heads": 3}})
+    agent = Agent.from_config(config.model_copy(update={"world_model": wm}), env)
+    path = agent.save(tmp_path / "ckpt.pt")
+    mixed = Agent.load(path, world_model_options={"ensemble_mix": 0.5})
+    assert mixed.world_model.config.ensemble_mix == 0.5 and mixed.config.world_model.options["ensemble_mix"] == 0.5
+    a, b = params(agent.world_model), params(mixed.world_model)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    s, act = torch.randn(4, 16), torch.rand(4, 2)
+    with torch.no_grad():
+        assert not torch.allclose(mixed.world_model.step(s, act), agent.world_model.step(s, act))
+    with pytest.raises(ValueError, match="in the checkpoint but"):
+        Agent.load(path, world_model_options={"hidden_dim": 48})
+
+
 def test_load_names_the_module_and_shapes_that_do_not_fit(agent, tmp_path):
     """Weights whose shapes differ from what the config builds: one line naming both."""
     state = torch.load(agent.save(tmp_path / "ckpt.pt"), weights_only=False)

@@ -35,10 +35,11 @@ def reference_rollout(wm: WorldModel, s0, actions, z):
     return torch.stack(out, dim=1)
 
 
-@pytest.mark.parametrize("with_z", [False, True])
-def test_rollout_equals_step_loop(with_z):
-    """The batched rollout equals a plain loop over step(), with and without z."""
-    wm = make()
+@pytest.mark.parametrize("with_z,mix", [(False, 0.0), (True, 0.0), (False, 0.5), (True, 1.0)])
+def test_rollout_equals_step_loop(with_z, mix):
+    """The batched rollout equals a plain loop over step(), with and without z, with the
+    ensemble's mean mixed in or not."""
+    wm = make(ensemble_heads=3, ensemble_mix=mix)
     s0, a = torch.randn(5, D), torch.randn(5, 6, A)
     z = torch.randn(5, 6, Z) if with_z else None
     fast = wm.rollout(s0, a, z)
@@ -209,3 +210,27 @@ def test_refit_keeps_the_online_and_the_target_latents():
     torch.testing.assert_close(wm.encode(obs), online, atol=1e-4, rtol=1e-4)
     torch.testing.assert_close(wm.encode_target(obs), target, atol=1e-4, rtol=1e-4)
     assert torch.equal(wm.encoder.in_mean, wm.target_encoder.in_mean) and wm.encoder.in_mean.mean() > 3
+
+
+def test_ensemble_mix_averages_the_predictor_and_the_heads_mean_at_every_step():
+    """Known answer: with ``ensemble_mix`` w each step is ``(1 - w) predict + w mean(heads)``
+    from the previous mixed state; w = 0 is the predictor alone; the loss trains the
+    predictor's own rollout whatever w is; without heads the option is refused."""
+    pure, mixed = make(ensemble_heads=4), make(ensemble_heads=4, ensemble_mix=0.25)
+    s0, a = torch.randn(6, D), torch.randn(6, 3, A)
+    with torch.no_grad():
+        s, expected = s0, []
+        for t in range(3):
+            s = 0.75 * mixed.predict(s, a[:, t]) + 0.25 * mixed.ensemble(s, a[:, t]).mean(0)
+            expected.append(s)
+        torch.testing.assert_close(mixed.rollout(s0, a), torch.stack(expected, 1), atol=1e-6, rtol=0)
+        torch.testing.assert_close(pure.step(s0, a[:, 0]), pure.predict(s0, a[:, 0]))
+        assert not torch.allclose(mixed.step(s0, a[:, 0]), mixed.predict(s0, a[:, 0]))
+    batch = window_batch()
+    torch.manual_seed(1)
+    loss_pure, _ = pure.loss(batch, diagnostics=False)
+    torch.manual_seed(1)
+    loss_mixed, _ = mixed.loss(batch, diagnostics=False)
+    torch.testing.assert_close(loss_pure, loss_mixed)
+    with pytest.raises(ValueError, match="ensemble_heads >= 2"):
+        JEPAWorldModelConfig(ensemble_mix=0.5)
