@@ -191,6 +191,15 @@ def parse_override_tokens(tokens: Sequence[str]) -> dict[str, Any]:
     return out
 
 
+def split_world_model_options(items: Sequence[str]) -> tuple[dict[str, Any], list[str]]:
+    """``KEY=VALUE`` overrides of a loaded checkpoint split into the world model's options
+    (``world_model.options.NAME=VALUE`` -> ``{NAME: value}``, for ``Agent.load``'s
+    ``world_model_options``: options that keep its weights) and the rest, as given."""
+    prefix = "world_model.options."
+    options = parse_override_tokens([f"--{o[len(prefix):]}" for o in items if o.startswith(prefix)])
+    return options, [o for o in items if not o.startswith(prefix)]
+
+
 def _parse_value(text: str) -> Any:
     try:
         return yaml.safe_load(text)

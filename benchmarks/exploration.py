@@ -116,13 +116,11 @@ def reevaluate(run: Path, episodes: int, file: str, overrides: list[str] = (), m
     import torch
 
     from agent.agent import Agent
-    from agent.configs import apply_overrides, parse_override_tokens
+    from agent.configs import apply_overrides, parse_override_tokens, split_world_model_options
     from agent.run import EVAL_SEED, evaluate_agent, make_env
 
     torch.set_num_threads(1)
-    prefix = "world_model.options."
-    wm_options = dict(parse_override_tokens([f"--{o[len(prefix):]}" for o in overrides if o.startswith(prefix)]))
-    overrides = [o for o in overrides if not o.startswith(prefix)]
+    wm_options, overrides = split_world_model_options(overrides)
     agent = Agent.load(run / "checkpoint.pt", resume=bool(overrides) or more_updates > 0,
                        world_model_options=wm_options)
     for optim in (agent.wm_optim, agent.critic_optim, agent.policy_optim, agent.probe_optim, agent.goal_encoder_optim,

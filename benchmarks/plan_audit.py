@@ -195,7 +195,8 @@ def main() -> None:
     p.add_argument("--from-step", type=int, default=25, help="audit the decisions from this step of the episode on")
     p.add_argument("--tau", type=float, default=0.04, help="the servo's time constant (s)")
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
-                   help="task overrides for the acting agent (e.g. task.cost.effort_weight=0.1)")
+                   help="task overrides for the acting agent (e.g. task.cost.effort_weight=0.1), or world model "
+                        "options that keep its weights (world_model.options.ensemble_mix=0.5)")
     p.add_argument("--limit", type=int, help="audit only the first N far-quarter episodes")
     p.add_argument("--json", help="write the tallies, overall and per episode, here")
     p.add_argument("--decisions", action="store_true", help="with --json: every decision's costs too")
@@ -206,12 +207,13 @@ def main() -> None:
     import torch
 
     from agent.agent import Agent
-    from agent.configs import apply_overrides, parse_override_tokens
+    from agent.configs import apply_overrides, parse_override_tokens, split_world_model_options
     from agent.run import EVAL_SEED, make_env
 
     torch.set_num_threads(1)
-    agent = Agent.load(args.checkpoint)
-    task = apply_overrides(agent.config, parse_override_tokens([f"--{o}" for o in args.set])).task if args.set else None
+    wm_options, task_set = split_world_model_options(args.set)
+    agent = Agent.load(args.checkpoint, world_model_options=wm_options)
+    task = apply_overrides(agent.config, parse_override_tokens([f"--{o}" for o in task_set])).task if task_set else None
     env, sim = make_env(agent.config), make_env(agent.config)
     if getattr(env.unwrapped, "control", "velocity") != "velocity" or not hasattr(env.unwrapped, "goal_qpos"):
         raise SystemExit("the audit's servo commands joint velocities toward goal_qpos: a velocity-servoed reach env only")

@@ -10,6 +10,7 @@ from agent.configs import (
     canonical_key,
     load_config,
     parse_override_tokens,
+    split_world_model_options,
 )
 from configurator import AgentConfig
 
@@ -117,3 +118,12 @@ def test_load_config_refuses_what_is_not_a_config(tmp_path):
     (tmp_path / "c.yaml").write_text("- 1\n- 2\n")
     with pytest.raises(ConfigError, match="mapping"):
         load_config(tmp_path / "c.yaml")
+
+
+def test_split_world_model_options_of_a_checkpoint():
+    """World model options go to Agent.load (parsed as YAML scalars); the rest stay as given."""
+    options, rest = split_world_model_options(
+        ["task.cost.effort_weight=0.1", "world_model.options.ensemble_mix=0.5", "task.route=true"])
+    assert options == {"ensemble_mix": 0.5}
+    assert rest == ["task.cost.effort_weight=0.1", "task.route=true"]
+    assert split_world_model_options([]) == ({}, [])
