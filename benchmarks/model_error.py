@@ -10,6 +10,17 @@ agent acts): the probe's readout of the world model's predicted latents against 
 probe alone), the rollout error at each step (median and 90th percentile), and the median
 distance the agent really moved and was predicted to move. A planner whose horizon moves
 the agent less than the model's error decides on noise.
+
+``--replay N`` measures instead what the predictor is trained on, needing no probe nor env:
+on N windows of ``--horizon`` steps drawn from the checkpoint's own replay (a checkpoint
+saved with ``resume=True``), the open-loop rollout from the online latent of the window's
+first observation against the target encoder's latents of the observations that followed
+(mean and 90th percentile of the L2 error at each step, next to the mean latent distance one
+step moves). ``--set world_model.options.NAME=VALUE`` measures the model with options that
+keep its weights (``ensemble_mix``: the predictor averaged with its ensemble's mean).
+
+    python benchmarks/model_error.py runs/explore/reach3d_far_free_epistemic/checkpoint.pt \
+        --replay 2048 --horizon 12 --set world_model.options.ensemble_mix=0.5
 """
 
 from __future__ import annotations
@@ -27,10 +38,34 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("MUJOCO_GL", "egl")
 
 
+def replay_error(agent, windows: int, horizon: int, seed: int = 0) -> dict:
+    """Open-loop latent error of the agent's world model on ``windows`` replayed windows of
+    ``horizon`` steps: per step, the mean and 90th percentile over the windows of
+    ``|rollout_t - target_t|`` (L2 over the latent), and the mean ``|target_1 - target_0|``."""
+    import torch
+
+    batch = agent.replay.sample(windows, horizon, rng=np.random.default_rng(seed))
+    wm = agent.world_model
+    B, T = batch["actions"].shape[:2]
+    with torch.no_grad():
+        flat = {k: torch.as_tensor(v, device=agent.device).reshape(B * (T + 1), *v.shape[2:]).float()
+                for k, v in batch["obs"].items()}
+        target = wm.encode_target(flat).reshape(B, T + 1, -1)  # (B, T+1, D)
+        s0 = wm.encode(flat).reshape(B, T + 1, -1)[:, 0]  # (B, D)
+        actions = torch.as_tensor(batch["actions"], device=agent.device).float()  # (B, T, A)
+        err = (wm.rollout(s0, actions) - target[:, 1:]).norm(dim=-1).cpu().numpy()  # (B, T)
+        step = (target[:, 1] - target[:, 0]).norm(dim=-1).mean().item()
+    return {"windows": B, "horizon": T, "error_mean": [round(float(e), 4) for e in err.mean(0)],
+            "error_p90": [round(float(e), 4) for e in np.percentile(err, 90, 0)], "step_mean": round(step, 4)}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("checkpoint")
-    p.add_argument("--config", required=True, help="the task's config (its env and action repeat)")
+    p.add_argument("--config", help="the task's config (its env and action repeat); not with --replay")
+    p.add_argument("--replay", type=int, metavar="N", help="the latent error on N windows of the checkpoint's replay")
+    p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                   help="with --replay: world model options that keep its weights (world_model.options.ensemble_mix=0.5)")
     p.add_argument("--starts", type=int, default=150)
     p.add_argument("--horizon", type=int, default=10, help="agent steps per rollout (the planner's horizon)")
     p.add_argument("--seed", type=int, default=0)
@@ -41,12 +76,34 @@ def main() -> None:
 
     from agent import Agent
     from agent.configs import load_config
+
+    torch.set_num_threads(1)
+    if args.replay is not None:
+        from agent.configs import split_world_model_options
+
+        options, rest = split_world_model_options(args.set)
+        if rest or args.replay < 1:
+            raise SystemExit(f"--replay needs N >= 1 and takes world_model.options.* only; got {args.replay}, {rest}")
+        agent = Agent.load(args.checkpoint, resume=True, world_model_options=options)
+        result = {"checkpoint": args.checkpoint, "set": args.set, **replay_error(agent, args.replay, args.horizon, args.seed)}
+        print(f"{args.checkpoint} {' '.join(args.set)}: latent error by step over {args.replay} replayed windows "
+              f"(mean) {' '.join(f'{e:.3f}' for e in result['error_mean'])}; one step moves {result['step_mean']:.3f}")
+    else:
+        if args.config is None or args.set:
+            raise SystemExit("give --config (the env to measure on), or --replay N (with --set)")
+        result = env_error(args, Agent.load(args.checkpoint), load_config(args.config))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(result, indent=1))
+
+
+def env_error(args, agent, config) -> dict:
+    """The probe's readout error along rollouts from the env's states (the docstring's first mode)."""
+    import torch
+
     from agent.environments import make_env
     from agent.vector import wrap_env
 
-    torch.set_num_threads(1)
-    config = load_config(args.config)
-    agent = Agent.load(args.checkpoint)
     if agent.probe is None:
         raise SystemExit(f"{args.checkpoint}: the agent has no probe to read its latents out with")
     repeat = agent.config.task.action_repeat
@@ -86,9 +143,7 @@ def main() -> None:
     print(f"  rollout error by step (median): {result['rollout_error_median']}")
     print(f"  moved in {args.horizon} actions: {result['moved_median']:.3f} (median); "
           f"predicted {result['predicted_moved_median']:.3f}")
-    if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(result, indent=1))
+    return result
 
 
 if __name__ == "__main__":

@@ -47,3 +47,8 @@ def reach_reference():
 @pytest.fixture(scope="session")
 def plan_audit():
     return _load("plan_audit")
+
+
+@pytest.fixture(scope="session")
+def model_error():
+    return _load("model_error")

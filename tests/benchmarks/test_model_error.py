@@ -1,0 +1,45 @@
+"""benchmarks/model_error.py --replay: the open-loop latent error on the agent's own replay."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+
+import envs  # noqa: F401  (registers the reach envs)
+from agent import Agent
+from tests.agent.test_agent_unit import fill_replay, tiny_config
+
+
+@pytest.fixture()
+def agent():
+    env = gym.make("jepa_agent/Reach2D-v0")
+    torch.manual_seed(0)
+    config = tiny_config()
+    wm = config.world_model.model_copy(update={"options": {**config.world_model.options, "ensemble_heads": 3}})
+    agent = Agent.from_config(config.model_copy(update={"world_model": wm}), env)
+    fill_replay(agent, env, episodes=3, steps=8)
+    env.close()
+    return agent
+
+
+def test_replay_error_is_the_rollout_against_the_target_latents(model_error, agent):
+    """Known answer: the error at step t is |rollout_t - target_t| of the same sampled windows,
+    computed here by hand with the model's step(); the same seed gives the same numbers."""
+    out = model_error.replay_error(agent, windows=16, horizon=3, seed=4)
+    assert (out["windows"], out["horizon"]) == (16, 3) and len(out["error_mean"]) == 3
+    batch = agent.replay.sample(16, 3, rng=np.random.default_rng(4))
+    wm = agent.world_model
+    with torch.no_grad():
+        obs = {k: torch.as_tensor(v).float() for k, v in batch["obs"].items()}  # (B, T+1, ...)
+        actions = torch.as_tensor(batch["actions"]).float()
+        flat = {k: v.reshape(-1, *v.shape[2:]) for k, v in obs.items()}
+        target = wm.encode_target(flat).reshape(16, 4, -1)
+        s = wm.encode(flat).reshape(16, 4, -1)[:, 0]
+        by_hand = []
+        for t in range(3):
+            s = wm.step(s, actions[:, t])
+            by_hand.append((s - target[:, t + 1]).norm(dim=-1).mean().item())
+    np.testing.assert_allclose(out["error_mean"], by_hand, atol=1e-4)
+    assert out == model_error.replay_error(agent, windows=16, horizon=3, seed=4)
+    wm.config = wm.config.model_copy(update={"ensemble_mix": 0.5})
+    assert model_error.replay_error(agent, windows=16, horizon=3, seed=4)["error_mean"] != out["error_mean"]
