@@ -38,8 +38,9 @@ class ActorConfig(BaseModel):
     difference (this gain per step) is kept per env, and the planner's model adds it to every
     step it predicts. A persistent disturbance estimate, the integral action that removes
     the steady error a locally biased model leaves (it ends its plans a few cm off the goal
-    and stops there). It starts at 0 each episode; the distilled policy (mode 1) ignores it.
-    0: off."""
+    and stops there). It starts at 0 each episode; the distilled policy (mode 1) ignores it;
+    with it the planner steps the model once per predicted step (no batched or compiled
+    rollout). 0: off."""
     compile: bool = False
     """``torch.compile`` the world model's rollout and the trajectory cost the planner calls
     (the hot loop; worth it on a GPU). The first plans of each new batch shape are slow
