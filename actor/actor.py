@@ -6,6 +6,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, Literal
 
+import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 
@@ -123,17 +124,19 @@ class Actor:
         self._last, self._last_valid, self.offset = state.get("offset", (None, None, None))
         self.planner.load_state(state["planner"])
 
-    def executed(self, actions: torch.Tensor | None) -> None:
+    def executed(self, actions: torch.Tensor | np.ndarray | None) -> None:
         """Tell the actor what was executed after its last decision, when that differs from
         what it returned (exploration noise; shapes (B, A)), or None when the last step was
-        not its decision (random exploration): the offset estimate then skips that step."""
+        not its decision (random exploration): the offset estimate then skips that step.
+        A no-op unless the offset estimate is on (nothing is converted then)."""
         if self._last is None:
             return
         if actions is None:
             self._last = None
             return
+        actions = torch.as_tensor(actions).to(self._last[1])
         check_shape("actions", actions, ("B", "A"), B=self._last[1].shape[0], A=self._last[1].shape[1])
-        self._last = (self._last[0], actions.to(self._last[1]))
+        self._last = (self._last[0], actions)
 
     @torch.no_grad()
     def _update_offset(self, s: torch.Tensor) -> torch.Tensor:

@@ -626,7 +626,7 @@ class Agent:
             raise ValueError(f"next_obs must hold {B} observations like the last act(), got {next(iter(nxt.values())).shape[0]}")
         self.env_steps += B if steps is None else int(np.sum(steps))
         if action is not None and self._acting is not None:  # noise or held random actions were executed
-            self._acting.executed(torch.as_tensor(executed, device=self.device))
+            self._acting.executed(executed)
         for i, ep in enumerate(self._episodes):
             if skip is not None and skip[i]:
                 self._store_episode(i)

@@ -44,16 +44,16 @@ def replay_error(agent, windows: int, horizon: int, seed: int = 0) -> dict:
     ``|rollout_t - target_t|`` (L2 over the latent), and the mean ``|target_1 - target_0|``."""
     import torch
 
-    batch = agent.replay.sample(windows, horizon, rng=np.random.default_rng(seed))
+    from memory import to_torch
+
+    batch = to_torch(agent.replay.sample(windows, horizon, rng=np.random.default_rng(seed)), agent.device)
     wm = agent.world_model
     B, T = batch["actions"].shape[:2]
     with torch.no_grad():
-        flat = {k: torch.as_tensor(v, device=agent.device).reshape(B * (T + 1), *v.shape[2:]).float()
-                for k, v in batch["obs"].items()}
+        flat = {k: v.reshape(B * (T + 1), *v.shape[2:]) for k, v in batch["obs"].items()}
         target = wm.encode_target(flat).reshape(B, T + 1, -1)  # (B, T+1, D)
         s0 = wm.encode(flat).reshape(B, T + 1, -1)[:, 0]  # (B, D)
-        actions = torch.as_tensor(batch["actions"], device=agent.device).float()  # (B, T, A)
-        err = (wm.rollout(s0, actions) - target[:, 1:]).norm(dim=-1).cpu().numpy()  # (B, T)
+        err = (wm.rollout(s0, batch["actions"]) - target[:, 1:]).norm(dim=-1).cpu().numpy()  # (B, T)
         step = (target[:, 1] - target[:, 0]).norm(dim=-1).mean().item()
     return {"windows": B, "horizon": T, "error_mean": [round(float(e), 4) for e in err.mean(0)],
             "error_p90": [round(float(e), 4) for e in np.percentile(err, 90, 0)], "step_mean": round(step, 4)}
