@@ -848,6 +848,31 @@ class Agent:
             batch = to_torch(self.replay.sample(tcfg.batch_size, tcfg.window, rng=self.rng), self.device)
             return self._critic_step(batch, *self._encode_windows(batch))
 
+    def refit_predictor(self, updates: int, lr: float = 3e-4) -> dict[str, float]:
+        """Fit the world model's predictor alone, ``updates`` Adam steps at ``lr`` on replayed
+        windows (``training.batch_size`` x ``training.window``), in the target encoder's space
+        with both encoders, the heads and every other module left as they are
+        (``JEPAWorldModel.refit_loss``). Late in training the online encoder runs ahead of
+        its EMA target and the predictor learns from online starts; refitted, it predicts
+        from target starts into the space the goals, critic and policy read, which a plan
+        started with ``world_model.options.plan_encoder=target`` uses. Returns the refit
+        loss of the first and of the last batch (``refit_loss_first``, ``refit_loss_last``)."""
+        wm = self.world_model
+        if not hasattr(wm, "refit_loss"):
+            raise ValueError(f"{type(wm).__name__} has no predictor to refit (refit_loss); the jepa world model has")
+        if updates < 1 or not lr > 0:
+            raise ValueError(f"refit_predictor needs updates >= 1 and lr > 0, got {updates} and {lr}")
+        tcfg = self.config.training
+        optim = torch.optim.Adam(wm.predictor_parameters(), lr=lr)
+        losses = []
+        with self._own_global_rng():
+            for _ in range(updates):
+                batch = to_torch(self.replay.sample(tcfg.batch_size, tcfg.window, rng=self.rng), self.device)
+                loss, info = wm.refit_loss(batch)
+                self._learn(optim, loss, "predictor refit", tcfg.grad_clip)
+                losses.append(info["refit_loss"])
+        return {"refit_loss_first": losses[0], "refit_loss_last": losses[-1]}
+
     @torch.no_grad()
     def _encode_windows(self, batch: Mapping[str, Any]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """The target latents of replayed windows (B, T+1, D), their episodes' goal latents

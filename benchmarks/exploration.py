@@ -106,13 +106,15 @@ def train_variant(args: argparse.Namespace, out: Path) -> None:
 
 
 def reevaluate(run: Path, episodes: int, file: str, overrides: list[str] = (), more_updates: int = 0,
-               more_lr: float = 1.0) -> None:
+               more_lr: float = 1.0, refit_predictor: int = 0, refit_lr: float = 3e-4) -> None:
     """Evaluate a trained variant's checkpoint on ``episodes`` held-out goals (the seeds the
     run's own evaluation began with) and write ``run/file``; ``overrides`` (``KEY=VALUE``)
     change its task for this evaluation (its replay is loaded with them: a route needs it);
     ``more_updates`` trains every module that many more steps on the run's replay first, at
-    its learning rates times ``more_lr``. ``world_model.options.*`` overrides go to the world
-    model instead (options that keep its weights: ``Agent.load``'s ``world_model_options``)."""
+    its learning rates times ``more_lr``; ``refit_predictor`` fits the world model's predictor
+    alone that many steps at ``refit_lr`` in the target encoder's space (``Agent.refit_predictor``),
+    after them. ``world_model.options.*`` overrides go to the world model instead (options that
+    keep its weights: ``Agent.load``'s ``world_model_options``)."""
     import torch
 
     from agent.agent import Agent
@@ -121,7 +123,7 @@ def reevaluate(run: Path, episodes: int, file: str, overrides: list[str] = (), m
 
     torch.set_num_threads(1)
     wm_options, overrides = split_world_model_options(overrides)
-    agent = Agent.load(run / "checkpoint.pt", resume=bool(overrides) or more_updates > 0,
+    agent = Agent.load(run / "checkpoint.pt", resume=bool(overrides) or more_updates > 0 or refit_predictor > 0,
                        world_model_options=wm_options)
     for optim in (agent.wm_optim, agent.critic_optim, agent.policy_optim, agent.probe_optim, agent.goal_encoder_optim,
                   agent.coarse_optim):
@@ -131,6 +133,7 @@ def reevaluate(run: Path, episodes: int, file: str, overrides: list[str] = (), m
     for _ in range(more_updates):
         agent.update()
     more_s = time.perf_counter() - start
+    refit = agent.refit_predictor(refit_predictor, refit_lr) if refit_predictor else {}
     env = make_env(agent.config)
     if overrides:  # the task changes here; evaluate_agent sets each episode's goal
         task = apply_overrides(agent.config, parse_override_tokens([f"--{o}" for o in overrides])).task
@@ -144,7 +147,8 @@ def reevaluate(run: Path, episodes: int, file: str, overrides: list[str] = (), m
     summary = {"env_steps": agent.env_steps, "episodes": episodes,
                **{k: result[k] for k in ("success_rate", "success_rate_final", "success_rate_any", "act_ms_median")},
                "train_wall_s": json.loads((run / "eval.json").read_text()).get("train_wall_s"),
-               "more_updates": more_updates, "more_lr": more_lr, "more_updates_s": more_s, "records": result["records"]}
+               "more_updates": more_updates, "more_lr": more_lr, "more_updates_s": more_s,
+               "refit_predictor": refit_predictor, "refit_lr": refit_lr, **refit, "records": result["records"]}
     (run / file).write_text(json.dumps(summary, indent=1))
 
 
@@ -224,10 +228,17 @@ def main() -> None:
                         "evaluated (the same env steps, trained longer), written as eval_N_moreM.json")
     p.add_argument("--more-lr", type=float, default=1.0, metavar="F",
                    help="with --more-updates: those updates at the learning rates times F (eval_N_moreM_lrF.json)")
+    p.add_argument("--refit-predictor", type=int, default=0, metavar="R",
+                   help="with --reeval: R steps fitting the world model's predictor alone in the target encoder's "
+                        "space (Agent.refit_predictor) before it is evaluated, written as eval_N_refitR.json; "
+                        "pair it with --eval-set world_model.options.plan_encoder=target")
+    p.add_argument("--refit-lr", type=float, default=3e-4, help="with --refit-predictor: its Adam learning rate")
     p.add_argument("--variant", help=argparse.SUPPRESS)  # internal: run one variant in this process
     args = p.parse_args()
     if not args.more_lr > 0 or (args.more_lr != 1.0 and not args.more_updates):
         raise SystemExit(f"--more-lr must be > 0 and goes with --more-updates; got {args.more_lr}")
+    if args.refit_predictor < 0 or not args.refit_lr > 0:
+        raise SystemExit(f"--refit-predictor must be >= 0 and --refit-lr > 0; got {args.refit_predictor}, {args.refit_lr}")
     out = Path(args.out).resolve()
     name = lambda variant: run_name(args.task, args.protocol, variant)  # noqa: E731
     if args.variant:
@@ -263,9 +274,16 @@ def main() -> None:
         eval_file = eval_file.replace(".json", f"_more{args.more_updates}.json")
         if args.more_lr != 1.0:
             eval_file = eval_file.replace(".json", f"_lr{args.more_lr:g}.json")
+    if args.refit_predictor:
+        if args.reeval is None:
+            raise SystemExit("--refit-predictor goes with --reeval N")
+        eval_file = eval_file.replace(".json", f"_refit{args.refit_predictor}.json")
+        if args.refit_lr != 3e-4:
+            eval_file = eval_file.replace(".json", f"_rlr{args.refit_lr:g}.json")
     for variant in args.variants if args.reeval is not None else ():
         if not (out / name(variant) / eval_file).is_file():
-            reevaluate(out / name(variant), args.reeval, eval_file, args.eval_set, args.more_updates, args.more_lr)
+            reevaluate(out / name(variant), args.reeval, eval_file, args.eval_set, args.more_updates, args.more_lr,
+                       args.refit_predictor, args.refit_lr)
 
     import matplotlib
 
@@ -300,6 +318,7 @@ def main() -> None:
             "practice_explore": tcfg.practice_explore, "practice_achieve": tcfg.practice_achieve,
             "train_wall_s": summary.get("train_wall_s"), "eval_set": args.eval_set,
             "more_updates": summary.get("more_updates", 0), "more_lr": summary.get("more_lr", 1.0),
+            "refit_predictor": summary.get("refit_predictor", 0), "refit_lr": summary.get("refit_lr", 3e-4),
         })
         r = records[-1]
         print(f"{args.task} {args.protocol} {variant:9s}: coverage {r['coverage']:.3f}  success {r['success_rate']:.2f}  "
@@ -316,7 +335,9 @@ def main() -> None:
                                         and r["variant"] in args.variants
                                         and r.get("eval_set", []) == args.eval_set
                                         and r.get("more_updates", 0) == args.more_updates
-                                        and r.get("more_lr", 1.0) == args.more_lr)]
+                                        and r.get("more_lr", 1.0) == args.more_lr
+                                        and r.get("refit_predictor", 0) == args.refit_predictor
+                                        and r.get("refit_lr", 3e-4) == args.refit_lr)]
     (out / "results.json").write_text(json.dumps(keep + records, indent=2))
     print(f"wrote {out / 'results.json'}, {png}")
 

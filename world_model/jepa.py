@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
@@ -83,6 +83,19 @@ class JEPAWorldModelConfig(BaseModel):
     predictors whose errors partly cancel (bagging) where the optimiser's curse would pick
     the one that errs toward the goal. Training is unchanged (the predictor and each head
     learn alone). Needs ``ensemble_heads``; 0: the predictor alone."""
+    target_start_coef: NonNegativeFloat = 0.0
+    """Weight of a second prediction loss in training: the predictor's rollout from the
+    *target* embedding of ``o_0`` (the latent variable at the prior's mode), what
+    :meth:`JEPAWorldModel.refit_loss` measures; its gradient reaches the predictor only. It
+    trains the predictor for the start states ``plan_encoder="target"`` plans from. 0: off."""
+    plan_encoder: Literal["online", "target"] = "online"
+    """Which encoder embeds the observation a plan starts from (:meth:`JEPAWorldModel.encode`):
+    ``online``, or ``target``, the EMA target encoder, whose space the predictions are
+    trained to land in and where the goals, the critic, the policy, the probe and the ensemble
+    heads read their latents. The two embed the same observation about a third of one step's
+    latent move apart late in training (measured on reach3d_far's 60k achiever: 0.10 against
+    0.28 per step); starting from ``target`` removes that offset from every plan
+    (``benchmarks/results/exploration_free/README.md``). Training is unchanged."""
 
     @model_validator(mode="after")
     def _heads(self) -> JEPAWorldModelConfig:
@@ -238,7 +251,10 @@ class JEPAWorldModel(WorldModel):
 
     # ------------------------------------------------------------------ encoding
     def encode(self, obs: Any) -> torch.Tensor:
-        """Online embedding of observations: the start state of a plan. Shapes: -> (B, D)."""
+        """Embedding of observations as the start state of a plan: the online encoder's, or the
+        target's with ``plan_encoder="target"`` (no gradient then). Shapes: -> (B, D)."""
+        if self.config.plan_encoder == "target":
+            return self.encode_target(obs)
         return self.encoder(obs)
 
     @torch.no_grad()
@@ -325,6 +341,10 @@ class JEPAWorldModel(WorldModel):
             + cfg.kl_coef * kl_total / T
         )
         info: dict[str, Any] = {}
+        if cfg.target_start_coef > 0:
+            target_start, _ = self._target_start_loss(target, actions)
+            total = total + cfg.target_start_coef * target_start
+            info["target_start_loss"] = target_start.detach()
         if head is not None:
             head_loss, head_info = head(torch.stack(predicted, dim=1))  # on (B, T, D)
             total = total + head_loss
@@ -352,6 +372,42 @@ class JEPAWorldModel(WorldModel):
             for t, lt in enumerate(pred_losses):
                 info[f"pred_loss_t{t + 1}"] = lt.detach()
         return total, {k: float(v) for k, v in info.items()}
+
+    def predictor_parameters(self) -> list[nn.Parameter]:
+        """The predictor's weights (not the encoders', the posterior's nor any head's): what
+        :meth:`refit_loss` trains."""
+        return [*self.in_state.parameters(), *self.in_action.parameters(), *self.body.parameters()]
+
+    def refit_loss(self, batch: dict[str, Any]) -> tuple[torch.Tensor, dict[str, float]]:
+        """The predictor's open-loop loss on windows in the *target* encoder's space, the
+        encoders frozen: the rollout from the target embedding of ``o_0`` under the window's
+        actions (the latent variable at the prior's mode, as a plan predicts it) against the
+        target embeddings that followed, step t weighted ``rho**t``. A plan that starts from
+        the target encoder (``plan_encoder="target"``) predicts exactly this; training on it
+        after the encoder stops moving fits the predictor to the geometry the goals, critic
+        and policy use (``Agent.refit_predictor``).
+
+        Shapes: batch["obs"] {key: (B, T+1, ...)}, batch["actions"] (B, T, A).
+        Returns the scalar loss and ``{"refit_loss": ..., "refit_loss_t1": ...}``.
+        """
+        actions = batch["actions"]
+        B, T = actions.shape[:2]
+        check_shape("actions", actions, ("B", "T", "A"), A=self.action_dim)
+        flat = {k: v.reshape(B * (T + 1), *v.shape[2:]) for k, v in batch["obs"].items()}
+        loss, first = self._target_start_loss(self.encode_target(flat).reshape(B, T + 1, -1), actions)
+        return loss, {"refit_loss": float(loss.detach()), "refit_loss_t1": float(first.detach())}
+
+    def _target_start_loss(self, target: torch.Tensor, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The rho-weighted loss of the predictor's rollout from ``target[:, 0]`` (z at the
+        prior's mode) against ``target[:, 1:]``, and its first step's.
+        Shapes: target (B, T+1, D), actions (B, T, A) -> (), ()."""
+        T = actions.shape[1]
+        s, losses = target[:, 0], []
+        for t in range(T):
+            s = self.predict(s, actions[:, t])
+            losses.append(F.mse_loss(s, target[:, t + 1]))
+        weights = torch.tensor([self.config.rho**t for t in range(T)], device=actions.device)
+        return (torch.stack(losses) * weights).sum() / weights.sum(), losses[0]
 
     def disagreement(self, s: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
         """Epistemic uncertainty of the step from ``s`` under ``a``: the variance of the

@@ -151,6 +151,27 @@ def params(module) -> dict:
     return {k: v.clone() for k, v in module.state_dict().items()}
 
 
+def test_refit_predictor_trains_the_predictor_alone_and_lowers_its_loss(agent, env):
+    """``refit_predictor`` changes the predictor's weights only (encoders, target, heads,
+    critic, policy as they were) and lowers its refit loss on the replay; bad arguments and
+    a model without a predictor are refused."""
+    fill_replay(agent, env, episodes=4, steps=8)
+    wm = agent.world_model
+    before = {"wm": params(wm), "critic": params(agent.critic), "policy": params(agent.policy)}
+    predictor = {n for n, p in wm.named_parameters() if any(p is q for q in wm.predictor_parameters())}
+    assert predictor and all(n.startswith(("in_state", "in_action", "body")) for n in predictor)
+    info = agent.refit_predictor(150, lr=3e-3)
+    assert info["refit_loss_last"] < 0.5 * info["refit_loss_first"]
+    after = params(wm)
+    for name, value in before["wm"].items():
+        assert torch.equal(value, after[name]) != (name in predictor), name
+    for module in ("critic", "policy"):
+        now = params(getattr(agent, module))
+        assert all(torch.equal(v, now[k]) for k, v in before[module].items()), module
+    with pytest.raises(ValueError, match="updates >= 1"):
+        agent.refit_predictor(0)
+
+
 def test_save_load_round_trip(agent, env, tmp_path):
     """save -> load gives identical parameters and identical act() for the same generator state."""
     fill_replay(agent, env)
@@ -191,11 +212,15 @@ def test_save_is_atomic(agent, tmp_path, monkeypatch):
 
 def test_load_with_world_model_options_that_keep_the_weights(env, tmp_path):
     """``world_model_options`` change what the loaded model computes from the same weights
-    (the ensemble's mean mixed into its predictions); one that changes a shape is refused."""
+    (the ensemble's mean mixed into its predictions, plans started from the target encoder);
+    one that changes a shape is refused."""
     torch.manual_seed(0)
     config = tiny_config()
     wm = config.world_model.model_copy(update={"options": {**config.world_model.options, "ensemble_heads": 3}})
     agent = Agent.from_config(config.model_copy(update={"world_model": wm}), env)
+    with torch.no_grad():  # the online encoder ahead of its EMA target, as in training
+        for p in agent.world_model.encoder.parameters():
+            p.add_(0.1 * torch.randn_like(p))
     path = agent.save(tmp_path / "ckpt.pt")
     mixed = Agent.load(path, world_model_options={"ensemble_mix": 0.5})
     assert mixed.world_model.config.ensemble_mix == 0.5 and mixed.config.world_model.options["ensemble_mix"] == 0.5
@@ -204,6 +229,10 @@ def test_load_with_world_model_options_that_keep_the_weights(env, tmp_path):
     s, act = torch.randn(4, 16), torch.rand(4, 2)
     with torch.no_grad():
         assert not torch.allclose(mixed.world_model.step(s, act), agent.world_model.step(s, act))
+    from_target = Agent.load(path, world_model_options={"plan_encoder": "target"})
+    obs = {k: torch.as_tensor(v)[None] for k, v in env.observation_space.sample().items()}
+    torch.testing.assert_close(from_target.world_model.encode(obs), agent.world_model.encode_target(obs))
+    assert not torch.allclose(mixed.world_model.encode(obs), from_target.world_model.encode(obs))
     with pytest.raises(ValueError, match="in the checkpoint but"):
         Agent.load(path, world_model_options={"hidden_dim": 48})
 

@@ -63,3 +63,12 @@ def test_exploration_writes_one_record_per_variant(tmp_path, protocol):
         assert [(r["more_updates"], r["more_lr"]) for r in records[-1:]] == [(2, 0.5)] and len(records) == 3
         done = subprocess.run([*cmd, "--reeval", "4", "--more-lr", "0.5"], capture_output=True, text=True, env=env)
         assert done.returncode != 0 and "--more-lr must be > 0 and goes with --more-updates" in done.stderr
+        # the predictor refitted in the target encoder's space, plans started there: its own file and record
+        refit = [*cmd, "--reeval", "4", "--variants", "epistemic", "--refit-predictor", "3",
+                 "--eval-set", "world_model.options.plan_encoder=target", "--eval-tag", "tgt"]
+        done = subprocess.run(refit, capture_output=True, text=True, env=env, timeout=600)
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        summary = json.loads((tmp_path / f"{prefix}epistemic" / "eval_4_tgt_refit3.json").read_text())
+        assert summary["refit_predictor"] == 3 and summary["refit_loss_first"] > 0
+        records = json.loads((tmp_path / "results.json").read_text())
+        assert records[-1]["refit_predictor"] == 3 and records[-1]["eval_set"] == refit[-3:-2] and len(records) == 4

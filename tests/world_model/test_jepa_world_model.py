@@ -27,6 +27,19 @@ def window_batch(B: int = 16, T: int = 3) -> dict:
     return {"obs": {"observation": torch.randn(B, T + 1, OBS)}, "actions": torch.rand(B, T, A) * 2 - 1}
 
 
+def seeded_loss(wm: JEPAWorldModel, batch: dict, seed: int = 1):
+    """``wm.loss`` with the posterior's noise drawn from ``seed``: two models compare equal."""
+    torch.manual_seed(seed)
+    return wm.loss(batch, diagnostics=False)
+
+
+@torch.no_grad()
+def move_online_encoder(wm: JEPAWorldModel) -> None:
+    """The online encoder ahead of its EMA target, as late in training."""
+    for p in wm.encoder.parameters():
+        p.add_(0.1 * torch.randn_like(p))
+
+
 def reference_rollout(wm: WorldModel, s0, actions, z):
     s, out = s0, []
     for t in range(actions.shape[1]):
@@ -227,10 +240,60 @@ def test_ensemble_mix_averages_the_predictor_and_the_heads_mean_at_every_step():
         torch.testing.assert_close(pure.step(s0, a[:, 0]), pure.predict(s0, a[:, 0]))
         assert not torch.allclose(mixed.step(s0, a[:, 0]), mixed.predict(s0, a[:, 0]))
     batch = window_batch()
-    torch.manual_seed(1)
-    loss_pure, _ = pure.loss(batch, diagnostics=False)
-    torch.manual_seed(1)
-    loss_mixed, _ = mixed.loss(batch, diagnostics=False)
-    torch.testing.assert_close(loss_pure, loss_mixed)
+    torch.testing.assert_close(seeded_loss(pure, batch)[0], seeded_loss(mixed, batch)[0])
     with pytest.raises(ValueError, match="ensemble_heads >= 2"):
         JEPAWorldModelConfig(ensemble_mix=0.5)
+
+
+def test_plan_encoder_target_starts_plans_from_the_ema_target():
+    """``plan_encoder="target"``: ``encode`` is the target encoder's embedding (no gradient),
+    the online one by default; once the two encoders differ so do the start states; the
+    loss does not depend on the option."""
+    online, target = make(), make(plan_encoder="target")
+    obs = {"observation": torch.randn(5, OBS)}
+    move_online_encoder(online)
+    target.load_state_dict(online.state_dict())
+    with torch.no_grad():
+        torch.testing.assert_close(target.encode(obs), target.encode_target(obs))
+        torch.testing.assert_close(online.encode(obs), online.encoder(obs))
+        assert (online.encode(obs) - target.encode(obs)).norm(dim=-1).min() > 1e-3
+    assert online.encode(obs).requires_grad and not target.encode(obs).requires_grad
+    batch = window_batch()
+    torch.testing.assert_close(seeded_loss(online, batch)[0], seeded_loss(target, batch)[0])
+    with pytest.raises(ValueError, match="online"):
+        JEPAWorldModelConfig(plan_encoder="ema")
+
+
+def test_refit_loss_is_the_predictors_rollout_from_target_latents():
+    """Known answer: ``refit_loss`` is the rho-weighted MSE of the predictor's rollout (z at
+    the prior's mode) from the target embedding of o_0 against the target embeddings of
+    o_1..o_T; its gradient reaches the predictor's weights and nothing else."""
+    wm = make(rho=0.5)
+    move_online_encoder(wm)  # online and target differ: the loss must use the target
+    batch = window_batch(B=6, T=3)
+    loss, info = wm.refit_loss(batch)
+    with torch.no_grad():
+        target = wm.target_encoder(batch["obs"]["observation"].reshape(-1, OBS)).reshape(6, 4, D)
+        rolled = reference_rollout(wm, target[:, 0], batch["actions"], None)
+        per_step = ((rolled - target[:, 1:]) ** 2).mean(dim=(0, 2))
+        expected = (per_step * torch.tensor([1.0, 0.5, 0.25])).sum() / 1.75
+    torch.testing.assert_close(loss, expected)
+    assert info["refit_loss_t1"] == pytest.approx(float(per_step[0]), rel=1e-5)
+    loss.backward()
+    trained = {id(p) for p in wm.predictor_parameters()}
+    for name, p in wm.named_parameters():
+        assert (p.grad is not None and bool(p.grad.abs().sum() > 0)) == (id(p) in trained), name
+
+
+def test_target_start_coef_adds_the_refit_loss_to_training():
+    """Known answer: with ``target_start_coef`` c the training loss is the plain loss plus c
+    times ``refit_loss`` on the same batch, reported as ``target_start_loss``."""
+    plain, extra = make(), make(target_start_coef=2.0)
+    move_online_encoder(plain)
+    extra.load_state_dict(plain.state_dict())
+    batch = window_batch()
+    base, _ = seeded_loss(plain, batch)
+    total, info = seeded_loss(extra, batch)
+    refit, _ = extra.refit_loss(batch)
+    torch.testing.assert_close(total, base + 2.0 * refit)
+    assert info["target_start_loss"] == pytest.approx(refit.item(), rel=1e-5)
