@@ -16,8 +16,12 @@ on N windows of ``--horizon`` steps drawn from the checkpoint's own replay (a ch
 saved with ``resume=True``), the open-loop rollout from the online latent of the window's
 first observation against the target encoder's latents of the observations that followed
 (mean and 90th percentile of the L2 error at each step, next to the mean latent distance one
-step moves). ``--set world_model.options.NAME=VALUE`` measures the model with options that
-keep its weights (``ensemble_mix``: the predictor averaged with its ensemble's mean).
+step moves, and the mean distance between the online and the target encoder's latents of
+the same first observations). ``--set world_model.options.NAME=VALUE`` measures the model
+with options that keep its weights (``ensemble_mix``: the predictor averaged with its
+ensemble's mean; ``plan_encoder=target``: the rollout from the target's latent).
+``--refit-predictor R`` first fits the predictor alone R steps in the target encoder's
+space (``Agent.refit_predictor``; the windows measured are drawn from the same replay).
 
     python benchmarks/model_error.py runs/explore/reach3d_far_free_epistemic/checkpoint.pt \
         --replay 2048 --horizon 12 --set world_model.options.ensemble_mix=0.5
@@ -41,7 +45,8 @@ os.environ.setdefault("MUJOCO_GL", "egl")
 def replay_error(agent, windows: int, horizon: int, seed: int = 0) -> dict:
     """Open-loop latent error of the agent's world model on ``windows`` replayed windows of
     ``horizon`` steps: per step, the mean and 90th percentile over the windows of
-    ``|rollout_t - target_t|`` (L2 over the latent), and the mean ``|target_1 - target_0|``."""
+    ``|rollout_t - target_t|`` (L2 over the latent), the mean ``|target_1 - target_0|``, and
+    the mean distance between the online and target latents of the first observations."""
     import torch
 
     from memory import to_torch
@@ -55,8 +60,10 @@ def replay_error(agent, windows: int, horizon: int, seed: int = 0) -> dict:
         s0 = wm.encode(flat).reshape(B, T + 1, -1)[:, 0]  # (B, D)
         err = (wm.rollout(s0, batch["actions"]) - target[:, 1:]).norm(dim=-1).cpu().numpy()  # (B, T)
         step = (target[:, 1] - target[:, 0]).norm(dim=-1).mean().item()
+        gap = (wm.encoder(flat) - wm.encode_target(flat)).reshape(B, T + 1, -1)[:, 0].norm(dim=-1).mean().item()
     return {"windows": B, "horizon": T, "error_mean": [round(float(e), 4) for e in err.mean(0)],
-            "error_p90": [round(float(e), 4) for e in np.percentile(err, 90, 0)], "step_mean": round(step, 4)}
+            "error_p90": [round(float(e), 4) for e in np.percentile(err, 90, 0)], "step_mean": round(step, 4),
+            "online_target_gap": round(gap, 4)}
 
 
 def main() -> None:
@@ -66,6 +73,8 @@ def main() -> None:
     p.add_argument("--replay", type=int, metavar="N", help="the latent error on N windows of the checkpoint's replay")
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
                    help="with --replay: world model options that keep its weights (world_model.options.ensemble_mix=0.5)")
+    p.add_argument("--refit-predictor", type=int, default=0, metavar="R",
+                   help="with --replay: fit the predictor alone R steps in the target encoder's space first")
     p.add_argument("--starts", type=int, default=150)
     p.add_argument("--horizon", type=int, default=10, help="agent steps per rollout (the planner's horizon)")
     p.add_argument("--seed", type=int, default=0)
@@ -85,12 +94,15 @@ def main() -> None:
         if rest or args.replay < 1:
             raise SystemExit(f"--replay needs N >= 1 and takes world_model.options.* only; got {args.replay}, {rest}")
         agent = Agent.load(args.checkpoint, resume=True, world_model_options=options)
-        result = {"checkpoint": args.checkpoint, "set": args.set, **replay_error(agent, args.replay, args.horizon, args.seed)}
+        refit = agent.refit_predictor(args.refit_predictor) if args.refit_predictor > 0 else {}
+        result = {"checkpoint": args.checkpoint, "set": args.set, "refit_predictor": args.refit_predictor, **refit,
+                  **replay_error(agent, args.replay, args.horizon, args.seed)}
         print(f"{args.checkpoint} {' '.join(args.set)}: latent error by step over {args.replay} replayed windows "
-              f"(mean) {' '.join(f'{e:.3f}' for e in result['error_mean'])}; one step moves {result['step_mean']:.3f}")
+              f"(mean) {' '.join(f'{e:.3f}' for e in result['error_mean'])}; one step moves {result['step_mean']:.3f}; "
+              f"online and target latents {result['online_target_gap']:.3f} apart")
     else:
-        if args.config is None or args.set:
-            raise SystemExit("give --config (the env to measure on), or --replay N (with --set)")
+        if args.config is None or args.set or args.refit_predictor:
+            raise SystemExit("give --config (the env to measure on), or --replay N (with --set, --refit-predictor)")
         result = env_error(args, Agent.load(args.checkpoint), load_config(args.config))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)

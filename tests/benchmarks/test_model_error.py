@@ -24,7 +24,11 @@ def agent():
 
 def test_replay_error_is_the_rollout_against_the_target_latents(model_error, agent):
     """Known answer: the error at step t is |rollout_t - target_t| of the same sampled windows,
-    computed here by hand with the model's step(); the same seed gives the same numbers."""
+    computed here by hand with the model's step(), and the online-target gap by hand; the
+    same seed gives the same numbers."""
+    with torch.no_grad():  # the online encoder ahead of its target, as in training
+        for p in agent.world_model.encoder.parameters():
+            p.add_(0.05 * torch.randn_like(p))
     out = model_error.replay_error(agent, windows=16, horizon=3, seed=4)
     assert (out["windows"], out["horizon"]) == (16, 3) and len(out["error_mean"]) == 3
     batch = agent.replay.sample(16, 3, rng=np.random.default_rng(4))
@@ -40,6 +44,27 @@ def test_replay_error_is_the_rollout_against_the_target_latents(model_error, age
             s = wm.step(s, actions[:, t])
             by_hand.append((s - target[:, t + 1]).norm(dim=-1).mean().item())
     np.testing.assert_allclose(out["error_mean"], by_hand, atol=1e-4)
+    gap = (wm.encoder(flat) - target.reshape(-1, target.shape[-1])).reshape(16, 4, -1)[:, 0].norm(dim=-1).mean()
+    assert out["online_target_gap"] == pytest.approx(gap.item(), abs=1e-4) and gap > 1e-3
     assert out == model_error.replay_error(agent, windows=16, horizon=3, seed=4)
     wm.config = wm.config.model_copy(update={"ensemble_mix": 0.5})
     assert model_error.replay_error(agent, windows=16, horizon=3, seed=4)["error_mean"] != out["error_mean"]
+
+
+def test_replay_command_refits_the_predictor_first(agent, tmp_path):
+    """``--replay N --refit-predictor R --set world_model.options.plan_encoder=target`` on a
+    resumable checkpoint: the record says the refit ran, its loss, and the errors."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path = agent.save(tmp_path / "ckpt.pt", resume=True)
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "model_error.py"
+    cmd = [sys.executable, str(script), str(path), "--replay", "8", "--horizon", "2", "--refit-predictor", "3",
+           "--set", "world_model.options.plan_encoder=target", "--json", str(tmp_path / "out.json")]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = json.loads((tmp_path / "out.json").read_text())
+    assert out["refit_predictor"] == 3 and out["refit_loss_first"] > 0 and len(out["error_mean"]) == 2
+    assert out["set"] == ["world_model.options.plan_encoder=target"]
