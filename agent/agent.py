@@ -862,6 +862,9 @@ class Agent:
             raise ValueError(f"{type(wm).__name__} has no predictor to refit (refit_loss); the jepa world model has")
         if updates < 1 or not lr > 0:
             raise ValueError(f"refit_predictor needs updates >= 1 and lr > 0, got {updates} and {lr}")
+        if self._ddp:
+            raise ValueError("refit_predictor runs in one process (its gradients are not averaged over ranks): "
+                             "call it on an agent loaded from the checkpoint, not after distribute()")
         tcfg = self.config.training
         optim = torch.optim.Adam(wm.predictor_parameters(), lr=lr)
         losses = []

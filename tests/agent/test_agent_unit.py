@@ -154,7 +154,7 @@ def params(module) -> dict:
 def test_refit_predictor_trains_the_predictor_alone_and_lowers_its_loss(agent, env):
     """``refit_predictor`` changes the predictor's weights only (encoders, target, heads,
     critic, policy as they were) and lowers its refit loss on the replay; bad arguments and
-    a model without a predictor are refused."""
+    a distributed agent are refused."""
     fill_replay(agent, env, episodes=4, steps=8)
     wm = agent.world_model
     before = {"wm": params(wm), "critic": params(agent.critic), "policy": params(agent.policy)}
@@ -170,6 +170,9 @@ def test_refit_predictor_trains_the_predictor_alone_and_lowers_its_loss(agent, e
         assert all(torch.equal(v, now[k]) for k, v in before[module].items()), module
     with pytest.raises(ValueError, match="updates >= 1"):
         agent.refit_predictor(0)
+    agent._ddp = {"world_model": object()}  # as after distribute()
+    with pytest.raises(ValueError, match="one process"):
+        agent.refit_predictor(10)
 
 
 def test_save_load_round_trip(agent, env, tmp_path):
