@@ -53,6 +53,7 @@ TASKS = {"reach2d": "configs/reach2d.yaml", "reach3d": "configs/reach3d.yaml", "
          "pointmaze_large": "configs/pointmaze_large_explore.yaml"}
 EPISODES = {"pointmaze_large": 20}  # evaluation episodes (800 steps each there); 50 elsewhere
 VARIANTS = ("random", "term", "practice", "epistemic")
+REFIT_LR = 3e-4  # --refit-lr by default: Agent.refit_predictor's own default learning rate
 
 
 def run_name(task: str, protocol: str, variant: str) -> str:
@@ -106,7 +107,7 @@ def train_variant(args: argparse.Namespace, out: Path) -> None:
 
 
 def reevaluate(run: Path, episodes: int, file: str, overrides: list[str] = (), more_updates: int = 0,
-               more_lr: float = 1.0, refit_predictor: int = 0, refit_lr: float = 3e-4) -> None:
+               more_lr: float = 1.0, refit_predictor: int = 0, refit_lr: float = REFIT_LR) -> None:
     """Evaluate a trained variant's checkpoint on ``episodes`` held-out goals (the seeds the
     run's own evaluation began with) and write ``run/file``; ``overrides`` (``KEY=VALUE``)
     change its task for this evaluation (its replay is loaded with them: a route needs it);
@@ -232,7 +233,7 @@ def main() -> None:
                    help="with --reeval: R steps fitting the world model's predictor alone in the target encoder's "
                         "space (Agent.refit_predictor) before it is evaluated, written as eval_N_refitR.json; "
                         "pair it with --eval-set world_model.options.plan_encoder=target")
-    p.add_argument("--refit-lr", type=float, default=3e-4, help="with --refit-predictor: its Adam learning rate")
+    p.add_argument("--refit-lr", type=float, default=REFIT_LR, help="with --refit-predictor: its Adam learning rate")
     p.add_argument("--variant", help=argparse.SUPPRESS)  # internal: run one variant in this process
     args = p.parse_args()
     if not args.more_lr > 0 or (args.more_lr != 1.0 and not args.more_updates):
@@ -278,7 +279,7 @@ def main() -> None:
         if args.reeval is None:
             raise SystemExit("--refit-predictor goes with --reeval N")
         eval_file = eval_file.replace(".json", f"_refit{args.refit_predictor}.json")
-        if args.refit_lr != 3e-4:
+        if args.refit_lr != REFIT_LR:
             eval_file = eval_file.replace(".json", f"_rlr{args.refit_lr:g}.json")
     for variant in args.variants if args.reeval is not None else ():
         if not (out / name(variant) / eval_file).is_file():
@@ -318,7 +319,7 @@ def main() -> None:
             "practice_explore": tcfg.practice_explore, "practice_achieve": tcfg.practice_achieve,
             "train_wall_s": summary.get("train_wall_s"), "eval_set": args.eval_set,
             "more_updates": summary.get("more_updates", 0), "more_lr": summary.get("more_lr", 1.0),
-            "refit_predictor": summary.get("refit_predictor", 0), "refit_lr": summary.get("refit_lr", 3e-4),
+            "refit_predictor": summary.get("refit_predictor", 0), "refit_lr": summary.get("refit_lr", REFIT_LR),
         })
         r = records[-1]
         print(f"{args.task} {args.protocol} {variant:9s}: coverage {r['coverage']:.3f}  success {r['success_rate']:.2f}  "
@@ -337,7 +338,7 @@ def main() -> None:
                                         and r.get("more_updates", 0) == args.more_updates
                                         and r.get("more_lr", 1.0) == args.more_lr
                                         and r.get("refit_predictor", 0) == args.refit_predictor
-                                        and r.get("refit_lr", 3e-4) == args.refit_lr)]
+                                        and r.get("refit_lr", REFIT_LR) == args.refit_lr)]
     (out / "results.json").write_text(json.dumps(keep + records, indent=2))
     print(f"wrote {out / 'results.json'}, {png}")
 

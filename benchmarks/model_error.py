@@ -56,11 +56,12 @@ def replay_error(agent, windows: int, horizon: int, seed: int = 0) -> dict:
     B, T = batch["actions"].shape[:2]
     with torch.no_grad():
         flat = {k: v.reshape(B * (T + 1), *v.shape[2:]) for k, v in batch["obs"].items()}
+        first = {k: v[:, 0] for k, v in batch["obs"].items()}
         target = wm.encode_target(flat).reshape(B, T + 1, -1)  # (B, T+1, D)
-        s0 = wm.encode(flat).reshape(B, T + 1, -1)[:, 0]  # (B, D)
+        s0 = wm.encode(first)  # (B, D)
         err = (wm.rollout(s0, batch["actions"]) - target[:, 1:]).norm(dim=-1).cpu().numpy()  # (B, T)
         step = (target[:, 1] - target[:, 0]).norm(dim=-1).mean().item()
-        gap = (wm.encoder(flat) - wm.encode_target(flat)).reshape(B, T + 1, -1)[:, 0].norm(dim=-1).mean().item()
+        gap = (wm.encoder(first) - target[:, 0]).norm(dim=-1).mean().item()
     return {"windows": B, "horizon": T, "error_mean": [round(float(e), 4) for e in err.mean(0)],
             "error_p90": [round(float(e), 4) for e in np.percentile(err, 90, 0)], "step_mean": round(step, 4),
             "online_target_gap": round(gap, 4)}

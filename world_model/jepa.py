@@ -328,8 +328,7 @@ class JEPAWorldModel(WorldModel):
             s = self.predict(s, a, z)
             predicted.append(s)
             pred_losses.append(F.mse_loss(s, target[:, t + 1]))
-        weights = torch.tensor([cfg.rho**t for t in range(T)], device=actions.device)
-        pred = (torch.stack(pred_losses) * weights).sum() / weights.sum()
+        pred = self._rho_weighted(pred_losses)
 
         emb = online.reshape(B * (T + 1), -1)
         # data-parallel: the batch statistics of the whole global batch (gathered with gradient)
@@ -403,13 +402,16 @@ class JEPAWorldModel(WorldModel):
         """The rho-weighted loss of the predictor's rollout from ``target[:, 0]`` (z at the
         prior's mode) against ``target[:, 1:]``, and its first step's.
         Shapes: target (B, T+1, D), actions (B, T, A) -> (), ()."""
-        T = actions.shape[1]
         s, losses = target[:, 0], []
-        for t in range(T):
+        for t in range(actions.shape[1]):
             s = self.predict(s, actions[:, t])
             losses.append(F.mse_loss(s, target[:, t + 1]))
-        weights = torch.tensor([self.config.rho**t for t in range(T)], device=actions.device)
-        return (torch.stack(losses) * weights).sum() / weights.sum(), losses[0]
+        return self._rho_weighted(losses), losses[0]
+
+    def _rho_weighted(self, losses: list[torch.Tensor]) -> torch.Tensor:
+        """The mean of per-step losses, step t weighted ``rho**t``. Shapes: T x () -> ()."""
+        weights = torch.tensor([self.config.rho**t for t in range(len(losses))], device=losses[0].device)
+        return (torch.stack(losses) * weights).sum() / weights.sum()
 
     def disagreement(self, s: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
         """Epistemic uncertainty of the step from ``s`` under ``a``: the variance of the

@@ -1,5 +1,10 @@
 """benchmarks/model_error.py --replay: the open-loop latent error on the agent's own replay."""
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -54,11 +59,6 @@ def test_replay_error_is_the_rollout_against_the_target_latents(model_error, age
 def test_replay_command_refits_the_predictor_first(agent, tmp_path):
     """``--replay N --refit-predictor R --set world_model.options.plan_encoder=target`` on a
     resumable checkpoint: the record says the refit ran, its loss, and the errors."""
-    import json
-    import subprocess
-    import sys
-    from pathlib import Path
-
     path = agent.save(tmp_path / "ckpt.pt", resume=True)
     script = Path(__file__).resolve().parents[2] / "benchmarks" / "model_error.py"
     cmd = [sys.executable, str(script), str(path), "--replay", "8", "--horizon", "2", "--refit-predictor", "3",
