@@ -195,6 +195,10 @@ class Agent:
         self.action_low, self.action_high = low, high
         self.action_dim = int(low.shape[0])
         self._check_practice(config.training)
+        if config.training.probe_encoder_weight > 0 and self.probe is None:
+            raise ValueError(f"training.probe_encoder_weight={config.training.probe_encoder_weight} trains the encoder "
+                             "through the probe, and this agent has none (probe: null, or observations without "
+                             f"its key; got keys {sorted(self.input_shapes)}); set it to 0")
         self.coverage: GoalCoverage | None = None
         """Visited cells of the goal space (``agent.coverage.GoalCoverage``), updated with every
         stored episode's ``achieved_goal`` when set (``Run`` sets it for goal envs)."""
@@ -245,6 +249,22 @@ class Agent:
         """Faults survived while collecting (env errors, unstable simulation, a module that
         raised, non-finite losses), by kind."""
         self._ddp: dict[str, Any] = {}  # learning modules wrapped for data-parallel training (distribute())
+
+    def _probe_readout(self, batch: Mapping[str, Any]) -> Callable[[torch.Tensor], tuple[torch.Tensor, dict[str, float]]]:
+        """The world model's ``readout`` for ``training.probe_encoder_weight``: the probe's
+        readout of its key from the online embeddings of the window, its squared error over
+        each target feature's batch variance (so metres and radians weigh alike), times the
+        weight. The probe's own weights are not stepped by it (its optimiser clears their
+        gradients before its own step); the encoder's are."""
+        probe, weight = self.probe, self.config.training.probe_encoder_weight
+        targets = batch["obs"][probe.key].float()  # (B, T+1, G)
+        var = targets.reshape(-1, targets.shape[-1]).var(0).clamp_min(1e-8)  # (G,)
+
+        def readout(online: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+            err = ((probe(online) - targets).pow(2) / var).mean()
+            return weight * err, {"readout_nmse": float(err.detach())}
+
+        return readout
 
     def _check_practice(self, tcfg: Any) -> None:
         """Refuse practice goals the task cannot have, before the first step."""
@@ -772,7 +792,9 @@ class Agent:
 
         bf16 = tcfg.bf16 and self.device.type == "cuda"
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=bf16):
-            loss, info = self._loss("world_model", wm.loss, batch, diagnostics=self.updates % 50 == 0, head=head)
+            readout = {"readout": self._probe_readout(batch)} if tcfg.probe_encoder_weight > 0 else {}
+            loss, info = self._loss("world_model", wm.loss, batch, diagnostics=self.updates % 50 == 0, head=head,
+                                    **readout)
         if self._learn(self.wm_optim, loss, "world_model", tcfg.grad_clip):
             wm.update_target()
 

@@ -76,6 +76,7 @@ def main() -> None:
                    help="with --replay: world model options that keep its weights (world_model.options.ensemble_mix=0.5)")
     p.add_argument("--refit-predictor", type=int, default=0, metavar="R",
                    help="with --replay: fit the predictor alone R steps in the target encoder's space first")
+    p.add_argument("--refit-lr", type=float, default=3e-4, help="the refit's Adam learning rate")
     p.add_argument("--starts", type=int, default=150)
     p.add_argument("--horizon", type=int, default=10, help="agent steps per rollout (the planner's horizon)")
     p.add_argument("--seed", type=int, default=0)
@@ -95,8 +96,9 @@ def main() -> None:
         if rest or args.replay < 1:
             raise SystemExit(f"--replay needs N >= 1 and takes world_model.options.* only; got {args.replay}, {rest}")
         agent = Agent.load(args.checkpoint, resume=True, world_model_options=options)
-        refit = agent.refit_predictor(args.refit_predictor) if args.refit_predictor > 0 else {}
-        result = {"checkpoint": args.checkpoint, "set": args.set, "refit_predictor": args.refit_predictor, **refit,
+        refit = agent.refit_predictor(args.refit_predictor, args.refit_lr) if args.refit_predictor > 0 else {}
+        result = {"checkpoint": args.checkpoint, "set": args.set, "refit_predictor": args.refit_predictor,
+                  "refit_lr": args.refit_lr, **refit,
                   **replay_error(agent, args.replay, args.horizon, args.seed)}
         print(f"{args.checkpoint} {' '.join(args.set)}: latent error by step over {args.replay} replayed windows "
               f"(mean) {' '.join(f'{e:.3f}' for e in result['error_mean'])}; one step moves {result['step_mean']:.3f}; "

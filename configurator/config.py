@@ -174,6 +174,14 @@ class TrainingConfig(BaseModel):
     visited (LEXA's achiever: practise reaching what was found, a thinly visited far cell as
     often as the start's) instead of at ``practice_frontier`` (its explorer). Needs
     observations with ``achieved_goal``. 0: every practice goal is at the frontier."""
+    probe_encoder_weight: float = Field(0.0, ge=0.0)
+    """Weight of the probe's readout (of the achieved goal, ``probe``) from the *online*
+    embeddings in the world model's loss, each target feature's squared error over its batch
+    variance: its gradient reaches the encoder, so the latent must resolve the goal space
+    finely, where the JEPA loss alone keeps it coarse (the far-goal arm: a probe fitted to
+    the latents read the fingertip 3.5-3.8 cm off at the far edge, against 1.6-2.0 cm from
+    the joint angles). The probe itself still learns on the target's latents. Needs a
+    probe; 0: off."""
     bf16: bool = False
     """On CUDA, compute the world model's loss under bfloat16 autocast (weights, optimiser
     and the VICReg statistics stay float32: autocast keeps reductions in float32); ignored on

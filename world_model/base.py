@@ -90,12 +90,16 @@ class WorldModel(nn.Module, ABC):
         return torch.randn(shape, generator=generator, device=actions.device, dtype=actions.dtype)
 
     def loss(
-        self, batch: dict[str, Any], *, diagnostics: bool = True, head: Any = None
+        self, batch: dict[str, Any], *, diagnostics: bool = True, head: Any = None, readout: Any = None
     ) -> tuple[torch.Tensor, dict[str, float]]:
         """Training loss on a batch of (B, T) windows and a dict of diagnostics
         (``diagnostics=False`` skips the expensive ones). ``head(predicted (B, T, D)) ->
         (loss, info)``, if given, is trained on the model's own rollout of the window and
-        its loss added (the agent passes the learned task cost here)."""
+        its loss added (the agent passes the learned task cost here). ``readout(online (B,
+        T+1, D)) -> (loss, info)``, if given, reads the online embeddings of the window's
+        observations and its loss is added, its gradient reaching the encoder (the agent
+        passes its probe here, ``training.probe_encoder_weight``); the agent passes it only
+        when that weight is set."""
         raise NotImplementedError(f"{type(self).__name__} is not trainable")
 
     def disagreement(self, s: torch.Tensor, a: torch.Tensor) -> torch.Tensor:

@@ -291,13 +291,16 @@ class JEPAWorldModel(WorldModel):
         *,
         diagnostics: bool = True,
         head: Callable[[torch.Tensor], tuple[torch.Tensor, dict[str, float]]] | None = None,
+        readout: Callable[[torch.Tensor], tuple[torch.Tensor, dict[str, float]]] | None = None,
     ) -> tuple[torch.Tensor, dict[str, float]]:
         """JEPA loss on windows.
 
         Shapes: batch["obs"] {key: (B, T+1, ...)}, batch["actions"] (B, T, A).
         ``head(predicted (B, T, D)) -> (loss, info)`` is a head trained on the predictor's
         own rollout of the window (the learned task cost); its loss is added, and its
-        gradient reaches the predictor and the encoder.
+        gradient reaches the predictor and the encoder. ``readout(online (B, T+1, D)) ->
+        (loss, info)`` reads the online embeddings (the agent's probe); its loss is added and
+        its gradient reaches the encoder.
         Returns the scalar loss and diagnostics: ``pred_loss_t{t}`` per horizon step,
         ``embed_std`` (mean per-feature batch std of online embeddings) and, when
         ``diagnostics``, ``embed_rank`` (an SVD: skip it on most updates).
@@ -350,6 +353,10 @@ class JEPAWorldModel(WorldModel):
             head_loss, head_info = head(torch.stack(predicted, dim=1))  # on (B, T, D)
             total = total + head_loss
             info.update(head_info)
+        if readout is not None:
+            ro_loss, ro_info = readout(online)
+            total = total + ro_loss
+            info.update(ro_info)
         if self.ensemble is not None:  # one-step heads on the target's latents, as planning feeds them
             ens_loss = self.ensemble.loss(target[:, :-1], actions, target[:, 1:])
             total = total + ens_loss

@@ -11,6 +11,7 @@ import envs  # noqa: F401  (registers the reach envs)
 from actor import ActorConfig
 from agent import Agent
 from configurator import AgentConfig, ModuleSpec, TaskSpec, TrainingConfig
+from memory import to_torch
 
 A = 2
 
@@ -173,6 +174,45 @@ def test_refit_predictor_trains_the_predictor_alone_and_lowers_its_loss(agent, e
     agent._ddp = {"world_model": object()}  # as after distribute()
     with pytest.raises(ValueError, match="one process"):
         agent.refit_predictor(10)
+
+
+def test_probe_encoder_weight_trains_the_encoder_through_the_probe(env):
+    """``training.probe_encoder_weight`` w adds w x the probe's variance-normalised error
+    on the online embeddings (by hand) to the world model's loss: from the same seed one
+    update moves the encoder differently and the predictor exactly as without it (Adam is
+    per weight, nothing clipped); an agent without a probe refuses it."""
+    agents = []
+    for weight in (0.0, 2.0):
+        torch.manual_seed(0)
+        agent = Agent.from_config(tiny_config(probe_encoder_weight=weight, grad_clip=1e6), env)
+        fill_replay(agent, env, episodes=3, steps=6)
+        agents.append(agent)
+    plain, shaped = agents
+    batch = to_torch(shaped.replay.sample(8, 3, rng=np.random.default_rng(0)), shaped.device)
+    wm, probe = shaped.world_model, shaped.probe
+    B, T = batch["actions"].shape[:2]
+    flat = {k: v.reshape(B * (T + 1), *v.shape[2:]) for k, v in batch["obs"].items()}
+    online = wm.encoder(flat).reshape(B, T + 1, -1)
+    loss, info = shaped._probe_readout(batch)(online)
+    goal = batch["obs"]["achieved_goal"].float()
+    var = goal.reshape(-1, goal.shape[-1]).var(0)
+    by_hand = 2.0 * ((probe(online) - goal) ** 2 / var).mean()
+    torch.testing.assert_close(loss, by_hand)
+    assert info["readout_nmse"] == pytest.approx(by_hand.item() / 2, rel=1e-5)
+
+    before = params(shaped.world_model)
+    assert all(torch.equal(v, params(plain.world_model)[k]) for k, v in before.items())
+    assert "readout_nmse" in shaped.update() and "readout_nmse" not in plain.update()
+    moved = {k: {n: p.detach() for n, p in a.world_model.named_parameters()} for k, a in (("plain", plain),
+                                                                                      ("shaped", shaped))}
+    for name in moved["plain"]:
+        if name.startswith("encoder."):
+            assert not torch.equal(moved["plain"][name], moved["shaped"][name]), name
+        elif name.startswith(("in_state", "in_action", "body")):
+            torch.testing.assert_close(moved["plain"][name], moved["shaped"][name], msg=name)
+    config = tiny_config(probe_encoder_weight=1.0).model_copy(update={"probe": None})
+    with pytest.raises(ValueError, match="probe_encoder_weight=1.0 trains the encoder through the probe"):
+        Agent.from_config(config, env)
 
 
 def test_save_load_round_trip(agent, env, tmp_path):

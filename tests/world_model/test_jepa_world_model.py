@@ -285,6 +285,36 @@ def test_refit_loss_is_the_predictors_rollout_from_target_latents():
         assert (p.grad is not None and bool(p.grad.abs().sum() > 0)) == (id(p) in trained), name
 
 
+def test_readout_reads_the_online_embeddings_and_trains_the_encoder_only():
+    """Known answer: ``readout`` gets the online embeddings of every observation of the
+    window, its loss is added to the plain loss, and its gradient reaches the online encoder
+    and nothing else (not the predictor, not the target)."""
+    wm = make()
+    move_online_encoder(wm)
+    batch = window_batch()
+    B, T = batch["actions"].shape[:2]
+    seen = {}
+
+    def readout(online):
+        seen["online"] = online
+        seen["loss"] = online.pow(2).mean()
+        return seen["loss"], {"readout_nmse": 0.5}
+
+    base, _ = seeded_loss(wm, batch)
+    torch.manual_seed(1)
+    total, info = wm.loss(batch, diagnostics=False, readout=readout)
+    with torch.no_grad():
+        expected = wm.encoder(batch["obs"]["observation"].reshape(B * (T + 1), -1)).reshape(B, T + 1, -1)
+    torch.testing.assert_close(seen["online"].detach(), expected)
+    torch.testing.assert_close(total, base + seen["loss"])
+    assert info["readout_nmse"] == 0.5
+    wm.zero_grad()
+    seen["loss"].backward()
+    encoder = {id(p) for p in wm.encoder.parameters()}
+    for name, p in wm.named_parameters():
+        assert (p.grad is not None and bool(p.grad.abs().sum() > 0)) == (id(p) in encoder), name
+
+
 def test_target_start_coef_adds_the_refit_loss_to_training():
     """Known answer: with ``target_start_coef`` c the training loss is the plain loss plus c
     times ``refit_loss`` on the same batch, reported as ``target_start_loss``."""
