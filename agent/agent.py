@@ -254,14 +254,16 @@ class Agent:
         """The world model's ``readout`` for ``training.probe_encoder_weight``: the probe's
         readout of its key from the online embeddings of the window, its squared error over
         each target feature's batch variance (so metres and radians weigh alike), times the
-        weight. The probe's own weights are not stepped by it (its optimiser clears their
-        gradients before its own step); the encoder's are."""
+        weight. Its gradient reaches the encoder only: the probe reads with detached weights
+        (it learns on the target's latents, in its own step)."""
         probe, weight = self.probe, self.config.training.probe_encoder_weight
         targets = batch["obs"][probe.key].float()  # (B, T+1, G)
         var = targets.reshape(-1, targets.shape[-1]).var(0).clamp_min(1e-8)  # (G,)
+        frozen = {name: p.detach() for name, p in probe.named_parameters()}
 
         def readout(online: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
-            err = ((probe(online) - targets).pow(2) / var).mean()
+            read = torch.func.functional_call(probe, frozen, (online,))
+            err = ((read - targets).pow(2) / var).mean()
             return weight * err, {"readout_nmse": float(err.detach())}
 
         return readout

@@ -199,6 +199,11 @@ def test_probe_encoder_weight_trains_the_encoder_through_the_probe(env):
     by_hand = 2.0 * ((probe(online) - goal) ** 2 / var).mean()
     torch.testing.assert_close(loss, by_hand)
     assert info["readout_nmse"] == pytest.approx(by_hand.item() / 2, rel=1e-5)
+    shaped.world_model.zero_grad()
+    probe.zero_grad()
+    loss.backward()
+    assert all(p.grad is None for p in probe.parameters())  # the probe learns in its own step only
+    assert any(p.grad is not None and bool(p.grad.abs().sum() > 0) for p in wm.encoder.parameters())
 
     before = params(shaped.world_model)
     assert all(torch.equal(v, params(plain.world_model)[k]) for k, v in before.items())

@@ -52,3 +52,8 @@ def plan_audit():
 @pytest.fixture(scope="session")
 def model_error():
     return _load("model_error")
+
+
+@pytest.fixture(scope="session")
+def latent_readout():
+    return _load("latent_readout")
