@@ -317,6 +317,7 @@ def main() -> None:
             "epistemic_weight": tcfg.epistemic_weight, "epistemic_decay_steps": tcfg.epistemic_decay_steps,
             "practice_goals": tcfg.practice_goals, "practice_frontier": tcfg.practice_frontier,
             "practice_explore": tcfg.practice_explore, "practice_achieve": tcfg.practice_achieve,
+            "probe_encoder_weight": tcfg.probe_encoder_weight,
             "train_wall_s": summary.get("train_wall_s"), "eval_set": args.eval_set,
             "more_updates": summary.get("more_updates", 0), "more_lr": summary.get("more_lr", 1.0),
             "refit_predictor": summary.get("refit_predictor", 0), "refit_lr": summary.get("refit_lr", REFIT_LR),

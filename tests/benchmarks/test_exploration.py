@@ -20,6 +20,8 @@ def test_exploration_writes_one_record_per_variant(tmp_path, protocol):
     free protocol's random variant never plans and its epistemic variant practises every planned episode."""
     cmd = [sys.executable, str(SCRIPT), "--task", "reach2d", "--protocol", protocol, "--steps", "800",
            "--out", str(tmp_path), "--episodes", "2", "--weight", "-1", "--achieve", "0.5", "--set", *SETS]
+    shaped = 0.5 if protocol == "free" else 0.0  # the encoder trained through the probe, in one protocol
+    cmd += [f"training.probe_encoder_weight={shaped}"]
     env = {**os.environ, "MUJOCO_GL": "egl"}
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
@@ -30,6 +32,7 @@ def test_exploration_writes_one_record_per_variant(tmp_path, protocol):
         assert 0 < r["coverage"] <= 1 and 0 <= r["far_success_rate"] <= 1 and 0 <= r["success_rate"] <= 1
     assert records[1]["epistemic_weight"] == -1 and records[1]["practice_frontier"] == "sparse"
     assert records[1]["practice_achieve"] == 0.5 and records[0]["practice_achieve"] == 0.0
+    assert [r["probe_encoder_weight"] for r in records] == [shaped, shaped]
     assert (tmp_path / f"coverage_reach2d{'' if protocol == 'env' else '_free'}.png").stat().st_size > 10_000
     prefix = "reach2d_" if protocol == "env" else "reach2d_free_"
     eps = {v: json.loads((tmp_path / f"{prefix}{v}" / "history.json").read_text())["episodes"]
