@@ -87,12 +87,11 @@ def latent_readout(agent, samples: int, updates: int, seed: int = 0) -> dict:
     held = distance[int(0.8 * len(distance)):]
     out = {"samples": samples, "updates": updates, "bin_edges": [round(e, 4) for e in edges[1:-1]],
            "observation_columns": int(inputs["observation"].shape[1])}
+    bins = [(held >= lo) & (held < hi) for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
     for name, x in inputs.items():
         err = fit_readout(x, goal, updates, seed)
         out[name] = {"median": round(float(np.median(err)), 4),
-                     "median_by_bin": [round(float(np.median(err[(held >= lo) & (held < hi)])), 4)
-                                       if np.any((held >= lo) & (held < hi)) else None
-                                       for lo, hi in zip(edges[:-1], edges[1:], strict=True)]}
+                     "median_by_bin": [round(float(np.median(err[b])), 4) if b.any() else None for b in bins]}
     return out
 
 
