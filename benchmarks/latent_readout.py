@@ -56,16 +56,18 @@ def readout_inputs(agent, samples: int, seed: int = 0) -> tuple[dict[str, np.nda
 
 def fit_readout(x: np.ndarray, y: np.ndarray, updates: int, seed: int = 0) -> np.ndarray:
     """Fit an MLP from ``x`` (N, F) to ``y`` (N, G) on the first 80% and return its absolute
-    L2 error on the last 20% (N - 0.8 N,). Inputs are standardised with the fit's statistics."""
+    L2 error on the last 20% (N - 0.8 N,). Inputs are standardised with the fit's statistics;
+    the net's initial weights come from ``seed`` (the caller's global torch RNG is left as it was)."""
     import torch
 
-    torch.manual_seed(seed)
     n = int(0.8 * len(x))
     mean, std = x[:n].mean(0), x[:n].std(0) + 1e-6
     X = torch.as_tensor((x - mean) / std, dtype=torch.float32)
     Y = torch.as_tensor(y, dtype=torch.float32)
-    net = torch.nn.Sequential(torch.nn.Linear(X.shape[1], 256), torch.nn.ELU(), torch.nn.Linear(256, 256),
-                              torch.nn.ELU(), torch.nn.Linear(256, Y.shape[1]))
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        net = torch.nn.Sequential(torch.nn.Linear(X.shape[1], 256), torch.nn.ELU(), torch.nn.Linear(256, 256),
+                                  torch.nn.ELU(), torch.nn.Linear(256, Y.shape[1]))
     optim = torch.optim.Adam(net.parameters(), lr=1e-3)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(optim, updates)
     gen = torch.Generator().manual_seed(seed)
