@@ -1,16 +1,16 @@
 """Actor: planners (mode 2), the distilled policy (mode 1) and receding-horizon control."""
 
-from actor.actor import Actor, ActorConfig
-from actor.base import Planner, PlannerConfig, PlanProblem, PlanResult, Risk, keep_best
-from actor.cem import CEM, CEMConfig
-from actor.gradient import GradientPlanner, GradientPlannerConfig
-from actor.hierarchical import HierarchicalConfig, HierarchicalPlanner
-from actor.hybrid import CEMGrad, CEMGradConfig
-from actor.icem import ICEM, ICEMConfig
-from actor.mppi import MPPI, MPPIConfig
-from actor.policy import MLPPolicy, MLPPolicyConfig, Policy
-from actor.random_shooting import RandomShooting, RandomShootingConfig
-from actor.sampling import SamplingPlanner, SamplingPlannerConfig
+from jepa_agent.actor.actor import Actor, ActorConfig
+from jepa_agent.actor.base import Planner, PlannerConfig, PlanProblem, PlanResult, Risk, keep_best
+from jepa_agent.actor.cem import CEM, CEMConfig
+from jepa_agent.actor.gradient import GradientPlanner, GradientPlannerConfig
+from jepa_agent.actor.hierarchical import HierarchicalConfig, HierarchicalPlanner
+from jepa_agent.actor.hybrid import CEMGrad, CEMGradConfig
+from jepa_agent.actor.icem import ICEM, ICEMConfig
+from jepa_agent.actor.mppi import MPPI, MPPIConfig
+from jepa_agent.actor.policy import MLPPolicy, MLPPolicyConfig, Policy
+from jepa_agent.actor.random_shooting import RandomShooting, RandomShootingConfig
+from jepa_agent.actor.sampling import SamplingPlanner, SamplingPlannerConfig
 
 __all__ = [
     "CEM",

@@ -10,9 +10,9 @@ import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 
-from actor.base import Planner, PlanProblem, PlanResult, TrajectoryCost
-from actor.policy import Policy, PolicyFn, propose
-from world_model import WorldModel, check_shape
+from jepa_agent.actor.base import Planner, PlanProblem, PlanResult, TrajectoryCost
+from jepa_agent.actor.policy import Policy, PolicyFn, propose
+from jepa_agent.world_model import WorldModel, check_shape
 
 
 class ActorConfig(BaseModel):

@@ -11,7 +11,7 @@ from typing import Any, Literal
 import torch
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
-from world_model import WorldModel, check_shape
+from jepa_agent.world_model import WorldModel, check_shape
 
 Risk = Literal["mean", "cvar", "optimistic"]
 TrajectoryCost = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from pydantic import Field, PositiveInt, model_validator
 
-from actor.sampling import SamplingPlanner, SamplingPlannerConfig
+from jepa_agent.actor.sampling import SamplingPlanner, SamplingPlannerConfig
 
 
 class CEMConfig(SamplingPlannerConfig):

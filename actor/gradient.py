@@ -9,8 +9,8 @@ import math
 import torch
 from pydantic import Field, NonNegativeInt, PositiveInt
 
-from actor.base import Planner, PlannerConfig, PlanProblem, keep_best
-from actor.random_shooting import clip, seed_candidates
+from jepa_agent.actor.base import Planner, PlannerConfig, PlanProblem, keep_best
+from jepa_agent.actor.random_shooting import clip, seed_candidates
 
 # Unconstrained variables stay within atanh(+-(1 - _EDGE)), so a candidate on a bound keeps a
 # finite u and a (tiny) gradient: Adam's normalised step can still move it back inside.

@@ -24,8 +24,8 @@ from typing import Any
 import torch
 from pydantic import Field, NonNegativeFloat, PositiveInt, model_validator
 
-from actor.base import Planner, PlannerConfig, PlanProblem, TrajectoryCost
-from world_model import WorldModel
+from jepa_agent.actor.base import Planner, PlannerConfig, PlanProblem, TrajectoryCost
+from jepa_agent.world_model import WorldModel
 
 
 class HierarchicalConfig(PlannerConfig):

@@ -7,10 +7,10 @@ from __future__ import annotations
 import torch
 from pydantic import Field, NonNegativeInt, PositiveInt
 
-from actor.base import Planner, PlanProblem, keep_best
-from actor.cem import CEMConfig
-from actor.gradient import Adam, cost_and_grad, require_differentiable, to_actions, to_unconstrained
-from actor.random_shooting import clip, seed_candidates
+from jepa_agent.actor.base import Planner, PlanProblem, keep_best
+from jepa_agent.actor.cem import CEMConfig
+from jepa_agent.actor.gradient import Adam, cost_and_grad, require_differentiable, to_actions, to_unconstrained
+from jepa_agent.actor.random_shooting import clip, seed_candidates
 
 
 class CEMGradConfig(CEMConfig):

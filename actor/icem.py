@@ -8,9 +8,9 @@ import math
 import torch
 from pydantic import Field
 
-from actor.base import Planner, PlanProblem, keep_best
-from actor.cem import CEMConfig
-from actor.random_shooting import clip, seed_candidates
+from jepa_agent.actor.base import Planner, PlanProblem, keep_best
+from jepa_agent.actor.cem import CEMConfig
+from jepa_agent.actor.random_shooting import clip, seed_candidates
 
 
 def colored_noise(

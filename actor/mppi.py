@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 from pydantic import Field
 
-from actor.base import PlanProblem
-from actor.sampling import SamplingPlanner, SamplingPlannerConfig
+from jepa_agent.actor.base import PlanProblem
+from jepa_agent.actor.sampling import SamplingPlanner, SamplingPlannerConfig
 
 
 class MPPIConfig(SamplingPlannerConfig):

@@ -10,7 +10,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 from torch import nn
 
-from world_model import WorldModel, mlp_layers
+from jepa_agent.world_model import WorldModel, mlp_layers
 
 
 class Policy(nn.Module):

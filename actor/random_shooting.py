@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 from pydantic import Field, NonNegativeInt, PositiveInt
 
-from actor.base import Planner, PlannerConfig, PlanProblem, keep_best
+from jepa_agent.actor.base import Planner, PlannerConfig, PlanProblem, keep_best
 
 
 def clip(actions: torch.Tensor, low: torch.Tensor, high: torch.Tensor) -> torch.Tensor:

@@ -8,7 +8,7 @@ from typing import ClassVar
 import torch
 from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
-from actor.base import Planner, PlannerConfig, PlanProblem, keep_best
+from jepa_agent.actor.base import Planner, PlannerConfig, PlanProblem, keep_best
 
 
 class SamplingPlannerConfig(PlannerConfig):

@@ -21,14 +21,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from actor import Actor
-from agent.coverage import GoalCoverage
-from agent.spaces import adapt_observation, inspect_env, success_of
-from agent.vector import Step, VectorSteps, as_vector_env
-from configurator import AgentConfig, Configurator, TaskSpec
-from cost import Cost, EpistemicDisagreement
-from envs.step_guard import nonfinite_faults
-from memory import LandmarkGraph, ReplayBuffer, ShortTermMemory, to_torch
+from jepa_agent.actor import Actor
+from jepa_agent.agent.coverage import GoalCoverage
+from jepa_agent.agent.spaces import adapt_observation, inspect_env, success_of
+from jepa_agent.agent.vector import Step, VectorSteps, as_vector_env
+from jepa_agent.configurator import AgentConfig, Configurator, TaskSpec
+from jepa_agent.cost import Cost, EpistemicDisagreement
+from jepa_agent.envs.step_guard import nonfinite_faults
+from jepa_agent.memory import LandmarkGraph, ReplayBuffer, ShortTermMemory, to_torch
 
 log = logging.getLogger(__name__)
 
@@ -733,7 +733,7 @@ class Agent:
         see the embeddings of the whole global batch. The ranks start from rank 0's weights."""
         from torch.nn.parallel import DistributedDataParallel
 
-        from agent.distributed import LossModule
+        from jepa_agent.agent.distributed import LossModule
 
         if not (torch.distributed.is_available() and torch.distributed.is_initialized()):
             raise RuntimeError("distribute() needs an initialised process group (agent.distributed.init_from_env)")
@@ -1498,7 +1498,7 @@ class Agent:
     def diagnostics(self, n: int = 2048) -> dict[str, float]:
         """Collapse diagnostics of the online encoder on replayed observations; empty while
         no episode has ended (a budget shorter than the env's episodes)."""
-        from world_model import embedding_diagnostics
+        from jepa_agent.world_model import embedding_diagnostics
 
         if self.replay.num_episodes == 0:
             return {}
@@ -1600,7 +1600,7 @@ class Agent:
 
     def _resume_from(self, state: dict[str, Any], path: Path) -> None:
         """Restore what :meth:`save` wrote with ``resume=True`` (the weights are loaded)."""
-        from agent.environments import make_vector_env
+        from jepa_agent.agent.environments import make_vector_env
 
         entry, training = state.get("resume"), state.get("training")
         if entry is None or training is None:

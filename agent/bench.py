@@ -20,10 +20,10 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from actor import Actor, ActorConfig
-from configurator import ModuleSpec, TaskSpec
-from configurator.builtins import PLANNERS
-from configurator.registry import config_class_of, validate_options
+from jepa_agent.actor import Actor, ActorConfig
+from jepa_agent.configurator import ModuleSpec, TaskSpec
+from jepa_agent.configurator.builtins import PLANNERS
+from jepa_agent.configurator.registry import config_class_of, validate_options
 
 
 @dataclass
@@ -66,10 +66,10 @@ def run_oracle(
     env_id: str, planner: str, budget: dict[str, Any], seed: int, episodes: int, *, nthread: int = 2
 ) -> list[dict[str, float]]:
     """Episodes with the true dynamics as the model and the achieved-goal distance as cost."""
-    import envs  # noqa: F401  (registers the reach envs)
-    from cost import ActionEffort, Cost, ProbeGoalDistance
-    from envs import OracleDynamics
-    from world_model import SimulatorWorldModel
+    from jepa_agent import envs  # noqa: F401  (registers the reach envs)
+    from jepa_agent.cost import ActionEffort, Cost, ProbeGoalDistance
+    from jepa_agent.envs import OracleDynamics
+    from jepa_agent.world_model import SimulatorWorldModel
 
     env = gym.make(env_id)
     oracle = OracleDynamics.from_env(env, nthread=nthread)
@@ -105,8 +105,8 @@ def run_learned(
     env_id: str, planner: str, budget: dict[str, Any], seed: int, episodes: int, *, checkpoint: str
 ) -> list[dict[str, float]]:
     """Episodes with a trained agent's world model, cost and critic, and the given planner."""
-    import envs  # noqa: F401
-    from agent.agent import Agent
+    from jepa_agent import envs  # noqa: F401
+    from jepa_agent.agent.agent import Agent
 
     agent = Agent.load(checkpoint, device="cpu")
     task = agent.task.model_copy(

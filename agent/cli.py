@@ -244,8 +244,8 @@ def train_and_report(run: Any, console: Console, threads: int) -> dict[str, Any]
 
 def _config_from(args: argparse.Namespace, overrides: dict[str, Any]) -> Any:
     """The config file (or the defaults) with ``--set`` items and ``--key=value`` overrides."""
-    from agent.configs import apply_overrides, load_config, parse_override_tokens
-    from configurator import AgentConfig
+    from jepa_agent.agent.configs import apply_overrides, load_config, parse_override_tokens
+    from jepa_agent.configurator import AgentConfig
 
     config = load_config(args.config) if getattr(args, "config", None) else AgentConfig()
     sets = parse_override_tokens([f"--{item}" for item in getattr(args, "set", []) or []])
@@ -255,7 +255,7 @@ def _config_from(args: argparse.Namespace, overrides: dict[str, Any]) -> Any:
 def _checkpoint_config(agent: Any, overrides: dict[str, Any], command: str) -> Any:
     """A loaded agent's config with task overrides (planner, budget, horizon, cost weights);
     anything else would describe modules other than the checkpoint's, so it is refused."""
-    from agent.configs import ConfigError, apply_overrides
+    from jepa_agent.agent.configs import ConfigError, apply_overrides
 
     fixed = [k for k in overrides if not k.startswith(("task.", "actor.", "planner", "cost.", "env"))]
     if fixed:
@@ -293,9 +293,9 @@ def train_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 
 def run_train(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
-    from agent.configs import ConfigError
-    from agent.metrics import parse_backends, require
-    from agent.run import Run, RunOptions
+    from jepa_agent.agent.configs import ConfigError
+    from jepa_agent.agent.metrics import parse_backends, require
+    from jepa_agent.agent.run import Run, RunOptions
 
     if args.resume:
         return resume_train(args, overrides)
@@ -316,7 +316,7 @@ def run_train(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     )
     run = Run(config, out, options)
     if args.dataset:
-        from agent.dataset import fill_replay, load_minari
+        from jepa_agent.agent.dataset import fill_replay, load_minari
 
         _require_minari("--dataset")
         added = fill_replay(run.agent.replay, load_minari(args.dataset))
@@ -328,8 +328,8 @@ def run_train(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
 
 def resume_train(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     """``train --resume RUN_DIR``: the run's own config and options; only --steps may change."""
-    from agent.configs import ConfigError
-    from agent.run import Run
+    from jepa_agent.agent.configs import ConfigError
+    from jepa_agent.agent.run import Run
 
     given = [f"--{k}" for k in overrides] + (["--config"] if args.config else []) + (["--out"] if args.out else [])
     if given:
@@ -365,9 +365,9 @@ def eval_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 
 def run_eval(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
-    from agent.agent import Agent
-    from agent.configs import ConfigError
-    from agent.run import EVAL_SEED, evaluate_agent, evaluation_scores, make_env, random_baseline
+    from jepa_agent.agent.agent import Agent
+    from jepa_agent.agent.configs import ConfigError
+    from jepa_agent.agent.run import EVAL_SEED, evaluate_agent, evaluation_scores, make_env, random_baseline
 
     prepare_process(args.threads)
     console = _console()
@@ -439,9 +439,9 @@ def collect_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 
 def run_collect(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
-    from agent.agent import Agent
-    from agent.configs import ConfigError
-    from agent.run import collect, make_env, make_vector_env
+    from jepa_agent.agent.agent import Agent
+    from jepa_agent.agent.configs import ConfigError
+    from jepa_agent.agent.run import collect, make_env, make_vector_env
 
     prepare_process(args.threads)
     console = _console()
@@ -489,7 +489,7 @@ def run_collect(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
         replay = collect(agent, envs, args.steps, policy=policy, exploration_std=args.exploration_std,
                          seed=seed, on_progress=on_collect)
     if minari_id is not None:
-        from agent.dataset import write_minari
+        from jepa_agent.agent.dataset import write_minari
 
         written = write_minari(
             replay, minari_id, observation_space=envs.single_observation_space, action_space=envs.single_action_space,
@@ -507,8 +507,8 @@ def run_collect(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
 
 def _check_minari_id(dataset_id: str) -> None:
     """Refuse a bad id before collecting (and before minari is imported: it is the data extra)."""
-    from agent.configs import ConfigError
-    from agent.dataset import _check_dataset_id
+    from jepa_agent.agent.configs import ConfigError
+    from jepa_agent.agent.dataset import _check_dataset_id
 
     _require_minari("--format minari")
 
@@ -519,7 +519,7 @@ def _check_minari_id(dataset_id: str) -> None:
 
 
 def _require_minari(what: str) -> None:
-    from agent.configs import ConfigError
+    from jepa_agent.agent.configs import ConfigError
 
     try:
         import minari  # noqa: F401
@@ -550,11 +550,11 @@ def pretrain_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
 def run_pretrain(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     import torch
 
-    from agent.agent import Agent, resolve_device
-    from agent.configs import ConfigError
-    from agent.distributed import init_from_env
-    from agent.pretrain import load_offline, pretrain
-    from agent.run import EVAL_SEED, evaluate_agent, evaluation_scores, make_env, random_baseline
+    from jepa_agent.agent.agent import Agent, resolve_device
+    from jepa_agent.agent.configs import ConfigError
+    from jepa_agent.agent.distributed import init_from_env
+    from jepa_agent.agent.pretrain import load_offline, pretrain
+    from jepa_agent.agent.run import EVAL_SEED, evaluate_agent, evaluation_scores, make_env, random_baseline
 
     _require_minari("pretrain")
     config = _config_from(args, overrides)
@@ -637,11 +637,11 @@ def show_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 
 def run_show(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
-    from agent.configs import apply_overrides, load_config
-    from configurator import AgentConfig
+    from jepa_agent.agent.configs import apply_overrides, load_config
+    from jepa_agent.configurator import AgentConfig
 
     if args.schema:
-        from agent.reference import config_reference, update_readme
+        from jepa_agent.agent.reference import config_reference, update_readme
 
         if args.readme:
             changed = update_readme(args.readme)
@@ -652,8 +652,8 @@ def run_show(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
             _emit(config_reference())
         return 0
     if args.path and Path(args.path).suffix in (".pt", ".pth", ".ckpt"):
-        from agent.configs import ConfigError
-        from agent.run import checkpoint_summary
+        from jepa_agent.agent.configs import ConfigError
+        from jepa_agent.agent.run import checkpoint_summary
 
         if overrides:
             raise ConfigError(f"show prints a checkpoint as saved; overrides {sorted(overrides)} do not apply")
@@ -698,9 +698,9 @@ def bench_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
 def run_bench(args: argparse.Namespace) -> int:
     from rich.table import Table
 
-    from agent.bench import benchmark, write_results
-    from agent.bench_config import BenchConfig
-    from agent.configs import load_config, validate_config
+    from jepa_agent.agent.bench import benchmark, write_results
+    from jepa_agent.agent.bench_config import BenchConfig
+    from jepa_agent.agent.configs import load_config, validate_config
 
     grid = load_config(args.config, model=BenchConfig) if getattr(args, "config", None) else BenchConfig()
     given = {k: getattr(args, k, None) for k in BenchConfig.model_fields}
@@ -768,8 +768,8 @@ def error_line(err: BaseException) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from agent.configs import ConfigError, parse_override_tokens
-    from agent.metrics import MissingExtra
+    from jepa_agent.agent.configs import ConfigError, parse_override_tokens
+    from jepa_agent.agent.metrics import MissingExtra
 
     # Import paths in configs ("my_lab.planners:Annealed") resolve from the current folder,
     # as they would under `python -m`.

@@ -36,8 +36,8 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from actor import ActorConfig
-from configurator import REGISTRIES, AgentConfig, ModuleSpec, config_class_of
+from jepa_agent.actor import ActorConfig
+from jepa_agent.configurator import REGISTRIES, AgentConfig, ModuleSpec, config_class_of
 
 __all__ = [
     "ALIASES",

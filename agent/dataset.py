@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from memory.replay import ReplayBuffer
+from jepa_agent.memory.replay import ReplayBuffer
 
 if TYPE_CHECKING:
     import gymnasium

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from memory import ReplayBuffer
+from jepa_agent.memory import ReplayBuffer
 
 __all__ = ["ProcessGroup", "ShardedBatches", "concat_batches", "init_from_env", "LossModule"]
 

@@ -8,8 +8,8 @@ from functools import partial
 import gymnasium as gym
 from gymnasium.vector import AsyncVectorEnv, AutoresetMode, SyncVectorEnv, VectorEnv
 
-from agent.vector import wrap_env
-from configurator import AgentConfig
+from jepa_agent.agent.vector import wrap_env
+from jepa_agent.configurator import AgentConfig
 
 __all__ = ["make_env", "make_vector_env", "register_optional_suites"]
 
@@ -51,7 +51,7 @@ def _wrapped_env(config: AgentConfig) -> gym.Env:
 def register_optional_suites(env_id: str) -> None:
     """Register our ids and, when ``env_id`` is still unknown, Gymnasium-Robotics' (the
     ``maze`` extra); an id unknown after that fails with the closest registered ids."""
-    import envs  # noqa: F401  (registers the jepa_agent/* ids)
+    from jepa_agent import envs  # noqa: F401  (registers the jepa_agent/* ids)
 
     if env_id in gym.registry:
         return

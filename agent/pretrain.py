@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from agent.agent import Agent
-from agent.distributed import ProcessGroup, ShardedBatches
-from memory import ReplayBuffer, ReplayBufferConfig
+from jepa_agent.agent.agent import Agent
+from jepa_agent.agent.distributed import ProcessGroup, ShardedBatches
+from jepa_agent.memory import ReplayBuffer, ReplayBufferConfig
 
 __all__ = ["ADAPT_STEPS", "OfflineData", "load_offline", "parameter_digest", "pretrain"]
 
@@ -52,7 +52,7 @@ def load_offline(
     whole shard)."""
     import minari
 
-    from agent.dataset import fill_replay, load_minari, shard_episodes
+    from jepa_agent.agent.dataset import fill_replay, load_minari, shard_episodes
 
     dataset = load_minari(id_or_path)
     n = dataset.total_episodes

@@ -23,8 +23,8 @@ import annotated_types
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from agent.configs import model_class
-from configurator import REGISTRIES, AgentConfig, ModuleSpec, config_class_of
+from jepa_agent.agent.configs import model_class
+from jepa_agent.configurator import REGISTRIES, AgentConfig, ModuleSpec, config_class_of
 
 __all__ = ["BEGIN", "END", "config_reference", "field_docs", "update_readme"]
 

@@ -34,14 +34,14 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from agent.agent import Agent, latest_metrics
-from agent.coverage import GoalCoverage
-from agent.environments import make_env, make_vector_env
-from agent.metrics import MetricsLogger
-from agent.spaces import success_of
-from agent.video import EpisodeRecorder, plan_path_source
-from configurator import AgentConfig
-from memory import ReplayBuffer
+from jepa_agent.agent.agent import Agent, latest_metrics
+from jepa_agent.agent.coverage import GoalCoverage
+from jepa_agent.agent.environments import make_env, make_vector_env
+from jepa_agent.agent.metrics import MetricsLogger
+from jepa_agent.agent.spaces import success_of
+from jepa_agent.agent.video import EpisodeRecorder, plan_path_source
+from jepa_agent.configurator import AgentConfig
+from jepa_agent.memory import ReplayBuffer
 
 log = logging.getLogger(__name__)
 

@@ -31,7 +31,7 @@ __all__ = ["Step", "VectorSteps", "as_vector_env", "unbatch_info", "wrap_env"]
 def wrap_env(env: gym.Env, action_repeat: int = 1) -> gym.Env:
     """``env`` inside :class:`envs.ActionRepeat` (if ``action_repeat`` > 1) and
     :class:`envs.StepGuard`, as the agent steps every env."""
-    from envs import ActionRepeat, StepGuard
+    from jepa_agent.envs import ActionRepeat, StepGuard
 
     if action_repeat > 1:
         env = ActionRepeat(env, action_repeat)

@@ -47,9 +47,9 @@ def main() -> None:
 
     import torch
 
-    from agent import Agent
-    from agent.configs import apply_overrides, load_config
-    from agent.environments import make_env, make_vector_env
+    from jepa_agent.agent import Agent
+    from jepa_agent.agent.configs import apply_overrides, load_config
+    from jepa_agent.agent.environments import make_env, make_vector_env
 
     torch.set_num_threads(1)
     torch.set_flush_denormal(True)

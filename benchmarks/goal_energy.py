@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from agent.configs import apply_overrides
+from jepa_agent.agent.configs import apply_overrides
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from epistemic_signal import spearman  # noqa: E402
@@ -109,8 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from agent.agent import Agent
-    from agent.run import EVAL_SEED, make_env
+    from jepa_agent.agent.agent import Agent
+    from jepa_agent.agent.run import EVAL_SEED, make_env
 
     agent = Agent.load(args.checkpoint)
     envs = [make_env(agent.config) for _ in range(max(1, args.num_envs))]

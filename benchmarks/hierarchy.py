@@ -45,7 +45,7 @@ STEPS = {"pointmaze_medium": 50_000, "pointmaze_large": 100_000, "reach2d_wall":
 def evaluation_pairs(env: Any, n: int, seed: int) -> list[dict[str, Any]]:
     """The held-out detour pairs as reset options: maze cells (start and goal cells with a
     wall on the straight line between them) or arm configurations (either side of the wall)."""
-    from envs.maze_pairs import detour_pairs
+    from jepa_agent.envs.maze_pairs import detour_pairs
 
     maze = getattr(env.unwrapped, "maze", None)
     if maze is not None:
@@ -56,7 +56,7 @@ def evaluation_pairs(env: Any, n: int, seed: int) -> list[dict[str, Any]]:
 
 def fill(spec: dict, iterations: int) -> dict:
     """A planner spec whose iterations (where it has them) only the deadline stops."""
-    from configurator import PLANNERS, config_class_of
+    from jepa_agent.configurator import PLANNERS, config_class_of
 
     fields = config_class_of(PLANNERS.resolve(spec["name"])).model_fields
     options = dict(spec.get("options", {}))
@@ -67,7 +67,7 @@ def fill(spec: dict, iterations: int) -> dict:
 
 def train(config: Any, out: Path, steps: int) -> tuple[Path, dict[str, Any]]:
     """Train the task's agent; returns its checkpoint and what the training took."""
-    from agent.run import Run, RunOptions
+    from jepa_agent.agent.run import Run, RunOptions
 
     run = Run(config, out, RunOptions(steps=steps, episodes=0, videos=0, log=("csv",)))
     try:
@@ -202,13 +202,13 @@ def main() -> None:
 
     import torch
 
-    import envs  # noqa: F401  (registers the reach envs)
-    from actor import HierarchicalConfig
-    from agent import Agent
-    from agent.configs import apply_overrides, load_config, parse_override_tokens
-    from agent.environments import make_env
-    from agent.vector import wrap_env
-    from configurator import ModuleSpec
+    from jepa_agent import envs  # noqa: F401  (registers the reach envs)
+    from jepa_agent.actor import HierarchicalConfig
+    from jepa_agent.agent import Agent
+    from jepa_agent.agent.configs import apply_overrides, load_config, parse_override_tokens
+    from jepa_agent.agent.environments import make_env
+    from jepa_agent.agent.vector import wrap_env
+    from jepa_agent.configurator import ModuleSpec
 
     torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)

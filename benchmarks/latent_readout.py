@@ -36,7 +36,7 @@ def readout_inputs(agent, samples: int, seed: int = 0) -> tuple[dict[str, np.nda
     one's distance from the first stored observation's achieved goal (N,)."""
     import torch
 
-    from memory import to_torch
+    from jepa_agent.memory import to_torch
 
     batch = agent.replay.sample(samples, 1, rng=np.random.default_rng(seed))
     obs = {k: v[:, 0] for k, v in batch["obs"].items()}
@@ -108,7 +108,7 @@ def main() -> None:
 
     import torch
 
-    from agent import Agent
+    from jepa_agent.agent import Agent
 
     torch.set_num_threads(1)
     if args.samples < 10 or args.updates < 1:

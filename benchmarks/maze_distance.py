@@ -43,11 +43,11 @@ def main() -> None:
 
     import torch
 
-    from agent import Agent
-    from agent.configs import load_config
-    from agent.environments import make_env
+    from jepa_agent.agent import Agent
+    from jepa_agent.agent.configs import load_config
+    from jepa_agent.agent.environments import make_env
     from benchmarks.epistemic_signal import spearman
-    from envs.maze_pairs import free_cells, line_blocked, path_length
+    from jepa_agent.envs.maze_pairs import free_cells, line_blocked, path_length
 
     torch.set_num_threads(1)
     agent = Agent.load(args.checkpoint)

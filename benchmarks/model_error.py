@@ -49,7 +49,7 @@ def replay_error(agent, windows: int, horizon: int, seed: int = 0) -> dict:
     the mean distance between the online and target latents of the first observations."""
     import torch
 
-    from memory import to_torch
+    from jepa_agent.memory import to_torch
 
     batch = to_torch(agent.replay.sample(windows, horizon, rng=np.random.default_rng(seed)), agent.device)
     wm = agent.world_model
@@ -85,12 +85,12 @@ def main() -> None:
 
     import torch
 
-    from agent import Agent
-    from agent.configs import load_config
+    from jepa_agent.agent import Agent
+    from jepa_agent.agent.configs import load_config
 
     torch.set_num_threads(1)
     if args.replay is not None:
-        from agent.configs import split_world_model_options
+        from jepa_agent.agent.configs import split_world_model_options
 
         options, rest = split_world_model_options(args.set)
         if rest or args.replay < 1:
@@ -116,8 +116,8 @@ def env_error(args, agent, config) -> dict:
     """The probe's readout error along rollouts from the env's states (the docstring's first mode)."""
     import torch
 
-    from agent.environments import make_env
-    from agent.vector import wrap_env
+    from jepa_agent.agent.environments import make_env
+    from jepa_agent.agent.vector import wrap_env
 
     if agent.probe is None:
         raise SystemExit(f"{args.checkpoint}: the agent has no probe to read its latents out with")

@@ -164,7 +164,7 @@ def goal_input_zscores(agent, env, seeds: list[int]) -> np.ndarray | None:
     without one)."""
     import torch
 
-    from perception.mlp import flatten_observation
+    from jepa_agent.perception.mlp import flatten_observation
 
     encoder = agent.world_model.encoder
     if not hasattr(encoder, "in_mean") or not getattr(encoder.config, "normalize_input", False):
@@ -206,9 +206,9 @@ def main() -> None:
 
     import torch
 
-    from agent.agent import Agent
-    from agent.configs import apply_overrides, parse_override_tokens, split_world_model_options
-    from agent.run import EVAL_SEED, make_env
+    from jepa_agent.agent.agent import Agent
+    from jepa_agent.agent.configs import apply_overrides, parse_override_tokens, split_world_model_options
+    from jepa_agent.agent.run import EVAL_SEED, make_env
 
     torch.set_num_threads(1)
     wm_options, task_set = split_world_model_options(args.set)

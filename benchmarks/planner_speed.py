@@ -22,8 +22,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from actor import MPPI, MPPIConfig, PlanProblem
-from world_model import WorldModel
+from jepa_agent.actor import MPPI, MPPIConfig, PlanProblem
+from jepa_agent.world_model import WorldModel
 
 D, HIDDEN, A, N, H = 64, 256, 2, 512, 16
 

@@ -32,9 +32,9 @@ def main() -> None:
     p.add_argument("--json", help="write the results here")
     args = p.parse_args()
 
-    from agent.configs import load_config
-    from agent.coverage import GoalCoverage
-    from agent.environments import make_env
+    from jepa_agent.agent.configs import load_config
+    from jepa_agent.agent.coverage import GoalCoverage
+    from jepa_agent.agent.environments import make_env
 
     results = []
     for path in args.config:

@@ -64,13 +64,13 @@ os.environ.setdefault("MUJOCO_GL", "egl")
 import gymnasium as gym  # noqa: E402
 import torch  # noqa: E402
 
-import envs  # noqa: E402,F401  (registers the reach envs)
-from agent import Agent  # noqa: E402
-from agent.cli import DEFAULT_THREADS, error_line, main, prepare_process  # noqa: E402
-from agent.configs import apply_overrides, parse_override_tokens, validate_config  # noqa: E402
-from agent.environments import register_optional_suites  # noqa: E402
-from configurator import AgentConfig  # noqa: E402
-from envs.faults import InjectFaults  # noqa: E402
+from jepa_agent import envs  # noqa: E402,F401  (registers the reach envs)
+from jepa_agent.agent import Agent  # noqa: E402
+from jepa_agent.agent.cli import DEFAULT_THREADS, error_line, main, prepare_process  # noqa: E402
+from jepa_agent.agent.configs import apply_overrides, parse_override_tokens, validate_config  # noqa: E402
+from jepa_agent.agent.environments import register_optional_suites  # noqa: E402
+from jepa_agent.configurator import AgentConfig  # noqa: E402
+from jepa_agent.envs.faults import InjectFaults  # noqa: E402
 
 TINY = {
     "encoder.latent_dim": 8, "encoder.hidden_dim": 32, "world_model.hidden_dim": 32, "critic.hidden_dim": 32,
@@ -535,7 +535,7 @@ def open_files() -> int:
 
 
 def soak(steps: int, capacity: int, folder: Path) -> dict[str, Any]:
-    from agent.run import Run, RunOptions
+    from jepa_agent.agent.run import Run, RunOptions
 
     config = tiny(**{"replay.capacity": capacity, "seed": 0})
     run = Run(config, folder / "soak", RunOptions(steps=steps, num_envs=4, episodes=1, log=("csv",), save_every=10_000))

@@ -21,10 +21,10 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from agent import Agent
-from agent.configs import apply_overrides, parse_override_tokens
-from configurator import AgentConfig
-from memory import ReplayBuffer
+from jepa_agent.agent import Agent
+from jepa_agent.agent.configs import apply_overrides, parse_override_tokens
+from jepa_agent.configurator import AgentConfig
+from jepa_agent.memory import ReplayBuffer
 
 H = 12
 SHOWN = [0, 2, 5, 8, 11]

@@ -39,8 +39,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from actor import CEM, CEMConfig, PlanProblem
-from world_model import WorldModel
+from jepa_agent.actor import CEM, CEMConfig, PlanProblem
+from jepa_agent.world_model import WorldModel
 
 GOAL = (1.0, 0.0)
 SPEED = 0.1  # max distance per step

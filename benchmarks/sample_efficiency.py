@@ -82,7 +82,7 @@ Report = Callable[[int, ActFn, gym.Env, OnReset | None], None]
 # --------------------------------------------------------------------------- envs
 def make_env(env_id: str, env_kwargs: Mapping[str, Any] | None = None) -> gym.Env:
     """``gym.make(env_id, **env_kwargs)`` after registering our and the robotics envs."""
-    from agent.environments import register_optional_suites
+    from jepa_agent.agent.environments import register_optional_suites
 
     register_optional_suites(env_id)
     return gym.make(env_id, **dict(env_kwargs or {}))
@@ -233,8 +233,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def validate(args: argparse.Namespace) -> Options:
     """Check every argument (and that the env can be made) before anything trains."""
-    from agent.configs import apply_overrides, load_config, parse_override_tokens
-    from configurator import AgentConfig
+    from jepa_agent.agent.configs import apply_overrides, load_config, parse_override_tokens
+    from jepa_agent.configurator import AgentConfig
 
     methods = _methods(args.methods)
     if "sac" in methods:
@@ -313,8 +313,8 @@ def run_ours(opts: Options, seed: int, report: Report, on_steps: Callable[[int],
       goal is ``None`` for an env without a goal observation (a reward-defined task);
     - ``agent.act(obs, mode=None)`` returns the action for one unbatched observation.
     """
-    from agent.agent import Agent
-    from agent.configs import apply_overrides
+    from jepa_agent.agent.agent import Agent
+    from jepa_agent.agent.configs import apply_overrides
 
     config = apply_overrides(opts.config, {"task.env": opts.env, "seed": seed})
     train_envs = [make_env(opts.env, config.task.env_kwargs) for _ in range(opts.num_envs)]

@@ -18,9 +18,9 @@ from pathlib import Path
 import gymnasium as gym
 import torch
 
-import envs  # noqa: F401  (registers the reach envs)
-from agent import Agent
-from configurator import AgentConfig
+from jepa_agent import envs  # noqa: F401  (registers the reach envs)
+from jepa_agent.agent import Agent
+from jepa_agent.configurator import AgentConfig
 
 
 def run(coef: float, updates: int, episodes: int, seed: int) -> dict:

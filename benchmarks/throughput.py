@@ -33,9 +33,9 @@ def acting(config_path: str, counts: list[int], seconds: float, device: str, bud
     """env steps per second while acting, per env count."""
     import torch
 
-    from agent import Agent
-    from agent.configs import apply_overrides, load_config
-    from agent.environments import make_vector_env
+    from jepa_agent.agent import Agent
+    from jepa_agent.agent.configs import apply_overrides, load_config
+    from jepa_agent.agent.environments import make_vector_env
 
     config = apply_overrides(load_config(config_path), {"device": device})
     if budget == "collect":  # act with the planner training collects with (its smaller budget)
@@ -62,7 +62,7 @@ def updates(config_path: str, steps: int, folder: Path) -> dict[str, float]:
     """world-model updates per second at the config's batch, 1 and 2 processes."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MUJOCO_GL": "egl"}
     data = folder / "data"
-    subprocess.run([sys.executable, "-m", "agent.cli", "collect", "--config", config_path, "--steps", "5000",
+    subprocess.run([sys.executable, "-m", "jepa_agent.agent.cli", "collect", "--config", config_path, "--steps", "5000",
                     "--format", "minari", "--out", str(data), "--overwrite"], check=True, env=env, cwd=ROOT,
                    capture_output=True)
     dataset = next(data.glob("*/*"))
@@ -70,7 +70,7 @@ def updates(config_path: str, steps: int, folder: Path) -> dict[str, float]:
     for procs in (1, 2):
         launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={procs}"] if procs > 1 else [sys.executable]
         run = folder / f"p{procs}"
-        subprocess.run([*launcher, "-m", "agent.cli", "pretrain", "--dataset", str(dataset), "--config", config_path,
+        subprocess.run([*launcher, "-m", "jepa_agent.agent.cli", "pretrain", "--dataset", str(dataset), "--config", config_path,
                         "--steps", str(steps), "--episodes", "0", "--out", str(run)],
                        check=True, env=env, cwd=ROOT, capture_output=True)
         out[str(procs)] = json.loads((run / "pretrain.json").read_text())["updates_per_s"]

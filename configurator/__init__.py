@@ -1,6 +1,6 @@
 """Configurator: task specs and configs -> configured modules; online reconfiguration."""
 
-from configurator.builtins import (
+from jepa_agent.configurator.builtins import (
     CRITICS,
     ENCODERS,
     PLANNERS,
@@ -9,9 +9,9 @@ from configurator.builtins import (
     REGISTRIES,
     WORLD_MODELS,
 )
-from configurator.config import AgentConfig, ModuleSpec, TaskSpec, TrainingConfig
-from configurator.configurator import Configurator, Modules, action_bounds, observation_shapes
-from configurator.registry import Registry, config_class_of, validate_options
+from jepa_agent.configurator.config import AgentConfig, ModuleSpec, TaskSpec, TrainingConfig
+from jepa_agent.configurator.configurator import Configurator, Modules, action_bounds, observation_shapes
+from jepa_agent.configurator.registry import Registry, config_class_of, validate_options
 
 __all__ = [
     "CRITICS",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from actor import (
+from jepa_agent.actor import (
     CEM,
     ICEM,
     MPPI,
@@ -14,9 +14,9 @@ from actor import (
     Policy,
     RandomShooting,
 )
-from configurator.registry import Registry
-from cost import Critic, DistanceCritic, MLPCritic, MLPProbe, MLPTaskCost, Probe, QCritic, TaskCost
-from perception import (
+from jepa_agent.configurator.registry import Registry
+from jepa_agent.cost import Critic, DistanceCritic, MLPCritic, MLPProbe, MLPTaskCost, Probe, QCritic, TaskCost
+from jepa_agent.perception import (
     ConvEncoder,
     Encoder,
     FrozenEncoder,
@@ -25,7 +25,7 @@ from perception import (
     MLPEncoder,
     MLPGoalEncoder,
 )
-from world_model import CoarseWorldModel, JEPAWorldModel, WorldModel
+from jepa_agent.world_model import CoarseWorldModel, JEPAWorldModel, WorldModel
 
 ENCODERS: Registry[Encoder] = Registry("encoder", Encoder)
 ENCODERS.register("mlp", MLPEncoder)

@@ -17,11 +17,11 @@ from pydantic import (
     model_validator,
 )
 
-from actor import ActorConfig
-from configurator.builtins import REGISTRIES
-from configurator.registry import config_class_of, validate_options
-from cost import CostConfig
-from memory import ReplayBufferConfig, ShortTermMemoryConfig
+from jepa_agent.actor import ActorConfig
+from jepa_agent.configurator.builtins import REGISTRIES
+from jepa_agent.configurator.registry import config_class_of, validate_options
+from jepa_agent.cost import CostConfig
+from jepa_agent.memory import ReplayBufferConfig, ShortTermMemoryConfig
 
 
 class ModuleSpec(BaseModel):

@@ -15,11 +15,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from actor import Actor, HierarchicalConfig, Planner, Policy
-from configurator.config import AgentConfig, ModuleSpec, TaskSpec
-from cost import Cost, CostConfig, Critic, LatentGoalDistance, Probe, ProbeGoalDistance, TaskCost
-from perception import Encoder, GoalEncoder
-from world_model import WorldModel
+from jepa_agent.actor import Actor, HierarchicalConfig, Planner, Policy
+from jepa_agent.configurator.config import AgentConfig, ModuleSpec, TaskSpec
+from jepa_agent.cost import Cost, CostConfig, Critic, LatentGoalDistance, Probe, ProbeGoalDistance, TaskCost
+from jepa_agent.perception import Encoder, GoalEncoder
+from jepa_agent.world_model import WorldModel
 
 log = logging.getLogger(__name__)
 

@@ -1,13 +1,13 @@
 """Cost: hard-wired intrinsic terms plus a trainable critic."""
 
-from cost.base import CostFn, CostTerm
-from cost.cost import Cost, CostConfig
-from cost.critic import Critic, CriticConfig, MLPCritic
-from cost.distance_critic import DistanceCritic, DistanceCriticConfig
-from cost.probe import MLPProbe, Probe, ProbeConfig
-from cost.q_critic import QCritic, QCriticConfig
-from cost.task_cost import LearnedTaskCost, MLPTaskCost, TaskCost, TaskCostConfig
-from cost.terms import (
+from jepa_agent.cost.base import CostFn, CostTerm
+from jepa_agent.cost.cost import Cost, CostConfig
+from jepa_agent.cost.critic import Critic, CriticConfig, MLPCritic
+from jepa_agent.cost.distance_critic import DistanceCritic, DistanceCriticConfig
+from jepa_agent.cost.probe import MLPProbe, Probe, ProbeConfig
+from jepa_agent.cost.q_critic import QCritic, QCriticConfig
+from jepa_agent.cost.task_cost import LearnedTaskCost, MLPTaskCost, TaskCost, TaskCostConfig
+from jepa_agent.cost.terms import (
     ActionEffort,
     ActionSmoothness,
     EpistemicDisagreement,

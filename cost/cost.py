@@ -8,11 +8,11 @@ from typing import Literal
 import torch
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat
 
-from cost.base import CostFn, CostTerm
-from cost.critic import Critic
-from cost.probe import Probe
-from cost.task_cost import LearnedTaskCost, TaskCost
-from cost.terms import (
+from jepa_agent.cost.base import CostFn, CostTerm
+from jepa_agent.cost.critic import Critic
+from jepa_agent.cost.probe import Probe
+from jepa_agent.cost.task_cost import LearnedTaskCost, TaskCost
+from jepa_agent.cost.terms import (
     ActionEffort,
     ActionSmoothness,
     EpistemicDisagreement,

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 from torch import nn
 
-from cost.nets import mlp
+from jepa_agent.cost.nets import mlp
 
 
 class CriticConfig(BaseModel):

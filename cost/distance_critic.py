@@ -30,8 +30,8 @@ from typing import Any
 import torch
 from pydantic import Field
 
-from cost.critic import Critic, CriticConfig
-from cost.nets import mlp
+from jepa_agent.cost.critic import Critic, CriticConfig
+from jepa_agent.cost.nets import mlp
 
 
 class DistanceCriticConfig(CriticConfig):

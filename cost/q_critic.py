@@ -27,8 +27,8 @@ import torch
 import torch.nn.functional as F
 from pydantic import Field
 
-from cost.critic import Critic, CriticConfig, lambda_returns
-from cost.nets import ensemble_mlp, mlp
+from jepa_agent.cost.critic import Critic, CriticConfig, lambda_returns
+from jepa_agent.cost.nets import ensemble_mlp, mlp
 
 
 class QCriticConfig(CriticConfig):

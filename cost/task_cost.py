@@ -19,8 +19,8 @@ import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 from torch import nn
 
-from cost.base import CostTerm
-from cost.nets import mlp
+from jepa_agent.cost.base import CostTerm
+from jepa_agent.cost.nets import mlp
 
 
 class TaskCostConfig(BaseModel):

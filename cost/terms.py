@@ -7,7 +7,7 @@ from typing import Literal
 
 import torch
 
-from cost.base import CostTerm
+from jepa_agent.cost.base import CostTerm
 
 Norm = Literal["l2", "l1", "sq"]
 

@@ -8,7 +8,7 @@ Importing this package registers the Gymnasium ids
 both with ``max_episode_steps=50`` (1 s at 50 Hz control)::
 
     import gymnasium as gym
-    import envs
+    from jepa_agent import envs
 
     env = gym.make("jepa_agent/Reach2D-v0", render_mode="rgb_array")
 
@@ -39,13 +39,13 @@ from __future__ import annotations
 
 import gymnasium
 
-from envs.action_repeat import ActionRepeat
-from envs.oracle import OracleDynamics
-from envs.pixels import PixelRenderer
-from envs.reach import ReachEnv
-from envs.reach2d import Reach2DEnv
-from envs.reach3d import Reach3DEnv
-from envs.step_guard import StepGuard
+from jepa_agent.envs.action_repeat import ActionRepeat
+from jepa_agent.envs.oracle import OracleDynamics
+from jepa_agent.envs.pixels import PixelRenderer
+from jepa_agent.envs.reach import ReachEnv
+from jepa_agent.envs.reach2d import Reach2DEnv
+from jepa_agent.envs.reach3d import Reach3DEnv
+from jepa_agent.envs.step_guard import StepGuard
 
 __all__ = [
     "ActionRepeat",
@@ -63,8 +63,8 @@ MAX_EPISODE_STEPS = 50
 """Episode length of the registered ids, in control steps."""
 
 ENV_IDS = {
-    "jepa_agent/Reach2D-v0": "envs.reach2d:Reach2DEnv",
-    "jepa_agent/Reach3D-v0": "envs.reach3d:Reach3DEnv",
+    "jepa_agent/Reach2D-v0": "jepa_agent.envs.reach2d:Reach2DEnv",
+    "jepa_agent/Reach3D-v0": "jepa_agent.envs.reach3d:Reach3DEnv",
 }
 """Registered Gymnasium id -> entry point."""
 

@@ -6,8 +6,8 @@ with exactly the code it runs on a learned world model
 (``world_model.SimulatorWorldModel`` adapts it to the ``WorldModel`` interface)::
 
     import gymnasium as gym
-    import envs
-    from envs.oracle import OracleDynamics
+    from jepa_agent import envs
+    from jepa_agent.envs.oracle import OracleDynamics
 
     env = gym.make("jepa_agent/Reach2D-v0")
     env.reset(seed=0)
@@ -44,7 +44,7 @@ import mujoco
 import numpy as np
 from mujoco import rollout as mj_rollout
 
-from envs.reach import ReachEnv
+from jepa_agent.envs.reach import ReachEnv
 
 __all__ = ["OracleDynamics"]
 

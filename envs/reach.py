@@ -19,7 +19,7 @@ import mujoco
 import numpy as np
 from gymnasium import spaces
 
-from envs.pixels import PixelRenderer, make_renderer
+from jepa_agent.envs.pixels import PixelRenderer, make_renderer
 
 __all__ = ["ReachEnv"]
 

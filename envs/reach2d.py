@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 import mujoco
 import numpy as np
 
-from envs.reach import ReachEnv
+from jepa_agent.envs.reach import ReachEnv
 
 __all__ = ["Reach2DEnv"]
 

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from envs.reach import ReachEnv
+from jepa_agent.envs.reach import ReachEnv
 
 __all__ = ["Reach3DEnv"]
 

@@ -10,7 +10,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from envs.state import env_state, set_env_state, take_instability
+from jepa_agent.envs.state import env_state, set_env_state, take_instability
 
 __all__ = ["FAULT_KINDS", "StepGuard", "nonfinite_faults"]
 

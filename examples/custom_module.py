@@ -26,8 +26,8 @@ import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 from torch import nn
 
-from actor import SamplingPlanner, SamplingPlannerConfig
-from perception import Encoder, Observation
+from jepa_agent.actor import SamplingPlanner, SamplingPlannerConfig
+from jepa_agent.perception import Encoder, Observation
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "configs" / "custom_module.yaml"
@@ -108,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # repository root (the CLI adds the current folder; this script may run from anywhere).
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    from agent.cli import main as cli_main
+    from jepa_agent.agent.cli import main as cli_main
 
     args = list(sys.argv[1:] if argv is None else argv)
     defaults = ["--config", str(CONFIG)] + ([] if "--out" in args else ["--out", "runs/custom_module"])

@@ -40,9 +40,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "examples"))
 import reach  # noqa: E402  (examples/reach.py: the main job this example configures)
 
-from agent import Agent  # noqa: E402
-from agent.run import EVAL_SEED, make_env  # noqa: E402
-from agent.video import VideoWriter  # noqa: E402
+from jepa_agent.agent import Agent  # noqa: E402
+from jepa_agent.agent.run import EVAL_SEED, make_env  # noqa: E402
+from jepa_agent.agent.video import VideoWriter  # noqa: E402
 
 CONFIG = ROOT / "configs" / "reach_pixels.yaml"
 """The pixel agent: a conv encoder and a replay batch sized for images (see the file)."""

@@ -2,9 +2,9 @@
 a map of where they went (landmarks).
 Offline datasets in the Minari format are read and written by ``agent.dataset``."""
 
-from memory.landmarks import LandmarkGraph
-from memory.replay import ReplayBuffer, ReplayBufferConfig, to_torch
-from memory.short_term import ShortTermMemory, ShortTermMemoryConfig
+from jepa_agent.memory.landmarks import LandmarkGraph
+from jepa_agent.memory.replay import ReplayBuffer, ReplayBufferConfig, to_torch
+from jepa_agent.memory.short_term import ShortTermMemory, ShortTermMemoryConfig
 
 __all__ = [
     "LandmarkGraph",

@@ -1,11 +1,11 @@
 """Perception: encoders from observations to latent states."""
 
-from perception.base import Encoder, Observation
-from perception.conv import ConvEncoder, ConvEncoderConfig, SpatialSoftmax
-from perception.frozen import FrozenEncoder, FrozenEncoderConfig
-from perception.goal import GoalEncoder, GoalEncoderConfig, MLPGoalEncoder
-from perception.image_state import ImageStateEncoder, ImageStateEncoderConfig
-from perception.mlp import MLPEncoder, MLPEncoderConfig, flatten_observation, mlp_layers
+from jepa_agent.perception.base import Encoder, Observation
+from jepa_agent.perception.conv import ConvEncoder, ConvEncoderConfig, SpatialSoftmax
+from jepa_agent.perception.frozen import FrozenEncoder, FrozenEncoderConfig
+from jepa_agent.perception.goal import GoalEncoder, GoalEncoderConfig, MLPGoalEncoder
+from jepa_agent.perception.image_state import ImageStateEncoder, ImageStateEncoderConfig
+from jepa_agent.perception.mlp import MLPEncoder, MLPEncoderConfig, flatten_observation, mlp_layers
 
 __all__ = [
     "ConvEncoder",

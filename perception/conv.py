@@ -9,8 +9,8 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 from torch import nn
 
-from perception.base import Encoder, Observation
-from perception.mlp import mlp_layers
+from jepa_agent.perception.base import Encoder, Observation
+from jepa_agent.perception.mlp import mlp_layers
 
 
 class ConvEncoderConfig(BaseModel):

@@ -12,9 +12,9 @@ import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from torch import nn
 
-from perception.base import Encoder, Observation
-from perception.conv import image_batch, to_unit_range
-from perception.mlp import flatten_observation
+from jepa_agent.perception.base import Encoder, Observation
+from jepa_agent.perception.conv import image_batch, to_unit_range
+from jepa_agent.perception.mlp import flatten_observation
 
 
 class FrozenEncoderConfig(BaseModel):

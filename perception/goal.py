@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 from torch import nn
 
-from perception.mlp import mlp_layers
+from jepa_agent.perception.mlp import mlp_layers
 
 
 class GoalEncoderConfig(BaseModel):

@@ -8,9 +8,9 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 from torch import nn
 
-from perception.base import Encoder, Observation
-from perception.conv import ConvEncoder, ConvEncoderConfig
-from perception.mlp import MLPEncoder, MLPEncoderConfig, mlp_layers
+from jepa_agent.perception.base import Encoder, Observation
+from jepa_agent.perception.conv import ConvEncoder, ConvEncoderConfig
+from jepa_agent.perception.mlp import MLPEncoder, MLPEncoderConfig, mlp_layers
 
 
 class ImageStateEncoderConfig(BaseModel):

@@ -8,7 +8,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 from torch import nn
 
-from perception.base import Encoder, Observation
+from jepa_agent.perception.base import Encoder, Observation
 
 
 class MLPEncoderConfig(BaseModel):

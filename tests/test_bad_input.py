@@ -13,10 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent import Agent
-from agent.cli import error_line
-from agent.configs import ConfigError, apply_overrides, parse_override_tokens, validate_config
-from configurator import AgentConfig
+from jepa_agent.agent import Agent
+from jepa_agent.agent.cli import error_line
+from jepa_agent.agent.configs import ConfigError, apply_overrides, parse_override_tokens, validate_config
+from jepa_agent.configurator import AgentConfig
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -152,7 +152,7 @@ def test_transitions_that_do_not_fit(agent_and_obs, reward):
 @SETTINGS
 @given(env_id=st.from_regex(r"[A-Z][a-zA-Z]{2,10}-v[0-9]", fullmatch=True))
 def test_unknown_env_ids(env_id):
-    from agent.environments import register_optional_suites
+    from jepa_agent.agent.environments import register_optional_suites
 
     if env_id in gym.registry:
         return
@@ -162,7 +162,7 @@ def test_unknown_env_ids(env_id):
 
 
 def test_a_near_miss_env_id_gets_the_closest_ids():
-    from agent.environments import register_optional_suites
+    from jepa_agent.agent.environments import register_optional_suites
 
     with pytest.raises(ValueError, match="did you mean Reacher-v5"):
         register_optional_suites("Reacher-v9")

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.bench_config import BenchConfig
-from agent.configs import load_config
-from configurator import AgentConfig
+from jepa_agent.agent.bench_config import BenchConfig
+from jepa_agent.agent.configs import load_config
+from jepa_agent.configurator import AgentConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = sorted(p for p in (ROOT / "configs").iterdir() if p.suffix in (".yaml", ".yml", ".json"))

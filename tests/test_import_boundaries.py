@@ -37,14 +37,24 @@ def parse(path: Path) -> ast.Module:
     return ast.parse(path.read_text(), filename=str(path))
 
 
+def _root(module: str) -> str:
+    """The package an import names: ``jepa_agent.actor.cem`` -> ``actor``; ``torch.nn`` -> ``torch``."""
+    parts = module.split(".")
+    return parts[1] if parts[0] == "jepa_agent" and len(parts) > 1 else parts[0]
+
+
 def imported_roots(tree: ast.Module) -> set[str]:
-    """Top-level names of every absolute import in a module (relative ones stay in-package)."""
+    """The packages of every absolute import in a module (relative ones stay in-package);
+    ``from jepa_agent import envs`` counts as ``envs``."""
     roots = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            roots |= {alias.name.split(".")[0] for alias in node.names}
+            roots |= {_root(alias.name) for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            roots.add(node.module.split(".")[0])
+            if node.module == "jepa_agent":
+                roots |= {alias.name for alias in node.names}
+            else:
+                roots.add(_root(node.module))
     return roots
 
 
@@ -65,10 +75,11 @@ IDS = [str(path.relative_to(ROOT)) for _, path in ALL_FILES]
 def test_helpers_detect_violations():
     """The scanners themselves flag a forbidden import, print, seeding and os.environ write."""
     tree = ast.parse(
-        "import agent.x\nfrom envs import a\nimport os\nprint(1)\ntorch.manual_seed(0)\n"
+        "import jepa_agent.agent.x\nfrom jepa_agent.envs import a\nfrom jepa_agent import cost\nimport os\n"
+        "print(1)\ntorch.manual_seed(0)\n"
         "os.environ['X'] = '1'\nos.environ.setdefault('Y', '2')\n"
     )
-    assert {"agent", "envs"} <= imported_roots(tree)
+    assert {"agent", "envs", "cost"} <= imported_roots(tree)
     assert len(violations(tree)) == 4
 
 
@@ -80,7 +91,7 @@ def test_imports_follow_design_boundaries(package, path):
     forbidden = project - ALLOWED[package]
     assert not forbidden, f"{path.relative_to(ROOT)} imports {sorted(forbidden)}"
     if package == "envs":
-        third_party = roots - set(sys.stdlib_module_names) - {"envs", "__future__"}
+        third_party = roots - set(sys.stdlib_module_names) - {"envs", "__future__", "jepa_agent"}
         assert third_party <= ENVS_THIRD_PARTY, f"{path.relative_to(ROOT)} imports {sorted(third_party)}"
 
 

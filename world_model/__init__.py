@@ -1,17 +1,17 @@
 """World model: JEPA predictor in latent space with latent variables."""
 
-from perception import mlp_layers
-from world_model.base import WorldModel, check_shape
-from world_model.coarse import ActionChunkEncoder, CoarseWorldModel, CoarseWorldModelConfig
-from world_model.ensemble import LatentEnsemble
-from world_model.jepa import (
+from jepa_agent.perception import mlp_layers
+from jepa_agent.world_model.base import WorldModel, check_shape
+from jepa_agent.world_model.coarse import ActionChunkEncoder, CoarseWorldModel, CoarseWorldModelConfig
+from jepa_agent.world_model.ensemble import LatentEnsemble
+from jepa_agent.world_model.jepa import (
     JEPAWorldModel,
     JEPAWorldModelConfig,
     effective_rank,
     embedding_diagnostics,
     vicreg_terms,
 )
-from world_model.simulator import SimulatorFn, SimulatorWorldModel
+from jepa_agent.world_model.simulator import SimulatorFn, SimulatorWorldModel
 
 __all__ = [
     "ActionChunkEncoder",

@@ -20,8 +20,8 @@ import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt, PositiveInt
 from torch import nn
 
-from perception import mlp_layers
-from world_model.base import WorldModel, check_shape
+from jepa_agent.perception import mlp_layers
+from jepa_agent.world_model.base import WorldModel, check_shape
 
 
 class CoarseWorldModelConfig(BaseModel):

@@ -33,9 +33,9 @@ from pydantic import (
 )
 from torch import nn
 
-from perception import Encoder, mlp_layers
-from world_model.base import WorldModel, check_shape
-from world_model.ensemble import LatentEnsemble
+from jepa_agent.perception import Encoder, mlp_layers
+from jepa_agent.world_model.base import WorldModel, check_shape
+from jepa_agent.world_model.ensemble import LatentEnsemble
 
 
 class JEPAWorldModelConfig(BaseModel):

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from world_model.base import WorldModel, check_shape
+from jepa_agent.world_model.base import WorldModel, check_shape
 
 SimulatorFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 """``fn(states (B, S) float64, actions (B, H, A) float64) -> states (B, H, S)``."""

@@ -2,9 +2,9 @@
 
 import torch
 
-from actor import Actor, ActorConfig
-from actor.base import Planner, PlannerConfig, PlanProblem
-from world_model import WorldModel
+from jepa_agent.actor import Actor, ActorConfig
+from jepa_agent.actor.base import Planner, PlannerConfig, PlanProblem
+from jepa_agent.world_model import WorldModel
 
 D, A, H = 2, 2, 3
 

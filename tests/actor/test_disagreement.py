@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from actor import CEM, CEMConfig, PlanProblem
-from world_model import WorldModel
+from jepa_agent.actor import CEM, CEMConfig, PlanProblem
+from jepa_agent.world_model import WorldModel
 
 
 class RiskyDirection(WorldModel):

@@ -3,10 +3,10 @@
 import pytest
 import torch
 
-from actor import CEM, CEMConfig, HierarchicalConfig, HierarchicalPlanner, PlanProblem
-from configurator import AgentConfig, Configurator, ModuleSpec
-from cost import Cost, LatentGoalDistance
-from world_model import WorldModel
+from jepa_agent.actor import CEM, CEMConfig, HierarchicalConfig, HierarchicalPlanner, PlanProblem
+from jepa_agent.configurator import AgentConfig, Configurator, ModuleSpec
+from jepa_agent.cost import Cost, LatentGoalDistance
+from jepa_agent.world_model import WorldModel
 
 from .test_planners import PointMass
 
@@ -95,7 +95,7 @@ def test_new_subgoals_every_k_steps_at_episode_starts_and_when_reached():
 
 
 def test_the_configurator_composes_it_and_refuses_what_it_cannot_build():
-    from world_model import CoarseWorldModel, CoarseWorldModelConfig
+    from jepa_agent.world_model import CoarseWorldModel, CoarseWorldModelConfig
 
     spec = ModuleSpec(name="hierarchical", options={"macro_steps": 2, "high": {"name": "mppi", "options": {"samples": 16}}})
     coarse = CoarseWorldModel(CoarseWorldModelConfig(k=3), latent_dim=4, primitive_dim=2)

@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from actor import CEM, MPPI, CEMConfig, MPPIConfig, PlanProblem
-from cost import Cost, LatentGoalDistance
-from world_model import WorldModel
+from jepa_agent.actor import CEM, MPPI, CEMConfig, MPPIConfig, PlanProblem
+from jepa_agent.cost import Cost, LatentGoalDistance
+from jepa_agent.world_model import WorldModel
 
 
 class LatentPush(WorldModel):

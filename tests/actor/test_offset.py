@@ -4,9 +4,9 @@ persistent error from what it observes and plans with it, so a biased model stil
 import pytest
 import torch
 
-from actor import CEM, Actor, ActorConfig, CEMConfig
-from cost import Cost, LatentGoalDistance
-from world_model import WorldModel
+from jepa_agent.actor import CEM, Actor, ActorConfig, CEMConfig
+from jepa_agent.cost import Cost, LatentGoalDistance
+from jepa_agent.world_model import WorldModel
 
 DRIFT = torch.tensor([0.04, -0.03])  # what the model does not know: the plant moves this much every step
 GOAL = torch.tensor([0.5, -0.3])

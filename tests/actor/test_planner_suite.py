@@ -8,11 +8,11 @@ finite-horizon LQR (backward Riccati recursion) gives exactly.
 import pytest
 import torch
 
-from actor import ICEM, CEMGrad, GradientPlanner, Planner, PlanProblem, RandomShooting
-from actor.icem import colored_noise
-from configurator import PLANNERS, config_class_of
-from cost import Cost, CostTerm
-from world_model import WorldModel
+from jepa_agent.actor import ICEM, CEMGrad, GradientPlanner, Planner, PlanProblem, RandomShooting
+from jepa_agent.actor.icem import colored_noise
+from jepa_agent.configurator import PLANNERS, config_class_of
+from jepa_agent.cost import Cost, CostTerm
+from jepa_agent.world_model import WorldModel
 
 A_MAT = torch.tensor([[0.9, 0.2], [-0.1, 0.95]], dtype=torch.float64)
 B_MAT = torch.tensor([[0.1, 0.0], [0.05, 0.1]], dtype=torch.float64)

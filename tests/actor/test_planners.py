@@ -3,10 +3,10 @@
 import pytest
 import torch
 
-from actor import CEM, Actor, ActorConfig, CEMConfig, Planner, PlanProblem
-from configurator import PLANNERS, config_class_of
-from cost import Cost, LatentGoalDistance
-from world_model import WorldModel
+from jepa_agent.actor import CEM, Actor, ActorConfig, CEMConfig, Planner, PlanProblem
+from jepa_agent.configurator import PLANNERS, config_class_of
+from jepa_agent.cost import Cost, LatentGoalDistance
+from jepa_agent.world_model import WorldModel
 
 LOW, HIGH = torch.tensor([-1.0, -0.5]), torch.tensor([0.5, 2.0])
 UNIT = torch.ones(2)

@@ -2,8 +2,8 @@
 
 import torch
 
-from actor import MLPPolicy, MLPPolicyConfig, Policy
-from world_model import WorldModel
+from jepa_agent.actor import MLPPolicy, MLPPolicyConfig, Policy
+from jepa_agent.world_model import WorldModel
 
 D = 2
 LOW, HIGH = torch.tensor([-1.0, -0.5]), torch.tensor([0.5, 2.0])

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-import envs  # noqa: F401  (registers the reach envs)
-from actor import ActorConfig
-from agent import Agent
-from configurator import AgentConfig, ModuleSpec, TaskSpec, TrainingConfig
-from memory import to_torch
+from jepa_agent import envs  # noqa: F401  (registers the reach envs)
+from jepa_agent.actor import ActorConfig
+from jepa_agent.agent import Agent
+from jepa_agent.configurator import AgentConfig, ModuleSpec, TaskSpec, TrainingConfig
+from jepa_agent.memory import to_torch
 
 A = 2
 

@@ -10,10 +10,10 @@ import pytest
 import torch
 from gymnasium import spaces
 
-from actor import ActorConfig
-from agent import Agent
-from agent.spaces import adapt_observation, inspect_env
-from configurator import AgentConfig, ModuleSpec, TaskSpec, TrainingConfig
+from jepa_agent.actor import ActorConfig
+from jepa_agent.agent import Agent
+from jepa_agent.agent.spaces import adapt_observation, inspect_env
+from jepa_agent.configurator import AgentConfig, ModuleSpec, TaskSpec, TrainingConfig
 from tests.agent.toy_envs import GoalLine, Image, Line
 
 

@@ -12,11 +12,11 @@ import imageio.v2 as imageio
 import pytest
 import yaml
 
-from agent.cli import main
-from agent.metrics import MetricsLogger
-from agent.reference import config_reference
-from configurator import AgentConfig
-from memory import ReplayBuffer
+from jepa_agent.agent.cli import main
+from jepa_agent.agent.metrics import MetricsLogger
+from jepa_agent.agent.reference import config_reference
+from jepa_agent.configurator import AgentConfig
+from jepa_agent.memory import ReplayBuffer
 
 ROOT = Path(__file__).resolve().parents[2]
 REACH2D = str(ROOT / "configs" / "reach2d.yaml")
@@ -220,7 +220,7 @@ def test_library_errors_are_one_line_without_traceback(argv, named, tmp_path, ca
 
 
 def test_ctrl_c_during_training_saves_the_agent_and_says_where(tmp_path, monkeypatch, capsys):
-    from agent.agent import Agent
+    from jepa_agent.agent.agent import Agent
 
     real_train, calls = Agent.train, []
 

@@ -6,11 +6,11 @@ import gymnasium as gym
 import pytest
 import torch
 
-import envs  # noqa: F401  (registers the reach envs)
-from agent import Agent
-from agent.configs import apply_overrides
-from configurator import AgentConfig
-from cost import ActionEffort
+from jepa_agent import envs  # noqa: F401  (registers the reach envs)
+from jepa_agent.agent import Agent
+from jepa_agent.agent.configs import apply_overrides
+from jepa_agent.configurator import AgentConfig
+from jepa_agent.cost import ActionEffort
 
 from .test_run_loop import TINY
 

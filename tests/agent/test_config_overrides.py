@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.configs import (
+from jepa_agent.agent.configs import (
     ConfigError,
     apply_overrides,
     canonical_key,
@@ -12,7 +12,7 @@ from agent.configs import (
     parse_override_tokens,
     split_world_model_options,
 )
-from configurator import AgentConfig
+from jepa_agent.configurator import AgentConfig
 
 
 def test_parse_tokens_reads_yaml_values():

@@ -8,11 +8,11 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-import envs  # noqa: F401  (registers the reach envs)
-from agent.configs import apply_overrides
-from agent.coverage import GoalCoverage
-from agent.run import Run, RunOptions
-from configurator import AgentConfig
+from jepa_agent import envs  # noqa: F401  (registers the reach envs)
+from jepa_agent.agent.configs import apply_overrides
+from jepa_agent.agent.coverage import GoalCoverage
+from jepa_agent.agent.run import Run, RunOptions
+from jepa_agent.configurator import AgentConfig
 
 from .test_run_loop import TINY
 

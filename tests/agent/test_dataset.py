@@ -10,9 +10,9 @@ pytest.importorskip("h5py")
 
 import gymnasium as gym  # noqa: E402
 
-import agent.dataset as dataset_module  # noqa: E402
-from agent.dataset import fill_replay, load_minari, shard_episodes, write_minari  # noqa: E402
-from memory import ReplayBuffer, ReplayBufferConfig  # noqa: E402
+import jepa_agent.agent.dataset as dataset_module  # noqa: E402
+from jepa_agent.agent.dataset import fill_replay, load_minari, shard_episodes, write_minari  # noqa: E402
+from jepa_agent.memory import ReplayBuffer, ReplayBufferConfig  # noqa: E402
 
 A = 2
 ACTION_SPACE = gym.spaces.Box(-1.0, 1.0, (A,), np.float32)
@@ -206,7 +206,7 @@ def test_round_trip_uint8_image_is_lossless(tmp_path):
 def test_write_records_env_spec_author_and_description(tmp_path):
     """env_id, author and description land in the dataset's metadata."""
     pytest.importorskip("mujoco")
-    import envs  # noqa: F401  (registers jepa_agent/Reach2D-v0)
+    from jepa_agent import envs  # noqa: F401  (registers jepa_agent/Reach2D-v0)
 
     rng = np.random.default_rng(7)
     d = write_minari(

@@ -4,10 +4,10 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-import envs  # noqa: F401  (registers the reach envs)
-from agent import Agent
-from agent.configs import apply_overrides
-from configurator import AgentConfig
+from jepa_agent import envs  # noqa: F401  (registers the reach envs)
+from jepa_agent.agent import Agent
+from jepa_agent.agent.configs import apply_overrides
+from jepa_agent.configurator import AgentConfig
 
 from .test_run_loop import TINY
 

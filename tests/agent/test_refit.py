@@ -4,8 +4,8 @@ import gymnasium as gym
 import pytest
 import torch
 
-import envs  # noqa: F401  (registers the reach envs)
-from agent import Agent
+from jepa_agent import envs  # noqa: F401  (registers the reach envs)
+from jepa_agent.agent import Agent
 from tests.agent.test_agent_unit import tiny_config
 
 

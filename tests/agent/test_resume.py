@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 import torch
 
-import envs  # noqa: F401  (registers the reach envs)
-from agent import Agent
-from agent.cli import main
-from agent.configs import apply_overrides
-from configurator import AgentConfig
-from envs.state import env_state, set_env_state
+from jepa_agent import envs  # noqa: F401  (registers the reach envs)
+from jepa_agent.agent import Agent
+from jepa_agent.agent.cli import main
+from jepa_agent.agent.configs import apply_overrides
+from jepa_agent.configurator import AgentConfig
+from jepa_agent.envs.state import env_state, set_env_state
 
 from .test_cli_commands import REACH2D, TINY
 from .test_run_loop import TINY as TINY_OVERRIDES

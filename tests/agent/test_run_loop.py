@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 import torch
 
-import envs  # noqa: F401  (registers the reach envs)
-from agent import Agent
-from agent.configs import apply_overrides
-from agent.metrics import CSVWriter
-from agent.run import Run, RunOptions, evaluate_agent, learning_curve
-from agent.video import CameraProjection, EpisodeRecorder, plan_path_source
-from configurator import AgentConfig
+from jepa_agent import envs  # noqa: F401  (registers the reach envs)
+from jepa_agent.agent import Agent
+from jepa_agent.agent.configs import apply_overrides
+from jepa_agent.agent.metrics import CSVWriter
+from jepa_agent.agent.run import Run, RunOptions, evaluate_agent, learning_curve
+from jepa_agent.agent.video import CameraProjection, EpisodeRecorder, plan_path_source
+from jepa_agent.configurator import AgentConfig
 
 TINY = {
     "encoder.latent_dim": 8, "encoder.hidden_dim": 32, "world_model.hidden_dim": 32, "critic.hidden_dim": 32,
@@ -141,7 +141,7 @@ def test_recorder_writes_one_file_per_episode(tmp_path):
 def test_update_history_stays_bounded_and_keeps_every_stretch():
     """Past the limit, neighbouring update records merge in pairs (means), so a long run's
     history stays bounded while its first and last updates are still covered."""
-    from agent.run import thin_updates
+    from jepa_agent.agent.run import thin_updates
 
     records = [{"update": i, "env_steps": 2 * i, "pred_loss": float(i), **({"embed_rank": 3.0} if i % 50 == 0 else {})}
                for i in range(1, 12_001)]

@@ -2,7 +2,7 @@
 
 import torch
 
-from world_model import WorldModel
+from jepa_agent.world_model import WorldModel
 
 
 def test_preallocated_rollout_equals_step_loop(planner_speed):

@@ -6,7 +6,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-import envs  # noqa: F401  (registers the reach envs)
+from jepa_agent import envs  # noqa: F401  (registers the reach envs)
 
 
 @pytest.mark.parametrize("env_id", ["jepa_agent/Reach2D-v0", "jepa_agent/Reach3D-v0"])

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from actor import CEM, CEMConfig
+from jepa_agent.actor import CEM, CEMConfig
 
 
 def planner(risk: str) -> CEM:

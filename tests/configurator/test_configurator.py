@@ -11,9 +11,9 @@ import torch
 from gymnasium import spaces
 from pydantic import ValidationError
 
-import envs  # noqa: F401  (registers the reach envs)
-from actor import CEM, Actor, ActorConfig, MLPPolicy, Planner
-from configurator import (
+from jepa_agent import envs  # noqa: F401  (registers the reach envs)
+from jepa_agent.actor import CEM, Actor, ActorConfig, MLPPolicy, Planner
+from jepa_agent.configurator import (
     PLANNERS,
     AgentConfig,
     Configurator,
@@ -22,9 +22,9 @@ from configurator import (
     action_bounds,
     observation_shapes,
 )
-from cost import Cost, CostConfig, MLPCritic
-from perception import MLPEncoder
-from world_model import JEPAWorldModel
+from jepa_agent.cost import Cost, CostConfig, MLPCritic
+from jepa_agent.perception import MLPEncoder
+from jepa_agent.world_model import JEPAWorldModel
 
 CPU = torch.device("cpu")
 
@@ -85,7 +85,7 @@ def test_bad_option_value_refused():
 PLUGIN = textwrap.dedent(
     '''
     import torch
-    from actor import SamplingPlanner, SamplingPlannerConfig
+    from jepa_agent.actor import SamplingPlanner, SamplingPlannerConfig
 
 
     class HalfStepConfig(SamplingPlannerConfig):
@@ -260,7 +260,7 @@ def test_override_below_a_scalar_is_an_unknown_key():
 
 SAMPLING_PLUGIN = textwrap.dedent(
     '''
-    from actor import SamplingPlanner
+    from jepa_agent.actor import SamplingPlanner
 
 
     class KeepMean(SamplingPlanner):

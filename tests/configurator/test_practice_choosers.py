@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from configurator import Configurator
+from jepa_agent.configurator import Configurator
 
 
 def test_sparsest_takes_the_least_visited_candidates():

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from cost import ActionEffort, ActionSmoothness, Cost, CostConfig, LatentGoalDistance
+from jepa_agent.cost import ActionEffort, ActionSmoothness, Cost, CostConfig, LatentGoalDistance
 
 
 def test_latent_goal_distance_known_answers():

@@ -2,7 +2,7 @@
 
 import torch
 
-from cost import CriticConfig, MLPCritic
+from jepa_agent.cost import CriticConfig, MLPCritic
 
 D = 4
 

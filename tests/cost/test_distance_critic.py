@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from cost import DistanceCritic, DistanceCriticConfig
+from jepa_agent.cost import DistanceCritic, DistanceCriticConfig
 
 L = 12  # positions on a line
 

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-import envs  # noqa: F401  (registers the reach envs)
-from agent import Agent
-from agent.configs import apply_overrides
-from configurator import AgentConfig, ModuleSpec
-from cost import EpistemicDisagreement
+from jepa_agent import envs  # noqa: F401  (registers the reach envs)
+from jepa_agent.agent import Agent
+from jepa_agent.agent.configs import apply_overrides
+from jepa_agent.configurator import AgentConfig, ModuleSpec
+from jepa_agent.cost import EpistemicDisagreement
 
 from ..agent.test_run_loop import TINY
 
@@ -74,7 +74,7 @@ def test_practice_goals_come_from_the_replay_where_the_model_is_least_sure():
 
 def test_frontier_picks_the_most_uncertain_states():
     """Configurator.frontier ranks candidate states by the ensemble's disagreement."""
-    from configurator import Configurator
+    from jepa_agent.configurator import Configurator
 
     class Fake:
         def disagreement(self, s, a):
@@ -96,7 +96,7 @@ def test_practice_goals_need_an_ensemble():
 def test_practice_goals_on_a_goal_env_pursue_a_replayed_achieved_goal(frontier):
     """On a goal env (desired_goal, no goal observation) a practising episode's planner is asked
     for a replayed achieved_goal as its desired_goal, while the replay keeps the env's own."""
-    from agent.coverage import GoalCoverage
+    from jepa_agent.agent.coverage import GoalCoverage
     from tests.agent.test_any_env import tiny
     from tests.agent.toy_envs import GoalLine
 
@@ -121,7 +121,7 @@ def test_practice_goals_on_a_goal_env_pursue_a_replayed_achieved_goal(frontier):
 
 def test_sparse_frontier_picks_the_least_visited_cells():
     """practice_frontier=sparse ranks replayed states by the visits of their achieved_goal's cell."""
-    from agent.coverage import GoalCoverage
+    from jepa_agent.agent.coverage import GoalCoverage
     from tests.agent.test_any_env import tiny
     from tests.agent.toy_envs import GoalLine
 
@@ -138,7 +138,7 @@ def test_sparse_frontier_picks_the_least_visited_cells():
 def test_achiever_goals_are_spread_evenly_over_the_visited_cells():
     """practice_achieve=1 draws practice goals about equally often from every visited cell,
     however unevenly the replay visited them (the replay itself is far from even)."""
-    from agent.coverage import GoalCoverage
+    from jepa_agent.agent.coverage import GoalCoverage
     from tests.agent.test_any_env import tiny
     from tests.agent.toy_envs import GoalLine
 
@@ -173,7 +173,7 @@ def test_practice_goals_are_refused_on_a_reward_task():
 def test_practice_then_explore_goes_random_once_the_practice_goal_is_reached():
     """training.practice_explore: practice episodes that reach their goal (within
     task.subgoal_threshold) act randomly for the rest; no other episode does."""
-    from agent.coverage import GoalCoverage
+    from jepa_agent.agent.coverage import GoalCoverage
     from tests.agent.test_any_env import tiny
     from tests.agent.toy_envs import GoalLine
 
@@ -198,7 +198,7 @@ def test_practice_records_say_whose_goal_it_was(achieve):
     """Records say which practice episodes pursued an achiever's goal (drawn over the visited
     cells); with every practice goal counted as reached at once, practice_explore sends
     both kinds past it."""
-    from agent.coverage import GoalCoverage
+    from jepa_agent.agent.coverage import GoalCoverage
     from tests.agent.test_any_env import tiny
     from tests.agent.toy_envs import GoalLine
 

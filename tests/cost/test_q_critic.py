@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from cost import QCritic, QCriticConfig
+from jepa_agent.cost import QCritic, QCriticConfig
 
 D, A = 3, 2
 
@@ -117,7 +117,7 @@ def test_actor_learns_the_best_action_of_a_bandit():
 
 def test_ensemble_layers_equal_separate_linears():
     """The batched ensemble MLP equals running each member's layers one by one."""
-    from cost.nets import ensemble_mlp
+    from jepa_agent.cost.nets import ensemble_mlp
 
     torch.manual_seed(0)
     net = ensemble_mlp(3, 5, 8, 2, 2)

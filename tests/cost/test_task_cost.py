@@ -2,7 +2,7 @@
 
 import torch
 
-from cost import ActionEffort, Cost, CostConfig, LearnedTaskCost, MLPTaskCost, TaskCostConfig
+from jepa_agent.cost import ActionEffort, Cost, CostConfig, LearnedTaskCost, MLPTaskCost, TaskCostConfig
 
 D, A = 4, 2
 

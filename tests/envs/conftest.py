@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from envs import ReachEnv
+from jepa_agent.envs import ReachEnv
 from tests.envs.reach_helpers import ENV_CLASSES
 
 

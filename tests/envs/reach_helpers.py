@@ -8,7 +8,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.utils.env_checker import check_env
 
-from envs import Reach2DEnv, Reach3DEnv, ReachEnv
+from jepa_agent.envs import Reach2DEnv, Reach3DEnv, ReachEnv
 
 ENV_CLASSES = [Reach2DEnv, Reach3DEnv]
 ENV_ID = {Reach2DEnv: "jepa_agent/Reach2D-v0", Reach3DEnv: "jepa_agent/Reach3D-v0"}

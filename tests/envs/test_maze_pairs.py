@@ -2,7 +2,7 @@
 
 import pytest
 
-from envs.maze_pairs import detour_pairs, free_cells, line_blocked, path_length
+from jepa_agent.envs.maze_pairs import detour_pairs, free_cells, line_blocked, path_length
 
 U = [  # Gymnasium-Robotics' U-maze
     [1, 1, 1, 1, 1],
@@ -38,7 +38,7 @@ def test_reach2d_wall_blocks_the_shoulder_and_its_pairs_cross_it():
     import gymnasium as gym
     import numpy as np
 
-    import envs  # noqa: F401
+    from jepa_agent import envs  # noqa: F401
 
     env = gym.make("jepa_agent/Reach2D-v0", wall_angle=math.pi / 2).unwrapped
     assert env.touches_wall(np.array([math.pi / 2, 0.0])) and not env.touches_wall(np.array([0.0, 0.0]))

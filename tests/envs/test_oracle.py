@@ -7,8 +7,8 @@ import mujoco
 import numpy as np
 import pytest
 
-import envs  # noqa: F401  (registers the jepa_agent ids)
-from envs import OracleDynamics, ReachEnv
+from jepa_agent import envs  # noqa: F401  (registers the jepa_agent ids)
+from jepa_agent.envs import OracleDynamics, ReachEnv
 
 REACH_IDS = ["jepa_agent/Reach2D-v0", "jepa_agent/Reach3D-v0"]
 GYM_IDS = ["Reacher-v5", "Pusher-v5"]

@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-import envs
-from envs import Reach2DEnv, Reach3DEnv
-from envs.pixels import PixelRenderer, make_renderer
+from jepa_agent import envs
+from jepa_agent.envs import Reach2DEnv, Reach3DEnv
+from jepa_agent.envs.pixels import PixelRenderer, make_renderer
 
 ENV_CLASSES = [Reach2DEnv, Reach3DEnv]
 

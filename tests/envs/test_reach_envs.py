@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from mujoco import rollout
 
-import envs
-from envs import Reach2DEnv, Reach3DEnv, ReachEnv
+from jepa_agent import envs
+from jepa_agent.envs import Reach2DEnv, Reach3DEnv, ReachEnv
 from tests.envs.reach_helpers import (
     ENV_ID,
     assert_check_env_clean,

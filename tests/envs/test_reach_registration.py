@@ -8,7 +8,7 @@ import warnings
 import gymnasium as gym
 import pytest
 
-import envs
+from jepa_agent import envs
 
 
 @pytest.mark.parametrize(
@@ -18,7 +18,7 @@ import envs
 def test_gym_make_builds_registered_env(env_id, class_name):
     """gym.make(id) after `import envs` builds the env with a 50-step time limit."""
     spec = gym.spec(env_id)
-    assert spec.entry_point == f"envs.{class_name.lower().removesuffix('env')}:{class_name}"
+    assert spec.entry_point == f"jepa_agent.envs.{class_name.lower().removesuffix('env')}:{class_name}"
     assert spec.max_episode_steps == 50
     env = gym.make(env_id, success_threshold=0.1)
     assert type(env.unwrapped).__name__ == class_name

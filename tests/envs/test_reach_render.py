@@ -28,7 +28,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.utils.env_checker import check_env
 
-import envs
+from jepa_agent import envs
 
 results = {}
 for env_id in envs.ENV_IDS:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from mujoco import rollout
 
-from envs import Reach2DEnv, Reach3DEnv, ReachEnv
+from jepa_agent.envs import Reach2DEnv, Reach3DEnv, ReachEnv
 from tests.envs.reach_helpers import (
     ENV_ID,
     assert_check_env_clean,

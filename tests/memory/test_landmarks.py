@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from memory import LandmarkGraph
+from jepa_agent.memory import LandmarkGraph
 
 
 def u_walk(n: int = 60) -> np.ndarray:

@@ -8,8 +8,8 @@ import pytest
 import torch
 from pydantic import ValidationError
 
-from memory import ReplayBuffer, ReplayBufferConfig
-from memory.replay import to_torch
+from jepa_agent.memory import ReplayBuffer, ReplayBufferConfig
+from jepa_agent.memory.replay import to_torch
 
 A = 2
 

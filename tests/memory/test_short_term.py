@@ -4,7 +4,7 @@ import pytest
 import torch
 from pydantic import ValidationError
 
-from memory import ShortTermMemory, ShortTermMemoryConfig
+from jepa_agent.memory import ShortTermMemory, ShortTermMemoryConfig
 
 B, D, A = 2, 5, 3
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from configurator import ENCODERS, AgentConfig
-from perception import ConvEncoder, ConvEncoderConfig, SpatialSoftmax
-from world_model import JEPAWorldModel, JEPAWorldModelConfig
+from jepa_agent.configurator import ENCODERS, AgentConfig
+from jepa_agent.perception import ConvEncoder, ConvEncoderConfig, SpatialSoftmax
+from jepa_agent.world_model import JEPAWorldModel, JEPAWorldModelConfig
 
 SHAPES = {"pixels": (3, 64, 64), "achieved_goal": (2,)}
 

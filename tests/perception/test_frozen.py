@@ -6,9 +6,9 @@ import pytest
 import torch
 from torch import nn
 
-from configurator import ENCODERS
-from perception import FrozenEncoder, FrozenEncoderConfig
-from world_model import JEPAWorldModel, JEPAWorldModelConfig
+from jepa_agent.configurator import ENCODERS
+from jepa_agent.perception import FrozenEncoder, FrozenEncoderConfig
+from jepa_agent.world_model import JEPAWorldModel, JEPAWorldModelConfig
 
 SHAPES = {"pixels": (3, 16, 16), "achieved_goal": (2,)}
 

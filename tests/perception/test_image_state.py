@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from configurator import ENCODERS
-from perception import ConvEncoderConfig, ImageStateEncoder, ImageStateEncoderConfig
+from jepa_agent.configurator import ENCODERS
+from jepa_agent.perception import ConvEncoderConfig, ImageStateEncoder, ImageStateEncoderConfig
 
 SHAPES = {"pixels": (3, 32, 32), "observation": (8,), "achieved_goal": (2,), "desired_goal": (2,)}
 

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from perception import Encoder, MLPEncoder, MLPEncoderConfig, flatten_observation
+from jepa_agent.perception import Encoder, MLPEncoder, MLPEncoderConfig, flatten_observation
 
 D, HID = 8, 16
 

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from world_model import CoarseWorldModel, CoarseWorldModelConfig
+from jepa_agent.world_model import CoarseWorldModel, CoarseWorldModelConfig
 
 
 def model(**options) -> CoarseWorldModel:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from world_model import LatentEnsemble
+from jepa_agent.world_model import LatentEnsemble
 
 
 def test_shapes_and_refusals():

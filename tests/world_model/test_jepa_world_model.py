@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from perception import MLPEncoder, MLPEncoderConfig
-from world_model import (
+from jepa_agent.perception import MLPEncoder, MLPEncoderConfig
+from jepa_agent.world_model import (
     JEPAWorldModel,
     JEPAWorldModelConfig,
     WorldModel,

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from world_model import SimulatorWorldModel
+from jepa_agent.world_model import SimulatorWorldModel
 
 S, A = 3, 2
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
@@ -102,10 +102,10 @@ def test_shape_errors_quote_expected_and_got(wm):
 def test_cem_on_reach2d_oracle_reaches_goals():
     """CEM (128 samples, 3 iterations, horizon 15) on the true Reach2D dynamics reaches 3
     seeded goals within 0.02 m in 50 control steps."""
-    import envs  # noqa: F401  (registers the ids)
-    from actor import CEM, CEMConfig, PlanProblem
-    from cost import ActionEffort, Cost, ProbeGoalDistance
-    from envs import OracleDynamics
+    from jepa_agent import envs  # noqa: F401  (registers the ids)
+    from jepa_agent.actor import CEM, CEMConfig, PlanProblem
+    from jepa_agent.cost import ActionEffort, Cost, ProbeGoalDistance
+    from jepa_agent.envs import OracleDynamics
 
     env = gym.make("jepa_agent/Reach2D-v0")
     planner = CEM(CEMConfig(samples=128, iterations=3))
