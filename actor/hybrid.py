@@ -9,7 +9,13 @@ from pydantic import Field, NonNegativeInt, PositiveInt
 
 from jepa_agent.actor.base import Planner, PlanProblem, keep_best
 from jepa_agent.actor.cem import CEMConfig
-from jepa_agent.actor.gradient import Adam, cost_and_grad, require_differentiable, to_actions, to_unconstrained
+from jepa_agent.actor.gradient import (
+    Adam,
+    cost_and_grad,
+    require_differentiable,
+    to_actions,
+    to_unconstrained,
+)
 from jepa_agent.actor.random_shooting import clip, seed_candidates
 
 

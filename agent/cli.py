@@ -367,7 +367,13 @@ def eval_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
 def run_eval(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     from jepa_agent.agent.agent import Agent
     from jepa_agent.agent.configs import ConfigError
-    from jepa_agent.agent.run import EVAL_SEED, evaluate_agent, evaluation_scores, make_env, random_baseline
+    from jepa_agent.agent.run import (
+        EVAL_SEED,
+        evaluate_agent,
+        evaluation_scores,
+        make_env,
+        random_baseline,
+    )
 
     prepare_process(args.threads)
     console = _console()
@@ -554,7 +560,13 @@ def run_pretrain(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     from jepa_agent.agent.configs import ConfigError
     from jepa_agent.agent.distributed import init_from_env
     from jepa_agent.agent.pretrain import load_offline, pretrain
-    from jepa_agent.agent.run import EVAL_SEED, evaluate_agent, evaluation_scores, make_env, random_baseline
+    from jepa_agent.agent.run import (
+        EVAL_SEED,
+        evaluate_agent,
+        evaluation_scores,
+        make_env,
+        random_baseline,
+    )
 
     _require_minari("pretrain")
     config = _config_from(args, overrides)

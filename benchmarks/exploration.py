@@ -119,7 +119,11 @@ def reevaluate(run: Path, episodes: int, file: str, overrides: list[str] = (), m
     import torch
 
     from jepa_agent.agent.agent import Agent
-    from jepa_agent.agent.configs import apply_overrides, parse_override_tokens, split_world_model_options
+    from jepa_agent.agent.configs import (
+        apply_overrides,
+        parse_override_tokens,
+        split_world_model_options,
+    )
     from jepa_agent.agent.run import EVAL_SEED, evaluate_agent, make_env
 
     torch.set_num_threads(1)

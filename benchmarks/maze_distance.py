@@ -43,10 +43,10 @@ def main() -> None:
 
     import torch
 
+    from benchmarks.epistemic_signal import spearman
     from jepa_agent.agent import Agent
     from jepa_agent.agent.configs import load_config
     from jepa_agent.agent.environments import make_env
-    from benchmarks.epistemic_signal import spearman
     from jepa_agent.envs.maze_pairs import free_cells, line_blocked, path_length
 
     torch.set_num_threads(1)

@@ -10,7 +10,12 @@ from jepa_agent.configurator.builtins import (
     WORLD_MODELS,
 )
 from jepa_agent.configurator.config import AgentConfig, ModuleSpec, TaskSpec, TrainingConfig
-from jepa_agent.configurator.configurator import Configurator, Modules, action_bounds, observation_shapes
+from jepa_agent.configurator.configurator import (
+    Configurator,
+    Modules,
+    action_bounds,
+    observation_shapes,
+)
 from jepa_agent.configurator.registry import Registry, config_class_of, validate_options
 
 __all__ = [

@@ -15,7 +15,16 @@ from jepa_agent.actor import (
     RandomShooting,
 )
 from jepa_agent.configurator.registry import Registry
-from jepa_agent.cost import Critic, DistanceCritic, MLPCritic, MLPProbe, MLPTaskCost, Probe, QCritic, TaskCost
+from jepa_agent.cost import (
+    Critic,
+    DistanceCritic,
+    MLPCritic,
+    MLPProbe,
+    MLPTaskCost,
+    Probe,
+    QCritic,
+    TaskCost,
+)
 from jepa_agent.perception import (
     ConvEncoder,
     Encoder,

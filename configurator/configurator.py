@@ -17,7 +17,15 @@ import torch
 
 from jepa_agent.actor import Actor, HierarchicalConfig, Planner, Policy
 from jepa_agent.configurator.config import AgentConfig, ModuleSpec, TaskSpec
-from jepa_agent.cost import Cost, CostConfig, Critic, LatentGoalDistance, Probe, ProbeGoalDistance, TaskCost
+from jepa_agent.cost import (
+    Cost,
+    CostConfig,
+    Critic,
+    LatentGoalDistance,
+    Probe,
+    ProbeGoalDistance,
+    TaskCost,
+)
 from jepa_agent.perception import Encoder, GoalEncoder
 from jepa_agent.world_model import WorldModel
 

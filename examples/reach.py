@@ -17,7 +17,12 @@ from pathlib import Path
 from rich.console import Console
 
 from jepa_agent.agent.cli import DEFAULT_THREADS, THREADS_HELP, prepare_process, train_and_report
-from jepa_agent.agent.configs import ConfigError, apply_overrides, load_config, parse_override_tokens
+from jepa_agent.agent.configs import (
+    ConfigError,
+    apply_overrides,
+    load_config,
+    parse_override_tokens,
+)
 from jepa_agent.agent.run import Run, RunOptions, TrainingInterrupted
 from jepa_agent.configurator import AgentConfig
 

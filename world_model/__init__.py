@@ -2,7 +2,11 @@
 
 from jepa_agent.perception import mlp_layers
 from jepa_agent.world_model.base import WorldModel, check_shape
-from jepa_agent.world_model.coarse import ActionChunkEncoder, CoarseWorldModel, CoarseWorldModelConfig
+from jepa_agent.world_model.coarse import (
+    ActionChunkEncoder,
+    CoarseWorldModel,
+    CoarseWorldModelConfig,
+)
 from jepa_agent.world_model.ensemble import LatentEnsemble
 from jepa_agent.world_model.jepa import (
     JEPAWorldModel,

@@ -2,7 +2,14 @@
 
 import torch
 
-from jepa_agent.cost import ActionEffort, Cost, CostConfig, LearnedTaskCost, MLPTaskCost, TaskCostConfig
+from jepa_agent.cost import (
+    ActionEffort,
+    Cost,
+    CostConfig,
+    LearnedTaskCost,
+    MLPTaskCost,
+    TaskCostConfig,
+)
 
 D, A = 4, 2
 
