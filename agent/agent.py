@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -22,8 +20,16 @@ import numpy as np
 import torch
 
 from jepa_agent.actor import Actor
+from jepa_agent.agent.checkpoint import (
+    FORMAT,
+    CheckpointError,
+    read_checkpoint,
+    read_file,
+    write_file,
+)
 from jepa_agent.agent.coverage import GoalCoverage
-from jepa_agent.agent.spaces import adapt_observation, inspect_env, success_of
+from jepa_agent.agent.provenance import provenance
+from jepa_agent.agent.spaces import EncoderEntries, adapt_observation, inspect_env, success_of
 from jepa_agent.agent.vector import Step, VectorSteps, as_vector_env
 from jepa_agent.configurator import AgentConfig, Configurator, TaskSpec
 from jepa_agent.cost import Cost, EpistemicDisagreement
@@ -348,8 +354,9 @@ class Agent:
     @classmethod
     def from_config(cls, config: AgentConfig, env: Any) -> Agent:
         """Build an agent for an env (anything with Gymnasium's ``observation_space`` and
-        ``action_space``); the spaces are checked first (:func:`agent.spaces.inspect_env`)."""
-        spec = inspect_env(env)
+        ``action_space``); the spaces are checked first (:func:`agent.spaces.inspect_env`),
+        with the entries the encoder's options name."""
+        spec = inspect_env(env, reads=EncoderEntries.of(config.encoder))
         return cls(
             config,
             input_shapes=spec.input_shapes,
@@ -360,10 +367,12 @@ class Agent:
         )
 
     # ------------------------------------------------------------------ the loop
-    def _adapt(self, obs: Any) -> ObsDict:
+    def _adapt(self, obs: Any, *, batched: bool | None = None) -> ObsDict:
         """An env's observation (or one already adapted: the loops adapt once, then pass the
-        dict on to ``act``/``observe``) as the modules' dict, images channels-first."""
-        return adapt_observation(obs, self.hwc_keys, self.input_shapes)
+        dict on to ``act``/``observe``) as the modules' dict, images channels-first, scalar
+        entries (B, 1). ``batched``: whether it has a batch axis (the loops say so; None:
+        read from its shapes)."""
+        return adapt_observation(obs, self.hwc_keys, self.input_shapes, batched=batched)
 
     def _to_batch(self, obs: Any) -> tuple[ObsDict, bool]:
         """Add a batch axis to a single observation; check every key's shape either way."""
@@ -1143,7 +1152,7 @@ class Agent:
         else:
             steps = as_vector_env(env, self.task.action_repeat)
         raw, infos = steps.reset(seed)
-        obs = self._adapt(raw)
+        obs = self._adapt(raw, batched=True)
         self.reset(goal=self._new_goals(steps, range(steps.num_envs), infos))
         col = _Collection(steps, obs, self.action_dim)
         self._collection = col
@@ -1159,7 +1168,8 @@ class Agent:
         given = [infos[i].get("goal_observation") for i in rows]
         missing = [i for i, g in zip(rows, given, strict=True) if g is None]
         asked = dict(zip(missing, steps.goal_observations(missing), strict=True)) if missing else {}
-        return stack_obs([self._adapt(g if g is not None else asked[i]) for i, g in zip(rows, given, strict=True)])
+        return stack_obs([self._adapt(g if g is not None else asked[i], batched=False)
+                          for i, g in zip(rows, given, strict=True)])
 
     def _step_collection(
         self, col: _Collection, action: np.ndarray, random: bool, records: list[dict[str, Any]], start: float,
@@ -1195,8 +1205,8 @@ class Agent:
         if restart_now.any():  # a fault the env did not end its episode for: reset it here
             start_obs, more = steps.reset_some(start_obs, restart_now)
             reset_infos.update(more)
-        start_obs = self._adapt(start_obs)
-        ended = self._adapt(st.ended_obs)
+        start_obs = self._adapt(start_obs, batched=True)
+        ended = self._adapt(st.ended_obs, batched=True)
         skip = np.zeros(B, dtype=bool)
         skip[list(faults)] = True
         if skip.any():  # the faulted rows are not stored; keep the batch finite for the checks
@@ -1319,7 +1329,7 @@ class Agent:
             raw, infos = col.steps.reset(None)
         except Exception as err:
             raise RuntimeError(f"the envs failed ({kind}) and then raised in reset: {error_text(err)}") from err
-        col.obs = self._adapt(raw)
+        col.obs = self._adapt(raw, batched=True)
         self.restart(np.ones(B, dtype=bool), self._new_goals(col.steps, range(B), infos))
         self._fault_streak += 1
         if self._fault_streak >= MAX_FAULTS_IN_A_ROW:
@@ -1377,12 +1387,12 @@ class Agent:
         obs, goals = [], []
         for i, e in enumerate(envs):
             o, info = e.reset(seed=None if seed is None else seed + i)
-            obs.append(self._adapt(o))
+            obs.append(self._adapt(o, batched=False))
             if self.goal_kind == "observation":
                 g = info.get("goal_observation")
                 if g is None:
                     g = e.get_wrapper_attr("goal_observation")()
-                goals.append(self._adapt(g))
+                goals.append(self._adapt(g, batched=False))
         return stack_obs(obs), (stack_obs(goals) if goals else None)
 
     def evaluate(
@@ -1413,7 +1423,7 @@ class Agent:
         running = [i if i < episodes else None for i in range(B)]  # the episode each env runs
         queued = min(B, episodes)
         raw, infos = steps.reset([seed + i if i < episodes else None for i in range(B)])
-        obs = self._adapt(raw)
+        obs = self._adapt(raw, batched=True)
         self.reset(goal=self._new_goals(steps, range(B), infos))
         ret, length, any_success = np.zeros(B), np.zeros(B, dtype=np.int64), np.full(B, np.nan)
         records: list[dict[str, Any]] = []
@@ -1445,7 +1455,7 @@ class Agent:
             if again.any():  # the next held-out episodes, each with its own seed
                 start_obs, more = steps.reset_some(start_obs, again, reseed)
                 reset_infos.update(more)
-            obs = self._adapt(start_obs)
+            obs = self._adapt(start_obs, batched=True)
             if done.any() and any(r is not None for r in running):
                 if done.all():
                     self.reset(goal=self._new_goals(steps, range(B), reset_infos))
@@ -1509,7 +1519,7 @@ class Agent:
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self) -> dict[str, Any]:
         return {
-            "format": "jepa-agent/1",
+            "format": FORMAT,
             "config": self.config.model_dump(mode="json"),
             "input_shapes": {k: list(v) for k, v in self.input_shapes.items()},
             "action_low": self.action_low.cpu().numpy().tolist(),
@@ -1549,21 +1559,22 @@ class Agent:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         state = self.state_dict()
+        state["provenance"] = provenance(self.device)
         folder = path.parent / f"{path.stem}.resume"
         if resume:
             folder.mkdir(exist_ok=True)
             tag = f"{self.env_steps:010d}-{uuid.uuid4().hex[:8]}"
-            replay, loop = folder / f"{tag}.replay.npz", folder / f"{tag}.loop.pt"
+            replay, loop = folder / f"{tag}.replay.npz", folder / f"{tag}.loop.safetensors"
             self.replay.save(replay)
-            _atomic_write(loop, lambda f: torch.save(self._loop_state(), f))
+            write_file(loop, self._loop_state(), kind="resume state")
             state["training"] = self._training_state()
             state["resume"] = {"replay": replay.relative_to(path.parent).as_posix(),
                                "loop": loop.relative_to(path.parent).as_posix()}
-        _atomic_write(path, lambda f: torch.save(state, f))
+        write_file(path, state)
         if folder.is_dir():
             keep = {folder / Path(v).name for v in state.get("resume", {}).values()}
             for stale in folder.iterdir():
-                if stale not in keep and stale.name.endswith((".replay.npz", ".loop.pt")):
+                if stale not in keep and stale.name.endswith((".replay.npz", ".loop.safetensors", ".loop.pt")):
                     stale.unlink(missing_ok=True)
         return path
 
@@ -1591,11 +1602,12 @@ class Agent:
             "goal_obs": self._goal_obs,
             "goal_source": self._goal_source,
             "goal_batch": self._goal_batch,
-            "memory": self.memory,
+            "memory": self.memory.state(),
+            "memory_batch": self.memory.batch_size,
             "actor": self.actor.state(),
             "collect_actor": None if self.collect_actor is self.actor else self.collect_actor.state(),
             "goals": self.configurator.goal_state(),
-            "coverage": self.coverage,
+            "coverage": None if self.coverage is None else self.coverage.state(),
         }
 
     def _resume_from(self, state: dict[str, Any], path: Path) -> None:
@@ -1612,11 +1624,13 @@ class Agent:
         for kind, file in files.items():
             if not file.is_file():
                 raise ValueError(f"{path}: its {kind} file {file} is missing")
+        if files["loop"].suffix == ".pt":
+            raise CheckpointError(
+                f"{path} was saved by jepa-agent 0.1, whose resume state {files['loop'].name} is a pickle (it can run "
+                "code when opened) and is not read: load it without resume to act or train on from its weights"
+            )
         self.replay = ReplayBuffer.load(files["replay"])
-        try:
-            loop = torch.load(files["loop"], map_location=self.device, weights_only=False)
-        except Exception as err:
-            raise ValueError(f"could not read {files['loop']}: {' '.join(str(err).split())}") from err
+        loop = read_file(files["loop"], kind="resume state", device=self.device)
         if training["device"] == self.device.type:
             self.generator.set_state(training["generator"])
             self._global_rng = training["global_rng"]
@@ -1629,12 +1643,15 @@ class Agent:
         self._episodes, self._last_obs, self._last_action = loop["episodes"], loop["last_obs"], loop["last_action"]
         self._last_from_planner, self._goal_obs = loop["last_from_planner"], loop["goal_obs"]
         self._goal_source, self._goal_batch = loop["goal_source"], loop["goal_batch"]
-        self.memory = loop["memory"]
+        self.memory = ShortTermMemory(self.config.memory, batch_size=loop["memory_batch"],
+                                      latent_dim=self.world_model.latent_dim, action_dim=self.action_dim,
+                                      device=self.device)
+        self.memory.load_state(loop["memory"])
         self.actor.load_state(loop["actor"])
         if loop["collect_actor"] is not None:
             self.collect_actor.load_state(loop["collect_actor"])
         self.configurator.load_goal_state(loop["goals"])
-        self.coverage = loop.get("coverage")
+        self.coverage = None if loop["coverage"] is None else GoalCoverage.from_state(loop["coverage"])
         if loop["envs"] is not None:
             vec = make_vector_env(self.config, len(loop["envs"]))
             vec.reset(seed=0)  # a vector env steps only after a reset; the states then replace it
@@ -1683,14 +1700,7 @@ class Agent:
         training as if it had never stopped (bit for bit on CPU with the same threads).
         """
         path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"no checkpoint at {path}")
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=False)
-        except Exception as err:
-            raise ValueError(f"could not read checkpoint {path}: {err}") from err
-        if not isinstance(state, dict) or state.get("format") != "jepa-agent/1":
-            raise ValueError(f"{path} is not a jepa-agent checkpoint (format 'jepa-agent/1')")
+        state = read_checkpoint(path)
         config = AgentConfig.model_validate(state["config"])
         if world_model_options:
             wm = config.world_model
@@ -1748,27 +1758,6 @@ class _Weighted:
 def _spell(value) -> str:
     """A non-finite number as people write it: NaN, inf or -inf."""
     return "NaN" if np.isnan(value) else ("inf" if value > 0 else "-inf")
-
-
-def _atomic_write(path: Path, write: Callable[[Any], None]) -> None:
-    """``write(file)`` into a temporary file next to ``path``, fsync, rename over ``path``:
-    a crash at any point leaves the previous file at ``path`` whole."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    with contextlib.suppress(OSError):  # make the rename durable (POSIX folders)
-        fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def _load_weights(module: torch.nn.Module, weights: Mapping[str, Any] | None, name: str, path: Path) -> None:

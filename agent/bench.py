@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from jepa_agent.actor import Actor, ActorConfig
+from jepa_agent.agent.provenance import provenance
 from jepa_agent.configurator import ModuleSpec, TaskSpec
 from jepa_agent.configurator.builtins import PLANNERS
 from jepa_agent.configurator.registry import config_class_of, validate_options
@@ -189,10 +190,12 @@ def benchmark(
 
 
 def write_results(records: Sequence[BenchRecord], out: Path) -> None:
-    """results.json, results.csv and pareto.png (success vs ms per action) under ``out``."""
+    """results.json, results.csv, pareto.png (success vs ms per action) and provenance.json
+    (what code and software measured them; the benchmark runs on the CPU) under ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     rows = [asdict(r) for r in records]
     (out / "results.json").write_text(json.dumps(rows, indent=2))
+    (out / "provenance.json").write_text(json.dumps(provenance("cpu"), indent=2))
     with open(out / "results.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else ["planner"])
         writer.writeheader()

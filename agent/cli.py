@@ -6,6 +6,7 @@
     jepa-agent collect --config configs/reach2d.yaml --steps 10000 --out runs/data/replay.npz
     jepa-agent show configs/reach2d.yaml | runs/reach/checkpoint.pt | --schema
     jepa-agent bench --planners cem mppi --models oracle
+    jepa-agent --version
 
 Any config field can be overridden as ``--dotted.key=value`` (see ``agent/configs.py`` for
 the short forms such as ``--actor.planner``); a misspelled key fails before anything runs.
@@ -28,6 +29,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
+
+from jepa_agent import __version__
 
 if TYPE_CHECKING:  # rich, torch and the modules are imported lazily so `--help` stays fast
     from rich.console import Console
@@ -367,6 +370,7 @@ def eval_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
 def run_eval(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     from jepa_agent.agent.agent import Agent
     from jepa_agent.agent.configs import ConfigError
+    from jepa_agent.agent.provenance import provenance
     from jepa_agent.agent.run import (
         EVAL_SEED,
         evaluate_agent,
@@ -411,6 +415,7 @@ def run_eval(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
         "device": str(agent.device),
         "seed": seed - EVAL_SEED,
         **({"videos": [str(p) for p in videos]} if videos else {}),
+        "provenance": provenance(agent.device),
         "records": result["records"],
     }
     (out / "eval.json").write_text(json.dumps(summary, indent=2))
@@ -447,7 +452,8 @@ def collect_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
 def run_collect(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     from jepa_agent.agent.agent import Agent
     from jepa_agent.agent.configs import ConfigError
-    from jepa_agent.agent.run import collect, make_env, make_vector_env
+    from jepa_agent.agent.provenance import provenance
+    from jepa_agent.agent.run import collect, make_env, make_vector_env, write_provenance
 
     prepare_process(args.threads)
     console = _console()
@@ -507,6 +513,8 @@ def run_collect(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     else:
         replay.save(out)
         console.print(f"wrote {out}: {replay.num_episodes} episodes, {replay.num_steps} steps")
+        if not args.out:  # the run folder is ours (a given --out may be any folder): say what made it
+            write_provenance(out.parent / "provenance.json", provenance(agent.device))
     envs.close()
     return 0
 
@@ -560,6 +568,7 @@ def run_pretrain(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     from jepa_agent.agent.configs import ConfigError
     from jepa_agent.agent.distributed import init_from_env
     from jepa_agent.agent.pretrain import load_offline, pretrain
+    from jepa_agent.agent.provenance import provenance
     from jepa_agent.agent.run import (
         EVAL_SEED,
         evaluate_agent,
@@ -622,6 +631,7 @@ def run_pretrain(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
             for e in envs[1:]:
                 e.close()
         if main:
+            summary["provenance"] = provenance(agent.device)
             (out / "pretrain.json").write_text(json.dumps(summary, indent=2))
             if args.episodes > 0:
                 console.print(summary_table({k: v for k, v in summary.items() if k != "records"},
@@ -739,7 +749,7 @@ def run_bench(args: argparse.Namespace) -> int:
     out = Path(grid.out)
     write_results(records, out)
     console.print(table)
-    console.print(f"wrote {out / 'results.json'}, {out / 'results.csv'}, {out / 'pareto.png'}")
+    console.print(f"wrote {out / 'results.json'}, {out / 'results.csv'}, {out / 'pareto.png'}, {out / 'provenance.json'}")
     return 0
 
 
@@ -759,6 +769,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="jepa-agent", description="jepa-agent command line",
         epilog="Override any config field with --dotted.key=value, e.g. --actor.planner=mppi --actor.samples=512.",
     )
+    parser.add_argument("--version", action="version", version=f"jepa-agent {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (help_text, build) in COMMANDS.items():
         command = sub.add_parser(name, help=help_text, allow_abbrev=False)

@@ -44,6 +44,24 @@ class GoalCoverage:
         self.counts: dict[int, int] = {}
         """Stored states per visited cell (cells outside the support included)."""
 
+    def state(self) -> dict[str, Any]:
+        """The grid, the support and the visit counts as plain data (a resumable checkpoint
+        keeps them); :meth:`from_state` rebuilds the same coverage."""
+        return {"cells": self.cells, "low": self.low, "width": self.width,
+                "support": sorted(self.support), "counts": dict(self.counts)}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> GoalCoverage:
+        """The coverage :meth:`state` describes."""
+        cov = cls.__new__(cls)
+        cov.cells = np.asarray(state["cells"], dtype=np.int64)
+        cov.low = np.asarray(state["low"], dtype=np.float64)
+        cov.width = np.asarray(state["width"], dtype=np.float64)
+        cov.high = cov.low + cov.width * cov.cells
+        cov.support = {int(c) for c in state["support"]}
+        cov.counts = {int(k): int(v) for k, v in state["counts"].items()}
+        return cov
+
     @property
     def visited(self) -> set[int]:
         """The cells some stored state has reached."""

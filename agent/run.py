@@ -6,12 +6,16 @@ never prints (progress goes to the callbacks the caller passes). A run folder ho
 ===========================  ==========================================================
 ``config.yaml``              the resolved config (every field, defaults included)
 ``run.json``                 the run's options (:class:`RunOptions`), read by :meth:`Run.resume`
+``provenance.json``          the package version, git commit, library versions, device and
+                             time of the process that started the run (each resume adds
+                             its own under ``resumed``; :mod:`agent.provenance`)
 ``checkpoint.pt``            the trained agent, resumable (``checkpoints/step_*.pt`` every N
                              steps, weights only)
 ``checkpoint.resume/``       the replay buffer and running episodes it resumes from
 ``history.json``             every training episode; the updates (at most 5,000 records)
 ``learning_curve.png``       success, distance, return, losses, embedding std and rank
-``eval.json``                held-out success, distances, act latency, a random baseline
+``eval.json``                held-out success, distances, act latency, a random baseline,
+                             the evaluating process's ``provenance``
 ``metrics.csv``              one row per batch of episodes (``log=("csv",)``)
 ``tensorboard/``             the same scalars for TensorBoard (``log=("tensorboard",)``)
 ``videos/eval_*.mp4``        evaluation episodes with the goal and the imagined plan
@@ -38,6 +42,7 @@ from jepa_agent.agent.agent import Agent, latest_metrics
 from jepa_agent.agent.coverage import GoalCoverage
 from jepa_agent.agent.environments import make_env, make_vector_env
 from jepa_agent.agent.metrics import MetricsLogger
+from jepa_agent.agent.provenance import provenance
 from jepa_agent.agent.spaces import success_of
 from jepa_agent.agent.video import EpisodeRecorder, plan_path_source
 from jepa_agent.configurator import AgentConfig
@@ -58,6 +63,7 @@ __all__ = [
     "make_env",
     "make_vector_env",
     "random_baseline",
+    "write_provenance",
 ]
 
 DEFAULT_STEPS = {
@@ -332,8 +338,8 @@ class RunOptions:
 class Run:
     """Train, then evaluate, writing one run folder (see the module docstring).
 
-    ``Run(config, out, options)`` writes ``config.yaml`` and ``run.json`` (the options) and
-    builds the envs and the agent; :meth:`train` and :meth:`evaluate` do the rest;
+    ``Run(config, out, options)`` writes ``config.yaml``, ``run.json`` (the options) and
+    ``provenance.json``, and builds the envs and the agent; :meth:`train` and :meth:`evaluate` do the rest;
     :meth:`resume` continues a stopped run from its folder. Between the two the caller may
     touch global state the library leaves alone (``examples/reach.py`` rebuilds torch's
     thread pool).
@@ -357,6 +363,7 @@ class Run:
         config.save(self.out / "config.yaml")
         (self.out / "run.json").write_text(json.dumps(dataclasses.asdict(options), indent=2))
         resumed = agent is not None
+        write_provenance(self.out / "provenance.json", provenance(self.agent.device), resumed=resumed)
         if not resumed and options.coverage_cells and _is_goal_env(self.eval_env):
             probe_env = make_env(config)
             self.agent.coverage = GoalCoverage.from_env(probe_env, samples=500, cells=options.coverage_cells)
@@ -501,6 +508,7 @@ class Run:
             "device": str(agent.device),
             "seed": self.config.seed,
             **({"videos": [str(p) for p in videos]} if videos else {}),
+            "provenance": provenance(agent.device),
             "records": result["records"],
         }
         (self.out / "eval.json").write_text(json.dumps(summary, indent=2))
@@ -577,6 +585,17 @@ def checkpoint_summary(path: str | Path) -> dict[str, Any]:
         "parameters": parameter_counts(agent),
         "config": agent.config.model_dump(mode="json"),
     }
+
+
+def write_provenance(path: str | Path, record: dict[str, Any], *, resumed: bool = False) -> None:
+    """Write a run folder's ``provenance.json``: ``record`` for a new run; for a resumed one,
+    the record of the process that started it, with ``record`` appended to its ``resumed``
+    list (a run continued by other code or on another machine says so)."""
+    path = Path(path)
+    if resumed and path.is_file():
+        first = json.loads(path.read_text())
+        record = {**first, "resumed": [*first.get("resumed", []), record]}
+    _write_atomic_text(path, json.dumps(record, indent=2))
 
 
 def _write_atomic_text(path: Path, text: str) -> None:

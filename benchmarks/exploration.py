@@ -93,7 +93,7 @@ def train_variant(args: argparse.Namespace, out: Path) -> None:
             run.agent.adapt()
             for _ in range(updates):
                 run.agent.update()
-            run.agent.save(out / "checkpoint.pt", resume=True)  # the agent evaluated (and --reeval'd), updates included
+            run.agent.save(out / "checkpoint.safetensors", resume=True)  # the agent evaluated (and --reeval'd), updates included
         run.evaluate()
         cov = run.agent.coverage
         if cov is not None:  # the visited region, for the figure
@@ -128,7 +128,7 @@ def reevaluate(run: Path, episodes: int, file: str, overrides: list[str] = (), m
 
     torch.set_num_threads(1)
     wm_options, overrides = split_world_model_options(overrides)
-    agent = Agent.load(run / "checkpoint.pt", resume=bool(overrides) or more_updates > 0 or refit_predictor > 0,
+    agent = Agent.load(run / "checkpoint.safetensors", resume=bool(overrides) or more_updates > 0 or refit_predictor > 0,
                        world_model_options=wm_options)
     for optim in (agent.wm_optim, agent.critic_optim, agent.policy_optim, agent.probe_optim, agent.goal_encoder_optim,
                   agent.coarse_optim):
@@ -252,7 +252,7 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     if args.reeval is not None:
         args.reuse = True
-        missing = [v for v in args.variants if not (out / name(v) / "checkpoint.pt").is_file()]
+        missing = [v for v in args.variants if not (out / name(v) / "checkpoint.safetensors").is_file()]
         if missing or args.reeval < 4:
             raise SystemExit(f"--reeval needs N >= 4 and trained variants in {out}; got N={args.reeval}, "
                              f"without a checkpoint: {missing}")

@@ -1,6 +1,6 @@
 """How finely a trained agent's latent resolves the goal space: a fresh probe fitted to it, against one fitted to the observation.
 
-    python benchmarks/latent_readout.py runs/explore/reach3d_far_free_epistemic/checkpoint.pt --json readout.json
+    python benchmarks/latent_readout.py runs/explore/reach3d_far_free_epistemic/checkpoint.safetensors --json readout.json
 
 From N observations of the checkpoint's replay (a checkpoint saved with ``resume=True``),
 the same MLP (two hidden layers of 256, Adam, ``--updates`` steps on 80% of them) is fitted

@@ -1,6 +1,6 @@
 """How far a trained world model's predictions are off, in the env's own units, against how far the agent moves.
 
-    python benchmarks/model_error.py runs/hierarchy/pointmaze_medium/checkpoint.pt \\
+    python benchmarks/model_error.py runs/hierarchy/pointmaze_medium/checkpoint.safetensors \\
         --config configs/pointmaze_medium_hier.yaml --json runs/model_error.json
 
 From ``--starts`` states of the config's env (a reset, then up to 40 random actions), one
@@ -23,7 +23,7 @@ ensemble's mean; ``plan_encoder=target``: the rollout from the target's latent).
 ``--refit-predictor R`` first fits the predictor alone R steps in the target encoder's
 space (``Agent.refit_predictor``; the windows measured are drawn from the same replay).
 
-    python benchmarks/model_error.py runs/explore/reach3d_far_free_epistemic/checkpoint.pt \
+    python benchmarks/model_error.py runs/explore/reach3d_far_free_epistemic/checkpoint.safetensors \
         --replay 2048 --horizon 12 --set world_model.options.ensemble_mix=0.5
 """
 

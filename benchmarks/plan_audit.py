@@ -1,6 +1,6 @@
 """Why a trained agent misses a reach goal: its world model or its planner's search.
 
-    python benchmarks/plan_audit.py runs/explore/reach3d_far_free_epistemic/checkpoint.pt \\
+    python benchmarks/plan_audit.py runs/explore/reach3d_far_free_epistemic/checkpoint.safetensors \\
         --episodes 200 --json runs/plan_audit.json
 
 At each decision of the far quarter's episodes (the quarter of ``--episodes`` held-out goals

@@ -66,6 +66,7 @@ import torch  # noqa: E402
 
 from jepa_agent import envs  # noqa: E402,F401  (registers the reach envs)
 from jepa_agent.agent import Agent  # noqa: E402
+from jepa_agent.agent.checkpoint import read_checkpoint, write_file  # noqa: E402
 from jepa_agent.agent.cli import DEFAULT_THREADS, error_line, main, prepare_process  # noqa: E402
 from jepa_agent.agent.configs import apply_overrides, parse_override_tokens, validate_config  # noqa: E402
 from jepa_agent.agent.environments import register_optional_suites  # noqa: E402
@@ -261,13 +262,13 @@ def checkpoint_cases(rng: np.random.Generator, folder: Path) -> list[Case]:
     agent = Agent.from_config(tiny(), gym.make(REACH))
     agent.train([gym.make(REACH) for _ in range(2)], 120)
     good = agent.save(folder / "good.pt", resume=True)
-    state = torch.load(good, weights_only=False)
+    state = read_checkpoint(good)
     for i, (key, value) in enumerate([("encoder", {"latent_dim": 12}), ("world_model", {"hidden_dim": 48}),
                                       ("critic", {"hidden_dim": 40})]):
         bad = json.loads(json.dumps(state["config"]))
         bad[key].setdefault("options", {}).update(value)
         path = folder / f"mismatch_{i}.pt"
-        torch.save({**state, "config": bad}, path)
+        write_file(path, {**state, "config": bad})
         cases.append(Case("checkpoint_shapes", lambda p=path: Agent.load(p), ("shape",), f"{key} {value}"))
     data = good.read_bytes()
     for i in range(6):

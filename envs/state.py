@@ -9,16 +9,20 @@ actuator state, warm start, controls, time). :func:`set_env_state` writes them i
 built from the same id and options; stepping both with the same actions then gives the
 same observations bit for bit.
 
+The state is plain data (numbers, strings, numpy arrays and generators, and lists, tuples
+and dicts of them), so a checkpoint stores it without pickling: attributes of other types
+(an ``EnvSpec``, a renderer, the simulator itself) are made again by building the env, and
+are not part of it; a space's random number stream is kept, the space itself is not.
+
 An env with state outside its Python attributes and its ``MjData`` (a model it edits
 during episodes, an external process) defines ``get_state()`` and ``set_state(state)`` on
-its unwrapped class; those are used instead of the attributes.
+its unwrapped class, returning and taking plain data; those are used instead of the
+attributes.
 """
 
 from __future__ import annotations
 
 import copy
-import io
-import pickle
 from typing import Any
 
 import gymnasium as gym
@@ -38,39 +42,66 @@ def _layers(env: gym.Env) -> list[Any]:
     return out
 
 
-class _Refuse(Exception):
-    pass
+def _plain(value: Any) -> bool:
+    """Whether ``value`` is plain data: what a checkpoint stores as it is (see the module
+    docstring)."""
+    if value is None or isinstance(value, (bool, int, float, str, bytes, np.random.Generator)):
+        return True
+    if isinstance(value, np.ndarray):
+        return value.dtype.kind in "biufU"
+    if isinstance(value, np.generic):
+        return value.dtype.kind in "biufU"
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return all(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(_plain(k) and _plain(v) for k, v in value.items())
+    return False
 
 
-class _PlainPickler(pickle.Pickler):
-    """Refuses values that hold a simulator or an env (a renderer holds both): restored,
-    they would be copies detached from the env they came from."""
+def _space_streams(space: gym.spaces.Space) -> list[np.random.Generator | None]:
+    """The random number streams of a space and its subspaces, in a fixed order (None where
+    a space has not drawn yet)."""
+    out = [space._np_random]
+    subspaces = space.spaces.values() if isinstance(space, gym.spaces.Dict) else (
+        space.spaces if isinstance(space, gym.spaces.Tuple) else ())
+    for sub in subspaces:
+        out += _space_streams(sub)
+    return out
 
-    def persistent_id(self, obj: Any) -> None:
-        if isinstance(obj, (gym.Env, mujoco.MjModel, mujoco.MjData)):
-            raise _Refuse
-        return None
 
-
-def _picklable(value: Any) -> bool:
-    try:
-        _PlainPickler(io.BytesIO()).dump(value)
-    except Exception:  # simulators, renderers, GL contexts, open files, locks
-        return False
-    return True
+def _set_space_streams(space: gym.spaces.Space, streams: list[np.random.Generator | None]) -> None:
+    subspaces = space.spaces.values() if isinstance(space, gym.spaces.Dict) else (
+        space.spaces if isinstance(space, gym.spaces.Tuple) else ())
+    space._np_random = copy.deepcopy(streams[0])
+    rest = streams[1:]
+    for sub in subspaces:
+        n = len(_space_streams(sub))
+        _set_space_streams(sub, rest[:n])
+        rest = rest[n:]
 
 
 def env_state(env: gym.Env) -> dict[str, Any]:
-    """Everything needed to continue ``env``'s episode (see the module docstring)."""
+    """Everything needed to continue ``env``'s episode, as plain data (see the module docstring)."""
     layers = _layers(env)
     base = layers[-1]
     state: dict[str, Any] = {"class": type(base).__qualname__, "layers": []}
     for layer in layers:
         # copies: a snapshot must not share the env's RNG or arrays, which go on changing
-        attrs = {k: copy.deepcopy(v) for k, v in vars(layer).items() if k != "env" and _picklable(v)}
-        state["layers"].append((type(layer).__qualname__, attrs))
+        attrs, spaces = {}, {}
+        for k, v in vars(layer).items():
+            if k == "env":
+                continue
+            if isinstance(v, gym.spaces.Space):
+                spaces[k] = copy.deepcopy(_space_streams(v))
+            elif _plain(v):
+                attrs[k] = copy.deepcopy(v)
+        state["layers"].append({"class": type(layer).__qualname__, "attrs": attrs, "spaces": spaces})
     if callable(getattr(base, "get_state", None)):
-        state["custom"] = copy.deepcopy(base.get_state())
+        custom = base.get_state()
+        if not _plain(custom):
+            raise TypeError(f"{type(base).__qualname__}.get_state() must return plain data (numbers, strings, "
+                            "numpy arrays and generators, lists, tuples and dicts of them)")
+        state["custom"] = copy.deepcopy(custom)
     model, data = getattr(base, "model", None), getattr(base, "data", None)
     if isinstance(model, mujoco.MjModel) and isinstance(data, mujoco.MjData):
         sim = np.empty(mujoco.mj_stateSize(model, _FULL))
@@ -86,13 +117,17 @@ def set_env_state(env: gym.Env, state: dict[str, Any]) -> None:
     Raises ValueError when the wrapper chain or the env class differs from the saved one.
     """
     layers = _layers(env)
-    saved = [name for name, _ in state["layers"]]
+    saved = [layer["class"] for layer in state["layers"]]
     ours = [type(layer).__qualname__ for layer in layers]
     if saved != ours:
         raise ValueError(f"the env's wrappers are {' > '.join(ours)}, but the saved state is of {' > '.join(saved)}")
-    for layer, (_, attrs) in zip(layers, state["layers"], strict=True):
-        for k, v in attrs.items():
+    for layer, saved_layer in zip(layers, state["layers"], strict=True):
+        for k, v in saved_layer["attrs"].items():
             setattr(layer, k, copy.deepcopy(v))
+        for k, streams in saved_layer["spaces"].items():
+            space = getattr(layer, k, None)
+            if isinstance(space, gym.spaces.Space) and len(_space_streams(space)) == len(streams):
+                _set_space_streams(space, list(streams))
     base = layers[-1]
     if "custom" in state:
         base.set_state(state["custom"])

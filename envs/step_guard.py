@@ -56,7 +56,7 @@ class StepGuard(gym.Wrapper):
 
     @property
     def resume_state(self) -> dict[str, Any]:
-        """The state of the wrapped env and its wrappers (picklable)."""
+        """The state of the wrapped env and its wrappers, and the last observation (plain data)."""
         return {"env": env_state(self.env), "last_obs": copy.deepcopy(self._last_obs)}
 
     @resume_state.setter

@@ -1,7 +1,7 @@
 """Benchmark planners closed-loop, on the true simulator and/or a learned model.
 
     python examples/bench_planners.py --planners cem mppi --envs jepa_agent/Reach2D-v0 \\
-        --models oracle runs/reach/checkpoint.pt --budgets samples=128,iterations=2 samples=256 \\
+        --models oracle runs/reach/checkpoint.safetensors --budgets samples=128,iterations=2 samples=256 \\
         --seeds 0 1 --episodes 10 --out runs/bench
 
 Same as ``jepa-agent bench``. Writes results.json, results.csv and pareto.png to --out.

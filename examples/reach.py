@@ -3,7 +3,7 @@
     python examples/reach.py                                  # Reach2D, defaults
     python examples/reach.py --env jepa_agent/Reach3D-v0 --out runs/reach3d
 
-Writes to ``--out`` (default ``runs/reach``): ``eval.json``, ``checkpoint.pt``,
+Writes to ``--out`` (default ``runs/reach``): ``eval.json``, ``checkpoint.safetensors``,
 ``config.yaml``, ``history.json`` and ``learning_curve.png``. The run itself is
 ``agent.run.Run``, the same code as ``jepa-agent train --config configs/reach2d.yaml``
 (which also writes metrics, TensorBoard logs and videos).
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> None:
         train_and_report(run, console, args.threads)  # progress bars, then the results table
     except TrainingInterrupted as stopped:  # Ctrl-C: saved (jepa-agent train --resume continues it)
         raise SystemExit(f"reach.py: {stopped}") from None
-    console.print(f"wrote {out / 'eval.json'}, {out / 'checkpoint.pt'}, {out / 'learning_curve.png'}")
+    console.print(f"wrote {out / 'eval.json'}, {out / 'checkpoint.safetensors'}, {out / 'learning_curve.png'}")
 
 
 if __name__ == "__main__":

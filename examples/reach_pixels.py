@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> None:
             rest += ["--set", f"task.env_kwargs.{option}={value}"]
     reach.main([*rest, "--out", str(out)])  # train, evaluate on held-out goal images, eval.json
 
-    agent = Agent.load(out / "checkpoint.pt")
+    agent = Agent.load(out / "checkpoint.safetensors")
     config = agent.config
     summary = json.loads((out / "eval.json").read_text())
     seed0 = EVAL_SEED + summary["seed"]

@@ -9,6 +9,9 @@ host<->device synchronisation inside the control loop.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import torch
 from pydantic import BaseModel, ConfigDict, PositiveInt
 from torch import Tensor
@@ -184,6 +187,32 @@ class ShortTermMemory:
     def last_subgoals(self) -> Tensor | None:
         """The imagined coarse latents (B, M, D) of the last hierarchical plan, or None."""
         return self._subgoals
+
+    def state(self) -> dict[str, Any]:
+        """The buffers, the ring's counters and the last plan (tensors and ints): saved with a
+        resumable checkpoint, so a resumed episode reads back what it wrote."""
+        return {"states": self._states, "actions": self._actions, "costs": self._costs,
+                "head": self._head, "count": self._count, "plan": self._plan, "subgoals": self._subgoals}
+
+    def load_state(self, state: Mapping[str, Any]) -> None:
+        """Restore :meth:`state`'s result (on this memory's device and dtype).
+
+        Raises:
+            ValueError: buffers of another capacity, batch size or dimensions.
+        """
+        c, b = self.capacity, self.batch_size
+        for name, dim in (("states", self.latent_dim), ("actions", self.action_dim), ("costs", None)):
+            shape = (c, b) if dim is None else (c, b, dim)
+            _check_shape(f"the saved memory's {name}", state[name], shape, "(C, B)" if dim is None else "(C, B, ·)")
+        kw = {"device": self.device, "dtype": self.dtype}
+        self._states = state["states"].to(**kw)
+        self._actions = state["actions"].to(**kw)
+        self._costs = state["costs"].to(**kw)
+        self._head, self._count = int(state["head"]), int(state["count"])
+        plan = state["plan"]
+        # the plan is kept as the planner made it (set_plan does not cast it)
+        self._plan = None if plan is None else (plan[0].to(self.device), plan[1].to(self.device))
+        self._subgoals = None if state["subgoals"] is None else state["subgoals"].to(self.device)
 
     def clear(self, rows: Tensor | None = None) -> None:
         """Forget every step and the plan (start of an episode); keeps the buffers.

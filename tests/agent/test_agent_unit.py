@@ -10,6 +10,7 @@ import torch
 from jepa_agent import envs  # noqa: F401  (registers the reach envs)
 from jepa_agent.actor import ActorConfig
 from jepa_agent.agent import Agent
+from jepa_agent.agent.checkpoint import read_checkpoint, write_file
 from jepa_agent.configurator import AgentConfig, ModuleSpec, TaskSpec, TrainingConfig
 from jepa_agent.memory import to_torch
 
@@ -242,7 +243,8 @@ def test_save_load_round_trip(agent, env, tmp_path):
 
 
 def test_save_is_atomic(agent, tmp_path, monkeypatch):
-    """save leaves no temp file, and a failing torch.save leaves the existing checkpoint untouched."""
+    """save leaves no temp file, and a write that fails (the disk full at fsync) leaves the
+    existing checkpoint untouched."""
     path = tmp_path / "ckpt.pt"
     agent.save(path)
     assert os.listdir(tmp_path) == ["ckpt.pt"]
@@ -251,7 +253,7 @@ def test_save_is_atomic(agent, tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(torch, "save", boom)
+    monkeypatch.setattr(os, "fsync", boom)
     with pytest.raises(OSError, match="disk full"):
         agent.save(path)
     assert os.listdir(tmp_path) == ["ckpt.pt"]
@@ -287,14 +289,14 @@ def test_load_with_world_model_options_that_keep_the_weights(env, tmp_path):
 
 def test_load_names_the_module_and_shapes_that_do_not_fit(agent, tmp_path):
     """Weights whose shapes differ from what the config builds: one line naming both."""
-    state = torch.load(agent.save(tmp_path / "ckpt.pt"), weights_only=False)
+    state = read_checkpoint(agent.save(tmp_path / "ckpt.safetensors"))
     key = next(iter(state["critic"]))
     state["critic"][key] = torch.zeros(3, 5)
-    torch.save(state, tmp_path / "bad.pt")
+    write_file(tmp_path / "bad.pt", state)
     with pytest.raises(ValueError, match=rf"critic\.{key} has shape \(3, 5\) in the checkpoint but \(\d+"):
         Agent.load(tmp_path / "bad.pt")
     del state["critic"]
-    torch.save(state, tmp_path / "none.pt")
+    write_file(tmp_path / "none.pt", state)
     with pytest.raises(ValueError, match="has no critic weights"):
         Agent.load(tmp_path / "none.pt")
 

@@ -16,6 +16,7 @@ pytest.importorskip("minari")
 
 from jepa_agent import envs  # noqa: E402, F401  (registers the reach envs)
 from jepa_agent.agent import Agent  # noqa: E402
+from jepa_agent.agent.checkpoint import read_checkpoint  # noqa: E402
 from jepa_agent.agent.configs import apply_overrides  # noqa: E402
 from jepa_agent.agent.dataset import write_minari  # noqa: E402
 from jepa_agent.agent.distributed import ShardedBatches, concat_batches  # noqa: E402
@@ -98,8 +99,8 @@ def test_two_torchrun_processes_match_one_process_on_the_same_global_batch(datas
     report = json.loads((tmp_path / "two" / "pretrain.json").read_text())
     assert report["processes"] == 2 and report["ranks_identical"] is True
     assert report["last_pred_loss"] < report["first_pred_loss"]
-    a = torch.load(tmp_path / "two" / "checkpoint.pt", weights_only=False)
-    b = torch.load(tmp_path / "one" / "checkpoint.pt", weights_only=False)
+    a = read_checkpoint(tmp_path / "two" / "checkpoint.safetensors")
+    b = read_checkpoint(tmp_path / "one" / "checkpoint.safetensors")
     for module in ("world_model", "critic", "probe"):
         for key, value in a[module].items():
             torch.testing.assert_close(value, b[module][key], rtol=0, atol=1e-5, msg=f"{module}.{key}")
@@ -121,7 +122,7 @@ def test_the_cli_collects_a_minari_dataset_pretrains_and_evaluates(tmp_path):
     assert got.returncode == 0, got.stderr[-2000:]
     report = json.loads((tmp_path / "run" / "pretrain.json").read_text())
     assert report["steps"] == 300 and len(report["records"]) == 2 and 0.0 <= report["success_rate"] <= 1.0
-    agent = Agent.load(tmp_path / "run" / "checkpoint.pt")
+    agent = Agent.load(tmp_path / "run" / "checkpoint.safetensors")
     assert agent.updates == 20 and parameter_digest(agent) == report["parameter_digest"]
     bad = cli("pretrain", "--dataset", str(tmp_path / "nowhere"), "--config", str(tmp_path / "tiny.yaml"), cwd=tmp_path)
     assert bad.returncode == 1 and "Traceback" not in bad.stderr and "nowhere" in bad.stderr

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+import jepa_agent.agent.checkpoint as checkpoint_module
 from jepa_agent import envs  # noqa: F401  (registers the reach envs)
 from jepa_agent.agent import Agent
 from jepa_agent.agent.cli import main
@@ -56,9 +57,9 @@ def test_training_n_then_resuming_m_equals_n_plus_m(env_id, tmp_path):
 
     first = Agent.from_config(config, gym.make(env_id))
     first.train([gym.make(env_id) for _ in range(2)], n)
-    first.save(tmp_path / "checkpoint.pt", resume=True)
+    first.save(tmp_path / "checkpoint.safetensors", resume=True)
     del first
-    resumed = Agent.load(tmp_path / "checkpoint.pt", resume=True)
+    resumed = Agent.load(tmp_path / "checkpoint.safetensors", resume=True)
     assert resumed.envs is not None and resumed.envs.num_envs == 2
     resumed.train(resumed.envs, m)
 
@@ -119,8 +120,8 @@ def test_ctrl_c_then_resume_ends_like_the_unstopped_run(tmp_path, monkeypatch, c
     monkeypatch.setattr(Agent, "train", real_train)
     assert main(["train", "--resume", str(out), "--threads", "1"]) == 0
 
-    straight = Agent.load(tmp_path / "straight" / "checkpoint.pt")
-    resumed = Agent.load(out / "checkpoint.pt")
+    straight = Agent.load(tmp_path / "straight" / "checkpoint.safetensors")
+    resumed = Agent.load(out / "checkpoint.safetensors")
     assert resumed.env_steps == straight.env_steps == 400
     assert same_weights(resumed, straight)
     steps = [[r.split(",")[0] for r in (d / "metrics.csv").read_text().splitlines()] for d in (out, tmp_path / "straight")]
@@ -144,27 +145,29 @@ def trained(tmp_path_factory):
     folder = tmp_path_factory.mktemp("ckpt")
     agent = Agent.from_config(tiny("jepa_agent/Reach2D-v0"), gym.make("jepa_agent/Reach2D-v0"))
     agent.train([gym.make("jepa_agent/Reach2D-v0") for _ in range(2)], 160)
-    agent.save(folder / "checkpoint.pt", resume=True)
+    agent.save(folder / "checkpoint.safetensors", resume=True)
     return agent, folder
 
 
 def test_a_crash_while_saving_keeps_the_previous_checkpoint(trained, tmp_path, monkeypatch):
     agent, _ = trained
-    path = tmp_path / "checkpoint.pt"
+    path = tmp_path / "checkpoint.safetensors"
     agent.save(path, resume=True)
     before = sorted(p.name for p in (tmp_path / "checkpoint.resume").iterdir())
-    real_save = torch.save
+    real_write = checkpoint_module.atomic_write
 
-    def crash_on_the_checkpoint(obj, f, *a, **kw):
-        if isinstance(obj, dict) and "format" in obj:  # the checkpoint itself, after the side files
-            f.write(b"half a file")
-            raise OSError("disk full")
-        return real_save(obj, f, *a, **kw)
+    def crash_on_the_checkpoint(target, write):
+        if target == path:  # the checkpoint itself, after the side files
+            def half(f):
+                f.write(b"half a file")
+                raise OSError("disk full")
+            return real_write(target, half)
+        return real_write(target, write)
 
-    monkeypatch.setattr(torch, "save", crash_on_the_checkpoint)
+    monkeypatch.setattr(checkpoint_module, "atomic_write", crash_on_the_checkpoint)
     with pytest.raises(OSError, match="disk full"):
         agent.save(path, resume=True)
-    monkeypatch.setattr(torch, "save", real_save)
+    monkeypatch.setattr(checkpoint_module, "atomic_write", real_write)
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
     back = Agent.load(path, resume=True)  # the previous checkpoint and the files it names
     assert back.env_steps == agent.env_steps and same_weights(back, agent)
@@ -176,10 +179,10 @@ def test_a_crash_while_saving_keeps_the_previous_checkpoint(trained, tmp_path, m
 
 def test_truncated_checkpoint_is_one_line_naming_the_file(trained, tmp_path):
     _, folder = trained
-    data = (folder / "checkpoint.pt").read_bytes()
-    bad = tmp_path / "checkpoint.pt"
+    data = (folder / "checkpoint.safetensors").read_bytes()
+    bad = tmp_path / "checkpoint.safetensors"
     bad.write_bytes(data[: len(data) // 2])
-    with pytest.raises(ValueError, match="could not read checkpoint .*checkpoint.pt") as err:
+    with pytest.raises(ValueError, match="could not read checkpoint .*checkpoint.safetensors") as err:
         Agent.load(bad)
     assert "\n" not in str(err.value)
 
@@ -193,7 +196,7 @@ def test_missing_or_corrupt_replay_is_named(trained, tmp_path):
     replay = next((copy / "checkpoint.resume").glob("*.replay.npz"))
     replay.write_bytes(replay.read_bytes()[:1000])
     with pytest.raises(ValueError, match="could not read replay buffer from .*replay.npz"):
-        Agent.load(copy / "checkpoint.pt", resume=True)
+        Agent.load(copy / "checkpoint.safetensors", resume=True)
     replay.unlink()
     with pytest.raises(ValueError, match="replay file .*replay.npz is missing"):
-        Agent.load(copy / "checkpoint.pt", resume=True)
+        Agent.load(copy / "checkpoint.safetensors", resume=True)

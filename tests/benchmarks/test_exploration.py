@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from jepa_agent.agent.checkpoint import read_checkpoint
 from tests.agent.test_run_loop import TINY
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "exploration.py"
@@ -40,8 +41,8 @@ def test_exploration_writes_one_record_per_variant(tmp_path, protocol):
     if protocol == "free":
         assert records[1]["practice_goals"] == 1.0
         assert all(e["random"] for e in eps["random"])
-        import torch  # the random variant's checkpoint is the agent evaluated, its post-training updates included
-        assert torch.load(tmp_path / "reach2d_free_random" / "checkpoint.pt", weights_only=False)["updates"] > 0
+        # the random variant's checkpoint is the agent evaluated, its post-training updates included
+        assert read_checkpoint(tmp_path / "reach2d_free_random" / "checkpoint.safetensors")["updates"] > 0
         planned = [e for e in eps["epistemic"] if not e["random"]]
         assert planned and all(e["practice"] for e in planned)
     else:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import torch
+from jepa_agent.agent.checkpoint import read_checkpoint
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,6 +30,6 @@ def test_custom_module_example_runs_on_a_tiny_budget(tmp_path):
     result = json.loads((out / "eval.json").read_text())
     assert result["episodes"] == 2 and result["env_steps"] == 200 and result["updates"] > 0
     assert result["planner"] == "examples.custom_module:Annealed"
-    state = torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=False)
+    state = read_checkpoint(out / "checkpoint.safetensors")
     assert state["config"]["encoder"]["name"] == "examples.custom_module:TanhEncoder"
     assert any(k.startswith("encoder.net.") for k in state["world_model"])  # the user's layers were trained

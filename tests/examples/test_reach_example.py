@@ -22,7 +22,7 @@ EVAL_KEYS = {
 def run_reach(run_example):
     def run(out: Path, *args: str, timeout: float) -> dict:
         result = run_example("reach.py", out, *args, timeout=timeout, keys=EVAL_KEYS)
-        for name in ("checkpoint.pt", "learning_curve.png", "config.yaml"):
+        for name in ("checkpoint.safetensors", "learning_curve.png", "config.yaml"):
             assert (out / name).is_file(), f"{name} missing from {sorted(p.name for p in out.iterdir())}"
         return result
 

@@ -34,7 +34,7 @@ def test_reach_pixels_tiny_budget_runs_end_to_end(tmp_path, run_pixels):
     assert r["obs_type"] == "pixels" and r["image_shape"] == [3, 32, 32]
     assert r["env_steps"] == 300 and r["episodes"] == 2
     assert 0.0 <= r["success_rate"] <= 1.0 and r["embed_std"] > 0 and r["embed_rank"] >= 1
-    for name in ("checkpoint.pt", "learning_curve.png", "config.yaml"):
+    for name in ("checkpoint.safetensors", "learning_curve.png", "config.yaml"):
         assert (tmp_path / name).is_file(), name
     strip = imageio.imread(r["goal_strip"])
     assert strip.ndim == 3 and strip.shape[1] == 3 * strip.shape[0]  # one row: start | end | goal
