@@ -2,9 +2,9 @@
 
     jepa-agent train --config configs/reach2d.yaml            # = python examples/reach.py
     jepa-agent train --config configs/reach2d.yaml --actor.planner=mppi --actor.samples=512
-    jepa-agent eval runs/reach/checkpoint.pt --episodes 50 --video 2
+    jepa-agent eval runs/reach/checkpoint.safetensors --episodes 50 --video 2
     jepa-agent collect --config configs/reach2d.yaml --steps 10000 --out runs/data/replay.npz
-    jepa-agent show configs/reach2d.yaml | runs/reach/checkpoint.pt | --schema
+    jepa-agent show configs/reach2d.yaml | runs/reach/checkpoint.safetensors | --schema
     jepa-agent bench --planners cem mppi --models oracle
     jepa-agent --version
 
@@ -266,8 +266,13 @@ def _checkpoint_config(agent: Any, overrides: dict[str, Any], command: str) -> A
     return apply_overrides(agent.config, overrides)
 
 
+def _env_name(env_id: str) -> str:
+    """The env's name in an id, without its module or namespace: ``my_lab.envs:jepa/Arm-v0`` -> ``Arm-v0``."""
+    return env_id.rpartition(":")[2].split("/")[-1]
+
+
 def _default_out(kind: str, env_id: str) -> Path:
-    return Path("runs") / f"{env_id.split('/')[-1]}-{kind}-{time.strftime('%Y%m%d-%H%M%S')}"
+    return Path("runs") / f"{_env_name(env_id)}-{kind}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
 # --------------------------------------------------------------------------- train
@@ -284,9 +289,9 @@ def train_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--log", default="csv", help="metric backends: csv, tensorboard, both (csv,tensorboard) or none")
     p.add_argument("--video", type=count, default=2, metavar="N", help="evaluation episodes recorded to videos/ (0: none)")
     p.add_argument("--no-plan-path", action="store_true", help="do not draw the imagined plan in the videos")
-    p.add_argument("--checkpoint-every", type=count, default=0, metavar="STEPS", help="also save checkpoints/step_*.pt")
+    p.add_argument("--checkpoint-every", type=count, default=0, metavar="STEPS", help="also save checkpoints/step_*.safetensors")
     p.add_argument("--save-every", type=count, default=10_000, metavar="STEPS",
-                   help="env steps between resumable saves of checkpoint.pt (0: at the end and on Ctrl-C)")
+                   help="env steps between resumable saves of checkpoint.safetensors (0: at the end and on Ctrl-C)")
     p.add_argument("--log-every", type=positive, default=1000, metavar="STEPS", help="env steps between metric rows")
     p.add_argument("--eval-env", metavar="ID", help="evaluate on this Gymnasium id (default: the training env)")
     p.add_argument("--dataset", metavar="ID_OR_PATH",
@@ -354,7 +359,7 @@ def _report_written(console: Console, out: Path) -> None:
 # --------------------------------------------------------------------------- eval
 def eval_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.description = "Evaluate a checkpoint on held-out goals; --TASK.KEY=VALUE changes the task (planner, horizon...)."
-    p.add_argument("checkpoint", help="checkpoint.pt written by train")
+    p.add_argument("checkpoint", help="checkpoint.safetensors written by train")
     p.add_argument("--episodes", type=positive, default=50)
     p.add_argument("--seed", type=int, help="episode i resets with 1_000_000 + seed + i (default: the checkpoint's seed)")
     p.add_argument("--out", help="folder for eval.json and videos (default: <checkpoint folder>/eval)")
@@ -479,7 +484,7 @@ def run_collect(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
         agent.reset(config.task, goal=goal)  # the (possibly new) planner and horizon
     minari_id = None
     if args.format == "minari":
-        name = config.task.env.split("/")[-1].rsplit("-v", 1)[0].lower()
+        name = _env_name(config.task.env).rsplit("-v", 1)[0].lower()
         minari_id = args.dataset_id or f"jepa_agent/{name}-{policy}-v0"
         out = Path(args.out) if args.out else None
         _check_minari_id(minari_id)
@@ -611,7 +616,7 @@ def run_pretrain(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
         if main:
             out.mkdir(parents=True, exist_ok=True)
             config.save(out / "config.yaml")
-            agent.save(out / "checkpoint.pt")
+            agent.save(out / "checkpoint.safetensors")
         summary: dict[str, Any] = {
             **data.info, "processes": group.world_size if group else 1, "shards": world,
             "env_steps": agent.env_steps, "updates": result["updates"], "wall_s": result["wall_s"],
@@ -638,7 +643,7 @@ def run_pretrain(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
                                             f"{config.task.env}: pretrained offline, {args.episodes} held-out goals"))
             console.print(f"{result['updates']} updates in {result['wall_s']:.1f} s "
                           f"({result['updates_per_s']:.1f} updates/s on {summary['processes']} process(es))")
-            console.print(f"wrote {out}/: config.yaml, checkpoint.pt, pretrain.json")
+            console.print(f"wrote {out}/: config.yaml, checkpoint.safetensors, pretrain.json")
         env.close()
         if group is not None:
             group.barrier()
@@ -651,7 +656,7 @@ def run_pretrain(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
 # --------------------------------------------------------------------------- show
 def show_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.description = "Print a resolved config, a checkpoint's summary, or the config reference (--schema)."
-    p.add_argument("path", nargs="?", help="a .yaml/.json config or a .pt checkpoint (default: the defaults)")
+    p.add_argument("path", nargs="?", help="a .yaml/.json config or a .safetensors checkpoint (default: the defaults)")
     p.add_argument("--schema", action="store_true", help="print the config reference (Markdown)")
     p.add_argument("--readme", metavar="README.md", help="with --schema: rewrite that file's generated section")
     p.add_argument("--json", action="store_true", help="JSON instead of YAML / Markdown")
@@ -673,7 +678,7 @@ def run_show(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
         else:
             _emit(config_reference())
         return 0
-    if args.path and Path(args.path).suffix in (".pt", ".pth", ".ckpt"):
+    if args.path and Path(args.path).suffix in (".safetensors", ".pt", ".pth", ".ckpt"):
         from jepa_agent.agent.configs import ConfigError
         from jepa_agent.agent.run import checkpoint_summary
 

@@ -9,7 +9,7 @@ never prints (progress goes to the callbacks the caller passes). A run folder ho
 ``provenance.json``          the package version, git commit, library versions, device and
                              time of the process that started the run (each resume adds
                              its own under ``resumed``; :mod:`agent.provenance`)
-``checkpoint.pt``            the trained agent, resumable (``checkpoints/step_*.pt`` every N
+``checkpoint.safetensors``            the trained agent, resumable (``checkpoints/step_*.safetensors`` every N
                              steps, weights only)
 ``checkpoint.resume/``       the replay buffer and running episodes it resumes from
 ``history.json``             every training episode; the updates (at most 5,000 records)
@@ -323,9 +323,9 @@ class RunOptions:
     plan_path: bool = True
     """Draw the imagined end-effector path in the videos."""
     checkpoint_every: int = 0
-    """Also save ``checkpoints/step_*.pt`` every this many env steps (0: only the final one)."""
+    """Also save ``checkpoints/step_*.safetensors`` every this many env steps (0: only the final one)."""
     save_every: int = 10_000
-    """Env steps between resumable saves of ``checkpoint.pt`` (with its replay buffer and
+    """Env steps between resumable saves of ``checkpoint.safetensors`` (with its replay buffer and
     running episodes); 0: only at the end and on Ctrl-C."""
     log_every: int = 1000
     """Env steps between rows of metrics and progress updates."""
@@ -380,14 +380,14 @@ class Run:
 
     @classmethod
     def resume(cls, out: str | Path, *, steps: int | None = None) -> Run:
-        """Continue the run in folder ``out`` from its ``checkpoint.pt`` (replay buffer, RNG
+        """Continue the run in folder ``out`` from its ``checkpoint.safetensors`` (replay buffer, RNG
         streams, running episodes and all): :meth:`train` then goes on to ``steps`` env
         steps in all (default: the run's own budget) exactly as the unstopped run would have.
         """
         out = Path(out)
-        checkpoint = out / "checkpoint.pt"
+        checkpoint = out / "checkpoint.safetensors"
         if not checkpoint.is_file():
-            raise FileNotFoundError(f"{out} holds no checkpoint.pt to resume from")
+            raise FileNotFoundError(f"{out} holds no checkpoint.safetensors to resume from")
         agent = Agent.load(checkpoint, resume=True)
         saved = out / "run.json"
         fields = json.loads(saved.read_text()) if saved.is_file() else {}
@@ -425,7 +425,7 @@ class Run:
     def _save(self) -> Path:
         """Write the agent with everything resuming needs (atomically) and the history so
         far; return the checkpoint's path."""
-        path = self.agent.save(self.out / "checkpoint.pt", resume=True)
+        path = self.agent.save(self.out / "checkpoint.safetensors", resume=True)
         _write_atomic_text(self.out / "history.json", json.dumps(self.history))
         self.last_saved = path
         return path
@@ -463,7 +463,7 @@ class Run:
                 scalars["train/coverage"] = agent.coverage.fraction
             self.metrics.log(agent.env_steps, scalars)
             if opts.checkpoint_every and agent.env_steps >= next_checkpoint:
-                agent.save(self.out / "checkpoints" / f"step_{agent.env_steps:07d}.pt")
+                agent.save(self.out / "checkpoints" / f"step_{agent.env_steps:07d}.safetensors")
                 next_checkpoint += opts.checkpoint_every
             if opts.save_every and agent.env_steps >= next_save and agent.env_steps < target:
                 self._save()

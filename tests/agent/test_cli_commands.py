@@ -45,7 +45,7 @@ def run_dir(tmp_path_factory) -> Path:
 
 def test_train_writes_the_run_folder(run_dir):
     """`train` writes the resolved config, metrics, checkpoint, curves, eval.json and a video."""
-    for name in ("config.yaml", "metrics.csv", "checkpoint.pt", "history.json", "learning_curve.png", "eval.json"):
+    for name in ("config.yaml", "metrics.csv", "checkpoint.safetensors", "history.json", "learning_curve.png", "eval.json"):
         assert (run_dir / name).is_file(), sorted(p.name for p in run_dir.iterdir())
     config = AgentConfig.load(run_dir / "config.yaml")
     assert config.task.actor.horizon == 5 and config.task.planner.options["samples"] == 16
@@ -75,7 +75,7 @@ def test_a_budget_shorter_than_one_episode_trains_and_reports(tmp_path, capsys):
 
 def test_eval_command_changes_the_planner(run_dir, tmp_path):
     """`eval` loads a checkpoint, plans with an overridden planner and writes eval.json."""
-    rc = main(["eval", str(run_dir / "checkpoint.pt"), "--episodes", "1", "--out", str(tmp_path), "--threads", "1",
+    rc = main(["eval", str(run_dir / "checkpoint.safetensors"), "--episodes", "1", "--out", str(tmp_path), "--threads", "1",
                "--actor.planner=mppi", "--actor.samples=16", "--video", "1"])
     assert rc == 0
     result = json.loads((tmp_path / "eval.json").read_text())
@@ -85,7 +85,7 @@ def test_eval_command_changes_the_planner(run_dir, tmp_path):
 
 def test_eval_on_other_env_options(run_dir, tmp_path):
     """`eval` runs a checkpoint on other env options (torque motors) and reports return and the random baseline's return."""
-    rc = main(["eval", str(run_dir / "checkpoint.pt"), "--episodes", "1", "--out", str(tmp_path), "--threads", "1",
+    rc = main(["eval", str(run_dir / "checkpoint.safetensors"), "--episodes", "1", "--out", str(tmp_path), "--threads", "1",
                "--task.env_kwargs.control=torque"])
     assert rc == 0
     result = json.loads((tmp_path / "eval.json").read_text())
@@ -94,7 +94,7 @@ def test_eval_on_other_env_options(run_dir, tmp_path):
 
 def test_eval_refuses_module_overrides(run_dir, capsys):
     """A checkpoint's modules are fixed: overriding the encoder in `eval` is a clear error."""
-    assert main(["eval", str(run_dir / "checkpoint.pt"), "--encoder.latent_dim=4"]) == 2
+    assert main(["eval", str(run_dir / "checkpoint.safetensors"), "--encoder.latent_dim=4"]) == 2
     assert "only task keys" in capsys.readouterr().err
 
 
@@ -102,7 +102,7 @@ def test_collect_writes_a_replay_buffer(run_dir, tmp_path):
     """`collect` saves random or planner experience as a loadable replay buffer of the asked size."""
     random_path, plan_path = tmp_path / "random.npz", tmp_path / "plan.npz"
     assert main(["collect", "--config", REACH2D, "--steps", "100", "--out", str(random_path), *TINY]) == 0
-    assert main(["collect", "--checkpoint", str(run_dir / "checkpoint.pt"), "--steps", "100", "--num-envs", "2",
+    assert main(["collect", "--checkpoint", str(run_dir / "checkpoint.safetensors"), "--steps", "100", "--num-envs", "2",
                  "--threads", "1", "--out", str(plan_path)]) == 0
     for path in (random_path, plan_path):
         replay = ReplayBuffer.load(path)
@@ -120,7 +120,7 @@ def test_show_prints_a_resolved_config(capsys):
 
 def test_show_summarises_a_checkpoint(run_dir, capsys):
     """`show CHECKPOINT` prints env steps, updates, parameters per module and the config."""
-    assert main(["show", str(run_dir / "checkpoint.pt")]) == 0
+    assert main(["show", str(run_dir / "checkpoint.safetensors")]) == 0
     out = capsys.readouterr().out
     assert "env_steps: 200" in out and "parameters:" in out and "total:" in out and "config:" in out
     info = yaml.safe_load(out.split("parameters:")[0])
@@ -135,7 +135,7 @@ def test_show_schema_prints_the_reference(capsys):
 
 def test_bench_command_on_the_checkpoint(run_dir, tmp_path):
     """`bench` runs a planner on the trained checkpoint and writes results.json."""
-    assert main(["bench", "--planners", "cem", "--models", str(run_dir / "checkpoint.pt"), "--budgets",
+    assert main(["bench", "--planners", "cem", "--models", str(run_dir / "checkpoint.safetensors"), "--budgets",
                  "samples=8,iterations=1,horizon=3", "--episodes", "1", "--threads", "1", "--out", str(tmp_path)]) == 0
     assert json.loads((tmp_path / "results.json").read_text())[0]["episodes"] == 1
 
@@ -236,6 +236,6 @@ def test_ctrl_c_during_training_saves_the_agent_and_says_where(tmp_path, monkeyp
                "--video", "0", "--log-every", "100", *TINY])
     assert rc == 130
     err = capsys.readouterr().err
-    assert f"saved at {out / 'checkpoint.pt'}" in err and "interrupted at 100 env steps" in err
-    agent = Agent.load(out / "checkpoint.pt")
+    assert f"saved at {out / 'checkpoint.safetensors'}" in err and "interrupted at 100 env steps" in err
+    agent = Agent.load(out / "checkpoint.safetensors")
     assert agent.env_steps == 100
