@@ -1687,8 +1687,12 @@ class Agent:
 
     @classmethod
     def load(cls, path: str | Path, *, device: str | None = None, resume: bool = False,
-             world_model_options: Mapping[str, Any] | None = None) -> Agent:
+             world_model_options: Mapping[str, Any] | None = None, trust_code: bool = False) -> Agent:
         """Rebuild an agent from :meth:`save`'s checkpoint (optionally on another device).
+
+        Opening a checkpoint reads JSON and tensor bytes, nothing else (``agent.checkpoint``);
+        one whose config names code to call (a frozen encoder's ``factory``, or its
+        ``trust_code``) is refused unless ``trust_code=True`` says you trust where it came from.
 
         ``world_model_options`` replace some of the world model's options: those that change
         what it computes from the same weights (``ensemble_mix`` of the JEPA model); one that
@@ -1701,6 +1705,45 @@ class Agent:
         """
         path = Path(path)
         state = read_checkpoint(path)
+        agent = cls._from_state(state, path, device=device, trust_code=trust_code,
+                                world_model_options=world_model_options)
+        if resume:
+            agent._resume_from(state, path)
+        return agent
+
+    def save_pretrained(self, folder: str | Path, *, eval_result: Mapping[str, Any] | str | Path | None = None,
+                        model_id: str | None = None) -> Path:
+        """Write a shareable model folder: ``config.json``, ``model.safetensors``, the
+        ``eval.json`` it was measured with (``eval_result``: a dict or a path) and a model card
+        ``README.md``, in the layout the Hugging Face Hub expects (``agent.pretrained``)."""
+        from jepa_agent.agent.pretrained import save_pretrained
+
+        return save_pretrained(self, folder, eval_result=eval_result, model_id=model_id)
+
+    @classmethod
+    def from_pretrained(cls, folder_or_id: str | Path, *, device: str | None = None, trust_code: bool = False,
+                        revision: str | None = None,
+                        world_model_options: Mapping[str, Any] | None = None) -> Agent:
+        """The agent :meth:`save_pretrained` wrote to a local folder, or a Hub id's (``owner/name``,
+        downloaded with huggingface_hub only when no such local folder exists), ready to act;
+        its optimisers start afresh. ``trust_code`` as in :meth:`load`."""
+        from jepa_agent.agent.pretrained import load_pretrained_state
+
+        state, folder = load_pretrained_state(folder_or_id, revision=revision)
+        return cls._from_state(state, folder, device=device, trust_code=trust_code,
+                               world_model_options=world_model_options)
+
+    @classmethod
+    def _from_state(cls, state: dict[str, Any], path: Path, *, device: str | None, trust_code: bool,
+                    world_model_options: Mapping[str, Any] | None) -> Agent:
+        """The agent a checkpoint's state describes, its weights loaded (``path`` names the
+        source in errors)."""
+        code = _code_in_config(state["config"])
+        if code and not trust_code:
+            raise CheckpointError(
+                f"{path}'s config names code to call ({', '.join(code)}): load it with trust_code=True "
+                "(--trust-code) only if you trust where the file came from"
+            )
         config = AgentConfig.model_validate(state["config"])
         if world_model_options:
             wm = config.world_model
@@ -1726,9 +1769,24 @@ class Agent:
                 _load_weights(module, state.get(name), name, path)
         agent._load_optimizers(state["optimizers"], path)
         agent.updates, agent.env_steps = state["updates"], state["env_steps"]
-        if resume:
-            agent._resume_from(state, path)
         return agent
+
+
+def _code_in_config(config: Any, where: str = "") -> list[str]:
+    """The entries of a config (as saved) that would call code named in it: a ``factory``
+    (a frozen encoder's constructor) or ``trust_code: true``."""
+    found = []
+    if isinstance(config, Mapping):
+        for key, value in config.items():
+            here = f"{where}.{key}" if where else str(key)
+            if (key == "factory" and value) or (key == "trust_code" and value is True):
+                found.append(f"{here}={value}")
+            else:
+                found += _code_in_config(value, here)
+    elif isinstance(config, list):
+        for i, value in enumerate(config):
+            found += _code_in_config(value, f"{where}[{i}]")
+    return found
 
 
 def _per_env(name: str, value: Any, B: int, dtype: Any, width: int | None = None) -> np.ndarray:

@@ -4,7 +4,7 @@
 into a Minari dataset, :func:`load_minari` opens one by local path or id, and
 :func:`fill_replay` adds a dataset's episodes to a replay buffer, so the world
 model can be trained on data collected elsewhere or in earlier runs. Minari is
-imported only inside these functions: ``import agent`` does not need it.
+imported only inside these functions: ``import jepa_agent.agent`` does not need it.
 
 How an episode of T steps maps between the two:
 
@@ -34,7 +34,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -178,15 +178,27 @@ def load_minari(id_or_path: str | os.PathLike[str]) -> minari.MinariDataset:
     candidate = Path(id_or_path).resolve()
     for data in (candidate / _DATA, candidate):
         if (data / _METADATA).is_file():
-            return minari.MinariDataset(data)
+            return _open_dataset(lambda data=data: minari.MinariDataset(data), data)
     if isinstance(id_or_path, str) and _is_dataset_id(id_or_path):
         if (get_dataset_path(id_or_path) / _DATA).is_dir():
-            return minari.load_dataset(id_or_path, download=False)
+            return _open_dataset(lambda: minari.load_dataset(id_or_path, download=False),
+                                 get_dataset_path(id_or_path) / _DATA)
     local = sorted(minari.list_local_datasets())
     raise FileNotFoundError(
         f"no Minari dataset directory at {str(id_or_path)!r} and no local dataset with that id "
         f"in {get_dataset_path()}; local dataset ids: {local if local else 'none'}"
     )
+
+
+def _open_dataset(open_it: Callable[[], minari.MinariDataset], data: Path) -> minari.MinariDataset:
+    """Minari's reader on ``data``; a file it cannot parse (metadata that is not JSON, data that
+    is not HDF5 or Arrow) is one line naming the folder. Minari parses JSON and HDF5 / Arrow
+    only: nothing in a dataset is unpickled or run."""
+    try:
+        return open_it()
+    except Exception as err:
+        reason = " ".join(str(err).split()) or type(err).__name__
+        raise ValueError(f"could not read Minari dataset {data}: {type(err).__name__}: {reason[:200]}") from None
 
 
 def fill_replay(
@@ -237,7 +249,7 @@ def fill_replay(
     if max_episodes is not None:
         indices = indices[:max_episodes]
     steps = episodes = skipped = 0
-    for ep in dataset.iterate_episodes(indices):
+    for ep in _read_episodes(dataset, indices):
         t = len(ep.rewards)
         if t == 0:
             skipped += 1
@@ -272,6 +284,22 @@ def fill_replay(
         skipped,
     )
     return steps
+
+
+def _read_episodes(dataset: minari.MinariDataset, indices: Any) -> Iterator[Any]:
+    """The dataset's episodes; a data file Minari cannot parse (not HDF5 or Arrow: Minari
+    reads nothing else, so nothing in it is unpickled or run) is one line naming its folder."""
+    episodes = iter(dataset.iterate_episodes(indices))
+    while True:
+        try:
+            ep = next(episodes)
+        except StopIteration:
+            return
+        except Exception as err:
+            where = getattr(dataset.storage, "data_path", dataset.id)
+            reason = " ".join(str(err).split()) or type(err).__name__
+            raise ValueError(f"could not read Minari dataset {where}: {type(err).__name__}: {reason[:200]}") from None
+        yield ep
 
 
 def shard_episodes(n_episodes: int, rank: int, world_size: int) -> list[int]:

@@ -488,7 +488,10 @@ class ReplayBuffer:
             return cls._from_arrays(ReplayBufferConfig(**meta["config"]), meta["obs_keys"], arrays)
         except (OSError, EOFError, KeyError, IndexError, ValueError, zipfile.BadZipFile) as e:
             # json.JSONDecodeError and pydantic's ValidationError are ValueErrors.
-            raise ValueError(f"could not read replay buffer from {path}: {e}") from e
+            reason = " ".join(str(e).split())
+            if "pickle" in reason.lower():  # numpy's message would suggest allow_pickle: never here
+                reason = "it holds pickled Python objects, which are not loaded (unpickling can run code)"
+            raise ValueError(f"could not read replay buffer from {path}: {reason}") from e
 
     @classmethod
     def _from_arrays(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -22,8 +23,11 @@ class FrozenEncoderConfig(BaseModel):
 
     The module is given in code (``FrozenEncoder(config, module=net, ...)``), or built here:
     ``factory`` alone (a callable returning a module, e.g. a pretrained-model constructor),
-    ``factory`` + ``path`` (its weights from a local ``state_dict`` file), or ``path`` alone
-    (a whole module: a ``torch.export`` archive ``*.pt2`` or a ``torch.save(module)`` file).
+    ``factory`` + ``path`` (its weights from a local ``state_dict`` file: ``.safetensors``, or
+    a ``torch.save`` file read with ``weights_only=True``), or ``path`` alone (a whole module:
+    a ``torch.export`` archive ``*.pt2`` or a ``torch.save(module)`` file). A whole module is
+    code as well as weights, and opening one runs what its file says: that needs
+    ``trust_code: true``.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -33,10 +37,14 @@ class FrozenEncoderConfig(BaseModel):
     factory_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Keyword arguments of ``factory``."""
     path: str | None = None
-    """Local file: with ``factory``, a ``state_dict`` (loaded with ``weights_only=True``);
-    alone, a ``torch.export.save`` archive (``.pt2``; export it in eval mode with a dynamic
-    batch axis) or a pickled module (unpickling runs code from the file: load only files you
-    trust)."""
+    """Local file: with ``factory``, a ``state_dict`` (``.safetensors``, or a ``torch.save``
+    file loaded with ``weights_only=True``); alone, a ``torch.export.save`` archive (``.pt2``;
+    export it in eval mode with a dynamic batch axis) or a pickled module, either of which
+    needs ``trust_code``."""
+    trust_code: bool = False
+    """Open a whole-module file (``path`` alone): unpickling it, or torch.export's loader,
+    runs code the file names. Set it only for files you made or trust. A checkpoint's own
+    config never sets it for you: :meth:`Agent.load` asks its caller (``trust_code=True``)."""
     key: str | None = None
     """Dict-observation key fed to the module; None: ``pixels`` if present, else the
     ``observation`` entry, else the single entry."""
@@ -73,14 +81,18 @@ def load_module(config: FrozenEncoderConfig) -> nn.Module:
         if not isinstance(net, nn.Module):
             raise ValueError(f"factory {config.factory!r} must return an nn.Module, got {type(net).__name__}")
         if config.path is not None:
-            state = torch.load(_existing(config.path), map_location="cpu", weights_only=True)
-            net.load_state_dict(state)
+            net.load_state_dict(_state_dict(_existing(config.path)))
         return net
     if config.path is None:
         raise ValueError(
             "FrozenEncoder needs a module: pass module= in code, or set factory and/or path in its config"
         )
     path = _existing(config.path)
+    if not config.trust_code:
+        raise ValueError(
+            f"{path} is a whole module (code as well as weights) and opening it runs what the file says: set "
+            "the frozen encoder's trust_code: true if you trust the file, or give factory and a state_dict path"
+        )
     if path.suffix == ".pt2":
         return torch.export.load(path).module()
     net = torch.load(path, map_location="cpu", weights_only=False)
@@ -90,6 +102,24 @@ def load_module(config: FrozenEncoderConfig) -> nn.Module:
             f"factory and save its state_dict"
         )
     return net
+
+
+def _state_dict(path: Path) -> dict[str, torch.Tensor]:
+    """Weights from a safetensors file or a ``torch.save`` file of tensors (read with
+    ``weights_only=True``: nothing in it is called); anything else is one line naming it."""
+    try:
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load_file
+
+            return load_file(path)
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:
+        named = []
+        with contextlib.suppress(Exception):  # reads the pickle's opcodes; runs nothing
+            named = torch.serialization.get_unsafe_globals_in_checkpoint(path)
+        what = f"it names {', '.join(named[:3])}, not opened" if named else " ".join(str(err).split())[:200]
+        raise ValueError(f"could not read the frozen encoder's weights from {path}: not a state_dict of "
+                         f"tensors ({what})") from None
 
 
 def _existing(path: str) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from safetensors.torch import save_file
 from torch import nn
 
 from jepa_agent.configurator import ENCODERS
@@ -61,7 +62,8 @@ def test_world_model_training_leaves_it_unchanged():
 
 
 def test_loads_from_local_files(tmp_path):
-    """A pickled module, a torch.export archive and factory + state_dict all load and agree."""
+    """A pickled module and a torch.export archive (with trust_code), and factory + state_dict
+    (torch.save or safetensors) all load and agree; a whole module without trust_code is refused."""
     net = features().eval()
     x = {"pixels": images()}
     expected = FrozenEncoder(FrozenEncoderConfig(), input_shapes=SHAPES, module=net)(x)
@@ -70,13 +72,19 @@ def test_loads_from_local_files(tmp_path):
     exported = torch.export.export(net, (images(2).float(),), dynamic_shapes=({0: batch},))
     torch.export.save(exported, tmp_path / "exported.pt2")
     torch.save(net.state_dict(), tmp_path / "weights.pt")
+    save_file(net.state_dict(), tmp_path / "weights.safetensors")
     configs = [
-        FrozenEncoderConfig(path=str(tmp_path / "module.pt")),
-        FrozenEncoderConfig(path=str(tmp_path / "exported.pt2")),
+        FrozenEncoderConfig(path=str(tmp_path / "module.pt"), trust_code=True),
+        FrozenEncoderConfig(path=str(tmp_path / "exported.pt2"), trust_code=True),
         FrozenEncoderConfig(factory=f"{__name__}:features", path=str(tmp_path / "weights.pt")),
+        FrozenEncoderConfig(factory=f"{__name__}:features", path=str(tmp_path / "weights.safetensors")),
     ]
     for cfg in configs:
         torch.testing.assert_close(FrozenEncoder(cfg, input_shapes=SHAPES)(x), expected)
+    for name in ("module.pt", "exported.pt2"):
+        with pytest.raises(ValueError, match=f"{name} is a whole module .* trust_code: true") as err:
+            FrozenEncoder(FrozenEncoderConfig(path=str(tmp_path / name)), input_shapes=SHAPES)
+        assert "\n" not in str(err.value)
 
 
 def test_state_vectors_and_clear_errors(tmp_path):
