@@ -3,7 +3,10 @@ rebuilds its running episodes in."""
 
 from __future__ import annotations
 
+import difflib
+import importlib
 from functools import partial
+from typing import Any
 
 import gymnasium as gym
 from gymnasium.vector import AsyncVectorEnv, AutoresetMode, SyncVectorEnv, VectorEnv
@@ -11,7 +14,7 @@ from gymnasium.vector import AsyncVectorEnv, AutoresetMode, SyncVectorEnv, Vecto
 from jepa_agent.agent.vector import wrap_env
 from jepa_agent.configurator import AgentConfig
 
-__all__ = ["make_env", "make_vector_env", "register_optional_suites"]
+__all__ = ["make_env", "make_vector_env", "register_optional_suites", "split_env_id"]
 
 
 def make_env(config: AgentConfig, *, render: bool = False) -> gym.Env:
@@ -50,9 +53,18 @@ def _wrapped_env(config: AgentConfig) -> gym.Env:
 
 def register_optional_suites(env_id: str) -> None:
     """Register our ids and, when ``env_id`` is still unknown, Gymnasium-Robotics' (the
-    ``maze`` extra); an id unknown after that fails with the closest registered ids."""
+    ``maze`` extra); an id unknown after that fails with the closest registered ids.
+
+    ``"some_module:SomeEnv-v0"`` is read as ``gymnasium.make`` reads it: ``some_module`` is
+    imported (registering its envs), then ``SomeEnv-v0`` must be registered. A module that
+    cannot be imported, or that registers no such id, fails naming the module (and the ids
+    it registered)."""
     from jepa_agent import envs  # noqa: F401  (registers the jepa_agent/* ids)
 
+    module, name = split_env_id(env_id)
+    if module is not None:
+        _import_registering(module, name, env_id)
+        return
     if env_id in gym.registry:
         return
     try:
@@ -62,12 +74,65 @@ def register_optional_suites(env_id: str) -> None:
     if gymnasium_robotics is not None:
         gym.register_envs(gymnasium_robotics)
     if env_id not in gym.registry:
-        import difflib
-
-        close = difflib.get_close_matches(env_id, list(gym.registry), n=3, cutoff=0.6)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
         missing = (
             "; gymnasium-robotics (PointMaze_UMaze-v3 and other goal envs) is not installed: "
             "pip install -e '.[maze]'" if gymnasium_robotics is None else ""
         )
-        raise ValueError(f"unknown env {env_id!r}{hint}{missing}")
+        raise ValueError(f"unknown env {env_id!r}{_closest(env_id)}{missing}")
+
+
+def split_env_id(env_id: str) -> tuple[str | None, str]:
+    """``"some_module:SomeEnv-v0"`` -> ``("some_module", "SomeEnv-v0")``; an id without a
+    module -> ``(None, env_id)`` (Gymnasium's ``module:id`` syntax: one colon at most)."""
+    if ":" not in env_id:
+        return None, env_id
+    module, _, name = env_id.partition(":")
+    if not module or not name or ":" in name:
+        raise ValueError(
+            f"env {env_id!r} is not an id: write 'SomeEnv-v0', or 'some_module:SomeEnv-v0' to import "
+            "some_module (which registers SomeEnv-v0) first"
+        )
+    return module, name
+
+
+def _import_registering(module: str, name: str, env_id: str) -> None:
+    """Import ``module`` and check that ``name`` is registered after it."""
+    before = set(gym.registry)
+    try:
+        importlib.import_module(module)
+    except ModuleNotFoundError as err:
+        if err.name is not None and (module == err.name or module.startswith(f"{err.name}.")):
+            raise ValueError(
+                f"env {env_id!r}: no module named {module!r} to import (the part before ':' names the "
+                "module that registers the env); install it or put its folder on PYTHONPATH"
+            ) from None
+        raise ValueError(f"env {env_id!r}: importing module {module!r} failed: {_one_line(err)}") from err
+    except Exception as err:  # the user's module raised while it was imported
+        raise ValueError(
+            f"env {env_id!r}: importing module {module!r} failed: {type(err).__name__}: {_one_line(err)}"
+        ) from err
+    if name in gym.registry:
+        return
+    ids = sorted((set(gym.registry) - before) | {i for i, spec in gym.registry.items() if _from_module(spec, module)})
+    registered = f"it registered {', '.join(ids)}" if ids else "it registered no env"
+    raise ValueError(
+        f"env {env_id!r}: module {module!r} was imported but {name!r} is not registered ({registered}); "
+        f"register it there with gymnasium.register(id={name!r}, entry_point=...){_closest(name)}"
+    )
+
+
+def _from_module(spec: Any, module: str) -> bool:
+    """Whether an env spec's entry point lives in ``module`` (or a module inside it)."""
+    entry = spec.entry_point
+    where = entry.partition(":")[0] if isinstance(entry, str) else getattr(entry, "__module__", None) or ""
+    return where == module or where.startswith(f"{module}.")
+
+
+def _one_line(err: BaseException) -> str:
+    return " ".join(str(err).split())
+
+
+def _closest(env_id: str) -> str:
+    """The closest registered ids as a hint (``; did you mean ...?``), or nothing."""
+    close = difflib.get_close_matches(env_id, list(gym.registry), n=3, cutoff=0.6)
+    return f"; did you mean {', '.join(close)}?" if close else ""

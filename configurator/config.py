@@ -51,7 +51,8 @@ class TaskSpec(BaseModel):
     env: str = "jepa_agent/Reach2D-v0"
     """Gymnasium id of any env with a bounded Box action space: a goal env (a dict
     observation with ``desired_goal``, with or without ``goal_observation()``), or one defined
-    by its reward (Gymnasium's MuJoCo suite)."""
+    by its reward (Gymnasium's MuJoCo suite). ``some_module:SomeEnv-v0`` imports
+    ``some_module`` (which registers the env) first, as ``gymnasium.make`` does."""
     env_kwargs: dict[str, Any] = Field(default_factory=dict)
     """Keyword arguments for ``gymnasium.make``."""
     objective: Objective = "auto"

@@ -5,7 +5,13 @@ from jepa_agent.perception.conv import ConvEncoder, ConvEncoderConfig, SpatialSo
 from jepa_agent.perception.frozen import FrozenEncoder, FrozenEncoderConfig
 from jepa_agent.perception.goal import GoalEncoder, GoalEncoderConfig, MLPGoalEncoder
 from jepa_agent.perception.image_state import ImageStateEncoder, ImageStateEncoderConfig
-from jepa_agent.perception.mlp import MLPEncoder, MLPEncoderConfig, flatten_observation, mlp_layers
+from jepa_agent.perception.mlp import (
+    MLPEncoder,
+    MLPEncoderConfig,
+    default_keys,
+    flatten_observation,
+    mlp_layers,
+)
 
 __all__ = [
     "ConvEncoder",
@@ -22,6 +28,7 @@ __all__ = [
     "MLPGoalEncoder",
     "Observation",
     "SpatialSoftmax",
+    "default_keys",
     "flatten_observation",
     "mlp_layers",
 ]

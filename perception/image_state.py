@@ -24,7 +24,8 @@ class ImageStateEncoderConfig(BaseModel):
     """The image branch (its ``latent_dim`` is the size of the image features fused)."""
     state: MLPEncoderConfig = MLPEncoderConfig(latent_dim=32)
     """The proprioception branch; its ``keys`` default to the ``observation`` entry (the
-    state vector of ``obs_type="pixels+state"``)."""
+    state vector of ``obs_type="pixels+state"``), else every entry but the image and the goal
+    ones, sorted by name."""
     hidden_dim: PositiveInt = 128
     """Width of the fusion MLP."""
     layers: int = Field(1, ge=0, le=4)

@@ -23,10 +23,12 @@ class MLPEncoderConfig(BaseModel):
     layers: int = Field(2, ge=1, le=8)
     """Number of hidden layers."""
     keys: tuple[str, ...] | None = None
-    """Dict-observation keys that are encoded, concatenated in this order. None: the
-    ``observation`` entry of a Gymnasium-Robotics dict observation, or the single entry of a
-    plain Box observation. The goal keys (``desired_goal``) are left out on purpose: the goal
-    enters as the latent of a goal observation, encoded by this same encoder."""
+    """Dict-observation keys that are encoded, concatenated in this order. None
+    (:func:`default_keys`): the ``observation`` entry where there is one (a plain Box
+    observation, a Gymnasium-Robotics dict observation), else every entry but the goal ones,
+    sorted by name. The goal keys (``desired_goal``, ``achieved_goal``) are left out on
+    purpose: the goal enters as the latent of a goal observation, encoded by this same
+    encoder, or through the goal encoder."""
     normalize_input: bool = True
     """Standardise each input feature with statistics fitted on early data (:meth:`adapt`),
     and (MLP encoder) again, the weights absorbing the change, each ``training.refit_every``
@@ -35,6 +37,25 @@ class MLPEncoderConfig(BaseModel):
     normalize_output: bool = True
     """LayerNorm without learned scale on the output: bounds the latent scale (the job
     TD-MPC2's SimNorm does), so latent distances mean the same thing throughout training."""
+
+
+GOAL_KEYS = ("achieved_goal", "desired_goal")
+"""Goal entries of a dict observation: not encoded by default."""
+
+
+def default_keys(input_shapes: Mapping[str, Sequence[int]]) -> tuple[str, ...]:
+    """The entries encoded when ``keys`` is None: ``("observation",)`` where there is one,
+    else every entry but the goal ones, sorted by name (the order does not depend on the
+    env's dict order, so a saved model reads its inputs in the same order when loaded)."""
+    if "observation" in input_shapes:
+        return ("observation",)
+    keys = tuple(sorted(k for k in input_shapes if k not in GOAL_KEYS))
+    if not keys:
+        raise ValueError(
+            f"the observation has only goal entries {sorted(input_shapes)}; name the entries to encode "
+            "with encoder.options.keys=[...]"
+        )
+    return keys
 
 
 def flatten_observation(obs: Observation, keys: Sequence[str]) -> torch.Tensor:
@@ -64,21 +85,37 @@ def mlp_layers(
 
 
 def flat_dim(input_shapes: Mapping[str, Sequence[int]], keys: Sequence[str]) -> int:
-    """Size of the flattened observation: the sum over ``keys`` of each key's 1-D size."""
+    """Size of the flattened observation: the sum over ``keys`` of each key's 1-D size. An
+    entry that is not 1-D is refused, naming it and the fix."""
     missing = [k for k in keys if k not in input_shapes]
     if missing:
-        raise ValueError(f"observation keys {list(keys)} expected, got {sorted(input_shapes)}")
-    bad = {k: tuple(input_shapes[k]) for k in keys if len(input_shapes[k]) != 1}
-    if bad:
-        raise ValueError(f"MLPEncoder needs 1-D observation entries, got shapes {bad}")
+        raise ValueError(
+            f"observation keys {list(keys)} expected, got {sorted(input_shapes)}: {missing} not among them"
+        )
+    for k in keys:
+        shape = tuple(input_shapes[k])
+        if len(shape) == 1:
+            continue
+        vectors = [j for j in sorted(input_shapes) if len(input_shapes[j]) == 1 and j not in GOAL_KEYS]
+        leave_out = f"leave it out with encoder.options.keys=[{', '.join(vectors)}]"
+        if len(shape) == 3:
+            raise ValueError(
+                f"observation entry {k!r} is an image {shape}: the MLP encoder reads 1-D entries; encode images "
+                f"with encoder=conv (encoder=conv_state for an image with state entries), or {leave_out}"
+            )
+        raise ValueError(
+            f"observation entry {k!r} has shape {shape}: the MLP encoder reads 1-D entries; {leave_out} or "
+            "wrap the env (gymnasium.wrappers.FlattenObservation)"
+        )
     return sum(int(input_shapes[k][0]) for k in keys)
 
 
 class MLPEncoder(Encoder):
     """Encodes state vectors with an MLP (SiLU hidden layers, LayerNorm'd output).
 
-    Dict observations are flattened by concatenating the encoded keys in order, so for the
-    reach envs the input is the ``observation`` vector documented on each env.
+    Dict observations are flattened by concatenating the encoded keys in order (by default
+    :func:`default_keys`), so for the reach envs the input is the ``observation`` vector
+    documented on each env. A scalar entry is shape ``(B, 1)`` (the agent adds the axis).
     Non-finite inputs raise ``ValueError`` rather than silently propagating NaN into a plan.
     """
 
@@ -91,12 +128,7 @@ class MLPEncoder(Encoder):
     ) -> None:
         super().__init__()
         self.config = config
-        if config.keys is not None:
-            self.keys = tuple(config.keys)
-        elif "observation" in input_shapes or len(input_shapes) != 1:
-            self.keys = ("observation",)
-        else:
-            self.keys = tuple(input_shapes)
+        self.keys = tuple(config.keys) if config.keys is not None else default_keys(input_shapes)
         self.input_dim = input_dim = flat_dim(input_shapes, self.keys)
         self.latent_dim = config.latent_dim
         layers = mlp_layers(input_dim, config.hidden_dim, config.latent_dim, config.layers, device)

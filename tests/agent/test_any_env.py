@@ -207,7 +207,7 @@ BOX = spaces.Box(-1.0, 1.0, (2,), np.float32)
         (BOX, spaces.Box(-np.inf, np.inf, (2,), np.float32), "unbounded entries"),
         (BOX, spaces.Box(-1, 1, (2, 2), np.float32), "supported: a 1-D Box"),
         (spaces.Discrete(4), BOX, "observation space is Discrete(4); supported: a Box observation"),
-        (spaces.Dict({"x": spaces.Discrete(2)}), BOX, "observation 'x' is Discrete(2)"),
+        (spaces.Dict({"x": spaces.Discrete(2)}), BOX, "observation entry 'x' is Discrete(2): the MLP encoder reads Box"),
         (spaces.Box(0, 1, (4, 5, 6), np.float32), BOX, "3-D float32"),
     ],
 )

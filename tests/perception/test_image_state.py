@@ -56,8 +56,15 @@ def test_needs_a_dict_with_both_entries():
         enc(obs()["pixels"])
     with pytest.raises(ValueError, match="observation"):
         enc({"pixels": obs()["pixels"]})
-    with pytest.raises(ValueError, match="observation"):
-        ImageStateEncoder(ImageStateEncoderConfig(), input_shapes={"pixels": (3, 32, 32), "x": (2,), "y": (2,)})
+
+
+def test_state_branch_without_observation_reads_the_other_entries_sorted():
+    """Without an 'observation' entry the state branch reads every entry but the image and the
+    goal ones, in name order; with only goal entries besides the image it is refused."""
+    shapes = {"pixels": (3, 32, 32), "y": (2,), "x": (1,), "desired_goal": (2,)}
+    assert ImageStateEncoder(ImageStateEncoderConfig(), input_shapes=shapes).state.keys == ("x", "y")
+    with pytest.raises(ValueError, match="only goal entries"):
+        ImageStateEncoder(ImageStateEncoderConfig(), input_shapes={"pixels": (3, 32, 32), "desired_goal": (2,)})
 
 
 def test_registered_as_conv_state():

@@ -3,7 +3,13 @@
 import pytest
 import torch
 
-from jepa_agent.perception import Encoder, MLPEncoder, MLPEncoderConfig, flatten_observation
+from jepa_agent.perception import (
+    Encoder,
+    MLPEncoder,
+    MLPEncoderConfig,
+    default_keys,
+    flatten_observation,
+)
 
 D, HID = 8, 16
 
@@ -103,3 +109,23 @@ def test_refit_without_input_normalisation_changes_nothing():
     enc.refit({"observation": 3.0 + torch.randn(100, 5)})
     assert all(torch.equal(a, b) for a, b in zip(weights, enc.parameters(), strict=True))
     assert torch.equal(enc.in_mean, torch.zeros(5)) and torch.equal(enc.in_std, torch.ones(5))
+
+
+def test_default_keys_are_observation_else_every_non_goal_entry_sorted():
+    """keys=None reads 'observation' where there is one, else every entry but the goal ones in name order."""
+    assert default_keys({"observation": (3,), "achieved_goal": (2,), "desired_goal": (2,)}) == ("observation",)
+    shapes = {"velocity": (2,), "desired_goal": (2,), "position": (3,), "time": (1,), "achieved_goal": (2,)}
+    assert default_keys(shapes) == ("position", "time", "velocity")
+    enc = MLPEncoder(MLPEncoderConfig(latent_dim=D, hidden_dim=HID), input_shapes=shapes)
+    assert enc.keys == ("position", "time", "velocity") and enc.input_dim == 6
+    with pytest.raises(ValueError, match="only goal entries"):
+        default_keys({"achieved_goal": (2,), "desired_goal": (2,)})
+
+
+def test_an_entry_that_is_not_1d_is_named_with_the_fix():
+    """An image entry the MLP reads names encoder=conv; another shape names FlattenObservation; both name keys."""
+    cfg = MLPEncoderConfig(latent_dim=D, hidden_dim=HID)
+    with pytest.raises(ValueError, match=r"'camera' is an image \(3, 8, 8\).*encoder=conv.*keys=\[position\]"):
+        MLPEncoder(cfg, input_shapes={"camera": (3, 8, 8), "position": (2,)})
+    with pytest.raises(ValueError, match=r"'grid' has shape \(3, 4\).*keys=\[position\].*FlattenObservation"):
+        MLPEncoder(cfg, input_shapes={"grid": (3, 4), "position": (2,)})
