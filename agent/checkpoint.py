@@ -247,8 +247,17 @@ def is_legacy(path: str | Path) -> bool:
     """Whether ``path`` is a ``torch.save`` file (a zip archive or a bare pickle): jepa-agent
     0.1's format, or not a checkpoint of ours at all."""
     with open(path, "rb") as f:
-        head = f.read(4)
-    return head == b"PK\x03\x04" or head[:1] == b"\x80"
+        head = f.read(9)
+    return _is_pickle(head, Path(path).stat().st_size)
+
+
+def _is_pickle(head: bytes, size: int) -> bool:
+    """A zip archive (``torch.save``) or a pickle (protocol 2-5 opens with 0x80 and its
+    number), and not a safetensors file (8 bytes of header length that fit the file, then
+    ``{``), whose length may happen to open with the same bytes."""
+    if len(head) >= 9 and head[8:9] == b"{" and 8 + struct.unpack("<Q", head[:8])[0] <= size:
+        return False
+    return head[:4] == b"PK\x03\x04" or (head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"))
 
 
 def read_file(path: str | Path, *, kind: str = "checkpoint", device: torch.device | str | None = None) -> Any:
@@ -285,7 +294,7 @@ def read_file(path: str | Path, *, kind: str = "checkpoint", device: torch.devic
 def _metadata(data: bytes, path: Path, kind: str) -> dict[str, str]:
     """The metadata of a safetensors file, read from its header alone (8 bytes of length,
     then JSON)."""
-    if data[:4] == b"PK\x03\x04" or data[:1] == b"\x80":
+    if _is_pickle(data[:9], len(data)):
         raise CheckpointError(
             f"could not read {kind} {path}: it is a torch.save pickle, not a safetensors file of format {FORMAT}; "
             "it is not opened, since unpickling can run code"
