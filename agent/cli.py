@@ -271,6 +271,12 @@ def _env_name(env_id: str) -> str:
     return env_id.rpartition(":")[2].split("/")[-1]
 
 
+def _trust_code_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--trust-code", action="store_true",
+                   help="load a checkpoint whose config calls code it names (a frozen encoder's factory); "
+                        "only for files whose source you trust")
+
+
 def _default_out(kind: str, env_id: str) -> Path:
     return Path("runs") / f"{_env_name(env_id)}-{kind}-{time.strftime('%Y%m%d-%H%M%S')}"
 
@@ -282,6 +288,7 @@ def train_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--out", help="run folder (default runs/<env>-train-<time>)")
     p.add_argument("--resume", metavar="RUN_DIR",
                    help="continue a stopped run from its folder, exactly (its config and options; --steps may raise the budget)")
+    _trust_code_flag(p)
     p.add_argument("--steps", type=positive, help="training env steps in all (default: per env, agent.run.DEFAULT_STEPS; 30k for others)")
     p.add_argument("--episodes", type=positive, default=50, help="held-out evaluation episodes")
     p.add_argument("--num-envs", type=positive, default=8, help="envs collected in lockstep")
@@ -345,7 +352,7 @@ def resume_train(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     prepare_process(args.threads)
     console = _console()
     _setup_logging(console)
-    run = Run.resume(args.resume, steps=args.steps)
+    run = Run.resume(args.resume, steps=args.steps, trust_code=args.trust_code)
     train_and_report(run, console, args.threads)
     _report_written(console, run.out)
     return 0
@@ -369,6 +376,7 @@ def eval_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--num-envs", type=positive, default=1,
                    help="envs evaluated at once, one batched plan per step for all (videos need 1)")
     p.add_argument("--no-plan-path", action="store_true")
+    _trust_code_flag(p)
     return p
 
 
@@ -387,7 +395,7 @@ def run_eval(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     prepare_process(args.threads)
     console = _console()
     _setup_logging(console)
-    agent = Agent.load(args.checkpoint, device=args.device)
+    agent = Agent.load(args.checkpoint, device=args.device, trust_code=args.trust_code)
     config = _checkpoint_config(agent, overrides, "eval")
     out = Path(args.out) if args.out else Path(args.checkpoint).parent / "eval"
     out.mkdir(parents=True, exist_ok=True)
@@ -451,6 +459,7 @@ def collect_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace a Minari dataset of the same id")
     p.add_argument("--threads", type=positive, default=DEFAULT_THREADS, help=THREADS_HELP)
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="same as --KEY=VALUE")
+    _trust_code_flag(p)
     return p
 
 
@@ -466,7 +475,7 @@ def run_collect(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     if args.checkpoint:
         if args.config:
             raise ConfigError("give --config or --checkpoint, not both (a checkpoint carries its config)")
-        agent = Agent.load(args.checkpoint)
+        agent = Agent.load(args.checkpoint, trust_code=args.trust_code)
         config = _checkpoint_config(agent, overrides, "collect")
     else:
         config = _config_from(args, overrides)
@@ -660,6 +669,7 @@ def show_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--schema", action="store_true", help="print the config reference (Markdown)")
     p.add_argument("--readme", metavar="README.md", help="with --schema: rewrite that file's generated section")
     p.add_argument("--json", action="store_true", help="JSON instead of YAML / Markdown")
+    _trust_code_flag(p)
     return p
 
 
@@ -685,7 +695,7 @@ def run_show(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
         if overrides:
             raise ConfigError(f"show prints a checkpoint as saved; overrides {sorted(overrides)} do not apply")
 
-        info = checkpoint_summary(args.path)
+        info = checkpoint_summary(args.path, trust_code=args.trust_code)
         if args.json:
             _emit(json.dumps(info, indent=2) + "\n")
             return 0

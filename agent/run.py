@@ -379,16 +379,17 @@ class Run:
         self._t0 = time.perf_counter()
 
     @classmethod
-    def resume(cls, out: str | Path, *, steps: int | None = None) -> Run:
+    def resume(cls, out: str | Path, *, steps: int | None = None, trust_code: bool = False) -> Run:
         """Continue the run in folder ``out`` from its ``checkpoint.safetensors`` (replay buffer, RNG
         streams, running episodes and all): :meth:`train` then goes on to ``steps`` env
         steps in all (default: the run's own budget) exactly as the unstopped run would have.
+        ``trust_code`` as in :meth:`Agent.load`.
         """
         out = Path(out)
         checkpoint = out / "checkpoint.safetensors"
         if not checkpoint.is_file():
             raise FileNotFoundError(f"{out} holds no checkpoint.safetensors to resume from")
-        agent = Agent.load(checkpoint, resume=True)
+        agent = Agent.load(checkpoint, resume=True, trust_code=trust_code)
         saved = out / "run.json"
         fields = json.loads(saved.read_text()) if saved.is_file() else {}
         fields["log"] = tuple(fields.get("log", ()))
@@ -571,9 +572,13 @@ def parameter_counts(agent: Agent) -> dict[str, int]:
     }
 
 
-def checkpoint_summary(path: str | Path) -> dict[str, Any]:
-    """What a checkpoint holds: env, env steps, updates, spaces, parameters per module, config."""
-    agent = Agent.load(path, device="cpu")
+def checkpoint_summary(path: str | Path, *, trust_code: bool = False) -> dict[str, Any]:
+    """What a checkpoint holds: env, env steps, updates, spaces, parameters per module, config
+    and the provenance it was saved with."""
+    from jepa_agent.agent.checkpoint import read_checkpoint
+
+    agent = Agent.load(path, device="cpu", trust_code=trust_code)
+    saved_with = read_checkpoint(path).get("provenance")
     return {
         "checkpoint": str(path),
         "env": agent.config.task.env,
@@ -583,6 +588,7 @@ def checkpoint_summary(path: str | Path) -> dict[str, Any]:
         "action_dim": agent.action_dim,
         "latent_dim": agent.world_model.latent_dim,
         "parameters": parameter_counts(agent),
+        **({"provenance": saved_with} if saved_with else {}),
         "config": agent.config.model_dump(mode="json"),
     }
 

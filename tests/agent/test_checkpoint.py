@@ -208,3 +208,19 @@ def test_a_config_that_calls_code_needs_trust(tmp_path):
         Agent.load(path)
     assert "trust_code=True" in str(err.value) and "\n" not in str(err.value)
     np.testing.assert_array_equal(actions_of(Agent.load(path, trust_code=True)), actions_of(agent))
+
+
+def test_show_needs_trust_code_for_such_a_checkpoint_and_prints_provenance(tmp_path, capsys):
+    """`jepa-agent show` refuses a config that calls code without --trust-code (exit 1, one
+    line), and with it prints the summary and the provenance the checkpoint was saved with."""
+    from jepa_agent.agent.cli import main
+
+    over = {**{k: v for k, v in TINY.items() if not k.startswith("encoder.")}, "task.env": REACH, "encoder.name": "frozen",
+            "encoder.options": {"factory": f"{__name__}:small_features", "key": "observation"}}
+    path = Agent.from_config(apply_overrides(AgentConfig(), over), gym.make(REACH)).save(tmp_path / "f.safetensors")
+    assert main(["show", str(path), "--json"]) == 1
+    err = capsys.readouterr().err
+    assert "--trust-code" in err and len(err.strip().splitlines()) == 1
+    assert main(["show", str(path), "--json", "--trust-code"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["provenance"]["jepa_agent"] and info["config"]["encoder"]["name"] == "frozen"
