@@ -8,7 +8,7 @@ Importing this package registers the Gymnasium ids
 both with ``max_episode_steps=50`` (1 s at 50 Hz control)::
 
     import gymnasium as gym
-    from jepa_agent import envs
+    import jepa_agent.envs
 
     env = gym.make("jepa_agent/Reach2D-v0", render_mode="rgb_array")
 

@@ -6,7 +6,7 @@ with exactly the code it runs on a learned world model
 (``world_model.SimulatorWorldModel`` adapts it to the ``WorldModel`` interface)::
 
     import gymnasium as gym
-    from jepa_agent import envs
+    import jepa_agent.envs
     from jepa_agent.envs.oracle import OracleDynamics
 
     env = gym.make("jepa_agent/Reach2D-v0")

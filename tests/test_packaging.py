@@ -4,6 +4,7 @@ and the library runs beside a user's own ``envs``, ``agent`` and ``memory`` pack
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -20,8 +21,17 @@ def wheel(tmp_path_factory) -> Path:
     """The project's wheel, built from this checkout."""
     pytest.importorskip("setuptools", minversion="77", reason="building the wheel needs setuptools >= 77")
     out = tmp_path_factory.mktemp("wheel")
+    # Built from a copy of the files git would commit: setuptools' build/ folder stays out of
+    # the checkout, and nothing stale from an earlier build can slip into the wheel.
+    source = tmp_path_factory.mktemp("source")
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=ROOT,
+                            capture_output=True, check=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        if (ROOT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
     done = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation", "-q", "-w", str(out)],
+        [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation", "-q", "-w", str(out)],
         capture_output=True, text=True, timeout=300,
     )
     assert done.returncode == 0, done.stderr[-3000:]
