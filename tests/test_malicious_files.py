@@ -103,18 +103,19 @@ def case_checkpoint_names_a_class(saved, tmp, marker):
     return lambda: Agent.load(path)
 
 
-def case_resume_state_pickle(saved, tmp, marker):
+def resumed_with(saved: Path, tmp: Path, side_file: str, plant: Callable[[Path, Path], Path], marker: Path):
+    """Resuming a copy of the saved run whose side file ``side_file`` (a glob) was replaced."""
     ckpt = copy_run(saved, tmp / "run")
-    loop = next((ckpt.parent / "checkpoint.resume").glob("*.loop.safetensors"))
-    evil_pickle(loop, marker)
+    plant(next((ckpt.parent / "checkpoint.resume").glob(side_file)), marker)
     return lambda: Agent.load(ckpt, resume=True)
+
+
+def case_resume_state_pickle(saved, tmp, marker):
+    return resumed_with(saved, tmp, "*.loop.safetensors", evil_pickle, marker)
 
 
 def case_resume_state_torch_zip(saved, tmp, marker):
-    ckpt = copy_run(saved, tmp / "run")
-    loop = next((ckpt.parent / "checkpoint.resume").glob("*.loop.safetensors"))
-    evil_torch(loop, marker)
-    return lambda: Agent.load(ckpt, resume=True)
+    return resumed_with(saved, tmp, "*.loop.safetensors", evil_torch, marker)
 
 
 def case_replay_object_array(saved, tmp, marker):
@@ -134,10 +135,7 @@ def case_replay_raw_pickle(saved, tmp, marker):
 
 
 def case_resume_replay_pickle(saved, tmp, marker):
-    ckpt = copy_run(saved, tmp / "run")
-    replay = next((ckpt.parent / "checkpoint.resume").glob("*.replay.npz"))
-    evil_pickle(replay, marker)
-    return lambda: Agent.load(ckpt, resume=True)
+    return resumed_with(saved, tmp, "*.replay.npz", evil_pickle, marker)
 
 
 def case_frozen_module_without_trust(saved, tmp, marker):

@@ -141,6 +141,7 @@ def trained():
 
 
 def actions_of(agent: Agent, seeds=(0, 1, 2)) -> np.ndarray:
+    """The first action toward each of a few Reach2D goals, the planner's stream seeded alike."""
     env = gym.make(REACH)
     out = []
     for seed in seeds:
