@@ -3,7 +3,7 @@
     python benchmarks/reliability.py --json runs/reliability.json              # soak: 50,000 env steps
     python benchmarks/reliability.py --json runs/reliability.json --soak-steps 5000
 
-Five checks, each reported in the JSON file (and printed as a table):
+Six checks, each reported in the JSON file (and printed as a table):
 
 - **Bad input.** ``--cases`` generated bad inputs (seeded): unknown config keys, values of
   the wrong type or out of range for positive fields, config sections that are not
@@ -23,6 +23,10 @@ Five checks, each reported in the JSON file (and printed as a table):
   are NaN, a module that raises while acting, a non-finite world-model loss, an update
   that raises. Survived: training reached its steps, the faults were counted under their
   kind, and the replay buffer and the weights hold only finite numbers.
+- **Crafted files.** ``benchmarks/crafted_files.py``'s cases: a pickle that would run a
+  shell command, planted in checkpoints, resume states, replay buffers, frozen-encoder
+  files, Minari datasets and model folders. ``crafted_files_ran`` must be 0 and every case
+  refused in one line naming the file.
 - **Resume.** Training N steps, saving with ``resume=True``, loading in a fresh agent and
   training M more ends with the same parameters, bit for bit, as N+M steps in one go (a
   goal task on Reach2D and a reward task with terminations on Hopper-v5).
@@ -64,6 +68,7 @@ os.environ.setdefault("MUJOCO_GL", "egl")
 import gymnasium as gym  # noqa: E402
 import torch  # noqa: E402
 
+from benchmarks import crafted_files  # noqa: E402
 from jepa_agent import envs  # noqa: E402,F401  (registers the reach envs)
 from jepa_agent.agent import Agent  # noqa: E402
 from jepa_agent.agent.checkpoint import read_checkpoint, write_file  # noqa: E402
@@ -581,6 +586,7 @@ def run_all(soak_steps: int, soak_capacity: int, seed: int = 0, cases: int | Non
         out |= run_faults()
         out["resume_bitwise_equal_by_env"] = {e: resume_equal(e, folder) for e in (REACH, "Hopper-v5")}
         out["resume_bitwise_equal"] = all(out["resume_bitwise_equal_by_env"].values())
+        out |= crafted_files.run(folder / "crafted")
         out["checks_wall_s"] = time.perf_counter() - t0
         out |= under_load(load_acts)
         out |= soak(soak_steps, soak_capacity, folder)
@@ -594,6 +600,9 @@ TARGETS = [
      "== bad_inputs_tried >= 200"),
     ("faults_survived", lambda r: r["faults_survived"] == r["faults_injected"], "== faults_injected"),
     ("resume_bitwise_equal", lambda r: r["resume_bitwise_equal"], "true"),
+    ("crafted_files_ran", lambda r: r["crafted_files_ran"] == 0 and r["crafted_files_tried"] >= 10, "== 0 of >= 10"),
+    ("crafted_files_clear_error", lambda r: r["crafted_files_clear_error"] == r["crafted_files_tried"],
+     "== crafted_files_tried"),
     ("load_slowdown", lambda r: r["load_slowdown"] <= 2.0, "<= 2"),
     ("soak_rss_growth_mb", lambda r: r["soak_rss_growth_mb"] < 100, "< 100"),
     ("soak_open_files_growth", lambda r: r["soak_open_files_growth"] <= 0, "<= 0"),
@@ -612,6 +621,7 @@ def main_(argv: Sequence[str] | None = None) -> int:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(result, indent=2))
     shown = ["bad_inputs_tried", "bad_inputs_clear_error", "faults_injected", "faults_survived", "resume_bitwise_equal",
+             "crafted_files_tried", "crafted_files_ran", "crafted_files_clear_error",
              "act_ms_alone", "act_ms_loaded", "load_slowdown", "load_slowdown_2_threads", "soak_env_steps",
              "soak_rss_growth_mb", "soak_open_files_growth", "soak_wall_s"]
     for key in shown:
