@@ -667,7 +667,7 @@ def show_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.description = "Print a resolved config, a checkpoint's summary, or the config reference (--schema)."
     p.add_argument("path", nargs="?", help="a .yaml/.json config or a .safetensors checkpoint (default: the defaults)")
     p.add_argument("--schema", action="store_true", help="print the config reference (Markdown)")
-    p.add_argument("--readme", metavar="README.md", help="with --schema: rewrite that file's generated section")
+    p.add_argument("--readme", metavar="PAGE.md", help="with --schema: rewrite that page's generated section (docs/reference/config.md)")
     p.add_argument("--json", action="store_true", help="JSON instead of YAML / Markdown")
     _trust_code_flag(p)
     return p

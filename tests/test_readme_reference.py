@@ -1,4 +1,4 @@
-"""README.md's generated and copied parts stay true: the config reference, the plug-in snippet, the tables."""
+"""The generated and copied parts of README.md and the docs stay true: the config reference, the plug-in snippet, the tables."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ from jepa_agent.agent.reference import BEGIN, END, config_reference, update_read
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
+CONFIG_PAGE = ROOT / "docs" / "reference" / "config.md"
 
 
-def test_readme_config_reference_is_generated():
-    """The README's config reference equals `jepa-agent show --schema` (regenerate it when a config changes)."""
-    section = README.split(BEGIN, 1)[1].split(END, 1)[0]
+def test_docs_config_reference_is_generated():
+    """docs/reference/config.md's reference equals `jepa-agent show --schema` (regenerate it when a config changes)."""
+    section = CONFIG_PAGE.read_text().split(BEGIN, 1)[1].split(END, 1)[0]
     assert section.strip() == config_reference().strip(), (
-        "README.md's config reference is stale: run `jepa-agent show --schema --readme README.md`"
+        "docs/reference/config.md is stale: run `jepa-agent show --schema --readme docs/reference/config.md`"
     )
 
 
