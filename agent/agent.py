@@ -30,7 +30,7 @@ from jepa_agent.agent.checkpoint import (
 from jepa_agent.agent.coverage import GoalCoverage
 from jepa_agent.agent.provenance import provenance
 from jepa_agent.agent.spaces import EncoderEntries, adapt_observation, inspect_env, success_of
-from jepa_agent.agent.vector import Step, VectorSteps, as_vector_env
+from jepa_agent.agent.vector import VectorSteps, as_vector_env
 from jepa_agent.configurator import AgentConfig, Configurator, TaskSpec
 from jepa_agent.cost import Cost, EpistemicDisagreement
 from jepa_agent.envs.step_guard import nonfinite_faults
@@ -1395,114 +1395,12 @@ class Agent:
                 goals.append(self._adapt(g, batched=False))
         return stack_obs(obs), (stack_obs(goals) if goals else None)
 
-    def evaluate(
-        self,
-        env: Any,
-        episodes: int,
-        *,
-        seed: int = 1_000_000,
-        mode: str | None = None,
-        callback: Callback | None = None,
-    ) -> dict[str, Any]:
-        """Run ``episodes`` episodes without exploration noise, on one env or on the B envs
-        of a ``VectorEnv`` (or a list of envs) at once, one batched plan per step for all.
+    def evaluate(self, env: Any, episodes: int, **options: Any) -> dict[str, Any]:
+        """:func:`agent.loops.evaluate` on this agent: ``episodes`` held-out episodes
+        (``seed=``, ``mode=``, ``reset_options=``, ``on_step=``, ``callback=``)."""
+        from jepa_agent.agent.loops import evaluate
 
-        Episode ``i`` resets with ``seed + i`` whichever env runs it: pick a seed range the
-        training never used to evaluate on held-out goals. The episodes are the same for
-        any B; a sampling planner's draws are not (it plans for all B at once).
-        Returns the mean and spread of the return, the success rate at the final step
-        (``success_rate_final``) and at any step (``success_rate_any``; ``success_rate`` is
-        the one ``task.success`` names; NaN where the env reports no success), final
-        distances where the env reports them, the wall-clock time of every ``act`` call (the
-        control latency, for all B envs), and one record per episode in seed order.
-        """
-        if not isinstance(episodes, int) or episodes < 1:
-            raise ValueError(f"episodes must be a positive int, got {episodes!r}")
-        steps = as_vector_env(env, self.task.action_repeat)
-        B = steps.num_envs
-        running = [i if i < episodes else None for i in range(B)]  # the episode each env runs
-        queued = min(B, episodes)
-        raw, infos = steps.reset([seed + i if i < episodes else None for i in range(B)])
-        obs = self._adapt(raw, batched=True)
-        self.reset(goal=self._new_goals(steps, range(B), infos))
-        ret, length, any_success = np.zeros(B), np.zeros(B, dtype=np.int64), np.full(B, np.nan)
-        records: list[dict[str, Any]] = []
-        act_ms: list[float] = []
-        while any(r is not None for r in running):
-            t0 = time.perf_counter()
-            action = self.act(obs, mode=mode)
-            act_ms.append((time.perf_counter() - t0) * 1e3)
-            st = steps.step(action)
-            start_obs, reset_infos = st.start_obs, dict(st.reset_infos)
-            ret += st.reward
-            length += np.array([int(info.get("env_steps", 1)) for info in st.infos])
-            any_success = np.array([_any(a, success_of(info)) for a, info in zip(any_success, st.infos, strict=True)])
-            done = st.done.copy()
-            reseed: list[int | None] = [None] * B
-            for i in np.flatnonzero(done):
-                if running[i] is not None:
-                    records.append(self._eval_record(seed + running[i], st, i, ret[i], length[i], any_success[i]))
-                    if callback is not None:
-                        callback({"episode": len(records), "episodes": episodes,
-                                  "success": _nanmean([r["success"] for r in records]),
-                                  "return": float(np.mean([r["return"] for r in records]))})
-                running[i] = queued if queued < episodes else None
-                if running[i] is not None:
-                    reseed[i] = seed + queued
-                    queued += 1
-                ret[i], length[i], any_success[i] = 0.0, 0, np.nan
-            again = np.array([r is not None for r in reseed])
-            if again.any():  # the next held-out episodes, each with its own seed
-                start_obs, more = steps.reset_some(start_obs, again, reseed)
-                reset_infos.update(more)
-            obs = self._adapt(start_obs, batched=True)
-            if done.any() and any(r is not None for r in running):
-                if done.all():
-                    self.reset(goal=self._new_goals(steps, range(B), reset_infos))
-                else:
-                    rows = np.flatnonzero(done)
-                    self.restart(done, self._goals_at(steps, rows, reset_infos))
-        records.sort(key=lambda r: r["seed"])
-        returns = [r["return"] for r in records]
-        return {
-            "success_rate": _nanmean([r["success"] for r in records]),
-            "success_rate_final": _nanmean([r["success_final"] for r in records]),
-            "success_rate_any": _nanmean([r["success_any"] for r in records]),
-            "mean_final_distance": _nanmean([r["final_distance"] for r in records]),
-            "mean_return": float(np.mean(returns)),
-            "std_return": float(np.std(returns)),
-            "episodes": episodes,
-            "num_envs": B,
-            "act_ms_median": float(np.median(act_ms)),
-            "act_ms_p90": float(np.percentile(act_ms, 90)),
-            "records": records,
-        }
-
-    def _eval_record(self, seed: int, st: Step, i: int, ret: float, length: int, any_success: float) -> dict[str, Any]:
-        info = st.infos[i]
-        final = success_of(info)
-        return {
-            "seed": seed,
-            "success": final if self.task.success == "final" else any_success,
-            "success_final": final,
-            "success_any": any_success,
-            "final_distance": self._final_distance(info, st.ended_obs, i),
-            "return": float(ret),
-            "length": int(length),
-            "terminated": bool(st.terminated[i]),
-            "fault": info.get("fault"),
-        }
-
-    @staticmethod
-    def _final_distance(info: Mapping[str, Any], ended_obs: Any, i: int) -> float:
-        """``info["distance"]`` where the env gives it, else the achieved-to-desired goal
-        distance of a goal env's observation, else NaN."""
-        if "distance" in info:
-            return float(info["distance"])
-        if isinstance(ended_obs, Mapping) and "achieved_goal" in ended_obs and "desired_goal" in ended_obs:
-            diff = np.asarray(ended_obs["achieved_goal"][i], dtype=np.float64) - np.asarray(ended_obs["desired_goal"][i])
-            return float(np.linalg.norm(diff))
-        return float("nan")
+        return evaluate(self, env, episodes, **options)
 
     @torch.no_grad()
     def diagnostics(self, n: int = 2048) -> dict[str, float]:

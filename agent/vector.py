@@ -118,13 +118,14 @@ class VectorSteps:
         return obs, unbatch_info(info, self.num_envs)
 
     def reset_some(
-        self, obs: Any, mask: np.ndarray, seeds: Sequence[int | None] | None = None
+        self, obs: Any, mask: np.ndarray, seeds: Sequence[int | None] | None = None,
+        options: Mapping[str, Any] | None = None,
     ) -> tuple[Any, dict[int, dict[str, Any]]]:
-        """Reset the envs ``mask`` (B,) bool (with ``seeds[i]`` where given); ``obs`` with
-        their rows replaced, and their reset infos."""
+        """Reset the envs ``mask`` (B,) bool (with ``seeds[i]`` where given, and ``options``
+        for each of them); ``obs`` with their rows replaced, and their reset infos."""
         mask = np.asarray(mask, dtype=bool)
         seed = list(seeds) if seeds is not None else [None] * self.num_envs
-        new, info = self.vec.reset(seed=seed, options={"reset_mask": mask})
+        new, info = self.vec.reset(seed=seed, options={**(options or {}), "reset_mask": mask})
         infos = unbatch_info(info, self.num_envs)
         rows, fresh = _rows(obs, self.num_envs), _rows(new, self.num_envs)
         for i in np.flatnonzero(mask):

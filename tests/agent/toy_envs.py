@@ -69,8 +69,13 @@ class GoalLine(gym.Env):
         return {"observation": x, "achieved_goal": x.copy(), "desired_goal": np.array([self.g], np.float32)}
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        """``options``: ``start`` and ``goal`` place the point and the goal (a maze's
+        ``reset_cell`` / ``goal_cell``, in one dimension)."""
         super().reset(seed=seed)
         self.x, self.g, self.t = 0.0, float(self.np_random.uniform(-0.8, 0.8)), 0
+        options = options or {}
+        self.x = float(options.get("start", self.x))
+        self.g = float(options.get("goal", self.g))
         return self._obs(), {}
 
     def step(self, action):

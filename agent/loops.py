@@ -1,0 +1,188 @@
+"""The loops that drive an agent: :func:`evaluate`, the one episode loop.
+
+Every evaluation in the library and its benchmarks runs here (``Agent.evaluate`` forwards to
+it), extended by hooks rather than copied (stable-baselines3's ``evaluate_policy`` habit):
+
+- ``reset_options``: the options of each episode's ``env.reset(seed=, options=)``, e.g. a
+  maze's start and goal cells (Gymnasium-Robotics' ``reset_cell`` / ``goal_cell``);
+- ``on_step``: called after every step of the B envs with the agent, the action, the step
+  and which episode each env runs; it can record what it likes (the path, the planner's
+  subgoals) and may end episodes early by returning a mask (stop at the first success, a
+  step cap of one's own).
+
+The agent only acts: the loop resets the envs, hands each env's goal to ``agent.reset`` /
+``agent.restart``, steps, and keeps the records.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from jepa_agent.agent.agent import Agent, _any, _nanmean
+from jepa_agent.agent.spaces import success_of
+from jepa_agent.agent.vector import Step, as_vector_env
+
+__all__ = ["OnStep", "ResetOptions", "evaluate", "final_distance"]
+
+ResetOptions = Callable[[int], Mapping[str, Any] | None] | Sequence[Mapping[str, Any] | None]
+"""Episode ``i``'s reset options: a function of ``i``, or a sequence indexed by ``i``."""
+
+OnStep = Callable[["Agent", np.ndarray, Step, list[int | None]], np.ndarray | None]
+"""``on_step(agent, action (B, A), step, episodes)``: ``episodes[i]`` is the index of the
+episode env ``i`` ran in this step (None once it has no more to run). Returns None, or a
+(B,) bool mask of the episodes to end after this step (their record is taken from it)."""
+
+
+def evaluate(
+    agent: Agent,
+    env: Any,
+    episodes: int,
+    *,
+    seed: int = 1_000_000,
+    mode: str | None = None,
+    reset_options: ResetOptions | None = None,
+    on_step: OnStep | None = None,
+    callback: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """Run ``episodes`` episodes without exploration noise, on one env or on the B envs
+    of a ``VectorEnv`` (or a list of envs) at once, one batched plan per step for all.
+
+    Episode ``i`` resets with ``seed + i`` (and ``reset_options``' options for ``i``)
+    whichever env runs it: pick a seed range the training never used to evaluate on
+    held-out goals. The episodes are the same for any B; a sampling planner's draws are not
+    (it plans for all B at once). ``on_step`` sees every step (see :data:`OnStep`);
+    ``callback`` gets the progress after each finished episode.
+
+    Returns the mean and spread of the return, the success rate at the final step
+    (``success_rate_final``) and at any step (``success_rate_any``; ``success_rate`` is the
+    one ``task.success`` names; NaN where the env reports no success), final distances where
+    the env reports them, the wall-clock time of every ``act`` call (the control latency,
+    for all B envs), and one record per episode in episode order.
+    """
+    if not isinstance(episodes, int) or episodes < 1:
+        raise ValueError(f"episodes must be a positive int, got {episodes!r}")
+    steps = as_vector_env(env, agent.task.action_repeat)
+    B = steps.num_envs
+    running: list[int | None] = [i if i < episodes else None for i in range(B)]  # the episode each env runs
+    queued = min(B, episodes)
+    raw, infos = steps.reset([seed + i if i < episodes else None for i in range(B)])
+    raw, more = _apply_options(steps, raw, running, seed, reset_options)
+    infos = [more.get(i, info) for i, info in enumerate(infos)]
+    obs = agent._adapt(raw, batched=True)
+    agent.reset(goal=agent._new_goals(steps, range(B), infos))
+    ret, length, any_success = np.zeros(B), np.zeros(B, dtype=np.int64), np.full(B, np.nan)
+    records: list[dict[str, Any]] = []
+    act_ms: list[float] = []
+    while any(r is not None for r in running):
+        t0 = time.perf_counter()
+        action = agent.act(obs, mode=mode)
+        act_ms.append((time.perf_counter() - t0) * 1e3)
+        st = steps.step(action)
+        start_obs, reset_infos = st.start_obs, dict(st.reset_infos)
+        ret += st.reward
+        length += np.array([int(info.get("env_steps", 1)) for info in st.infos])
+        any_success = np.array([_any(a, success_of(info)) for a, info in zip(any_success, st.infos, strict=True)])
+        done = st.done.copy()
+        ended_early = np.zeros(B, dtype=bool)
+        if on_step is not None:
+            stop = on_step(agent, action, st, list(running))
+            if stop is not None:
+                ended_early = np.asarray(stop, dtype=bool).reshape(B) & ~done
+                done |= ended_early
+        reseed: list[int | None] = [None] * B
+        for i in np.flatnonzero(done):
+            if running[i] is not None:
+                records.append(_record(agent, seed + running[i], st, i, ret[i], length[i], any_success[i]))
+                if callback is not None:
+                    callback({"episode": len(records), "episodes": episodes,
+                              "success": _nanmean([r["success"] for r in records]),
+                              "return": float(np.mean([r["return"] for r in records]))})
+            running[i] = queued if queued < episodes else None
+            if running[i] is not None:
+                reseed[i] = seed + queued
+                queued += 1
+            ret[i], length[i], any_success[i] = 0.0, 0, np.nan
+        again = np.array([r is not None for r in reseed]) | ended_early
+        if again.any():  # the next held-out episodes, each with its own seed (an early end: reset too)
+            start_obs, more = steps.reset_some(start_obs, again, reseed)
+            reset_infos.update(more)
+            start_obs, more = _apply_options(steps, start_obs, [r if reseed[i] is not None else None
+                                                                for i, r in enumerate(running)], seed, reset_options)
+            reset_infos.update(more)
+        obs = agent._adapt(start_obs, batched=True)
+        if done.any() and any(r is not None for r in running):
+            if done.all():
+                agent.reset(goal=agent._new_goals(steps, range(B), reset_infos))
+            else:
+                rows = np.flatnonzero(done)
+                agent.restart(done, agent._goals_at(steps, rows, reset_infos))
+    records.sort(key=lambda r: r["seed"])
+    returns = [r["return"] for r in records]
+    return {
+        "success_rate": _nanmean([r["success"] for r in records]),
+        "success_rate_final": _nanmean([r["success_final"] for r in records]),
+        "success_rate_any": _nanmean([r["success_any"] for r in records]),
+        "mean_final_distance": _nanmean([r["final_distance"] for r in records]),
+        "mean_return": float(np.mean(returns)),
+        "std_return": float(np.std(returns)),
+        "episodes": episodes,
+        "num_envs": B,
+        "act_ms_median": float(np.median(act_ms)),
+        "act_ms_p90": float(np.percentile(act_ms, 90)),
+        "records": records,
+    }
+
+
+def _apply_options(steps: Any, obs: Any, running: Sequence[int | None], seed: int,
+                   reset_options: ResetOptions | None) -> tuple[Any, dict[int, dict[str, Any]]]:
+    """Reset again, with its options, each env that begins an episode (``running[i]`` not
+    None) whose options are given: with the same seed a reset is the same reset, now with
+    the options. Envs are reset one at a time (Gymnasium's vector envs take one options dict
+    for all)."""
+    infos: dict[int, dict[str, Any]] = {}
+    if reset_options is None:
+        return obs, infos
+    for i, episode in enumerate(running):
+        if episode is None:
+            continue
+        options = reset_options(episode) if callable(reset_options) else reset_options[episode]
+        if options is None:
+            continue
+        mask = np.zeros(steps.num_envs, dtype=bool)
+        mask[i] = True
+        seeds: list[int | None] = [None] * steps.num_envs
+        seeds[i] = seed + episode
+        obs, more = steps.reset_some(obs, mask, seeds, options=options)
+        infos.update(more)
+    return obs, infos
+
+
+def _record(agent: Agent, seed: int, st: Step, i: int, ret: float, length: int, any_success: float) -> dict[str, Any]:
+    info = st.infos[i]
+    final = success_of(info)
+    return {
+        "seed": seed,
+        "success": final if agent.task.success == "final" else any_success,
+        "success_final": final,
+        "success_any": any_success,
+        "final_distance": final_distance(info, st.ended_obs, i),
+        "return": float(ret),
+        "length": int(length),
+        "terminated": bool(st.terminated[i]),
+        "fault": info.get("fault"),
+    }
+
+
+def final_distance(info: Mapping[str, Any], ended_obs: Any, i: int) -> float:
+    """``info["distance"]`` where the env gives it, else the achieved-to-desired goal
+    distance of a goal env's observation (row ``i`` of a batch), else NaN."""
+    if "distance" in info:
+        return float(info["distance"])
+    if isinstance(ended_obs, Mapping) and "achieved_goal" in ended_obs and "desired_goal" in ended_obs:
+        diff = np.asarray(ended_obs["achieved_goal"][i], dtype=np.float64) - np.asarray(ended_obs["desired_goal"][i])
+        return float(np.linalg.norm(diff))
+    return float("nan")

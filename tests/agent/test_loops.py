@@ -1,0 +1,100 @@
+"""agent/loops.py's evaluate: the one episode loop, its reset options and its per-step hook."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from jepa_agent.agent import Agent
+from jepa_agent.agent.loops import evaluate
+
+from .test_any_env import tiny
+from .toy_envs import GoalLine
+
+
+@pytest.fixture(scope="module")
+def agent() -> Agent:
+    envs = [GoalLine() for _ in range(2)]
+    agent = Agent.from_config(tiny(), envs[0])
+    agent.train(envs, 80)
+    return agent
+
+
+def run(agent: Agent, env, episodes: int, **kw) -> dict:
+    agent.generator.manual_seed(0)
+    return evaluate(agent, env, episodes, seed=7, **kw)
+
+
+def test_agent_evaluate_is_the_loop(agent):
+    """Agent.evaluate forwards to loops.evaluate: the same records for the same seed."""
+    agent.generator.manual_seed(0)
+    a = agent.evaluate(GoalLine(), 3, seed=7)
+    b = run(agent, GoalLine(), 3)
+    assert a["records"] == b["records"] and a["success_rate"] == b["success_rate"]
+
+
+@pytest.mark.parametrize("B", [1, 2])
+def test_each_episode_gets_its_reset_options(agent, B):
+    """Episode i starts where reset_options(i) says, on one env or two (the goals move too)."""
+    goals = [-0.6, -0.2, 0.3, 0.7]
+    starts = {}
+
+    def on_step(agent, action, step, episodes):
+        for i, ep in enumerate(episodes):
+            if ep is not None:
+                starts.setdefault(ep, float(step.ended_obs["desired_goal"][i][0]))
+        return None
+
+    env = GoalLine() if B == 1 else [GoalLine() for _ in range(B)]
+    result = run(agent, env, 4, reset_options=lambda i: {"goal": goals[i]}, on_step=on_step)
+    assert [round(starts[i], 5) for i in range(4)] == goals
+    assert [r["seed"] for r in result["records"]] == [7, 8, 9, 10]
+    with_list = run(agent, env, 4, reset_options=[{"goal": g} for g in goals])
+    assert with_list["records"] == result["records"]
+
+
+def test_without_options_the_episodes_are_the_seeded_ones(agent):
+    """reset_options None and all-None options run the same episodes."""
+    plain = run(agent, GoalLine(), 2)
+    nones = run(agent, GoalLine(), 2, reset_options=[None, None])
+    assert plain["records"] == nones["records"]
+
+
+def test_on_step_sees_every_step_and_can_end_episodes(agent):
+    """on_step is called once per step with each env's episode; a mask it returns ends those
+    episodes after that step, and the next episodes still run in full."""
+    calls = []
+
+    def stop_first_after_3(agent, action, step, episodes):
+        calls.append(list(episodes))
+        return np.array([ep == 0 and sum(c[0] == 0 for c in calls) == 3 for ep in episodes])
+
+    result = run(agent, GoalLine(length=6), 2, on_step=stop_first_after_3)
+    assert [r["length"] for r in result["records"]] == [3, 6]
+    assert len(calls) == 9 and calls[:3] == [[0], [0], [0]] and calls[3:] == [[1]] * 6
+
+
+def test_on_step_can_stop_at_the_first_success(agent):
+    """A hook that ends each episode at its first success: those episodes end there, with
+    success at their last step; the others run to the time limit."""
+    first = {}
+
+    def at_success(agent, action, step, episodes):
+        hit = np.array([info.get("success", 0.0) > 0 for info in step.infos])
+        for i in np.flatnonzero(hit):
+            first.setdefault(episodes[i], None)
+        return hit
+
+    lengths = {}
+
+    def count(agent, action, step, episodes):
+        for ep in episodes:
+            lengths[ep] = lengths.get(ep, 0) + 1
+        return at_success(agent, action, step, episodes)
+
+    result = run(agent, GoalLine(length=30), 4, reset_options=lambda i: {"start": 0.0, "goal": 0.15 * (i + 1)},
+                 on_step=count)
+    assert first, "no episode reached its goal: the test says nothing"
+    for ep, r in enumerate(result["records"]):
+        assert r["length"] == lengths[ep]
+        assert (r["success_final"] == 1.0) == (ep in first) and (ep in first or r["length"] == 30)
