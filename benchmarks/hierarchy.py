@@ -83,41 +83,46 @@ def train(config: Any, out: Path, steps: int) -> tuple[Path, dict[str, Any]]:
 
 
 def run_pairs(agent: Any, env: Any, pairs: list, planner: str, task: Any, *, seed: int, max_steps: int) -> list[dict]:
-    """One episode per pair (reset options), the agent configured for ``task`` (its planner)."""
+    """One episode per pair (its reset options), the agent configured for ``task`` (its
+    planner), each ended at its first success or after ``max_steps`` env steps: the library's
+    one episode loop (``agent.loops.evaluate``) with a hook that keeps the path, the
+    hierarchical planner's subgoals and the route's landmarks."""
     import torch
 
-    records = []
-    for i, options in enumerate(pairs):
-        obs, info = env.reset(seed=seed + i, options=options)
-        goal_obs = info.get("goal_observation")
-        agent.reset(task if i == 0 else None, goal=goal_obs if agent.goal_kind == "observation" else None)
-        path, subgoals, ms = [obs["achieved_goal"].copy()], [], []
-        success, steps, env_steps = False, max_steps, 0
-        hp = agent.actor.planner if planner.startswith("hierarchical") else None
-        route = []
-        for t in range(max_steps):
-            t0 = time.perf_counter()
-            action = agent.act(obs)
-            ms.append(1000 * (time.perf_counter() - t0))
-            if t == 0 and task.route:  # the landmarks the route passes (its last level is the goal)
+    from jepa_agent.agent.loops import evaluate
+
+    hp = None
+    seen: dict[int, dict[str, Any]] = {}
+
+    def on_step(agent: Any, view: Any) -> np.ndarray:
+        nonlocal hp
+        ep = seen.setdefault(view.episodes[0], {"path": [view.obs["achieved_goal"][0].copy()], "subgoals": [],
+                                                "ms": [], "route": []})
+        if len(ep["ms"]) == 0:
+            hp = agent.actor.planner if planner.startswith("hierarchical") else None
+            if task.route:  # the landmarks the route passes (its last level is the goal)
                 levels = agent.configurator.goal_state()["obs"][:-1]
                 key = "desired_goal" if agent.goal_kind == "desired_goal" else "achieved_goal"
-                route = [lvl[key][0].cpu().numpy().tolist() for lvl in levels]
-            if hp is not None and hp.since is not None and int(hp.since[0]) == 1 and agent.probe is not None:
-                with torch.no_grad():  # a new subgoal this step: where the probe reads it
-                    subgoals.append(agent.probe(hp.subgoal)[0].cpu().numpy())
-            obs, _, terminated, truncated, info = env.step(action)
-            env_steps += int(info.get("env_steps", 1))  # an action repeated k times is k env steps
-            path.append(obs["achieved_goal"].copy())
-            if bool(info.get("success", info.get("is_success", False))):
-                success, steps = True, env_steps
-                break
-            if terminated or truncated or env_steps >= max_steps:
-                break
-        records.append({"pair": {k: np.asarray(v).tolist() for k, v in options.items()},
-                        "goal_xy": obs["desired_goal"].tolist(),
-                        "success": success, "steps": steps, "act_ms_median": float(np.median(ms)),
-                        "path": np.array(path).tolist(), "subgoals": np.array(subgoals).tolist(), "route": route})
+                ep["route"] = [lvl[key][0].cpu().numpy().tolist() for lvl in levels]
+        ep["ms"].append(view.act_ms)
+        if hp is not None and hp.since is not None and int(hp.since[0]) == 1 and agent.probe is not None:
+            with torch.no_grad():  # a new subgoal this step: where the probe reads it
+                ep["subgoals"].append(agent.probe(hp.subgoal)[0].cpu().numpy())
+        ep["path"].append(view.step.ended_obs["achieved_goal"][0].copy())
+        ep["goal_xy"] = view.step.ended_obs["desired_goal"][0].tolist()
+        info = view.step.infos[0]
+        success = bool(info.get("success", info.get("is_success", False)))
+        ep["success"] = success
+        return np.array([success or view.length[0] >= max_steps])
+
+    result = evaluate(agent, env, len(pairs), seed=seed, task=task, reset_options=pairs, on_step=on_step)
+    records = []
+    for i, (options, record) in enumerate(zip(pairs, result["records"], strict=True)):
+        ep = seen[i]
+        records.append({"pair": {k: np.asarray(v).tolist() for k, v in options.items()}, "goal_xy": ep["goal_xy"],
+                        "success": ep["success"], "steps": record["length"] if ep["success"] else max_steps,
+                        "act_ms_median": float(np.median(ep["ms"])), "path": np.array(ep["path"]).tolist(),
+                        "subgoals": np.array(ep["subgoals"]).tolist(), "route": ep["route"]})
     return records
 
 
@@ -250,6 +255,7 @@ def main() -> None:
             agent.save(out / f"{task}_critic.pt", resume=True)
         env = wrap_env(make_env(config), config.task.action_repeat)  # steps as the agent trained
         pairs = evaluation_pairs(env, args.pairs, seed=10_000 + args.seed)
+        eval_env = make_env(config)  # the loop wraps it as the agent trains (action repeat, step guard)
         max_steps = args.max_steps or env.spec.max_episode_steps
         hier = config.task
         _, h_cfg = hier.planner.resolve("planner")
@@ -286,7 +292,7 @@ def main() -> None:
                 for _ in range(args.refit_updates):
                     info_c = agent.update_coarse()
                 print(f"{task} refit ({ablation}): coarse loss {info_c['coarse_pred_loss']:.4f}", flush=True)
-            eps = run_pairs(agent, env, pairs, name, spec, seed=2_000_000 + args.seed, max_steps=max_steps)
+            eps = run_pairs(agent, eval_env, pairs, name, spec, seed=2_000_000 + args.seed, max_steps=max_steps)
             if ablation is None:
                 episodes[name] = eps
             done = [e for e in eps if e["success"]]
