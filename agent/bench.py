@@ -105,9 +105,12 @@ def run_oracle(
 def run_learned(
     env_id: str, planner: str, budget: dict[str, Any], seed: int, episodes: int, *, checkpoint: str
 ) -> list[dict[str, float]]:
-    """Episodes with a trained agent's world model, cost and critic, and the given planner."""
+    """Episodes with a trained agent's world model, cost and critic, and the given planner:
+    the library's one episode loop (``agent.loops.evaluate``), timing every decision and
+    counting planner iterations in its per-step hook."""
     from jepa_agent import envs  # noqa: F401
     from jepa_agent.agent.agent import Agent
+    from jepa_agent.agent.loops import evaluate
 
     agent = Agent.load(checkpoint, device="cpu")
     task = agent.task.model_copy(
@@ -119,13 +122,19 @@ def run_learned(
     task = TaskSpec.model_validate(task.model_dump())
     agent.generator.manual_seed(seed)
     env = gym.make(env_id)
-    out = []
-    for i in range(episodes):
-        obs, info = env.reset(seed=seed * 1000 + i)
-        agent.reset(task, goal=info["goal_observation"])
-        out.append(_run_episode(env, obs, agent.act, lambda: agent.actor.last_result))
+    steps: dict[int, dict[str, list[float]]] = {}
+
+    def on_step(agent: Agent, view: Any) -> None:
+        ep = steps.setdefault(view.episodes[0], {"act_ms": [], "iterations": []})
+        ep["act_ms"].append(view.act_ms)
+        result = agent.actor.last_result
+        ep["iterations"].append(result.iterations if result is not None else 0)
+
+    result = evaluate(agent, env, episodes, seed=seed * 1000, task=task, on_step=on_step)
     env.close()
-    return out
+    return [{"success": r["success_final"], "final_distance": r["final_distance"], "return": r["return"],
+             "act_ms": steps[i]["act_ms"], "iterations": float(np.mean(steps[i]["iterations"]))}
+            for i, r in enumerate(result["records"])]
 
 
 def _run_episode(
