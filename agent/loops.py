@@ -5,10 +5,11 @@ it), extended by hooks rather than copied (stable-baselines3's ``evaluate_policy
 
 - ``reset_options``: the options of each episode's ``env.reset(seed=, options=)``, e.g. a
   maze's start and goal cells (Gymnasium-Robotics' ``reset_cell`` / ``goal_cell``);
-- ``on_step``: called after every step of the B envs with the agent, the action, the step
-  and which episode each env runs; it can record what it likes (the path, the planner's
-  subgoals) and may end episodes early by returning a mask (stop at the first success, a
-  step cap of one's own).
+- ``on_step``: called after every step of the B envs with the agent and a
+  :class:`StepView` (the observations acted on, the action, what the envs gave, which
+  episode each env runs, the act latency); it can record what it likes (the path, the
+  planner's subgoals) and may end episodes early by returning a mask (stop at the first
+  success, a step cap of one's own).
 
 The agent only acts: the loop resets the envs, hands each env's goal to ``agent.reset`` /
 ``agent.restart``, steps, and keeps the records.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -25,16 +27,37 @@ import numpy as np
 from jepa_agent.agent.agent import Agent, _any, _nanmean
 from jepa_agent.agent.spaces import success_of
 from jepa_agent.agent.vector import Step, as_vector_env
+from jepa_agent.configurator import TaskSpec
 
-__all__ = ["OnStep", "ResetOptions", "evaluate", "final_distance"]
+__all__ = ["OnStep", "ResetOptions", "StepView", "evaluate", "final_distance"]
 
 ResetOptions = Callable[[int], Mapping[str, Any] | None] | Sequence[Mapping[str, Any] | None]
 """Episode ``i``'s reset options: a function of ``i``, or a sequence indexed by ``i``."""
 
-OnStep = Callable[["Agent", np.ndarray, Step, list[int | None]], np.ndarray | None]
-"""``on_step(agent, action (B, A), step, episodes)``: ``episodes[i]`` is the index of the
-episode env ``i`` ran in this step (None once it has no more to run). Returns None, or a
-(B,) bool mask of the episodes to end after this step (their record is taken from it)."""
+
+
+@dataclass(frozen=True)
+class StepView:
+    """One step of the B envs as :func:`evaluate`'s ``on_step`` hook sees it.
+
+    ``obs``: the raw observations (batched, as the envs gave them) the agent acted on;
+    ``action`` (B, A); ``step``: what the envs gave (:class:`agent.vector.Step`: the
+    observations ending the transition, rewards, ends, infos); ``episodes[i]``: the index
+    of the episode env ``i`` ran (None once it has no more to run); ``act_ms``: the act
+    call's wall time (for all B); ``length`` (B,): env steps into each env's episode, this
+    step included."""
+
+    obs: Any
+    action: np.ndarray
+    step: Step
+    episodes: list[int | None]
+    act_ms: float
+    length: np.ndarray
+
+
+OnStep = Callable[[Agent, StepView], np.ndarray | None]
+"""``on_step(agent, view)``: returns None, or a (B,) bool mask of the episodes to end after
+this step (their record is taken from it, as if the env had ended them)."""
 
 
 def evaluate(
@@ -44,6 +67,7 @@ def evaluate(
     *,
     seed: int = 1_000_000,
     mode: str | None = None,
+    task: TaskSpec | None = None,
     reset_options: ResetOptions | None = None,
     on_step: OnStep | None = None,
     callback: Callable[[dict[str, Any]], None] | None = None,
@@ -53,7 +77,8 @@ def evaluate(
 
     Episode ``i`` resets with ``seed + i`` (and ``reset_options``' options for ``i``)
     whichever env runs it: pick a seed range the training never used to evaluate on
-    held-out goals. The episodes are the same for any B; a sampling planner's draws are not
+    held-out goals. ``task``: evaluate under another task (planner, budget, horizon, cost
+    weights: ``agent.reset(task)``); the agent keeps it afterwards. The episodes are the same for any B; a sampling planner's draws are not
     (it plans for all B at once). ``on_step`` sees every step (see :data:`OnStep`);
     ``callback`` gets the progress after each finished episode.
 
@@ -73,7 +98,7 @@ def evaluate(
     raw, more = _apply_options(steps, raw, running, seed, reset_options)
     infos = [more.get(i, info) for i, info in enumerate(infos)]
     obs = agent._adapt(raw, batched=True)
-    agent.reset(goal=agent._new_goals(steps, range(B), infos))
+    agent.reset(task, goal=agent._new_goals(steps, range(B), infos))
     ret, length, any_success = np.zeros(B), np.zeros(B, dtype=np.int64), np.full(B, np.nan)
     records: list[dict[str, Any]] = []
     act_ms: list[float] = []
@@ -89,7 +114,7 @@ def evaluate(
         done = st.done.copy()
         ended_early = np.zeros(B, dtype=bool)
         if on_step is not None:
-            stop = on_step(agent, action, st, list(running))
+            stop = on_step(agent, StepView(raw, action, st, list(running), act_ms[-1], length.copy()))
             if stop is not None:
                 ended_early = np.asarray(stop, dtype=bool).reshape(B) & ~done
                 done |= ended_early
@@ -113,7 +138,7 @@ def evaluate(
             start_obs, more = _apply_options(steps, start_obs, [r if reseed[i] is not None else None
                                                                 for i, r in enumerate(running)], seed, reset_options)
             reset_infos.update(more)
-        obs = agent._adapt(start_obs, batched=True)
+        raw, obs = start_obs, agent._adapt(start_obs, batched=True)
         if done.any() and any(r is not None for r in running):
             if done.all():
                 agent.reset(goal=agent._new_goals(steps, range(B), reset_infos))

@@ -39,10 +39,10 @@ def test_each_episode_gets_its_reset_options(agent, B):
     goals = [-0.6, -0.2, 0.3, 0.7]
     starts = {}
 
-    def on_step(agent, action, step, episodes):
-        for i, ep in enumerate(episodes):
+    def on_step(agent, view):
+        for i, ep in enumerate(view.episodes):
             if ep is not None:
-                starts.setdefault(ep, float(step.ended_obs["desired_goal"][i][0]))
+                starts.setdefault(ep, float(view.obs["desired_goal"][i][0]))
         return None
 
     env = GoalLine() if B == 1 else [GoalLine() for _ in range(B)]
@@ -65,9 +65,9 @@ def test_on_step_sees_every_step_and_can_end_episodes(agent):
     episodes after that step, and the next episodes still run in full."""
     calls = []
 
-    def stop_first_after_3(agent, action, step, episodes):
-        calls.append(list(episodes))
-        return np.array([ep == 0 and sum(c[0] == 0 for c in calls) == 3 for ep in episodes])
+    def stop_first_after_3(agent, view):
+        calls.append(list(view.episodes))
+        return np.array([ep == 0 and sum(c[0] == 0 for c in calls) == 3 for ep in view.episodes])
 
     result = run(agent, GoalLine(length=6), 2, on_step=stop_first_after_3)
     assert [r["length"] for r in result["records"]] == [3, 6]
@@ -79,22 +79,28 @@ def test_on_step_can_stop_at_the_first_success(agent):
     success at their last step; the others run to the time limit."""
     first = {}
 
-    def at_success(agent, action, step, episodes):
-        hit = np.array([info.get("success", 0.0) > 0 for info in step.infos])
-        for i in np.flatnonzero(hit):
-            first.setdefault(episodes[i], None)
-        return hit
-
     lengths = {}
 
-    def count(agent, action, step, episodes):
-        for ep in episodes:
-            lengths[ep] = lengths.get(ep, 0) + 1
-        return at_success(agent, action, step, episodes)
+    def at_success(agent, view):
+        hit = np.array([info.get("success", 0.0) > 0 for info in view.step.infos])
+        for i, ep in enumerate(view.episodes):
+            lengths[ep] = int(view.length[i])
+            if hit[i]:
+                first.setdefault(ep, None)
+        return hit
 
     result = run(agent, GoalLine(length=30), 4, reset_options=lambda i: {"start": 0.0, "goal": 0.15 * (i + 1)},
-                 on_step=count)
+                 on_step=at_success)
     assert first, "no episode reached its goal: the test says nothing"
     for ep, r in enumerate(result["records"]):
         assert r["length"] == lengths[ep]
         assert (r["success_final"] == 1.0) == (ep in first) and (ep in first or r["length"] == 30)
+
+
+def test_a_task_given_to_evaluate_is_planned_with(agent):
+    """evaluate(task=...) plans under that task from the first step (here: MPPI's budget)."""
+    task = agent.task.model_copy(update={"planner": agent.task.planner.model_copy(
+        update={"name": "mppi", "options": {"samples": 16, "iterations": 1}})})
+    seen = []
+    run(agent, GoalLine(length=3), 1, task=task, on_step=lambda agent, view: seen.append(type(agent.planner).__name__))
+    assert seen == ["MPPI"] * 3
