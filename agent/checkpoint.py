@@ -25,10 +25,8 @@ import base64
 import contextlib
 import json
 import math
-import os
 import struct
-import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +35,7 @@ import numpy as np
 import torch
 
 from jepa_agent.actor import PlanResult
+from jepa_agent.memory import atomic_write
 
 __all__ = [
     "FORMAT",
@@ -209,27 +208,6 @@ def _hashable(key: Any) -> Any:
 
 
 # --------------------------------------------------------------------------- files
-def atomic_write(path: Path, write: Callable[[Any], None]) -> None:
-    """``write(file)`` into a temporary file next to ``path``, fsync, rename over ``path``:
-    a crash at any point leaves the previous file at ``path`` whole."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    with contextlib.suppress(OSError):  # make the rename durable (POSIX folders)
-        fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 def write_file(path: str | Path, state: Any, *, kind: str = "checkpoint") -> Path:
     """Write ``state`` (see :func:`encode`) to ``path`` as a safetensors file, atomically.
     ``kind`` is recorded in the metadata and checked by :func:`read_file`."""

@@ -30,7 +30,8 @@ from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
-from jepa_agent.agent.checkpoint import FORMAT, CheckpointError, atomic_write, is_legacy
+from jepa_agent.agent.checkpoint import FORMAT, CheckpointError, is_legacy
+from jepa_agent.memory import atomic_write, atomic_write_text
 
 if TYPE_CHECKING:
     from jepa_agent.agent.agent import Agent
@@ -72,12 +73,12 @@ def save_pretrained(agent: Agent, folder: str | Path, *, eval_result: Mapping[st
         eval_result = json.loads(Path(eval_result).read_text())
     data = save_safetensors(weights, metadata={"format": FORMAT, "kind": "model"})
     atomic_write(folder / "model.safetensors", lambda f: f.write(data))
-    _write_text(folder / "config.json", json.dumps(config, indent=2) + "\n")
+    atomic_write_text(folder / "config.json", json.dumps(config, indent=2) + "\n")
     if eval_result is not None:
-        _write_text(folder / "eval.json", json.dumps(dict(eval_result), indent=2) + "\n")
+        atomic_write_text(folder / "eval.json", json.dumps(dict(eval_result), indent=2) + "\n")
     else:
         (folder / "eval.json").unlink(missing_ok=True)  # a stale one would describe another model
-    _write_text(folder / "README.md", model_card(config, eval_result, model_id or folder.resolve().name))
+    atomic_write_text(folder / "README.md", model_card(config, eval_result, model_id or folder.resolve().name))
     return folder
 
 
@@ -142,10 +143,6 @@ def _local_folder(folder_or_id: str | Path, revision: str | None) -> Path:
             "(pip install 'jepa-agent[hub]')"
         ) from err
     return Path(snapshot_download(repo_id=text, revision=revision, allow_patterns=list(FILES)))
-
-
-def _write_text(path: Path, text: str) -> None:
-    atomic_write(path, lambda f: f.write(text.encode()))
 
 
 # --------------------------------------------------------------------------- the card

@@ -27,8 +27,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import os
-import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -46,7 +44,7 @@ from jepa_agent.agent.provenance import provenance
 from jepa_agent.agent.spaces import success_of
 from jepa_agent.agent.video import EpisodeRecorder, plan_path_source
 from jepa_agent.configurator import AgentConfig
-from jepa_agent.memory import ReplayBuffer
+from jepa_agent.memory import ReplayBuffer, atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -427,7 +425,7 @@ class Run:
         """Write the agent with everything resuming needs (atomically) and the history so
         far; return the checkpoint's path."""
         path = self.agent.save(self.out / "checkpoint.safetensors", resume=True)
-        _write_atomic_text(self.out / "history.json", json.dumps(self.history))
+        atomic_write_text(self.out / "history.json", json.dumps(self.history))
         self.last_saved = path
         return path
 
@@ -601,16 +599,6 @@ def write_provenance(path: str | Path, record: dict[str, Any], *, resumed: bool 
     if resumed and path.is_file():
         first = json.loads(path.read_text())
         record = {**first, "resumed": [*first.get("resumed", []), record]}
-    _write_atomic_text(path, json.dumps(record, indent=2))
+    atomic_write_text(path, json.dumps(record, indent=2))
 
 
-def _write_atomic_text(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file next to ``path``, then rename it over ``path``."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

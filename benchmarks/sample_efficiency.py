@@ -48,8 +48,8 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
-import os
 import platform
 import sys
 import time
@@ -61,6 +61,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import torch
+
+from jepa_agent.memory import atomic_write_text
 
 METHODS = ("ours", "sac")
 """Valid ``--methods`` names."""
@@ -385,22 +387,15 @@ RUNNERS = {"ours": run_ours, "sac": run_sac}
 
 
 # --------------------------------------------------------------------------- results
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
 def write_results(records: Sequence[Mapping[str, Any]], out: Path) -> None:
     """results.json and results.csv, each replaced atomically."""
-    _atomic_write(out / "results.json", json.dumps(list(records), indent=1))
-    tmp = out / ".results.csv.tmp"
-    with tmp.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=RECORD_KEYS)
-        writer.writeheader()
-        for r in records:
-            writer.writerow({k: "" if r[k] is None else r[k] for k in RECORD_KEYS})
-    os.replace(tmp, out / "results.csv")
+    atomic_write_text(out / "results.json", json.dumps(list(records), indent=1))
+    rows = io.StringIO(newline="")
+    writer = csv.DictWriter(rows, fieldnames=RECORD_KEYS)
+    writer.writeheader()
+    for r in records:
+        writer.writerow({k: "" if r[k] is None else r[k] for k in RECORD_KEYS})
+    atomic_write_text(out / "results.csv", rows.getvalue())
 
 
 def by_eval(records: Sequence[Mapping[str, Any]]) -> dict[str, list[list[Mapping[str, Any]]]]:
@@ -495,7 +490,7 @@ def run(opts: Options) -> list[dict[str, Any]]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     opts.out.mkdir(parents=True, exist_ok=True)
-    _atomic_write(opts.out / "args.json", json.dumps({
+    atomic_write_text(opts.out / "args.json", json.dumps({
         "env": opts.env, "steps": opts.steps, "seeds": list(opts.seeds), "eval_every": opts.eval_every,
         "eval_points": opts.eval_points, "methods": list(opts.methods), "config": opts.config_path,
         "set": list(opts.overrides),

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -27,6 +26,8 @@ from typing import Any
 import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict, PositiveInt
+
+from jepa_agent.memory.files import atomic_write
 
 __all__ = ["ReplayBuffer", "ReplayBufferConfig", "to_torch"]
 
@@ -442,25 +443,7 @@ class ReplayBuffer:
         }
         arrays["meta"] = np.array(json.dumps(meta))
 
-        # mkstemp makes the file 0600; give it the mode a plain open() would (or the
-        # replaced file's), without touching the process umask.
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                if hasattr(os, "fchmod"):  # POSIX only
-                    os.fchmod(f.fileno(), mode)
-                np.savez(f, **arrays)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
-            raise
-        _fsync_dir(path.parent)
+        atomic_write(path, lambda f: np.savez(f, **arrays))
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> ReplayBuffer:
@@ -522,20 +505,6 @@ class ReplayBuffer:
             f"{type(self).__name__}(capacity={self.capacity}, steps={self._num_steps}, "
             f"episodes={self.num_episodes})"
         )
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make a rename durable (POSIX); a no-op where folders cannot be opened."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def to_torch(batch: Mapping[str, Any], device: torch.device | str) -> dict[str, Any]:
