@@ -8,7 +8,7 @@
     jepa-agent bench --planners cem mppi --models oracle
     jepa-agent --version
 
-Any config field can be overridden as ``--dotted.key=value`` (see ``agent/configs.py`` for
+Any config field can be overridden as ``--dotted.key=value`` (see ``configurator/loading.py`` for
 the short forms such as ``--actor.planner``); a misspelled key fails before anything runs.
 """
 
@@ -247,8 +247,8 @@ def train_and_report(run: Any, console: Console, threads: int) -> dict[str, Any]
 
 def _config_from(args: argparse.Namespace, overrides: dict[str, Any]) -> Any:
     """The config file (or the defaults) with ``--set`` items and ``--key=value`` overrides."""
-    from jepa_agent.agent.configs import apply_overrides, load_config, parse_override_tokens
     from jepa_agent.configurator import AgentConfig
+    from jepa_agent.configurator.loading import apply_overrides, load_config, parse_override_tokens
 
     config = load_config(args.config) if getattr(args, "config", None) else AgentConfig()
     sets = parse_override_tokens([f"--{item}" for item in getattr(args, "set", []) or []])
@@ -258,7 +258,7 @@ def _config_from(args: argparse.Namespace, overrides: dict[str, Any]) -> Any:
 def _checkpoint_config(agent: Any, overrides: dict[str, Any], command: str) -> Any:
     """A loaded agent's config with task overrides (planner, budget, horizon, cost weights);
     anything else would describe modules other than the checkpoint's, so it is refused."""
-    from jepa_agent.agent.configs import ConfigError, apply_overrides
+    from jepa_agent.configurator.loading import ConfigError, apply_overrides
 
     fixed = [k for k in overrides if not k.startswith(("task.", "actor.", "planner", "cost.", "env"))]
     if fixed:
@@ -308,9 +308,9 @@ def train_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 
 def run_train(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
-    from jepa_agent.agent.configs import ConfigError
     from jepa_agent.agent.metrics import parse_backends, require
     from jepa_agent.agent.run import Run, RunOptions
+    from jepa_agent.configurator.loading import ConfigError
 
     if args.resume:
         return resume_train(args, overrides)
@@ -343,8 +343,8 @@ def run_train(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
 
 def resume_train(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     """``train --resume RUN_DIR``: the run's own config and options; only --steps may change."""
-    from jepa_agent.agent.configs import ConfigError
     from jepa_agent.agent.run import Run
+    from jepa_agent.configurator.loading import ConfigError
 
     given = [f"--{k}" for k in overrides] + (["--config"] if args.config else []) + (["--out"] if args.out else [])
     if given:
@@ -382,7 +382,6 @@ def eval_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 def run_eval(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     from jepa_agent.agent.agent import Agent
-    from jepa_agent.agent.configs import ConfigError
     from jepa_agent.agent.provenance import provenance
     from jepa_agent.agent.run import (
         EVAL_SEED,
@@ -391,6 +390,7 @@ def run_eval(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
         make_env,
         random_baseline,
     )
+    from jepa_agent.configurator.loading import ConfigError
 
     prepare_process(args.threads)
     console = _console()
@@ -465,9 +465,9 @@ def collect_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 def run_collect(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     from jepa_agent.agent.agent import Agent
-    from jepa_agent.agent.configs import ConfigError
     from jepa_agent.agent.provenance import provenance
     from jepa_agent.agent.run import collect, make_env, make_vector_env, write_provenance
+    from jepa_agent.configurator.loading import ConfigError
 
     prepare_process(args.threads)
     console = _console()
@@ -535,8 +535,8 @@ def run_collect(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
 
 def _check_minari_id(dataset_id: str) -> None:
     """Refuse a bad id before collecting (and before minari is imported: it is the data extra)."""
-    from jepa_agent.agent.configs import ConfigError
     from jepa_agent.agent.dataset import _check_dataset_id
+    from jepa_agent.configurator.loading import ConfigError
 
     _require_minari("--format minari")
 
@@ -547,7 +547,7 @@ def _check_minari_id(dataset_id: str) -> None:
 
 
 def _require_minari(what: str) -> None:
-    from jepa_agent.agent.configs import ConfigError
+    from jepa_agent.configurator.loading import ConfigError
 
     try:
         import minari  # noqa: F401
@@ -579,7 +579,6 @@ def run_pretrain(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     import torch
 
     from jepa_agent.agent.agent import Agent, resolve_device
-    from jepa_agent.agent.configs import ConfigError
     from jepa_agent.agent.distributed import init_from_env
     from jepa_agent.agent.pretrain import load_offline, pretrain
     from jepa_agent.agent.provenance import provenance
@@ -590,6 +589,7 @@ def run_pretrain(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
         make_env,
         random_baseline,
     )
+    from jepa_agent.configurator.loading import ConfigError
 
     _require_minari("pretrain")
     config = _config_from(args, overrides)
@@ -674,8 +674,8 @@ def show_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 
 def run_show(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
-    from jepa_agent.agent.configs import apply_overrides, load_config
     from jepa_agent.configurator import AgentConfig
+    from jepa_agent.configurator.loading import apply_overrides, load_config
 
     if args.schema:
         from jepa_agent.agent.reference import config_reference, update_readme
@@ -689,8 +689,8 @@ def run_show(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
             _emit(config_reference())
         return 0
     if args.path and Path(args.path).suffix in (".safetensors", ".pt", ".pth", ".ckpt"):
-        from jepa_agent.agent.configs import ConfigError
         from jepa_agent.agent.run import checkpoint_summary
+        from jepa_agent.configurator.loading import ConfigError
 
         if overrides:
             raise ConfigError(f"show prints a checkpoint as saved; overrides {sorted(overrides)} do not apply")
@@ -737,7 +737,7 @@ def run_bench(args: argparse.Namespace) -> int:
 
     from jepa_agent.agent.bench import benchmark, write_results
     from jepa_agent.agent.bench_config import BenchConfig
-    from jepa_agent.agent.configs import load_config, validate_config
+    from jepa_agent.configurator.loading import load_config, validate_config
 
     grid = load_config(args.config, model=BenchConfig) if getattr(args, "config", None) else BenchConfig()
     given = {k: getattr(args, k, None) for k in BenchConfig.model_fields}
@@ -806,8 +806,8 @@ def error_line(err: BaseException) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from jepa_agent.agent.configs import ConfigError, parse_override_tokens
     from jepa_agent.agent.metrics import MissingExtra
+    from jepa_agent.configurator.loading import ConfigError, parse_override_tokens
 
     # Import paths in configs ("my_lab.planners:Annealed") resolve from the current folder,
     # as they would under `python -m`.

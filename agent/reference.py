@@ -24,8 +24,8 @@ import annotated_types
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from jepa_agent.agent.configs import model_class
 from jepa_agent.configurator import REGISTRIES, AgentConfig, ModuleSpec, config_class_of
+from jepa_agent.configurator.loading import model_class
 
 __all__ = ["BEGIN", "END", "config_reference", "field_docs", "update_readme"]
 

@@ -48,8 +48,8 @@ def main() -> None:
     import torch
 
     from jepa_agent.agent import Agent
-    from jepa_agent.agent.configs import apply_overrides, load_config
     from jepa_agent.agent.environments import make_env, make_vector_env
+    from jepa_agent.configurator.loading import apply_overrides, load_config
 
     torch.set_num_threads(1)
     torch.set_flush_denormal(True)

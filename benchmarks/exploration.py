@@ -64,8 +64,8 @@ def train_variant(args: argparse.Namespace, out: Path) -> None:
     """One variant's run, in this process (the parent starts one process per variant)."""
     import torch
 
-    from jepa_agent.agent.configs import apply_overrides, load_config, parse_override_tokens
     from jepa_agent.agent.run import Run, RunOptions
+    from jepa_agent.configurator.loading import apply_overrides, load_config, parse_override_tokens
 
     torch.set_num_threads(1)
     torch.set_flush_denormal(True)
@@ -119,12 +119,12 @@ def reevaluate(run: Path, episodes: int, file: str, overrides: list[str] = (), m
     import torch
 
     from jepa_agent.agent.agent import Agent
-    from jepa_agent.agent.configs import (
+    from jepa_agent.agent.run import EVAL_SEED, evaluate_agent, make_env
+    from jepa_agent.configurator.loading import (
         apply_overrides,
         parse_override_tokens,
         split_world_model_options,
     )
-    from jepa_agent.agent.run import EVAL_SEED, evaluate_agent, make_env
 
     torch.set_num_threads(1)
     wm_options, overrides = split_world_model_options(overrides)
@@ -179,8 +179,8 @@ def draw_region(ax, cells: dict, title: str) -> None:
 
 def far_quarter(task: str, records: list[dict]) -> float:
     """Success on the quarter of the evaluation episodes whose goal is farthest from the start."""
-    from jepa_agent.agent.configs import load_config
     from jepa_agent.agent.environments import make_env
+    from jepa_agent.configurator.loading import load_config
 
     env = make_env(load_config(ROOT / TASKS[task]))
     dist = []
@@ -295,7 +295,7 @@ def main() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from jepa_agent.agent.configs import load_config
+    from jepa_agent.configurator.loading import load_config
 
     shown = [v for v in VARIANTS if (out / name(v) / "coverage_cells.json").is_file()]
     fig, axes = plt.subplots(1, 1 + len(shown), figsize=(6 + 4 * len(shown), 4), squeeze=False)

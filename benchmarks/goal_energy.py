@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from jepa_agent.agent.configs import apply_overrides
+from jepa_agent.configurator.loading import apply_overrides
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from epistemic_signal import spearman  # noqa: E402

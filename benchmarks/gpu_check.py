@@ -37,8 +37,8 @@ def main() -> int:
         print("gpu_check: no CUDA device here (torch.cuda.is_available() is False); nothing to measure")
         return 0
     from jepa_agent.agent import Agent
-    from jepa_agent.agent.configs import apply_overrides, load_config
     from jepa_agent.agent.environments import make_vector_env
+    from jepa_agent.configurator.loading import apply_overrides, load_config
 
     config = apply_overrides(load_config(args.config), {"device": "cuda"})
     vec = make_vector_env(config, 8)

@@ -210,10 +210,10 @@ def main() -> None:
     from jepa_agent import envs  # noqa: F401  (registers the reach envs)
     from jepa_agent.actor import HierarchicalConfig
     from jepa_agent.agent import Agent
-    from jepa_agent.agent.configs import apply_overrides, load_config, parse_override_tokens
     from jepa_agent.agent.environments import make_env
     from jepa_agent.agent.vector import wrap_env
     from jepa_agent.configurator import ModuleSpec
+    from jepa_agent.configurator.loading import apply_overrides, load_config, parse_override_tokens
 
     torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)

@@ -45,8 +45,8 @@ def main() -> None:
 
     from benchmarks.epistemic_signal import spearman
     from jepa_agent.agent import Agent
-    from jepa_agent.agent.configs import load_config
     from jepa_agent.agent.environments import make_env
+    from jepa_agent.configurator.loading import load_config
     from jepa_agent.envs.maze_pairs import free_cells, line_blocked, path_length
 
     torch.set_num_threads(1)

@@ -86,11 +86,11 @@ def main() -> None:
     import torch
 
     from jepa_agent.agent import Agent
-    from jepa_agent.agent.configs import load_config
+    from jepa_agent.configurator.loading import load_config
 
     torch.set_num_threads(1)
     if args.replay is not None:
-        from jepa_agent.agent.configs import split_world_model_options
+        from jepa_agent.configurator.loading import split_world_model_options
 
         options, rest = split_world_model_options(args.set)
         if rest or args.replay < 1:

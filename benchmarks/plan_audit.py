@@ -207,12 +207,12 @@ def main() -> None:
     import torch
 
     from jepa_agent.agent.agent import Agent
-    from jepa_agent.agent.configs import (
+    from jepa_agent.agent.run import EVAL_SEED, make_env
+    from jepa_agent.configurator.loading import (
         apply_overrides,
         parse_override_tokens,
         split_world_model_options,
     )
-    from jepa_agent.agent.run import EVAL_SEED, make_env
 
     torch.set_num_threads(1)
     wm_options, task_set = split_world_model_options(args.set)

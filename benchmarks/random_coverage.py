@@ -32,9 +32,9 @@ def main() -> None:
     p.add_argument("--json", help="write the results here")
     args = p.parse_args()
 
-    from jepa_agent.agent.configs import load_config
     from jepa_agent.agent.coverage import GoalCoverage
     from jepa_agent.agent.environments import make_env
+    from jepa_agent.configurator.loading import load_config
 
     results = []
     for path in args.config:

@@ -73,9 +73,9 @@ from jepa_agent import envs  # noqa: E402,F401  (registers the reach envs)
 from jepa_agent.agent import Agent  # noqa: E402
 from jepa_agent.agent.checkpoint import read_checkpoint, write_file  # noqa: E402
 from jepa_agent.agent.cli import DEFAULT_THREADS, error_line, main, prepare_process  # noqa: E402
-from jepa_agent.agent.configs import apply_overrides, parse_override_tokens, validate_config  # noqa: E402
 from jepa_agent.agent.environments import register_optional_suites  # noqa: E402
 from jepa_agent.configurator import AgentConfig  # noqa: E402
+from jepa_agent.configurator.loading import apply_overrides, parse_override_tokens, validate_config  # noqa: E402
 from jepa_agent.envs.faults import InjectFaults  # noqa: E402
 
 TINY = {

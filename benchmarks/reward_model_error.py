@@ -22,8 +22,8 @@ import numpy as np
 import torch
 
 from jepa_agent.agent import Agent
-from jepa_agent.agent.configs import apply_overrides, parse_override_tokens
 from jepa_agent.configurator import AgentConfig
+from jepa_agent.configurator.loading import apply_overrides, parse_override_tokens
 from jepa_agent.memory import ReplayBuffer
 
 H = 12

@@ -235,8 +235,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def validate(args: argparse.Namespace) -> Options:
     """Check every argument (and that the env can be made) before anything trains."""
-    from jepa_agent.agent.configs import apply_overrides, load_config, parse_override_tokens
     from jepa_agent.configurator import AgentConfig
+    from jepa_agent.configurator.loading import apply_overrides, load_config, parse_override_tokens
 
     methods = _methods(args.methods)
     if "sac" in methods:
@@ -316,7 +316,7 @@ def run_ours(opts: Options, seed: int, report: Report, on_steps: Callable[[int],
     - ``agent.act(obs, mode=None)`` returns the action for one unbatched observation.
     """
     from jepa_agent.agent.agent import Agent
-    from jepa_agent.agent.configs import apply_overrides
+    from jepa_agent.configurator.loading import apply_overrides
 
     config = apply_overrides(opts.config, {"task.env": opts.env, "seed": seed})
     train_envs = [make_env(opts.env, config.task.env_kwargs) for _ in range(opts.num_envs)]

@@ -34,8 +34,8 @@ def acting(config_path: str, counts: list[int], seconds: float, device: str, bud
     import torch
 
     from jepa_agent.agent import Agent
-    from jepa_agent.agent.configs import apply_overrides, load_config
     from jepa_agent.agent.environments import make_vector_env
+    from jepa_agent.configurator.loading import apply_overrides, load_config
 
     config = apply_overrides(load_config(config_path), {"device": device})
     if budget == "collect":  # act with the planner training collects with (its smaller budget)

@@ -1,4 +1,5 @@
-"""Configurator: task specs and configs -> configured modules; online reconfiguration."""
+"""Configurator: config files and overrides (``loading``), task specs and configs -> configured
+modules; online reconfiguration."""
 
 from jepa_agent.configurator.builtins import (
     CRITICS,
@@ -16,6 +17,12 @@ from jepa_agent.configurator.configurator import (
     action_bounds,
     observation_shapes,
 )
+from jepa_agent.configurator.loading import (
+    ConfigError,
+    apply_overrides,
+    load_config,
+    parse_override_tokens,
+)
 from jepa_agent.configurator.registry import Registry, config_class_of, validate_options
 
 __all__ = [
@@ -27,6 +34,7 @@ __all__ = [
     "REGISTRIES",
     "WORLD_MODELS",
     "AgentConfig",
+    "ConfigError",
     "Configurator",
     "ModuleSpec",
     "Modules",
@@ -34,7 +42,10 @@ __all__ = [
     "TaskSpec",
     "TrainingConfig",
     "action_bounds",
+    "apply_overrides",
     "config_class_of",
+    "load_config",
     "observation_shapes",
+    "parse_override_tokens",
     "validate_options",
 ]

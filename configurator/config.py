@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -275,28 +276,19 @@ class AgentConfig(BaseModel):
     # ----------------------------------------------------------------- files
     @classmethod
     def load(cls, path: str | Path) -> AgentConfig:
-        """Read a YAML or JSON file (by extension)."""
-        path = Path(path)
-        text = path.read_text()
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-        return cls.model_validate(data or {})
+        """Read a YAML or JSON file (by extension); errors name the key (``configurator.loading``)."""
+        from jepa_agent.configurator.loading import load_config
+
+        return load_config(path, model=cls)
 
     def save(self, path: str | Path) -> None:
         path = Path(path)
         data = self.model_dump(mode="json")
         path.write_text(json.dumps(data, indent=2) if path.suffix == ".json" else yaml.safe_dump(data, sort_keys=False))
 
-    def with_overrides(self, overrides: dict[str, Any]) -> AgentConfig:
-        """A new config with dotted-key overrides applied (``{"task.actor.horizon": 16}``)."""
-        data = self.model_dump(mode="json")
-        for dotted, value in overrides.items():
-            node = data
-            *parents, leaf = dotted.split(".")
-            for p in parents:
-                if not isinstance(node, dict) or p not in node or node[p] is None:
-                    raise ValueError(f"unknown config key '{dotted}' (no '{p}')")
-                node = node[p]
-            if not isinstance(node, dict):
-                raise ValueError(f"unknown config key '{dotted}' ('{'.'.join(parents)}' is not a section)")
-            node[leaf] = value
-        return type(self).model_validate(data)
+    def with_overrides(self, overrides: Mapping[str, Any]) -> AgentConfig:
+        """A new config with dotted-key overrides applied (``{"task.actor.horizon": 16}``, and
+        the short forms of ``configurator.loading``), checked whole."""
+        from jepa_agent.configurator.loading import apply_overrides
+
+        return apply_overrides(self, overrides)

@@ -1,6 +1,6 @@
 """Config files and command-line overrides, with errors that name the key.
 
-A config file is an :class:`~configurator.AgentConfig` written as YAML (``.yaml``/``.yml``)
+A config file is an :class:`~jepa_agent.configurator.AgentConfig` written as YAML (``.yaml``/``.yml``)
 or JSON (``.json``); fields it leaves out take their defaults. Overrides are dotted keys
 into the same tree (``task.actor.horizon=8``), plus a few short forms:
 
@@ -37,7 +37,9 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from jepa_agent.actor import ActorConfig
-from jepa_agent.configurator import REGISTRIES, AgentConfig, ModuleSpec, config_class_of
+from jepa_agent.configurator.builtins import REGISTRIES
+from jepa_agent.configurator.config import AgentConfig, ModuleSpec
+from jepa_agent.configurator.registry import config_class_of
 
 __all__ = [
     "ALIASES",

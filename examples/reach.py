@@ -17,14 +17,14 @@ from pathlib import Path
 from rich.console import Console
 
 from jepa_agent.agent.cli import DEFAULT_THREADS, THREADS_HELP, prepare_process, train_and_report
-from jepa_agent.agent.configs import (
+from jepa_agent.agent.run import Run, RunOptions, TrainingInterrupted
+from jepa_agent.configurator import AgentConfig
+from jepa_agent.configurator.loading import (
     ConfigError,
     apply_overrides,
     load_config,
     parse_override_tokens,
 )
-from jepa_agent.agent.run import Run, RunOptions, TrainingInterrupted
-from jepa_agent.configurator import AgentConfig
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -15,13 +15,13 @@ from hypothesis import strategies as st
 
 from jepa_agent.agent import Agent
 from jepa_agent.agent.cli import error_line
-from jepa_agent.agent.configs import (
+from jepa_agent.configurator import AgentConfig
+from jepa_agent.configurator.loading import (
     ConfigError,
     apply_overrides,
     parse_override_tokens,
     validate_config,
 )
-from jepa_agent.configurator import AgentConfig
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from jepa_agent.agent.bench_config import BenchConfig
-from jepa_agent.agent.configs import load_config
 from jepa_agent.configurator import AgentConfig
+from jepa_agent.configurator.loading import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = sorted(p for p in (ROOT / "configs").iterdir() if p.suffix in (".yaml", ".yml", ".json"))

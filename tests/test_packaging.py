@@ -74,7 +74,7 @@ def test_the_installed_wheel_imports_beside_user_packages(wheel, tmp_path):
     user = shadowing_folder(tmp_path / "user")
     code = ("import sys, gymnasium as gym, jepa_agent, jepa_agent.envs\n"
             "from jepa_agent import Agent\n"
-            "from jepa_agent.agent.configs import apply_overrides\n"
+            "from jepa_agent.configurator.loading import apply_overrides\n"
             "from jepa_agent.configurator import AgentConfig\n"
             "assert jepa_agent.__file__.startswith(sys.argv[1]), jepa_agent.__file__\n"
             "env = gym.make('jepa_agent/Reach2D-v0')\n"

@@ -8,8 +8,8 @@ import torch
 
 from jepa_agent import envs  # noqa: F401  (registers the reach envs)
 from jepa_agent.agent import Agent
-from jepa_agent.agent.configs import apply_overrides
 from jepa_agent.configurator import AgentConfig
+from jepa_agent.configurator.loading import apply_overrides
 
 from ..agent.test_run_loop import TINY
 

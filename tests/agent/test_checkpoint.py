@@ -25,8 +25,8 @@ from jepa_agent.agent.checkpoint import (
     read_file,
     write_file,
 )
-from jepa_agent.agent.configs import apply_overrides
 from jepa_agent.configurator import AgentConfig
+from jepa_agent.configurator.loading import apply_overrides
 
 from .test_run_loop import TINY
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from jepa_agent.agent.configs import (
+from jepa_agent.configurator import AgentConfig
+from jepa_agent.configurator.loading import (
     ConfigError,
     apply_overrides,
     canonical_key,
@@ -12,7 +13,6 @@ from jepa_agent.agent.configs import (
     parse_override_tokens,
     split_world_model_options,
 )
-from jepa_agent.configurator import AgentConfig
 
 
 def test_parse_tokens_reads_yaml_values():

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from jepa_agent import envs  # noqa: F401  (registers the reach envs)
-from jepa_agent.agent.configs import apply_overrides
 from jepa_agent.agent.coverage import GoalCoverage
 from jepa_agent.agent.run import Run, RunOptions
 from jepa_agent.configurator import AgentConfig
+from jepa_agent.configurator.loading import apply_overrides
 
 from .test_run_loop import TINY
 

@@ -17,12 +17,12 @@ pytest.importorskip("minari")
 from jepa_agent import envs  # noqa: E402, F401  (registers the reach envs)
 from jepa_agent.agent import Agent  # noqa: E402
 from jepa_agent.agent.checkpoint import read_checkpoint  # noqa: E402
-from jepa_agent.agent.configs import apply_overrides  # noqa: E402
 from jepa_agent.agent.dataset import write_minari  # noqa: E402
 from jepa_agent.agent.distributed import ShardedBatches, concat_batches  # noqa: E402
 from jepa_agent.agent.environments import make_vector_env  # noqa: E402
 from jepa_agent.agent.pretrain import load_offline, parameter_digest, pretrain  # noqa: E402
 from jepa_agent.configurator import AgentConfig  # noqa: E402
+from jepa_agent.configurator.loading import apply_overrides  # noqa: E402
 from jepa_agent.memory import ReplayBuffer  # noqa: E402
 
 from .test_run_loop import TINY  # noqa: E402

@@ -11,11 +11,11 @@ import torch
 
 from jepa_agent import envs  # noqa: F401  (registers the reach envs)
 from jepa_agent.agent import Agent
-from jepa_agent.agent.configs import apply_overrides
 from jepa_agent.agent.metrics import CSVWriter
 from jepa_agent.agent.run import Run, RunOptions, evaluate_agent, learning_curve
 from jepa_agent.agent.video import CameraProjection, EpisodeRecorder, plan_path_source
 from jepa_agent.configurator import AgentConfig
+from jepa_agent.configurator.loading import apply_overrides
 
 TINY = {
     "encoder.latent_dim": 8, "encoder.hidden_dim": 32, "world_model.hidden_dim": 32, "critic.hidden_dim": 32,

@@ -13,10 +13,10 @@ from gymnasium.vector import AutoresetMode, SyncVectorEnv
 
 from jepa_agent import envs  # noqa: F401  (registers the reach envs)
 from jepa_agent.agent import Agent
-from jepa_agent.agent.configs import apply_overrides
 from jepa_agent.agent.environments import make_vector_env
 from jepa_agent.agent.vector import as_vector_env, unbatch_info
 from jepa_agent.configurator import AgentConfig
+from jepa_agent.configurator.loading import apply_overrides
 
 from .test_run_loop import TINY
 
