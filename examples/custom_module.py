@@ -34,6 +34,7 @@ CONFIG = ROOT / "configs" / "custom_module.yaml"
 
 
 # --------------------------------------------------------------------------- your planner
+# --8<-- [start:planner]
 class AnnealedConfig(SamplingPlannerConfig):
     shrink: float = 0.5          # std multiplier per iteration
 
@@ -44,9 +45,11 @@ class Annealed(SamplingPlanner):
         best = costs.argmin(dim=1)                       # (B,)
         new_mean = samples[torch.arange(len(best)), best]
         return new_mean, std * self.config.shrink
+# --8<-- [end:planner]
 
 
 # --------------------------------------------------------------------------- your encoder
+# --8<-- [start:encoder]
 class TanhEncoderConfig(BaseModel):
     """Options of :class:`TanhEncoder` (validated before anything is built)."""
 
@@ -99,6 +102,7 @@ class TanhEncoder(Encoder):
         x = (obs[self.config.key].float() - self.in_mean) / self.in_std  # (B, F)
         s = self.net(x)  # (B, D)
         return F.layer_norm(s, (self.latent_dim,)) if self.config.normalize_output else s
+# --8<-- [end:encoder]
 
 
 # --------------------------------------------------------------------------- the run

@@ -1,0 +1,66 @@
+"""The docs' and README's results tables are what docs/gen_results.py makes of benchmarks/results/."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _generator():
+    spec = importlib.util.spec_from_file_location("gen_results", ROOT / "docs" / "gen_results.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("gen_results", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+gen = _generator()
+
+
+@pytest.mark.parametrize("page", gen.PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_page_tables_are_generated(page):
+    """Every table between results markers equals what its generator makes from the results files."""
+    text = page.read_text()
+    new, names = gen.render(text)
+    assert new == text, f"{page.relative_to(ROOT)}: tables {names} are stale: run `python docs/gen_results.py`"
+
+
+def test_every_table_is_on_a_page():
+    """Each registered table appears on some page, and the README holds the headline."""
+    used = set()
+    for page in gen.PAGES:
+        used.update(gen.render(page.read_text())[1])
+    assert used == set(gen.TABLES), sorted(set(gen.TABLES) - used)
+    assert "<!-- results:headline -->" in (ROOT / "README.md").read_text()
+
+
+def test_unknown_table_is_refused():
+    """A marker naming no generator is an error that lists the known ones."""
+    with pytest.raises(KeyError, match="unknown results table 'nope'"):
+        gen.render("<!-- results:nope -->\n<!-- results:end -->\n")
+
+
+def test_iqm_known_answers():
+    """The IQM drops floor(n/4) values at each end (scipy's trim_mean(x, 0.25)); n < 4 is the mean."""
+    assert gen.iqm([1.0, 2.0, 3.0]) == pytest.approx(2.0)
+    assert gen.iqm([0.0, 2.0, 3.0, 100.0]) == pytest.approx(2.5)
+    assert gen.iqm([5.0, -50.0, 1.0, 2.0, 3.0, 4.0, 99.0, 6.0]) == pytest.approx(3.5)
+
+
+def test_bootstrap_interval_is_seeded_and_brackets_the_iqm():
+    """The 95% interval is the same on every call and contains the IQM of the seeds."""
+    values = [0.98, 0.48, 0.86, 0.94, 0.90, 0.98]
+    lo, hi = gen.bootstrap_ci(values)
+    assert (lo, hi) == gen.bootstrap_ci(values)
+    assert lo <= gen.iqm(values) <= hi and lo >= min(values) and hi <= max(values)
+
+
+def test_find_refuses_an_ambiguous_match():
+    """A table never picks one of several records that fit: it names the file and the match."""
+    with pytest.raises(LookupError, match="results_60k_achieve_200.json: .* records match"):
+        gen.find("exploration_free/results_60k_achieve_200.json")
