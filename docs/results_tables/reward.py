@@ -1,0 +1,68 @@
+"""Reward tasks next to SAC (docs/results/reward-tasks.md)."""
+
+from __future__ import annotations
+
+from results_tables.base import curve, load, md, num, page, seeds_cell, sources, table
+
+
+def versus_sac(rel: str, digits: int = 1, metric: str = "mean_return") -> str:
+    ours, sac = curve(rel, "ours", metric), curve(rel, "sac", metric)
+    steps = sorted(set(ours) | set(sac))
+    rows = [(f"{s:,}", seeds_cell(ours[s], digits) if s in ours else "", seeds_cell(sac[s], digits) if s in sac else "")
+            for s in steps]
+    n_ours = len(next(iter(ours.values())))
+    what = "IQM [95% bootstrap interval] over seeds, then each seed" if n_ours > 1 else "one seed"
+    return page(md(["env steps", "ours", "SAC"], rows), sources(rel, note=f"; {what}"))
+
+
+@table("reacher-sac")
+def _reacher() -> str:
+    return versus_sac("reacher-v5/results.json", digits=2)
+
+
+@table("pusher-sac")
+def _pusher() -> str:
+    return versus_sac("pusher-v5/results.json", digits=1)
+
+
+@table("hopper-sac")
+def _hopper() -> str:
+    return versus_sac("hopper-v5/results.json", digits=0)
+
+
+@table("halfcheetah-sac")
+def _cheetah() -> str:
+    return versus_sac("halfcheetah-v5/results.json", digits=0)
+
+
+@table("pointmaze-sac")
+def _pointmaze() -> str:
+    rel = "pointmaze-umaze-v3"
+    runs = [
+        ("ours (`configs/pointmaze.yaml`, goal energy by the probe)", f"{rel}/results.json", "ours"),
+        ("ours, goal energy in latent space (`--set cost.goal_space=latent`)", f"{rel}/ours_latent_results.json", "ours"),
+        ("ours, the probe's distance weighted 3", f"{rel}/ours_probe3_results.json", "ours"),
+        ("SAC + HER (SB3's `HerReplayBuffer`)", f"{rel}/results.json", "sac"),
+    ]
+    steps = sorted(curve(f"{rel}/results.json", "ours"))
+    rows = []
+    for label, path, method in runs:
+        succ, ret = curve(path, method, "success_rate"), curve(path, method)
+        rows.append([label, *(num(succ[s][0]) for s in steps), num(ret[steps[-1]][0], 1)])
+    header = ["run (seed 0)", *(f"{s // 1000}k" for s in steps), f"return at {steps[-1] // 1000}k"]
+    return page(md(header, rows), sources(f"{rel}/results.json", f"{rel}/ours_latent_results.json",
+                                          f"{rel}/ours_probe3_results.json", note="; success at the final step, 10 episodes per point"))
+
+
+@table("pointmaze-goal-energy")
+def _goal_energy() -> str:
+    rel = "pointmaze-umaze-v3"
+    latent, probe = load(f"{rel}/goal_energy_latent_model.json"), load(f"{rel}/goal_energy_probe_model.json")
+    labels = {"latent+critic": "latent, with the critic", "probe+critic": "probe, with the critic",
+              "latent": "latent, no critic", "probe": "probe, no critic"}
+    rows = [(text, num(latent["variants"][k]["success_rate_final"]), num(probe["variants"][k]["success_rate_final"]))
+            for k, text in labels.items()]
+    head = ["goal energy at planning", "model trained with the latent energy",
+            f"model trained with the probe's (x{probe['probe_weight']:g})"]
+    return page(md(head, rows), sources(f"{rel}/goal_energy_latent_model.json", f"{rel}/goal_energy_probe_model.json",
+                                        note=f"; {latent['episodes']} held-out episodes each"))
