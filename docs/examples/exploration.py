@@ -1,0 +1,37 @@
+"""The exploration options of the far-goal runs as a config, validated and built into an agent.
+
+    python docs/examples/exploration.py
+
+It is what ``benchmarks/exploration.py --task reach3d_far --protocol free --achieve 0.5
+--variants epistemic`` sets on top of ``configs/reach3d_far.yaml``.
+"""
+
+import gymnasium as gym
+import yaml
+
+import jepa_agent.envs  # noqa: F401  (registers jepa_agent/Reach3D-v0)
+from jepa_agent import Agent
+from jepa_agent.configurator import AgentConfig
+
+# --8<-- [start:config]
+CONFIG = """
+task:
+  env: jepa_agent/Reach3D-v0
+  env_kwargs: {start_qpos: [-2.5, -0.5, 2.3, 1.4], min_goal_distance: 0.4}  # folded, far goals
+world_model: {name: jepa, options: {ensemble_heads: 5}}  # the disagreement the term seeks
+training:
+  epistemic_weight: -10         # the collection planner seeks the heads' disagreement ...
+  epistemic_decay_steps: 30000  # ... less and less, none after 30k env steps
+  practice_goals: 1.0           # every planned collection episode practises a goal of its own
+  practice_frontier: sparse     # drawn at the least visited goal cells
+  practice_achieve: 0.5         # half of them drawn evenly over the visited cells instead
+  practice_explore: true        # reach the goal, then explore past it
+  probe_encoder_weight: 3.0     # the latent reads the goal space finely
+"""
+config = AgentConfig.model_validate(yaml.safe_load(CONFIG))
+env = gym.make(config.task.env, **config.task.env_kwargs)
+agent = Agent.from_config(config, env)
+# --8<-- [end:config]
+
+print("ensemble heads:", agent.world_model.ensemble is not None, "practice goals:", config.training.practice_goals)
+assert agent.world_model.ensemble is not None and config.training.practice_frontier == "sparse"
