@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from results_tables.base import load, md, num, page, rate, sources, table
+from results_tables.base import iqm_cell, load, md, num, page, rate, sources, table
 
 
 # --------------------------------------------------------------------------- scale
@@ -18,7 +18,8 @@ def _offline() -> str:
     for task, name in (("reach2d", "Reach2D"), ("reach3d", "Reach3D")):
         rs = [r for r in recs if r["task"] == task]
         rows.append([name, f"{rs[0]['dataset_steps']:,} steps (held {rs[0]['random_action_repeat']})",
-                     " / ".join(num(r["success_rate"]) for r in rs),
+                     " / ".join(num(r["success_rate"]) for r in rs)
+                     + f" (IQM {iqm_cell([r['success_rate'] for r in rs], num)})",
                      f"{np.mean([r['mean_final_distance'] for r in rs]):.4f} m",
                      ", ".join(f"{r['pretrain_wall_s']:.0f} s" for r in rs)])
     return page(md(["env", "dataset (random actions)", "success, seeds " + " / ".join(str(r["seed"]) for r in rs),
