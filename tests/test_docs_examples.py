@@ -16,7 +16,7 @@ EXAMPLES = sorted((ROOT / "docs" / "examples").glob("*.py"))
 def test_there_are_examples_for_every_module_kind():
     """The guide to your own modules has a runnable file for each kind it shows."""
     names = {p.stem for p in EXAMPLES}
-    assert {"world_model", "cost_and_critic", "planner_and_policy", "memory", "plugins", "pixels", "exploration"} <= names
+    assert {"world_model", "cost_and_critic", "planner_and_policy", "memory", "plugins", "pixels", "exploration", "own_env"} <= names
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
