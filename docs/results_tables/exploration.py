@@ -201,8 +201,9 @@ def _columns_table(files: list[str], columns: list[tuple[str, dict[str, Any]]], 
 @table("exploration-mix")
 def _mix() -> str:
     files = _seed_files("results_60k_achieve", range(4))
-    cols = [("as trained", {"eval_set": []}), ("`ensemble_mix` 0.5", {"eval_set": MIX}),
-            ("damped", {"eval_set": DAMPED}), ("damped, `ensemble_mix` 0.5", {"eval_set": MIX + DAMPED})]
+    cols = [("as trained", {"eval_set": []}), ("at evaluation: `ensemble_mix` 0.5", {"eval_set": MIX}),
+            ("at evaluation: damped (effort and smoothness weights 0.1)", {"eval_set": DAMPED}),
+            ("at evaluation: damped, `ensemble_mix` 0.5", {"eval_set": MIX + DAMPED})]
     rows = _columns_table(files, cols, ["seed 0", "seed 1", "seed 2", "seed 3 (trained this way, coverage 0.929)"])
     hundred = f"{EF}/results_100k_achieve_200.json"
     rows.append(["seed 0 at 100k (`runs/explore_free_100k_achieve`)"] + [pair(find(hundred, **m)) for _, m in cols])
@@ -213,9 +214,11 @@ def _mix() -> str:
 @table("exploration-target-refit")
 def _target() -> str:
     files = _seed_files("results_60k_achieve", range(4))
-    cols = [("as trained", {"eval_set": []}), ("`ensemble_mix` 0.5", {"eval_set": MIX}),
-            ("target start, `ensemble_mix` 0.5", {"eval_set": TARGET_MIX, "refit_predictor": 0}),
-            ("target start, refit, `ensemble_mix` 0.5", {"eval_set": TARGET_MIX, "refit_predictor": 3000})]
+    cols = [("as trained", {"eval_set": []}), ("at evaluation: `ensemble_mix` 0.5", {"eval_set": MIX}),
+            ("at evaluation: plans from the target encoder, `ensemble_mix` 0.5",
+             {"eval_set": TARGET_MIX, "refit_predictor": 0}),
+            ("at evaluation: the same, predictor refitted 3,000 steps on the run's replay (the recipe)",
+             {"eval_set": TARGET_MIX, "refit_predictor": 3000})]
     rows = _columns_table(files, cols, [f"seed {s}" for s in range(4)])
     return page(md(["60k achiever", *(c for c, _ in cols)], rows),
                 sources(*files, note="; success / far quarter of 200 held-out goals"))
@@ -273,8 +276,8 @@ def _readout1() -> str:
             c.append(r["far_success_rate"])
         rows.append([str(s), num(cells[0]["coverage"], 3), *(pair(r) for r in cells)])
     rows.append(["IQM [95% CI], far quarter", "", *(iqm_cell(c, rate) for c in cols)])
-    head = ["seed", "coverage", "as trained", "target start, refit, mix", "JEPA loss alone: as trained",
-            "JEPA loss alone: target start, refit, mix"]
+    head = ["seed", "coverage", "as trained", "+ evaluation recipe (target start, refit, mix)",
+            "JEPA loss alone: as trained", "JEPA loss alone: + evaluation recipe"]
     return page(md(head, rows), sources(*files, *base, note="; success / far quarter of 200 held-out goals"))
 
 
