@@ -36,8 +36,8 @@ import torch  # noqa: E402
 
 from jepa_agent import envs  # noqa: E402,F401  (registers the reach envs)
 from jepa_agent.agent import Agent  # noqa: E402
+from jepa_agent.agent.app.dataset import fill_replay, load_minari, write_minari  # noqa: E402
 from jepa_agent.agent.checkpoint import FORMAT, read_checkpoint, write_file  # noqa: E402
-from jepa_agent.agent.dataset import fill_replay, load_minari, write_minari  # noqa: E402
 from jepa_agent.configurator import AgentConfig  # noqa: E402
 from jepa_agent.configurator.loading import apply_overrides  # noqa: E402
 from jepa_agent.memory import ReplayBuffer  # noqa: E402

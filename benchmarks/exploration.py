@@ -64,7 +64,7 @@ def train_variant(args: argparse.Namespace, out: Path) -> None:
     """One variant's run, in this process (the parent starts one process per variant)."""
     import torch
 
-    from jepa_agent.agent.run import Run, RunOptions
+    from jepa_agent.agent.app.run import Run, RunOptions
     from jepa_agent.configurator.loading import apply_overrides, load_config, parse_override_tokens
 
     torch.set_num_threads(1)
@@ -119,7 +119,7 @@ def reevaluate(run: Path, episodes: int, file: str, overrides: list[str] = (), m
     import torch
 
     from jepa_agent.agent.agent import Agent
-    from jepa_agent.agent.run import EVAL_SEED, evaluate_agent, make_env
+    from jepa_agent.agent.app.run import EVAL_SEED, evaluate_agent, make_env
     from jepa_agent.configurator.loading import (
         apply_overrides,
         parse_override_tokens,

@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     from rich.table import Table
 
     from jepa_agent.agent.agent import Agent
-    from jepa_agent.agent.run import EVAL_SEED, make_env
+    from jepa_agent.agent.app.run import EVAL_SEED, make_env
 
     agent = Agent.load(args.checkpoint)
     envs = [make_env(agent.config) for _ in range(max(1, args.num_envs))]

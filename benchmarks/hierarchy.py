@@ -67,7 +67,7 @@ def fill(spec: dict, iterations: int) -> dict:
 
 def train(config: Any, out: Path, steps: int) -> tuple[Path, dict[str, Any]]:
     """Train the task's agent; returns its checkpoint and what the training took."""
-    from jepa_agent.agent.run import Run, RunOptions
+    from jepa_agent.agent.app.run import Run, RunOptions
 
     run = Run(config, out, RunOptions(steps=steps, episodes=0, videos=0, log=("csv",)))
     try:

@@ -35,10 +35,10 @@ def cell(task: str, repeat: int, seed: int, updates: int, episodes: int, out: Pa
     dataset_id = f"jepa_agent/{task}-random{repeat}-s{seed}-v0"
     run = out / f"{task}_r{repeat}_s{seed}"
     return [
-        f"{sys.executable} -m agent.cli collect --config {config} --steps {steps} --format minari "
+        f"{sys.executable} -m jepa_agent collect --config {config} --steps {steps} --format minari "
         f"--training.random_action_repeat={repeat} --seed {seed} --out {out / 'datasets'} "
         f"--dataset-id {dataset_id} --overwrite",
-        f"{sys.executable} -m agent.cli pretrain --dataset {out / 'datasets' / dataset_id} --config {config} "
+        f"{sys.executable} -m jepa_agent pretrain --dataset {out / 'datasets' / dataset_id} --config {config} "
         f"--steps {updates} --episodes {episodes} --seed {seed} --out {run}",
     ]
 

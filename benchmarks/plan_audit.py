@@ -207,7 +207,7 @@ def main() -> None:
     import torch
 
     from jepa_agent.agent.agent import Agent
-    from jepa_agent.agent.run import EVAL_SEED, make_env
+    from jepa_agent.agent.app.run import EVAL_SEED, make_env
     from jepa_agent.configurator.loading import (
         apply_overrides,
         parse_override_tokens,

@@ -130,8 +130,8 @@ def main() -> None:
     if not args.tau > 0 or args.episodes < 4:
         raise SystemExit(f"--tau must be > 0 and --episodes >= 4; got {args.tau} and {args.episodes}")
 
+    from jepa_agent.agent.app.run import EVAL_SEED
     from jepa_agent.agent.environments import make_env
-    from jepa_agent.agent.run import EVAL_SEED
     from jepa_agent.configurator.loading import load_config
 
     env = make_env(load_config(ROOT / TASKS[args.task]))

@@ -14,7 +14,7 @@ Six checks, each reported in the JSON file (and printed as a table):
   shapes do not fit their config, truncated checkpoints and replay files; plus the
   ``jepa-agent`` commands on bad input. A case counts as a *clear error* when the library
   raises a ``ValueError``/``TypeError``/``KeyError``/``FileNotFoundError`` whose one line
-  (``agent.cli.error_line``) names what was wrong (the key, field, id or file), and, for
+  (``agent.app.cli.error_line``) names what was wrong (the key, field, id or file), and, for
   a command, when it exits non-zero with one ``jepa-agent ...`` line on stderr and no
   traceback. ``bad_inputs_tried`` / ``bad_inputs_clear_error``; the failures are listed.
 - **Faults.** Short training runs (Reach2D, a tiny agent, 2 envs, 300 env steps), each with
@@ -31,7 +31,7 @@ Six checks, each reported in the JSON file (and printed as a table):
   training M more ends with the same parameters, bit for bit, as N+M steps in one go (a
   goal task on Reach2D and a reward task with terminations on Hopper-v5).
 - **Under load.** The median planner latency per action of an agent with the default
-  config and thread count (``agent.cli.DEFAULT_THREADS``) on Reacher-v5, alone and while
+  config and thread count (``agent.app.cli.DEFAULT_THREADS``) on Reacher-v5, alone and while
   busy processes hold all cores but one (3 alternations of 60 actions each, pooled); also
   with 2 threads under the same load, for contrast.
 - **Soak.** ``--soak-steps`` env steps of ``Run.train`` (Reach2D, a small agent, a replay
@@ -71,8 +71,8 @@ import torch  # noqa: E402
 from benchmarks import crafted_files  # noqa: E402
 from jepa_agent import envs  # noqa: E402,F401  (registers the reach envs)
 from jepa_agent.agent import Agent  # noqa: E402
+from jepa_agent.agent.app.cli import DEFAULT_THREADS, error_line, main, prepare_process  # noqa: E402
 from jepa_agent.agent.checkpoint import read_checkpoint, write_file  # noqa: E402
-from jepa_agent.agent.cli import DEFAULT_THREADS, error_line, main, prepare_process  # noqa: E402
 from jepa_agent.agent.environments import register_optional_suites  # noqa: E402
 from jepa_agent.configurator import AgentConfig  # noqa: E402
 from jepa_agent.configurator.loading import apply_overrides, parse_override_tokens, validate_config  # noqa: E402
@@ -541,7 +541,7 @@ def open_files() -> int:
 
 
 def soak(steps: int, capacity: int, folder: Path) -> dict[str, Any]:
-    from jepa_agent.agent.run import Run, RunOptions
+    from jepa_agent.agent.app.run import Run, RunOptions
 
     config = tiny(**{"replay.capacity": capacity, "seed": 0})
     run = Run(config, folder / "soak", RunOptions(steps=steps, num_envs=4, episodes=1, log=("csv",), save_every=10_000))

@@ -62,7 +62,7 @@ def updates(config_path: str, steps: int, folder: Path) -> dict[str, float]:
     """world-model updates per second at the config's batch, 1 and 2 processes."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MUJOCO_GL": "egl"}
     data = folder / "data"
-    subprocess.run([sys.executable, "-m", "jepa_agent.agent.cli", "collect", "--config", config_path, "--steps", "5000",
+    subprocess.run([sys.executable, "-m", "jepa_agent.agent.app.cli", "collect", "--config", config_path, "--steps", "5000",
                     "--format", "minari", "--out", str(data), "--overwrite"], check=True, env=env, cwd=ROOT,
                    capture_output=True)
     dataset = next(data.glob("*/*"))
@@ -70,7 +70,7 @@ def updates(config_path: str, steps: int, folder: Path) -> dict[str, float]:
     for procs in (1, 2):
         launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={procs}"] if procs > 1 else [sys.executable]
         run = folder / f"p{procs}"
-        subprocess.run([*launcher, "-m", "jepa_agent.agent.cli", "pretrain", "--dataset", str(dataset), "--config", config_path,
+        subprocess.run([*launcher, "-m", "jepa_agent.agent.app.cli", "pretrain", "--dataset", str(dataset), "--config", config_path,
                         "--steps", str(steps), "--episodes", "0", "--out", str(run)],
                        check=True, env=env, cwd=ROOT, capture_output=True)
         out[str(procs)] = json.loads((run / "pretrain.json").read_text())["updates_per_s"]

@@ -112,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # repository root (the CLI adds the current folder; this script may run from anywhere).
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    from jepa_agent.agent.cli import main as cli_main
+    from jepa_agent.agent.app.cli import main as cli_main
 
     args = list(sys.argv[1:] if argv is None else argv)
     defaults = ["--config", str(CONFIG)] + ([] if "--out" in args else ["--out", "runs/custom_module"])

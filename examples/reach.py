@@ -5,7 +5,7 @@
 
 Writes to ``--out`` (default ``runs/reach``): ``eval.json``, ``checkpoint.safetensors``,
 ``config.yaml``, ``history.json`` and ``learning_curve.png``. The run itself is
-``agent.run.Run``, the same code as ``jepa-agent train --config configs/reach2d.yaml``
+``agent.app.run.Run``, the same code as ``jepa-agent train --config configs/reach2d.yaml``
 (which also writes metrics, TensorBoard logs and videos).
 """
 
@@ -16,8 +16,13 @@ from pathlib import Path
 
 from rich.console import Console
 
-from jepa_agent.agent.cli import DEFAULT_THREADS, THREADS_HELP, prepare_process, train_and_report
-from jepa_agent.agent.run import Run, RunOptions, TrainingInterrupted
+from jepa_agent.agent.app.cli import (
+    DEFAULT_THREADS,
+    THREADS_HELP,
+    prepare_process,
+    train_and_report,
+)
+from jepa_agent.agent.app.run import Run, RunOptions, TrainingInterrupted
 from jepa_agent.configurator import AgentConfig
 from jepa_agent.configurator.loading import (
     ConfigError,
@@ -30,7 +35,7 @@ from jepa_agent.configurator.loading import (
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--env", default="jepa_agent/Reach2D-v0", help="Gymnasium id of a goal-conditioned env")
-    p.add_argument("--steps", type=int, default=None, help="env steps to train (default: per env, see agent.run.DEFAULT_STEPS)")
+    p.add_argument("--steps", type=int, default=None, help="env steps to train (default: per env, see agent.app.run.DEFAULT_STEPS)")
     p.add_argument("--episodes", type=int, default=50, help="held-out evaluation episodes")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")

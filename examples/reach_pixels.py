@@ -41,8 +41,8 @@ sys.path.insert(0, str(ROOT / "examples"))
 import reach  # noqa: E402  (examples/reach.py: the main job this example configures)
 
 from jepa_agent.agent import Agent  # noqa: E402
-from jepa_agent.agent.run import EVAL_SEED, make_env  # noqa: E402
-from jepa_agent.agent.video import VideoWriter  # noqa: E402
+from jepa_agent.agent.app.run import EVAL_SEED, make_env  # noqa: E402
+from jepa_agent.agent.app.video import VideoWriter  # noqa: E402
 
 CONFIG = ROOT / "configs" / "reach_pixels.yaml"
 """The pixel agent: a conv encoder and a replay batch sized for images (see the file)."""

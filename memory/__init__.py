@@ -1,6 +1,6 @@
 """Memory: this episode's latent trajectory (short-term), episodes for training (replay), and
 a map of where they went (landmarks).
-Offline datasets in the Minari format are read and written by ``agent.dataset``."""
+Offline datasets in the Minari format are read and written by ``agent.app.dataset``."""
 
 from jepa_agent.memory.files import atomic_write, atomic_write_text
 from jepa_agent.memory.landmarks import LandmarkGraph

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jepa_agent.agent import Agent
-from jepa_agent.agent.cli import error_line
+from jepa_agent.agent.app.cli import error_line
 from jepa_agent.configurator import AgentConfig
 from jepa_agent.configurator.loading import (
     ConfigError,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from jepa_agent.agent.bench_config import BenchConfig
+from jepa_agent.agent.app.bench_config import BenchConfig
 from jepa_agent.configurator import AgentConfig
 from jepa_agent.configurator.loading import load_config
 

@@ -67,7 +67,7 @@ def dotted(node: ast.AST) -> str | None:
     return None
 
 
-EDGES = {"agent/cli.py"}  # command-line entry points: process-wide settings are theirs to make
+EDGES = {"agent/app/cli.py"}  # command-line entry points: process-wide settings are theirs to make
 ALL_FILES = [(pkg, path) for pkg in PACKAGES for path in sources(pkg)]
 IDS = [str(path.relative_to(ROOT)) for _, path in ALL_FILES]
 

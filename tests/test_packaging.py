@@ -51,7 +51,7 @@ def test_the_wheel_installs_one_top_level_package(wheel):
         assert f"jepa_agent/{folder}/py.typed" in names, folder
     assert "jepa_agent/__init__.py" in names and "jepa_agent/agent/checkpoint.py" in names
     entry_points = zipfile.ZipFile(wheel).read(f"{dist_info.pop()}/entry_points.txt").decode()
-    assert "jepa-agent = jepa_agent.agent.cli:main" in entry_points
+    assert "jepa-agent = jepa_agent.agent.app.cli:main" in entry_points
 
 
 def shadowing_folder(tmp_path: Path) -> Path:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from jepa_agent.agent.cli import COMMANDS
-from jepa_agent.agent.reference import BEGIN, END, config_reference, update_readme
+from jepa_agent.agent.app.cli import COMMANDS
+from jepa_agent.agent.app.reference import BEGIN, END, config_reference, update_readme
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()

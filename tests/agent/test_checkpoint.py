@@ -214,7 +214,7 @@ def test_a_config_that_calls_code_needs_trust(tmp_path):
 def test_show_needs_trust_code_for_such_a_checkpoint_and_prints_provenance(tmp_path, capsys):
     """`jepa-agent show` refuses a config that calls code without --trust-code (exit 1, one
     line), and with it prints the summary and the provenance the checkpoint was saved with."""
-    from jepa_agent.agent.cli import main
+    from jepa_agent.agent.app.cli import main
 
     over = {**{k: v for k, v in TINY.items() if not k.startswith("encoder.")}, "task.env": REACH, "encoder.name": "frozen",
             "encoder.options": {"factory": f"{__name__}:small_features", "key": "observation"}}

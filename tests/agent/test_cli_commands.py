@@ -12,9 +12,9 @@ import imageio.v2 as imageio
 import pytest
 import yaml
 
-from jepa_agent.agent.cli import main
-from jepa_agent.agent.metrics import MetricsLogger
-from jepa_agent.agent.reference import config_reference
+from jepa_agent.agent.app.cli import main
+from jepa_agent.agent.app.metrics import MetricsLogger
+from jepa_agent.agent.app.reference import config_reference
 from jepa_agent.configurator import AgentConfig
 from jepa_agent.memory import ReplayBuffer
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from jepa_agent import envs  # noqa: F401  (registers the reach envs)
+from jepa_agent.agent.app.run import Run, RunOptions
 from jepa_agent.agent.coverage import GoalCoverage
-from jepa_agent.agent.run import Run, RunOptions
 from jepa_agent.configurator import AgentConfig
 from jepa_agent.configurator.loading import apply_overrides
 

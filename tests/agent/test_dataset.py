@@ -1,4 +1,4 @@
-"""Tests for agent.dataset (Minari datasets) and ReplayBuffer.episodes."""
+"""Tests for agent.app.dataset (Minari datasets) and ReplayBuffer.episodes."""
 
 from types import SimpleNamespace
 
@@ -10,8 +10,8 @@ pytest.importorskip("h5py")
 
 import gymnasium as gym  # noqa: E402
 
-import jepa_agent.agent.dataset as dataset_module  # noqa: E402
-from jepa_agent.agent.dataset import fill_replay, load_minari, shard_episodes, write_minari  # noqa: E402
+import jepa_agent.agent.app.dataset as dataset_module  # noqa: E402
+from jepa_agent.agent.app.dataset import fill_replay, load_minari, shard_episodes, write_minari  # noqa: E402
 from jepa_agent.memory import ReplayBuffer, ReplayBufferConfig  # noqa: E402
 
 A = 2

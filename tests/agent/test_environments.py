@@ -10,7 +10,7 @@ import textwrap
 import gymnasium as gym
 import pytest
 
-from jepa_agent.agent.cli import main
+from jepa_agent.agent.app.cli import main
 from jepa_agent.agent.environments import make_env, register_optional_suites, split_env_id
 from jepa_agent.configurator import AgentConfig, TaskSpec
 

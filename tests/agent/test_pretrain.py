@@ -16,11 +16,11 @@ pytest.importorskip("minari")
 
 from jepa_agent import envs  # noqa: E402, F401  (registers the reach envs)
 from jepa_agent.agent import Agent  # noqa: E402
+from jepa_agent.agent.app.dataset import write_minari  # noqa: E402
+from jepa_agent.agent.app.pretrain import load_offline, parameter_digest, pretrain  # noqa: E402
 from jepa_agent.agent.checkpoint import read_checkpoint  # noqa: E402
-from jepa_agent.agent.dataset import write_minari  # noqa: E402
 from jepa_agent.agent.distributed import ShardedBatches, concat_batches  # noqa: E402
 from jepa_agent.agent.environments import make_vector_env  # noqa: E402
-from jepa_agent.agent.pretrain import load_offline, parameter_digest, pretrain  # noqa: E402
 from jepa_agent.configurator import AgentConfig  # noqa: E402
 from jepa_agent.configurator.loading import apply_overrides  # noqa: E402
 from jepa_agent.memory import ReplayBuffer  # noqa: E402
@@ -51,7 +51,7 @@ def dataset(tmp_path_factory) -> tuple[Path, Path]:
 def cli(*args: str, torchrun: int = 0, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "MUJOCO_GL": "egl", "OMP_NUM_THREADS": "1"}
     launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={torchrun}"] if torchrun else [sys.executable]
-    return subprocess.run([*launcher, "-m", "jepa_agent.agent.cli", *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
+    return subprocess.run([*launcher, "-m", "jepa_agent.agent.app.cli", *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
 
 
 def test_sharded_batches_split_one_global_batch():

@@ -15,9 +15,9 @@ import torch
 
 import jepa_agent
 from jepa_agent.agent import provenance as prov
-from jepa_agent.agent.cli import main
+from jepa_agent.agent.app.cli import main
+from jepa_agent.agent.app.run import write_provenance
 from jepa_agent.agent.provenance import provenance
-from jepa_agent.agent.run import write_provenance
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = {
@@ -172,7 +172,7 @@ def test_collect_run_folder_has_provenance(tmp_path, monkeypatch):
 @pytest.mark.filterwarnings("ignore:No artists with labels")  # no records: an empty plot
 def test_bench_results_have_provenance(tmp_path):
     """The planner benchmark writes provenance.json beside results.json."""
-    from jepa_agent.agent.bench import write_results
+    from jepa_agent.agent.app.bench import write_results
 
     write_results([], tmp_path)
     assert json.loads((tmp_path / "provenance.json").read_text())["device"] == "cpu"

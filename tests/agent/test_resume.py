@@ -13,7 +13,7 @@ import torch
 import jepa_agent.agent.checkpoint as checkpoint_module
 from jepa_agent import envs  # noqa: F401  (registers the reach envs)
 from jepa_agent.agent import Agent
-from jepa_agent.agent.cli import main
+from jepa_agent.agent.app.cli import main
 from jepa_agent.configurator import AgentConfig
 from jepa_agent.configurator.loading import apply_overrides
 from jepa_agent.envs.state import env_state, set_env_state

@@ -1,4 +1,4 @@
-"""agent.run and its parts: batch-by-batch training, metrics CSV, curves, videos and projection."""
+"""agent.app.run and its parts: batch-by-batch training, metrics CSV, curves, videos and projection."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import torch
 
 from jepa_agent import envs  # noqa: F401  (registers the reach envs)
 from jepa_agent.agent import Agent
-from jepa_agent.agent.metrics import CSVWriter
-from jepa_agent.agent.run import Run, RunOptions, evaluate_agent, learning_curve
-from jepa_agent.agent.video import CameraProjection, EpisodeRecorder, plan_path_source
+from jepa_agent.agent.app.metrics import CSVWriter
+from jepa_agent.agent.app.run import Run, RunOptions, evaluate_agent, learning_curve
+from jepa_agent.agent.app.video import CameraProjection, EpisodeRecorder, plan_path_source
 from jepa_agent.configurator import AgentConfig
 from jepa_agent.configurator.loading import apply_overrides
 
@@ -141,7 +141,7 @@ def test_recorder_writes_one_file_per_episode(tmp_path):
 def test_update_history_stays_bounded_and_keeps_every_stretch():
     """Past the limit, neighbouring update records merge in pairs (means), so a long run's
     history stays bounded while its first and last updates are still covered."""
-    from jepa_agent.agent.run import thin_updates
+    from jepa_agent.agent.app.run import thin_updates
 
     records = [{"update": i, "env_steps": 2 * i, "pred_loss": float(i), **({"embed_rank": 3.0} if i % 50 == 0 else {})}
                for i in range(1, 12_001)]

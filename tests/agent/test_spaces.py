@@ -15,7 +15,7 @@ from gymnasium import spaces
 from gymnasium.utils.env_checker import check_env
 
 from jepa_agent.agent import Agent
-from jepa_agent.agent.cli import main
+from jepa_agent.agent.app.cli import main
 from jepa_agent.agent.spaces import EncoderEntries, adapt_observation, inspect_env
 from jepa_agent.configurator import ModuleSpec
 from tests.agent.test_any_env import tiny

@@ -230,7 +230,7 @@ def deferred_interrupt(console: Console | None = None) -> Iterator[Callable[[], 
 
 
 def train_and_report(run: Any, console: Console, threads: int) -> dict[str, Any]:
-    """Train and evaluate a :class:`~agent.run.Run` under progress bars; print the results table."""
+    """Train and evaluate a :class:`~agent.app.run.Run` under progress bars; print the results table."""
     env, episodes = run.config.task.env, run.options.episodes
     done = f" from {run.agent.env_steps}" if run.agent.env_steps else ""
     console.print(f"[bold]jepa-agent[/] on {env}: {run.steps} env steps{done}, device {run.agent.device}, out {run.out}")
@@ -289,7 +289,7 @@ def train_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--resume", metavar="RUN_DIR",
                    help="continue a stopped run from its folder, exactly (its config and options; --steps may raise the budget)")
     _trust_code_flag(p)
-    p.add_argument("--steps", type=positive, help="training env steps in all (default: per env, agent.run.DEFAULT_STEPS; 30k for others)")
+    p.add_argument("--steps", type=positive, help="training env steps in all (default: per env, agent.app.run.DEFAULT_STEPS; 30k for others)")
     p.add_argument("--episodes", type=positive, default=50, help="held-out evaluation episodes")
     p.add_argument("--num-envs", type=positive, default=8, help="envs collected in lockstep")
     p.add_argument("--threads", type=positive, default=DEFAULT_THREADS, help=THREADS_HELP)
@@ -308,8 +308,8 @@ def train_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 
 def run_train(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
-    from jepa_agent.agent.metrics import parse_backends, require
-    from jepa_agent.agent.run import Run, RunOptions
+    from jepa_agent.agent.app.metrics import parse_backends, require
+    from jepa_agent.agent.app.run import Run, RunOptions
     from jepa_agent.configurator.loading import ConfigError
 
     if args.resume:
@@ -331,7 +331,7 @@ def run_train(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     )
     run = Run(config, out, options)
     if args.dataset:
-        from jepa_agent.agent.dataset import fill_replay, load_minari
+        from jepa_agent.agent.app.dataset import fill_replay, load_minari
 
         _require_minari("--dataset")
         added = fill_replay(run.agent.replay, load_minari(args.dataset))
@@ -343,7 +343,7 @@ def run_train(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
 
 def resume_train(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     """``train --resume RUN_DIR``: the run's own config and options; only --steps may change."""
-    from jepa_agent.agent.run import Run
+    from jepa_agent.agent.app.run import Run
     from jepa_agent.configurator.loading import ConfigError
 
     given = [f"--{k}" for k in overrides] + (["--config"] if args.config else []) + (["--out"] if args.out else [])
@@ -382,14 +382,14 @@ def eval_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 def run_eval(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     from jepa_agent.agent.agent import Agent
-    from jepa_agent.agent.provenance import provenance
-    from jepa_agent.agent.run import (
+    from jepa_agent.agent.app.run import (
         EVAL_SEED,
         evaluate_agent,
         evaluation_scores,
         make_env,
         random_baseline,
     )
+    from jepa_agent.agent.provenance import provenance
     from jepa_agent.configurator.loading import ConfigError
 
     prepare_process(args.threads)
@@ -465,8 +465,8 @@ def collect_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 def run_collect(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     from jepa_agent.agent.agent import Agent
+    from jepa_agent.agent.app.run import collect, make_env, make_vector_env, write_provenance
     from jepa_agent.agent.provenance import provenance
-    from jepa_agent.agent.run import collect, make_env, make_vector_env, write_provenance
     from jepa_agent.configurator.loading import ConfigError
 
     prepare_process(args.threads)
@@ -515,7 +515,7 @@ def run_collect(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
         replay = collect(agent, envs, args.steps, policy=policy, exploration_std=args.exploration_std,
                          seed=seed, on_progress=on_collect)
     if minari_id is not None:
-        from jepa_agent.agent.dataset import write_minari
+        from jepa_agent.agent.app.dataset import write_minari
 
         written = write_minari(
             replay, minari_id, observation_space=envs.single_observation_space, action_space=envs.single_action_space,
@@ -535,7 +535,7 @@ def run_collect(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
 
 def _check_minari_id(dataset_id: str) -> None:
     """Refuse a bad id before collecting (and before minari is imported: it is the data extra)."""
-    from jepa_agent.agent.dataset import _check_dataset_id
+    from jepa_agent.agent.app.dataset import _check_dataset_id
     from jepa_agent.configurator.loading import ConfigError
 
     _require_minari("--format minari")
@@ -579,16 +579,16 @@ def run_pretrain(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     import torch
 
     from jepa_agent.agent.agent import Agent, resolve_device
-    from jepa_agent.agent.distributed import init_from_env
-    from jepa_agent.agent.pretrain import load_offline, pretrain
-    from jepa_agent.agent.provenance import provenance
-    from jepa_agent.agent.run import (
+    from jepa_agent.agent.app.pretrain import load_offline, pretrain
+    from jepa_agent.agent.app.run import (
         EVAL_SEED,
         evaluate_agent,
         evaluation_scores,
         make_env,
         random_baseline,
     )
+    from jepa_agent.agent.distributed import init_from_env
+    from jepa_agent.agent.provenance import provenance
     from jepa_agent.configurator.loading import ConfigError
 
     _require_minari("pretrain")
@@ -678,7 +678,7 @@ def run_show(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     from jepa_agent.configurator.loading import apply_overrides, load_config
 
     if args.schema:
-        from jepa_agent.agent.reference import config_reference, update_readme
+        from jepa_agent.agent.app.reference import config_reference, update_readme
 
         if args.readme:
             changed = update_readme(args.readme)
@@ -689,7 +689,7 @@ def run_show(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
             _emit(config_reference())
         return 0
     if args.path and Path(args.path).suffix in (".safetensors", ".pt", ".pth", ".ckpt"):
-        from jepa_agent.agent.run import checkpoint_summary
+        from jepa_agent.agent.app.run import checkpoint_summary
         from jepa_agent.configurator.loading import ConfigError
 
         if overrides:
@@ -735,8 +735,8 @@ def bench_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
 def run_bench(args: argparse.Namespace) -> int:
     from rich.table import Table
 
-    from jepa_agent.agent.bench import benchmark, write_results
-    from jepa_agent.agent.bench_config import BenchConfig
+    from jepa_agent.agent.app.bench import benchmark, write_results
+    from jepa_agent.agent.app.bench_config import BenchConfig
     from jepa_agent.configurator.loading import load_config, validate_config
 
     grid = load_config(args.config, model=BenchConfig) if getattr(args, "config", None) else BenchConfig()
@@ -806,7 +806,7 @@ def error_line(err: BaseException) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from jepa_agent.agent.metrics import MissingExtra
+    from jepa_agent.agent.app.metrics import MissingExtra
     from jepa_agent.configurator.loading import ConfigError, parse_override_tokens
 
     # Import paths in configs ("my_lab.planners:Annealed") resolve from the current folder,

@@ -52,7 +52,7 @@ def load_offline(
     whole shard)."""
     import minari
 
-    from jepa_agent.agent.dataset import fill_replay, load_minari, shard_episodes
+    from jepa_agent.agent.app.dataset import fill_replay, load_minari, shard_episodes
 
     dataset = load_minari(id_or_path)
     n = dataset.total_episodes

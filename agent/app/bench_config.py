@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 
 
 class BenchConfig(BaseModel):
-    """Planners x envs x models x budgets x seeds, each cell run closed-loop (``agent.bench``).
+    """Planners x envs x models x budgets x seeds, each cell run closed-loop (``agent.app.bench``).
 
     Flags given on the command line replace the file's values.
     """

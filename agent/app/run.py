@@ -37,12 +37,12 @@ import gymnasium as gym
 import numpy as np
 
 from jepa_agent.agent.agent import Agent, latest_metrics
+from jepa_agent.agent.app.metrics import MetricsLogger
+from jepa_agent.agent.app.video import EpisodeRecorder, plan_path_source
 from jepa_agent.agent.coverage import GoalCoverage
 from jepa_agent.agent.environments import make_env, make_vector_env
-from jepa_agent.agent.metrics import MetricsLogger
 from jepa_agent.agent.provenance import provenance
 from jepa_agent.agent.spaces import success_of
-from jepa_agent.agent.video import EpisodeRecorder, plan_path_source
 from jepa_agent.configurator import AgentConfig
 from jepa_agent.memory import ReplayBuffer, atomic_write_text
 
