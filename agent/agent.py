@@ -28,6 +28,7 @@ from jepa_agent.agent.checkpoint import (
     write_file,
 )
 from jepa_agent.agent.coverage import GoalCoverage
+from jepa_agent.agent.learning import Learner
 from jepa_agent.agent.provenance import provenance
 from jepa_agent.agent.spaces import EncoderEntries, adapt_observation, inspect_env, success_of
 from jepa_agent.agent.vector import VectorSteps, as_vector_env
@@ -211,23 +212,6 @@ class Agent:
         self._epistemic: _Weighted | None = None  # the collection cost's epistemic term (training.epistemic_weight)
         self.collect_actor = self._collect_actor()
 
-        tcfg = config.training
-        # The EMA target encoder has requires_grad=False and is left out of the optimiser; the
-        # task cost is trained inside the world model's loss, so it shares its optimiser.
-        wm_params = [p for p in self.world_model.parameters() if p.requires_grad]
-        if self.task_cost is not None:
-            wm_params += list(self.task_cost.parameters())
-        self.wm_optim = torch.optim.Adam(wm_params, lr=tcfg.lr)
-        self.critic_optim = torch.optim.Adam(self.critic.parameters(), lr=tcfg.critic_lr) if self.critic else None
-        self.policy_optim = torch.optim.Adam(self.policy.parameters(), lr=tcfg.policy_lr) if self.policy else None
-        self.probe_optim = torch.optim.Adam(self.probe.parameters(), lr=tcfg.critic_lr) if self.probe else None
-        self.goal_encoder_optim = (
-            torch.optim.Adam(self.goal_encoder.parameters(), lr=tcfg.critic_lr) if self.goal_encoder else None
-        )
-        self.coarse_optim = (
-            torch.optim.Adam(self.coarse_model.parameters(), lr=self.coarse_model.config.lr)
-            if self.coarse_model is not None else None
-        )
         self.replay = ReplayBuffer(config.replay)
         self.generator = torch.Generator(device=self.device).manual_seed(config.seed)
         self.rng = np.random.default_rng(config.seed)
@@ -254,25 +238,8 @@ class Agent:
         self.faults: dict[str, int] = {}
         """Faults survived while collecting (env errors, unstable simulation, a module that
         raised, non-finite losses), by kind."""
-        self._ddp: dict[str, Any] = {}  # learning modules wrapped for data-parallel training (distribute())
-
-    def _probe_readout(self, batch: Mapping[str, Any]) -> Callable[[torch.Tensor], tuple[torch.Tensor, dict[str, float]]]:
-        """The world model's ``readout`` for ``training.probe_encoder_weight``: the probe's
-        readout of its key from the online embeddings of the window, its squared error over
-        each target feature's batch variance (so metres and radians weigh alike), times the
-        weight. Its gradient reaches the encoder only: the probe reads with detached weights
-        (it learns on the target's latents, in its own step)."""
-        probe, weight = self.probe, self.config.training.probe_encoder_weight
-        targets = batch["obs"][probe.key].float()  # (B, T+1, G)
-        var = targets.reshape(-1, targets.shape[-1]).var(0).clamp_min(1e-8)  # (G,)
-        frozen = {name: p.detach() for name, p in probe.named_parameters()}
-
-        def readout(online: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
-            read = torch.func.functional_call(probe, frozen, (online,))
-            err = ((read - targets).pow(2) / var).mean()
-            return weight * err, {"readout_nmse": float(err.detach())}
-
-        return readout
+        self.learner = Learner(self)
+        """The optimisers and every gradient step (``agent.learning``)."""
 
     def _check_practice(self, tcfg: Any) -> None:
         """Refuse practice goals the task cannot have, before the first step."""
@@ -728,282 +695,32 @@ class Agent:
             self._global_rng = (torch.get_rng_state(), torch.cuda.get_rng_state(cuda[0]) if cuda else None)
 
     def update(self, batch: Mapping[str, Any] | None = None) -> dict[str, float]:
-        """One gradient step of the world model, the critic and the policy on replayed
-        windows: ``batch`` (a ``ReplayBuffer.sample`` result), or ``training.batch_size``
-        windows drawn from the agent's replay."""
-        with self._own_global_rng():
-            return self._update(batch)
-
-    def distribute(self) -> None:
-        """Train data-parallel with the other processes of the initialised default process
-        group (:mod:`agent.distributed`): every learning module is wrapped in
-        ``DistributedDataParallel``, so each :meth:`update` averages the gradients of all
-        ranks (each on its own part of the global batch), and the world model's VICReg terms
-        see the embeddings of the whole global batch. The ranks start from rank 0's weights."""
-        from torch.nn.parallel import DistributedDataParallel
-
-        from jepa_agent.agent.distributed import LossModule
-
-        if not (torch.distributed.is_available() and torch.distributed.is_initialized()):
-            raise RuntimeError("distribute() needs an initialised process group (agent.distributed.init_from_env)")
-        ids = [self.device.index or 0] if self.device.type == "cuda" else None
-
-        def ddp(loss: Callable[..., Any], *modules: torch.nn.Module | None) -> DistributedDataParallel:
-            return DistributedDataParallel(LossModule(loss, *modules), device_ids=ids, find_unused_parameters=True)
-
-        self._ddp = {"world_model": ddp(self.world_model.loss, self.world_model, self.task_cost)}
-        for name in ("critic", "policy", "probe", "goal_encoder"):
-            module = getattr(self, name)
-            if module is not None:
-                self._ddp[name] = ddp(module.loss, module)
-        if hasattr(self.world_model, "gather_batch_statistics"):
-            self.world_model.gather_batch_statistics = True
-        self._sync_state()
-
-    def _sync_state(self) -> None:
-        """Every module's parameters and buffers (targets included) as rank 0's."""
-        for module in (self.world_model, self.task_cost, self.critic, self.policy, self.probe, self.goal_encoder):
-            if module is not None:
-                for t in module.state_dict().values():
-                    torch.distributed.broadcast(t, 0)
-
-    def _all_ranks(self, flag: bool) -> bool:
-        """``flag`` on every rank (this process alone: ``flag``)."""
-        if not self._ddp:
-            return flag
-        t = torch.tensor([int(flag)], device=self.device)
-        torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MIN)
-        return bool(t.item())
-
-    def _any_rank(self, flag: bool) -> bool:
-        """``flag`` on some rank (this process alone: ``flag``)."""
-        return not self._all_ranks(not flag)
-
-    def _loss(self, name: str, loss: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """``loss(*args, **kwargs)``, through the module's DDP wrapper when distributed."""
-        ddp = self._ddp.get(name)
-        return loss(*args, **kwargs) if ddp is None else ddp(*args, **kwargs)
-
-    def _update(self, given: Mapping[str, Any] | None = None) -> dict[str, float]:
-        tcfg = self.config.training
-        sample = given if given is not None else self.replay.sample(tcfg.batch_size, tcfg.window, rng=self.rng)
-        batch = to_torch(sample, self.device)
-        wm = self.world_model
-        wm.train()
-        head = None
-        if self.task_cost is not None:
-            task_cost = self.task_cost
-
-            def head(predicted: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
-                # the env's cost of each step, fitted on the predictor's own rollout (B, T, D)
-                return task_cost.loss(
-                    {"states": predicted, "actions": batch["actions"], "costs": batch["costs"],
-                     "terminals": batch["terminals"]}
-                )
-
-        bf16 = tcfg.bf16 and self.device.type == "cuda"
-        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=bf16):
-            readout = {"readout": self._probe_readout(batch)} if tcfg.probe_encoder_weight > 0 else {}
-            loss, info = self._loss("world_model", wm.loss, batch, diagnostics=self.updates % 50 == 0, head=head,
-                                    **readout)
-        if self._learn(self.wm_optim, loss, "world_model", tcfg.grad_clip):
-            wm.update_target()
-
-        learners = (self.critic, self.policy, self.probe, self.goal_encoder)
-        if any(m is not None for m in learners):
-            B, T = batch["actions"].shape[:2]
-            states, goals, future = self._encode_windows(batch)
-        if self.goal_encoder is not None and self.goal_encoder_optim is not None:
-            achieved = batch["obs"]["achieved_goal"].reshape(B * (T + 1), -1).float()
-            g_loss, g_info = self._loss("goal_encoder", self.goal_encoder.loss, achieved, states.reshape(B * (T + 1), -1))
-            self._learn(self.goal_encoder_optim, g_loss, "goal_encoder")
-            info.update(g_info)
-        if self.critic is not None and self.critic_optim is not None:
-            info.update(self._critic_step(batch, states, goals, future))
-        if self.probe is not None and self.probe_optim is not None:
-            pr_loss, pr_info = self._loss(
-                "probe", self.probe.loss, {"states": states, "targets": batch["obs"][self.probe.key].float()}
-            )
-            self._learn(self.probe_optim, pr_loss, "probe")
-            info.update(pr_info)
-        if self.policy is not None and self.policy_optim is not None and self._any_rank(bool(batch["planner_mask"].any())):
-            p_loss, p_info = self._loss(
-                "policy", self.policy.loss,
-                {"states": states[:, :-1], "goals": goals, "actions": batch["actions"], "mask": batch["planner_mask"]},
-            )
-            self._learn(self.policy_optim, p_loss, "policy", tcfg.grad_clip)
-            info.update(p_info)
-        if self.coarse_model is not None and self.coarse_optim is not None:
-            co_loss, co_info = self._coarse_loss()
-            self._learn(self.coarse_optim, co_loss, "coarse_world_model", tcfg.grad_clip)
-            info.update(co_info)
-        self.updates += 1
-        return info
-
-    def _critic_step(
-        self, batch: Mapping[str, Any], states: torch.Tensor, goals: torch.Tensor, future: torch.Tensor
-    ) -> dict[str, float]:
-        """One critic update on replayed windows: their target latents ``states`` (B, T+1, D),
-        the episodes' goals and hindsight goals (B, D) each."""
-        assert self.critic is not None and self.critic_optim is not None
-        tcfg = self.config.training
-        B = states.shape[0]
-        with torch.no_grad():
-            offsets = None  # (B,) steps from the window's start to a hindsight goal's state; -1: the env's goal
-            if self.goal_kind != "none":
-                relabel = torch.rand(B, generator=self.generator, device=self.device) < tcfg.relabel_prob
-                c_goals = torch.where(relabel[:, None], future, goals)
-                if batch.get("future_offset") is not None:
-                    offsets = torch.where(relabel, batch["future_offset"], torch.full_like(batch["future_offset"], -1))
-            else:
-                c_goals = goals
-            # the total cost: the hard-wired terms on the latents, plus the *observed* env
-            # cost where the reward is part of the task (the planner uses its prediction)
-            costs = self.cost.fixed(states[:, 1:], batch["actions"], c_goals)  # (B, T)
-            if self.cost.task_cost_weight > 0:
-                costs = costs + self.cost.task_cost_weight * batch["costs"]
-        c_loss, c_info = self._loss(
-            "critic", self.critic.loss,
-            {"states": states, "actions": batch["actions"], "costs": costs, "goals": c_goals,
-             "goal_offsets": offsets, "terminals": batch["terminals"]},
-        )
-        if self._learn(self.critic_optim, c_loss, "critic", tcfg.grad_clip):
-            self.critic.update_target()
-        return c_info
+        """One gradient step of every learning module (:meth:`Learner.update`)."""
+        return self.learner.update(batch)
 
     def update_critic(self) -> dict[str, float]:
-        """One gradient step of the critic alone, on replayed windows (``update`` makes one
-        too, with the others)."""
-        if self.critic is None or self.critic_optim is None:
-            raise ValueError("the agent has no critic (AgentConfig.critic)")
-        tcfg = self.config.training
-        with self._own_global_rng():
-            batch = to_torch(self.replay.sample(tcfg.batch_size, tcfg.window, rng=self.rng), self.device)
-            return self._critic_step(batch, *self._encode_windows(batch))
+        """One gradient step of the critic alone (:meth:`Learner.update_critic`)."""
+        return self.learner.update_critic()
 
     def refit_predictor(self, updates: int, lr: float = 3e-4) -> dict[str, float]:
-        """Fit the world model's predictor alone, ``updates`` Adam steps at ``lr`` on replayed
-        windows (``training.batch_size`` x ``training.window``), in the target encoder's space
-        with both encoders, the heads and every other module left as they are
-        (``JEPAWorldModel.refit_loss``). Late in training the online encoder runs ahead of
-        its EMA target and the predictor learns from online starts; refitted, it predicts
-        from target starts into the space the goals, critic and policy read, which a plan
-        started with ``world_model.options.plan_encoder=target`` uses. Returns the refit
-        loss of the first and of the last batch (``refit_loss_first``, ``refit_loss_last``)."""
-        wm = self.world_model
-        if not hasattr(wm, "refit_loss"):
-            raise ValueError(f"{type(wm).__name__} has no predictor to refit (refit_loss); the jepa world model has")
-        if updates < 1 or not lr > 0:
-            raise ValueError(f"refit_predictor needs updates >= 1 and lr > 0, got {updates} and {lr}")
-        if self._ddp:
-            raise ValueError("refit_predictor runs in one process (its gradients are not averaged over ranks): "
-                             "call it on an agent loaded from the checkpoint, not after distribute()")
-        tcfg = self.config.training
-        optim = torch.optim.Adam(wm.predictor_parameters(), lr=lr)
-        losses = []
-        with self._own_global_rng():
-            for _ in range(updates):
-                batch = to_torch(self.replay.sample(tcfg.batch_size, tcfg.window, rng=self.rng), self.device)
-                loss, info = wm.refit_loss(batch)
-                self._learn(optim, loss, "predictor refit", tcfg.grad_clip)
-                losses.append(info["refit_loss"])
-        return {"refit_loss_first": losses[0], "refit_loss_last": losses[-1]}
-
-    @torch.no_grad()
-    def _encode_windows(self, batch: Mapping[str, Any]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """The target latents of replayed windows (B, T+1, D), their episodes' goal latents
-        and hindsight goal latents (B, D) each: what the critic, policy and probe learn on."""
-        B, T = batch["actions"].shape[:2]
-        flat = {k: v.reshape(B * (T + 1), *v.shape[2:]) for k, v in batch["obs"].items()}
-        states = self.world_model.encode_target(flat).reshape(B, T + 1, -1)  # (B, T+1, D)
-        goals, future = self._batch_goals(batch)  # (B, D) each
-        return states, goals, future
+        """Refit the world model's predictor alone (:meth:`Learner.refit_predictor`)."""
+        return self.learner.refit_predictor(updates, lr)
 
     def new_critic(self, spec: Any, task: TaskSpec | None = None) -> None:
-        """Replace the critic by a fresh one built from ``spec`` (a ``ModuleSpec`` of
-        ``AgentConfig.critic``), with a new optimiser: fit it on the replay with
-        :meth:`update_critic`; the next ``reset(task)`` plans with it. ``task`` replaces the
-        agent's task as well (its ``cost.gamma`` must be the new critic's)."""
-        update = {"critic": spec} if task is None else {"critic": spec, "task": task}
-        config = AgentConfig.model_validate(self.config.model_copy(update=update).model_dump())  # checked whole
-        with self._own_global_rng():
-            self.critic = self.configurator.build_critic(config.critic, self.world_model.latent_dim)
-        self.critic_optim = torch.optim.Adam(self.critic.parameters(), lr=config.training.critic_lr)
-        self.config = config
-        if task is not None:
-            self.task = config.task
+        """A fresh critic with its own optimiser (:meth:`Learner.new_critic`)."""
+        self.learner.new_critic(spec, task)
 
     def update_coarse(self) -> dict[str, float]:
-        """One gradient step of the coarse world model alone, on replayed windows (``update``
-        makes one too, with the others)."""
-        if self.coarse_model is None or self.coarse_optim is None:
-            raise ValueError("the agent has no coarse world model (AgentConfig.coarse_world_model)")
-        with self._own_global_rng():
-            loss, info = self._coarse_loss()
-            self._learn(self.coarse_optim, loss, "coarse_world_model", self.config.training.grad_clip)
-        return info
+        """One gradient step of the coarse world model alone (:meth:`Learner.update_coarse`)."""
+        return self.learner.update_coarse()
 
     def new_coarse_model(self, spec: Any) -> None:
-        """Replace the coarse world model by a fresh one built from ``spec`` (a ``ModuleSpec``
-        of ``AgentConfig.coarse_world_model``), with a new optimiser: fit it on the replay with
-        :meth:`update_coarse`; the next ``reset(task)`` plans with it."""
-        self.coarse_model = self.configurator.build_coarse(spec, self.world_model)
-        self.coarse_optim = torch.optim.Adam(self.coarse_model.parameters(), lr=self.coarse_model.config.lr)
-        self.config = self.config.model_copy(update={"coarse_world_model": spec})
+        """A fresh coarse world model with its own optimiser (:meth:`Learner.new_coarse_model`)."""
+        self.learner.new_coarse_model(spec)
 
-    def _coarse_loss(self) -> tuple[torch.Tensor, dict[str, float]]:
-        """The coarse model's loss on replayed windows of ``train_steps * k`` actions: from
-        the fine encoder's embedding of their first observation (detached) to the fine
-        target encoder's embeddings of every K-th one."""
-        co, wm = self.coarse_model, self.world_model
-        assert co is not None
-        J, K = co.config.train_steps, co.k
-        batch = to_torch(self.replay.sample(self.config.training.batch_size, J * K, rng=self.rng), self.device)
-        B = batch["actions"].shape[0]
-        every = torch.arange(0, J * K + 1, K, device=self.device)  # 0, K, ..., JK
-        obs = {k: v[:, every].reshape(B * (J + 1), *v.shape[2:]) for k, v in batch["obs"].items()}
-        with torch.no_grad():
-            s0 = wm.encode({k: v[:, 0] for k, v in batch["obs"].items()})  # (B, D)
-            targets = wm.encode_target(obs).reshape(B, J + 1, -1)[:, 1:]  # (B, J, D)
-        return self._loss("coarse_world_model", co.loss, {"s0": s0, "targets": targets, "actions": batch["actions"]})
-
-    def _learn(self, optim: torch.optim.Optimizer, loss: torch.Tensor, name: str, clip: float | None = None) -> bool:
-        """One optimiser step on ``loss`` (gradients clipped to norm ``clip``). A non-finite
-        loss or gradient is not applied (counted as ``nonfinite_loss`` / ``nonfinite_grad``):
-        nothing non-finite reaches the weights. True if the step was taken."""
-        if not self._all_ranks(bool(torch.isfinite(loss))):  # all skip together, or none waits
-            self._count_fault("nonfinite_loss")
-            log.warning("update %d: the %s loss is %s; its step is skipped", self.updates, name, loss.item())
-            return False
-        optim.zero_grad(set_to_none=True)
-        loss.backward()
-        params = [p for g in optim.param_groups for p in g["params"] if p.grad is not None]
-        if clip is not None:
-            norm = torch.nn.utils.clip_grad_norm_(params, clip)
-        else:
-            norm = torch.stack([p.grad.norm() for p in params]).norm() if params else loss.new_zeros(())
-        if not bool(torch.isfinite(norm)):
-            optim.zero_grad(set_to_none=True)
-            self._count_fault("nonfinite_grad")
-            log.warning("update %d: the %s gradients are not finite; its step is skipped", self.updates, name)
-            return False
-        optim.step()
-        return True
-
-    @torch.no_grad()
-    def _batch_goals(self, batch: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
-        """The goal latents of replayed windows, and the hindsight ones (a later state of the
-        same episode). Shapes: -> (B, D), (B, D)."""
-        wm = self.world_model
-        B = batch["actions"].shape[0]
-        if self.goal_kind == "observation":
-            return wm.encode_target(batch["goal_obs"]), wm.encode_target(batch["future_obs"])
-        if self.goal_kind == "desired_goal":
-            assert self.goal_encoder is not None
-            desired = batch["obs"]["desired_goal"][:, 0].float()
-            return self.goal_encoder(desired), self.goal_encoder(batch["future_obs"]["achieved_goal"].float())
-        zeros = torch.zeros(B, wm.latent_dim, device=self.device)
-        return zeros, zeros
+    def distribute(self) -> None:
+        """Train data-parallel with the process group's other ranks (:meth:`Learner.distribute`)."""
+        self.learner.distribute()
 
     # ------------------------------------------------------------------ loops
     def train(
@@ -1432,14 +1149,7 @@ class Agent:
             "coarse_world_model": None if self.coarse_model is None else self.coarse_model.state_dict(),
             "hwc_keys": list(self.hwc_keys),
             "goal_observation": self.has_goal_observation,
-            "optimizers": {
-                "world_model": self.wm_optim.state_dict(),
-                "critic": None if self.critic_optim is None else self.critic_optim.state_dict(),
-                "policy": None if self.policy_optim is None else self.policy_optim.state_dict(),
-                "probe": None if self.probe_optim is None else self.probe_optim.state_dict(),
-                "goal_encoder": None if self.goal_encoder_optim is None else self.goal_encoder_optim.state_dict(),
-                "coarse_world_model": None if self.coarse_optim is None else self.coarse_optim.state_dict(),
-            },
+            "optimizers": self.learner.state_dict(),
             "updates": self.updates,
             "env_steps": self.env_steps,
         }
@@ -1567,22 +1277,6 @@ class Agent:
         None before any training or collection."""
         return None if self._collection is None else self._collection.steps.sources
 
-    def _load_optimizers(self, states: dict[str, Any], path: Path) -> None:
-        """Restore optimiser moments; a checkpoint whose parameter groups no longer match
-        (written by an older version) still loads for acting, with fresh optimisers."""
-        pairs = [
-            ("world_model", self.wm_optim), ("critic", self.critic_optim),
-            ("policy", self.policy_optim), ("probe", self.probe_optim),
-            ("goal_encoder", self.goal_encoder_optim), ("coarse_world_model", self.coarse_optim),
-        ]
-        for name, optim in pairs:
-            if optim is None or states.get(name) is None:
-                continue
-            try:
-                optim.load_state_dict(states[name])
-            except ValueError as err:
-                log.warning("%s: %s optimiser state not restored (%s); learning restarts its moments", path, name, err)
-
     @classmethod
     def load(cls, path: str | Path, *, device: str | None = None, resume: bool = False,
              world_model_options: Mapping[str, Any] | None = None, trust_code: bool = False) -> Agent:
@@ -1665,7 +1359,7 @@ class Agent:
         for name, module in modules:
             if module is not None:
                 _load_weights(module, state.get(name), name, path)
-        agent._load_optimizers(state["optimizers"], path)
+        agent.learner.load_state_dict(state["optimizers"], path)
         agent.updates, agent.env_steps = state["updates"], state["env_steps"]
         return agent
 

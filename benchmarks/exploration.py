@@ -130,9 +130,8 @@ def reevaluate(run: Path, episodes: int, file: str, overrides: list[str] = (), m
     wm_options, overrides = split_world_model_options(overrides)
     agent = Agent.load(run / "checkpoint.safetensors", resume=bool(overrides) or more_updates > 0 or refit_predictor > 0,
                        world_model_options=wm_options)
-    for optim in (agent.wm_optim, agent.critic_optim, agent.policy_optim, agent.probe_optim, agent.goal_encoder_optim,
-                  agent.coarse_optim):
-        for group in optim.param_groups if optim is not None else ():
+    for optim in agent.learner.optimizers.values():
+        for group in optim.param_groups:
             group["lr"] *= more_lr
     start = time.perf_counter()
     for _ in range(more_updates):

@@ -105,7 +105,7 @@ def pretrain(
     agent.replay = next(iter(data.shards.values()))
     agent.adapt(replay=data.adapt)
     if group is not None:
-        agent._sync_state()  # the normalisation too, bit for bit
+        agent.learner.sync_state()  # the normalisation too, bit for bit
     records: list[dict[str, float]] = []
     start = time.perf_counter()
     for i in range(updates):

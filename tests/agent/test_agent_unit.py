@@ -172,7 +172,7 @@ def test_refit_predictor_trains_the_predictor_alone_and_lowers_its_loss(agent, e
         assert all(torch.equal(v, now[k]) for k, v in before[module].items()), module
     with pytest.raises(ValueError, match="updates >= 1"):
         agent.refit_predictor(0)
-    agent._ddp = {"world_model": object()}  # as after distribute()
+    agent.learner._ddp = {"world_model": object()}  # as after distribute()
     with pytest.raises(ValueError, match="one process"):
         agent.refit_predictor(10)
 
@@ -194,7 +194,7 @@ def test_probe_encoder_weight_trains_the_encoder_through_the_probe(env):
     B, T = batch["actions"].shape[:2]
     flat = {k: v.reshape(B * (T + 1), *v.shape[2:]) for k, v in batch["obs"].items()}
     online = wm.encoder(flat).reshape(B, T + 1, -1)
-    loss, info = shaped._probe_readout(batch)(online)
+    loss, info = shaped.learner._probe_readout(batch)(online)
     goal = batch["obs"]["achieved_goal"].float()
     var = goal.reshape(-1, goal.shape[-1]).var(0)
     by_hand = 2.0 * ((probe(online) - goal) ** 2 / var).mean()

@@ -42,7 +42,7 @@ def test_without_a_coarse_level_nothing_changes():
     """The default config builds no coarse model and its updates report no coarse loss."""
     config = apply_overrides(AgentConfig(), TINY)
     agent = Agent.from_config(config, gym.make(config.task.env))
-    assert agent.coarse_model is None and agent.coarse_optim is None
+    assert agent.coarse_model is None and agent.learner.coarse_optim is None
 
 
 def test_a_goal_observation_task_routes_through_landmark_observations():
