@@ -27,14 +27,14 @@ from jepa_agent.agent.checkpoint import (
     read_file,
     write_file,
 )
+from jepa_agent.agent.collection import Collection
 from jepa_agent.agent.coverage import GoalCoverage
 from jepa_agent.agent.learning import Learner
 from jepa_agent.agent.provenance import provenance
-from jepa_agent.agent.spaces import EncoderEntries, adapt_observation, inspect_env, success_of
-from jepa_agent.agent.vector import VectorSteps, as_vector_env
+from jepa_agent.agent.spaces import EncoderEntries, adapt_observation, inspect_env
+from jepa_agent.agent.vector import VectorSteps
 from jepa_agent.configurator import AgentConfig, Configurator, TaskSpec
 from jepa_agent.cost import Cost, EpistemicDisagreement
-from jepa_agent.envs.step_guard import nonfinite_faults
 from jepa_agent.memory import LandmarkGraph, ReplayBuffer, ShortTermMemory, to_torch
 
 log = logging.getLogger(__name__)
@@ -57,79 +57,6 @@ def stack_obs(obs: Sequence[Mapping[str, np.ndarray]]) -> ObsDict:
 
 def _new_episode() -> dict[str, list]:
     return {"obs": [], "actions": [], "costs": [], "planner": []}
-
-
-def _nanmean(values: Sequence[float]) -> float:
-    finite = [v for v in values if np.isfinite(v)]
-    return float(np.mean(finite)) if finite else float("nan")
-
-
-def _any(so_far: float, now: float) -> float:
-    """Running "succeeded at some step": NaN while the env reports no success."""
-    if np.isnan(now):
-        return so_far
-    return max(0.0 if np.isnan(so_far) else so_far, now)
-
-
-class _Collection:
-    """The running episodes of the B envs of a vector env stepped by :meth:`Agent.train` /
-    ``collect``: their current observations, returns, and the random actions held while
-    exploring."""
-
-    STATE = ("obs", "t", "length", "returns", "any_success", "random", "held", "practice", "practice_goal",
-             "beyond", "achieve")
-    """What a resumable checkpoint keeps of it (besides the envs)."""
-
-    def __init__(self, steps: VectorSteps, obs: ObsDict, action_dim: int) -> None:
-        B = steps.num_envs
-        self.steps, self.obs = steps, obs
-        self.t = np.zeros(B, dtype=np.int64)  # agent steps into each episode
-        self.length = np.zeros(B, dtype=np.int64)  # env steps into each episode
-        self.returns = np.zeros(B)
-        self.any_success = np.full(B, np.nan)
-        self.random = np.zeros(B, dtype=bool)  # an episode that had random actions
-        self.practice = np.zeros(B, dtype=bool)  # an episode whose goal the agent set itself
-        self.practice_goal: np.ndarray | None = None  # (B, G) the achieved goal a practice episode pursues
-        self.beyond = np.zeros(B, dtype=bool)  # a practice episode that reached its goal: exploring past it
-        self.achieve = np.zeros(B, dtype=bool)  # a practice goal drawn over the visited cells (the achiever's)
-        self.held = np.zeros((B, action_dim), dtype=np.float32)
-
-    def refresh_held(self, rng: np.random.Generator, low: np.ndarray, high: np.ndarray, repeat: int) -> None:
-        """Draw new random actions for the envs whose held action has run its ``repeat``."""
-        due = self.t % repeat == 0
-        if due.any():
-            self.held[due] = rng.uniform(low, high, (int(due.sum()), len(low))).astype(np.float32)
-
-    def step(self, reward: np.ndarray, infos: list[dict[str, Any]], random: bool, env_steps: np.ndarray) -> None:
-        self.t += 1
-        self.length += env_steps
-        self.returns += reward
-        self.random |= random
-        self.any_success = np.array([_any(a, success_of(i)) for a, i in zip(self.any_success, infos, strict=True)])
-
-    def finish(
-        self, i: int, info: dict[str, Any], env_steps: int, terminated: bool, wall_s: float, fault: str | None = None
-    ) -> dict[str, Any]:
-        """The record of env ``i``'s finished episode (``fault``: what ended it early, if
-        anything); its counters start again."""
-        record = {
-            "fault": fault,
-            "env_steps": env_steps,
-            "return": float(self.returns[i]),
-            "success": success_of(info),
-            "success_any": float(self.any_success[i]),
-            "final_distance": float(info.get("distance", np.nan)),
-            "length": int(self.length[i]),
-            "terminated": terminated,
-            "random": bool(self.random[i]),
-            "practice": bool(self.practice[i]),
-            "beyond": bool(self.beyond[i]),
-            "achieve": bool(self.achieve[i]),
-            "wall_s": wall_s,
-        }
-        self.t[i], self.length[i], self.returns[i], self.any_success[i], self.random[i] = 0, 0, 0.0, np.nan, False
-        self.practice[i] = self.beyond[i] = self.achieve[i] = False
-        return record
 
 
 MAX_FAULTS_IN_A_ROW = 100
@@ -230,7 +157,7 @@ class Agent:
         self._routed: torch.Tensor | None = None  # (B, G) the goals the current routes lead to
         self._route_age = 0  # steps since the routes were found
         self._goal_batch = 0
-        self._collection: _Collection | None = None
+        self._collection: Collection | None = None
         self._pending_updates = 0.0
         self.between_steps = True
         """False while :meth:`train` is inside a step (a stop there leaves it half done)."""
@@ -723,334 +650,32 @@ class Agent:
         self.learner.distribute()
 
     # ------------------------------------------------------------------ loops
+    # The loops sit above the agent (agent/loops.py); these forward to them.
     def train(
         self, env: Any, steps: int, *, callback: Callback | None = None, stop: Callable[[], bool] | None = None
     ) -> dict[str, list]:
-        """Collect ``steps`` env steps (give or take one step of the B envs) and learn from them.
+        """:func:`agent.loops.train`: collect ``steps`` env steps on ``env`` (one env, a list
+        or a ``VectorEnv``) and learn from them; returns the episodes and updates."""
+        from jepa_agent.agent.loops import train
 
-        ``env`` is a ``gymnasium.vector.VectorEnv`` of B envs (any autoreset mode), one env,
-        or a list of B envs (stepped as a ``SyncVectorEnv``); the planner plans for all B in
-        one batched call. Each env's episode ends on its own (terminated or truncated) and
-        that env starts the next one while the others go on; no transition across an
-        episode boundary is stored. Calling ``train`` again with the same envs continues
-        their episodes. The first ``random_steps`` use random actions held for
-        ``random_action_repeat`` steps; then, after ``pretrain_updates`` updates, the planner
-        acts with Gaussian exploration noise and ``updates_per_step`` updates follow every
-        env step. ``callback`` receives a dict of progress after every step that ended an
-        episode. ``stop`` is asked before every step; True ends the call there (a state
-        :meth:`save` can resume from). Returns the history of episodes and updates.
-        """
-        tcfg = self.config.training
-        history: dict[str, list] = {"episodes": [], "updates": []}
-        target = self.env_steps + steps
-        low, high = self.action_low.cpu().numpy(), self.action_high.cpu().numpy()
-        half = (high - low) / 2
-        start = time.perf_counter()
-        col = self._collection_for(env, self.config.seed * 10_000 if self.env_steps == 0 else None)
-        while self.env_steps < target:
-            if stop is not None and stop():
-                break
-            self.between_steps = False
-            steps_before = self.env_steps
-            exploring = self.exploring_randomly
-            if exploring:
-                col.refresh_held(self.rng, low, high, tcfg.random_action_repeat)
-                self.act(col.obs, mode="random")
-                action = col.held
-            else:
-                if self.updates == 0:  # learning starts: fit normalisation, then pretrain
-                    self.adapt()
-                    history["updates"] += self._do_updates(tcfg.pretrain_updates)
-                if self._epistemic is not None:
-                    self._epistemic.weight = self.epistemic_weight()
-                try:
-                    asked = self._practising(col, col.obs)
-                    action = self._act(asked, None, self.collect_actor)
-                    if asked is not col.obs:  # the replay keeps the env's own desired_goal
-                        self._last_obs = self._to_batch(col.obs)[0]
-                except Exception as err:  # a module (the user's) raised: end the episodes, go on
-                    log.warning("acting raised (%s); every env's episode ends here", error_text(err))
-                    self._end_all_episodes(col, "act_error", history["episodes"], start)
-                    self.between_steps = True
-                    continue
-                noise = tcfg.exploration_std * half * self.rng.standard_normal(action.shape)
-                action = np.clip(action + noise, low, high).astype(np.float32)
-                if tcfg.practice_explore and col.practice_goal is not None and col.practice.any():
-                    col.beyond |= col.practice & self._reached_practice(col)
-                    if col.beyond.any():  # past the frontier: random actions from here
-                        col.refresh_held(self.rng, low, high, tcfg.random_action_repeat)
-                        action = np.where(col.beyond[:, None], col.held, action).astype(np.float32)
-                        self._last_from_planner = ~col.beyond  # the policy learns only the planner's
-            finished = self._step_collection(col, action, exploring, history["episodes"], start,
-                                             practice=tcfg.practice_goals > 0)
-            if not exploring:
-                self._pending_updates += tcfg.updates_per_step * col.steps.num_envs
-                n = int(self._pending_updates)
-                self._pending_updates -= n
-                history["updates"] += self._do_updates(n)
-                if tcfg.refit_every and self.env_steps // tcfg.refit_every > steps_before // tcfg.refit_every:
-                    self.refit()  # in the step that crosses a multiple
-            self.between_steps = True
-            if finished and callback is not None:
-                recent = history["episodes"][-20:]
-                callback(
-                    {
-                        "env_steps": self.env_steps,
-                        "target": target,
-                        "updates": self.updates,
-                        "success": _nanmean([e["success"] for e in recent]),
-                        "return": float(np.mean([e["return"] for e in recent])) if recent else float("nan"),
-                        "phase": "random" if exploring else "planner",
-                        "last_update": latest_metrics(history["updates"][-60:]),
-                    }
-                )
-        return history
+        return train(self, env, steps, callback=callback, stop=stop)
 
-    def collect(
-        self,
-        env: Any,
-        steps: int,
-        *,
-        policy: str = "random",
-        exploration_std: float = 0.0,
-        seed: int | None = None,
-        callback: Callback | None = None,
-    ) -> list[dict[str, Any]]:
-        """Run a policy for ``steps`` env steps into the replay buffer, learning nothing.
+    def collect(self, env: Any, steps: int, **options: Any) -> list[dict[str, Any]]:
+        """:func:`agent.loops.collect`: run a policy into the replay buffer, learning nothing
+        (``policy=``, ``exploration_std=``, ``seed=``, ``callback=``)."""
+        from jepa_agent.agent.loops import collect
 
-        ``policy``: ``random`` (uniform actions held for ``training.random_action_repeat``
-        steps, as training explores), ``plan`` (mode 2) or ``policy`` (mode 1), with Gaussian
-        ``exploration_std`` noise (fraction of the half-range). Episodes end per env, as in
-        :meth:`train`. ``seed`` (if given) seeds the first reset of the envs and the random
-        draws, and begins new episodes. Returns one record per finished episode.
-        """
-        if policy not in ("random", "plan", "policy"):
-            raise ValueError(f"policy must be random, plan or policy, got {policy!r}")
-        low, high = self.action_low.cpu().numpy(), self.action_high.cpu().numpy()
-        episodes: list[dict[str, Any]] = []
-        target = self.env_steps + steps
-        start = time.perf_counter()
-        rng = self.rng if seed is None else np.random.default_rng(seed)
-        if seed is not None:
-            self._collection = None
-        col = self._collection_for(env, seed)
-        while self.env_steps < target:
-            if policy == "random":
-                col.refresh_held(rng, low, high, self.config.training.random_action_repeat)
-                self.act(col.obs, mode="random")
-                action = col.held
-            else:
-                action = self.act(col.obs, mode=policy)
-                noise = exploration_std * (high - low) / 2 * rng.standard_normal(action.shape)
-                action = np.clip(action + noise, low, high).astype(np.float32)
-            if self._step_collection(col, action, policy == "random", episodes, start) and callback is not None:
-                callback({"env_steps": self.env_steps, "target": target, "episodes": self.replay.num_episodes,
-                          "success": _nanmean([e["success"] for e in episodes[-20:]])})
-        return episodes
+        return collect(self, env, steps, **options)
 
     @property
     def exploring_randomly(self) -> bool:
-        """Whether training still acts at random: within ``training.random_steps``, or before
-        any episode long enough to learn from has ended."""
-        return self.env_steps < self.config.training.random_steps or not self._can_learn()
+        """Whether training still acts at random (:func:`agent.loops.exploring_randomly`)."""
+        from jepa_agent.agent.loops import exploring_randomly
 
-    def _can_learn(self) -> bool:
-        lengths = self.replay.episode_lengths()
-        return len(lengths) > 0 and int(lengths.max()) >= self.config.training.window
-
-    def _collection_for(self, env: Any, seed: int | None) -> _Collection:
-        """The envs' running episodes: continued when the same envs come back, else begun
-        with env ``i`` reset with ``seed + i`` (None: unseeded, each env's RNG runs on)."""
-        col = self._collection
-        if col is not None and col.steps.same(env):
-            if self._last_obs is not None and self.memory is not None and self.memory.batch_size == col.steps.num_envs:
-                return col
-            steps = col.steps
-        else:
-            steps = as_vector_env(env, self.task.action_repeat)
-        raw, infos = steps.reset(seed)
-        obs = self._adapt(raw, batched=True)
-        self.reset(goal=self._new_goals(steps, range(steps.num_envs), infos))
-        col = _Collection(steps, obs, self.action_dim)
-        self._collection = col
-        return col
-
-    def _new_goals(self, steps: VectorSteps, rows: Any, infos: Any) -> ObsDict | None:
-        """The goal observations (batched over ``rows``) of the envs ``rows`` that began an
-        episode, for a goal-observation task (else None): from their reset info's
-        ``goal_observation``, or their ``goal_observation()``. ``infos``: indexable by row."""
-        if self.goal_kind != "observation":
-            return None
-        rows = list(rows)
-        given = [infos[i].get("goal_observation") for i in rows]
-        missing = [i for i, g in zip(rows, given, strict=True) if g is None]
-        asked = dict(zip(missing, steps.goal_observations(missing), strict=True)) if missing else {}
-        return stack_obs([self._adapt(g if g is not None else asked[i], batched=False)
-                          for i, g in zip(rows, given, strict=True)])
-
-    def _step_collection(
-        self, col: _Collection, action: np.ndarray, random: bool, records: list[dict[str, Any]], start: float,
-        *, practice: bool = False,
-    ) -> bool:
-        """Step the B envs with their actions, record the transitions, and start a new
-        episode in each env whose episode ended (``practice``: those that start once the
-        planner acts may pursue a practice goal). True if any ended.
-
-        An env that raises in ``step``, returns a non-finite observation or reward, or whose
-        simulator goes unstable (:class:`envs.StepGuard` reports it, or the check here finds
-        it) has its episode ended before that step (the step is not stored), the fault
-        counted in :attr:`faults`, and starts again. A vector env that raises as a whole ends
-        every env's episode."""
-        steps = col.steps
-        try:
-            st = steps.step(action)
-        except Exception as err:  # a user's vector env (or an unguarded env in it) raised
-            log.warning("the envs raised in step (%s); every env's episode ends there", error_text(err))
-            self._end_all_episodes(col, "env_error", records, start)
-            return True
-        B = steps.num_envs
-        faults: dict[int, str] = {}
-        unguarded = nonfinite_faults(st.ended_obs, st.reward)  # envs not inside a StepGuard report nothing
-        for i in range(B):
-            kind = st.infos[i].get("fault") or unguarded[i]
-            if kind is not None:
-                faults[i] = str(kind)
-                self._count_fault(faults[i])
-        restart_now = np.zeros(B, dtype=bool)
-        restart_now[[i for i in faults if not st.done[i]]] = True
-        start_obs, reset_infos = st.start_obs, dict(st.reset_infos)
-        if restart_now.any():  # a fault the env did not end its episode for: reset it here
-            start_obs, more = steps.reset_some(start_obs, restart_now)
-            reset_infos.update(more)
-        start_obs = self._adapt(start_obs, batched=True)
-        ended = self._adapt(st.ended_obs, batched=True)
-        skip = np.zeros(B, dtype=bool)
-        skip[list(faults)] = True
-        if skip.any():  # the faulted rows are not stored; keep the batch finite for the checks
-            ended = {k: np.where(skip.reshape(-1, *[1] * (v.ndim - 1)), start_obs[k], v) for k, v in ended.items()}
-        reward = np.where(skip, 0.0, st.reward)
-        terminated = st.terminated & ~skip
-        done = st.done | skip
-        infos = [{} if skip[i] else st.infos[i] for i in range(B)]
-        env_steps = np.array([int(info.get("env_steps", 1)) for info in infos])
-        self._observe(ended, reward, done, action=action, terminated=terminated, steps=env_steps, skip=skip)
-        col.step(reward, infos, random, env_steps)
-        col.obs = start_obs
-        if not done.any():
-            self._fault_streak = 0
-            return False
-        self._fault_streak = self._fault_streak + 1 if faults else 0
-        if self._fault_streak >= MAX_FAULTS_IN_A_ROW:
-            raise RuntimeError(
-                f"{self._fault_streak} steps in a row had a fault (last: {sorted(set(faults.values()))}); "
-                "training stops rather than loop on a broken env"
-            )
-        rows = np.flatnonzero(done)
-        for i in rows:
-            records.append(col.finish(i, infos[i], self.env_steps, bool(terminated[i]), time.perf_counter() - start,
-                                      fault=faults.get(int(i))))
-            if self.coverage is not None:
-                records[-1]["coverage"] = self.coverage.fraction
-        goals = self._goals_at(steps, rows, reset_infos)
-        if practice and self.env_steps >= self.config.training.random_steps and self._can_learn():
-            # an episode that starts once the planner acts may practise
-            picked = rows[self.rng.random(len(rows)) < self.config.training.practice_goals]
-            if len(picked):  # these episodes practise reaching the frontier instead of the env's goal
-                chosen, achieve = self._practice_goals(len(picked))
-                if goals is not None:  # a goal-observation task: the goal is the observation
-                    for k in goals:
-                        goals[k][picked] = chosen[k]
-                if "achieved_goal" in chosen:  # where it was: a goal env's desired goal, and "reached"
-                    if col.practice_goal is None:
-                        col.practice_goal = np.zeros((B, chosen["achieved_goal"].shape[-1]), dtype=np.float32)
-                    col.practice_goal[picked] = chosen["achieved_goal"]
-                col.practice[picked] = True
-                col.achieve[picked] = achieve
-        self.restart(done, goals)
-        return True
-
-    def _reached_practice(self, col: _Collection) -> np.ndarray:
-        """Which envs' achieved goal is within ``task.subgoal_threshold`` of their practice goal (B,)."""
-        achieved = col.obs.get("achieved_goal")
-        if achieved is None or col.practice_goal is None:
-            return np.zeros(col.steps.num_envs, dtype=bool)
-        return np.linalg.norm(achieved - col.practice_goal, axis=-1) < self.task.subgoal_threshold
-
-    def _practising(self, col: _Collection, obs: ObsDict) -> ObsDict:
-        """``obs`` with the practice goal as ``desired_goal`` in the envs of a goal env that
-        practise (what the planner is asked to reach; the stored observations keep the env's)."""
-        if col.practice_goal is None or not col.practice.any() or "desired_goal" not in obs or self.goal_kind != "desired_goal":
-            return obs
-        rows = col.practice.reshape(-1, 1)
-        return {**obs, "desired_goal": np.where(rows, col.practice_goal, obs["desired_goal"]).astype(np.float32)}
-
-    @torch.no_grad()
-    def _practice_goals(self, n: int) -> tuple[ObsDict, np.ndarray]:
-        """``n`` observations from the replay at the frontier (``training.practice_frontier``):
-        where the world model is least certain (:meth:`configurator.Configurator.frontier`),
-        or in the goal-space cells visited least (``Configurator.sparsest``, cells of
-        :attr:`coverage`); each is instead, with probability ``training.practice_achieve``,
-        drawn evenly over the visited cells (``Configurator.achiever``). Returns them and
-        which are the latter (n,) bool."""
-        tcfg = self.config.training
-        batch = self.replay.sample(tcfg.practice_candidates, 1, rng=self.rng)
-        obs = {k: v[:, 0] for k, v in batch["obs"].items()}  # (C, ...)
-        achieve = int((self.rng.random(n) < tcfg.practice_achieve).sum()) if tcfg.practice_achieve > 0 else 0
-        m = n - achieve  # at the frontier
-        by_cell = achieve > 0 or (m > 0 and tcfg.practice_frontier == "sparse")
-        visits = self._visits(obs["achieved_goal"]) if by_cell else None  # (C,)
-        if m == 0:
-            idx = np.zeros(0, dtype=np.int64)
-        elif tcfg.practice_frontier == "sparse":
-            idx = self.configurator.sparsest(visits, m, self.rng)
-        else:
-            s = self.world_model.encode_target(self._tensors(obs))  # (C, D)
-            idx = self.configurator.frontier(s, self.world_model, m, generator=self.generator,
-                                             action_low=self.action_low, action_high=self.action_high).cpu().numpy()
-        if len(idx) < m:
-            idx = np.resize(idx, m)
-        if achieve:
-            idx = np.concatenate([idx, self.configurator.achiever(visits, achieve, self.rng)])
-        return {k: v[idx] for k, v in obs.items()}, np.arange(n) >= m
-
-    def _visits(self, achieved: np.ndarray) -> np.ndarray:
-        """Stored states in the goal-space cell of each of ``achieved`` (C, G)."""
-        if self.coverage is None:
-            raise RuntimeError("practice goals by goal-space cell need agent.coverage (Run sets it for goal envs; "
-                               "else set agent.coverage = GoalCoverage.from_env(env))")
-        return self.coverage.visits(achieved).astype(np.float64)
-
-    def _goals_at(self, steps: VectorSteps, rows: np.ndarray, reset_infos: Mapping[int, Any]) -> ObsDict | None:
-        """The goal observations of all B envs with the new ones of ``rows`` in place (the
-        other rows are not read by :meth:`restart`)."""
-        new = self._new_goals(steps, [int(i) for i in rows], reset_infos)
-        if new is None or not self._goal_obs:
-            return None
-        goals = {k: v.copy() for k, v in self._goal_obs[-1].items()}
-        for k in goals:
-            goals[k][rows] = new[k]
-        return goals
+        return exploring_randomly(self)
 
     def _count_fault(self, kind: str, n: int = 1) -> None:
         self.faults[kind] = self.faults.get(kind, 0) + n
-
-    def _end_all_episodes(self, col: _Collection, kind: str, records: list[dict[str, Any]], start: float) -> None:
-        """A module raised while acting, or the vector env as a whole: every env's episode
-        ends before this step (nothing of the step is stored) and every env starts a new one."""
-        B = col.steps.num_envs
-        self._count_fault(kind)
-        for i in range(B):
-            self._store_episode(i)
-            records.append(col.finish(i, {}, self.env_steps, False, time.perf_counter() - start, fault=kind))
-        try:
-            raw, infos = col.steps.reset(None)
-        except Exception as err:
-            raise RuntimeError(f"the envs failed ({kind}) and then raised in reset: {error_text(err)}") from err
-        col.obs = self._adapt(raw, batched=True)
-        self.restart(np.ones(B, dtype=bool), self._new_goals(col.steps, range(B), infos))
-        self._fault_streak += 1
-        if self._fault_streak >= MAX_FAULTS_IN_A_ROW:
-            raise RuntimeError(f"{self._fault_streak} steps in a row had a fault (last: {kind}); training stops")
 
     @torch.no_grad()
     def adapt(self, n: int = 10_000, *, replay: ReplayBuffer | None = None) -> None:
@@ -1077,26 +702,6 @@ class Agent:
         """``n`` observations drawn from ``replay`` (the agent's by default), on the device."""
         batch = to_torch((self.replay if replay is None else replay).sample(n, 1, rng=self.rng), self.device)
         return {k: v[:, 0] for k, v in batch["obs"].items()}
-
-    def _do_updates(self, n: int) -> list[dict[str, float]]:
-        if not self._can_learn():
-            return []  # nothing to learn from yet (e.g. a loaded agent with an empty replay)
-        out = []
-        for _ in range(n):
-            try:
-                info = self.update()
-            except Exception as err:  # a module of the user's raised while learning
-                self._count_fault("update_error")
-                self._update_streak += 1
-                log.warning("update %d raised (%s); it is skipped", self.updates, error_text(err))
-                if self._update_streak >= MAX_FAULTS_IN_A_ROW:
-                    raise RuntimeError(f"{self._update_streak} updates in a row raised; the last: {error_text(err)}") from err
-                continue
-            self._update_streak = 0
-            info["update"] = self.updates
-            info["env_steps"] = self.env_steps
-            out.append(info)
-        return out
 
     def reset_envs(self, envs: list[Any], seed: int | None) -> tuple[ObsDict, ObsDict | None]:
         """Reset envs (env ``i`` with ``seed + i``); returns the batched observations and, for a
@@ -1202,7 +807,7 @@ class Agent:
         col = self._collection
         return {
             "envs": None if col is None else col.steps.states(),
-            "collection": None if col is None else {k: getattr(col, k) for k in _Collection.STATE},
+            "collection": None if col is None else {k: getattr(col, k) for k in Collection.STATE},
             "episodes": self._episodes,
             "last_obs": self._last_obs,
             "last_action": self._last_action,
@@ -1265,7 +870,7 @@ class Agent:
             vec.reset(seed=0)  # a vector env steps only after a reset; the states then replace it
             steps = VectorSteps(vec, vec)
             steps.set_states(loop["envs"])
-            col = _Collection(steps, loop["collection"]["obs"], self.action_dim)
+            col = Collection(steps, loop["collection"]["obs"], self.action_dim)
             for k, v in loop["collection"].items():
                 setattr(col, k, v)
             self._collection = col

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from jepa_agent import envs  # noqa: F401  (registers the reach envs)
-from jepa_agent.agent import Agent
+from jepa_agent.agent import Agent, loops
 from jepa_agent.configurator import AgentConfig, ModuleSpec
 from jepa_agent.configurator.loading import apply_overrides
 from jepa_agent.cost import EpistemicDisagreement
@@ -130,7 +130,7 @@ def test_sparse_frontier_picks_the_least_visited_cells():
     agent = Agent.from_config(config, lines[0])
     agent.coverage = GoalCoverage(np.linspace(-1, 1, 21)[:, None], cells=20)
     agent.train(lines, 200)  # random steps only: the replay fills, no practice yet
-    chosen = agent._practice_goals(4)[0]["achieved_goal"]
+    chosen = loops._practice_goals(agent, 4)[0]["achieved_goal"]
     visits = agent.coverage.visits(np.concatenate([ep["obs"]["achieved_goal"] for ep in agent.replay.episodes()]))
     assert agent.coverage.visits(chosen).max() <= np.quantile(visits, 0.25)
 
@@ -150,7 +150,7 @@ def test_achiever_goals_are_spread_evenly_over_the_visited_cells():
     agent.train(lines, 200)  # random steps only: the replay fills, no practice yet
     stored = agent.coverage._ids(np.concatenate([ep["obs"]["achieved_goal"] for ep in agent.replay.episodes()]))
     cells, counts = np.unique(stored, return_counts=True)
-    draws = [agent._practice_goals(8) for _ in range(250)]
+    draws = [loops._practice_goals(agent, 8) for _ in range(250)]
     assert all(achieve.all() for _, achieve in draws)  # each one says it is the achiever's
     picked = agent.coverage._ids(np.concatenate([goals["achieved_goal"] for goals, _ in draws]))
     assert np.isin(picked, cells).all()
@@ -194,7 +194,7 @@ def test_practice_then_explore_goes_random_once_the_practice_goal_is_reached():
 
 
 @pytest.mark.parametrize("achieve", [0.0, 1.0])
-def test_practice_records_say_whose_goal_it_was(achieve):
+def test_practice_records_say_whose_goal_it_was(achieve, monkeypatch):
     """Records say which practice episodes pursued an achiever's goal (drawn over the visited
     cells); with every practice goal counted as reached at once, practice_explore sends
     both kinds past it."""
@@ -206,7 +206,7 @@ def test_practice_records_say_whose_goal_it_was(achieve):
     lines = [GoalLine() for _ in range(2)]
     agent = Agent.from_config(config, lines[0])
     agent.coverage = GoalCoverage(np.linspace(-1, 1, 21)[:, None], cells=20)
-    agent._reached_practice = lambda col: np.ones(col.steps.num_envs, dtype=bool)
+    monkeypatch.setattr(loops, "_reached_practice", lambda agent, col: np.ones(col.steps.num_envs, dtype=bool))
     episodes = agent.train(lines, 300)["episodes"]
     practised = [e for e in episodes if e["practice"]]
     assert practised and all(e["achieve"] == bool(achieve) and e["beyond"] for e in practised)
