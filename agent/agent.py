@@ -25,6 +25,7 @@ from jepa_agent.agent.checkpoint import (
     CheckpointError,
     read_checkpoint,
     read_file,
+    restore_agent,
     write_file,
 )
 from jepa_agent.agent.collection import Collection
@@ -902,7 +903,7 @@ class Agent:
         """
         path = Path(path)
         state = read_checkpoint(path)
-        agent = cls._from_state(state, path, device=device, trust_code=trust_code,
+        agent = restore_agent(cls, state, path, device=device, trust_code=trust_code,
                                 world_model_options=world_model_options)
         if resume:
             agent._resume_from(state, path)
@@ -927,63 +928,8 @@ class Agent:
         from jepa_agent.agent.pretrained import load_pretrained_state
 
         state, folder = load_pretrained_state(folder_or_id, revision=revision)
-        return cls._from_state(state, folder, device=device, trust_code=trust_code,
+        return restore_agent(cls, state, folder, device=device, trust_code=trust_code,
                                world_model_options=world_model_options)
-
-    @classmethod
-    def _from_state(cls, state: dict[str, Any], path: Path, *, device: str | None, trust_code: bool,
-                    world_model_options: Mapping[str, Any] | None) -> Agent:
-        """The agent a checkpoint's state describes, its weights loaded (``path`` names the
-        source in errors)."""
-        code = _code_in_config(state["config"])
-        if code and not trust_code:
-            raise CheckpointError(
-                f"{path}'s config names code to call ({', '.join(code)}): load it with trust_code=True "
-                "(--trust-code) only if you trust where the file came from"
-            )
-        config = AgentConfig.model_validate(state["config"])
-        if world_model_options:
-            wm = config.world_model
-            config = AgentConfig.model_validate(config.model_copy(update={"world_model": wm.model_copy(
-                update={"options": {**wm.options, **world_model_options}})}).model_dump())  # checked whole
-        if device is not None:
-            config = config.model_copy(update={"device": device})
-        agent = cls(
-            config,
-            input_shapes=state["input_shapes"],
-            action_low=np.asarray(state["action_low"]),
-            action_high=np.asarray(state["action_high"]),
-            hwc_keys=state.get("hwc_keys", ()),
-            goal_observation=state.get("goal_observation", True),
-        )
-        modules = [("world_model", agent.world_model), ("critic", agent.critic), ("policy", agent.policy),
-                   ("probe", agent.probe), ("task_cost", agent.task_cost), ("goal_encoder", agent.goal_encoder),
-                   ("coarse_world_model", agent.coarse_model)]
-        if agent.critic is not None:
-            modules.append(("critic_target", agent.critic._target()))
-        for name, module in modules:
-            if module is not None:
-                _load_weights(module, state.get(name), name, path)
-        agent.learner.load_state_dict(state["optimizers"], path)
-        agent.updates, agent.env_steps = state["updates"], state["env_steps"]
-        return agent
-
-
-def _code_in_config(config: Any, where: str = "") -> list[str]:
-    """The entries of a config (as saved) that would call code named in it: a ``factory``
-    (a frozen encoder's constructor) or ``trust_code: true``."""
-    found = []
-    if isinstance(config, Mapping):
-        for key, value in config.items():
-            here = f"{where}.{key}" if where else str(key)
-            if (key == "factory" and value) or (key == "trust_code" and value is True):
-                found.append(f"{here}={value}")
-            else:
-                found += _code_in_config(value, here)
-    elif isinstance(config, list):
-        for i, value in enumerate(config):
-            found += _code_in_config(value, f"{where}[{i}]")
-    return found
 
 
 def _per_env(name: str, value: Any, B: int, dtype: Any, width: int | None = None) -> np.ndarray:
@@ -1013,22 +959,3 @@ class _Weighted:
 def _spell(value) -> str:
     """A non-finite number as people write it: NaN, inf or -inf."""
     return "NaN" if np.isnan(value) else ("inf" if value > 0 else "-inf")
-
-
-def _load_weights(module: torch.nn.Module, weights: Mapping[str, Any] | None, name: str, path: Path) -> None:
-    """Load one module's weights; a missing entry or a shape that differs is one line naming
-    the module and the shapes (torch's message lists every mismatch over several lines)."""
-    if weights is None:
-        raise ValueError(f"{path} has no {name} weights, but its config builds one")
-    own = module.state_dict()
-    for key, value in weights.items():
-        mine = own.get(key)
-        if hasattr(mine, "shape") and hasattr(value, "shape") and tuple(mine.shape) != tuple(value.shape):
-            raise ValueError(
-                f"{path}: {name}.{key} has shape {tuple(value.shape)} in the checkpoint but "
-                f"{tuple(mine.shape)} in the {name} its config builds"
-            )
-    try:
-        module.load_state_dict(weights)
-    except RuntimeError as err:
-        raise ValueError(f"{path}: the {name} weights do not fit: {' '.join(str(err).split())}") from err

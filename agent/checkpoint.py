@@ -29,13 +29,19 @@ import struct
 from collections.abc import Mapping
 from dataclasses import fields, is_dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import torch
 
 from jepa_agent.actor import PlanResult
+from jepa_agent.configurator import AgentConfig
 from jepa_agent.memory import atomic_write
+
+if TYPE_CHECKING:
+    from jepa_agent.agent.agent import Agent
+
+A = TypeVar("A", bound="Agent")
 
 __all__ = [
     "FORMAT",
@@ -47,6 +53,7 @@ __all__ = [
     "is_legacy",
     "read_checkpoint",
     "read_file",
+    "restore_agent",
     "write_file",
 ]
 
@@ -325,3 +332,79 @@ def _read_legacy(path: Path) -> Any:
             f"could not read checkpoint {path}: a torch.save pickle that holds more than tensors and plain "
             f"values{what}; it is not opened, since unpickling it could run code (checkpoints are safetensors files)"
         ) from None
+
+
+# --------------------------------------------------------------------------- agents
+def restore_agent(cls: type[A], state: dict[str, Any], path: Path, *, device: str | None, trust_code: bool,
+                  world_model_options: Mapping[str, Any] | None) -> A:
+    """The agent (of class ``cls``) a checkpoint's state describes, its weights and optimiser
+    moments loaded (``path`` names the source in errors); a config that names code to call
+    is refused unless ``trust_code``."""
+    code = _code_in_config(state["config"])
+    if code and not trust_code:
+        raise CheckpointError(
+            f"{path}'s config names code to call ({', '.join(code)}): load it with trust_code=True "
+            "(--trust-code) only if you trust where the file came from"
+        )
+    config = AgentConfig.model_validate(state["config"])
+    if world_model_options:
+        wm = config.world_model
+        config = AgentConfig.model_validate(config.model_copy(update={"world_model": wm.model_copy(
+            update={"options": {**wm.options, **world_model_options}})}).model_dump())  # checked whole
+    if device is not None:
+        config = config.model_copy(update={"device": device})
+    agent = cls(
+        config,
+        input_shapes=state["input_shapes"],
+        action_low=np.asarray(state["action_low"]),
+        action_high=np.asarray(state["action_high"]),
+        hwc_keys=state.get("hwc_keys", ()),
+        goal_observation=state.get("goal_observation", True),
+    )
+    modules = [("world_model", agent.world_model), ("critic", agent.critic), ("policy", agent.policy),
+               ("probe", agent.probe), ("task_cost", agent.task_cost), ("goal_encoder", agent.goal_encoder),
+               ("coarse_world_model", agent.coarse_model)]
+    if agent.critic is not None:
+        modules.append(("critic_target", agent.critic._target()))
+    for name, module in modules:
+        if module is not None:
+            _load_weights(module, state.get(name), name, path)
+    agent.learner.load_state_dict(state["optimizers"], path)
+    agent.updates, agent.env_steps = state["updates"], state["env_steps"]
+    return agent
+
+
+def _code_in_config(config: Any, where: str = "") -> list[str]:
+    """The entries of a config (as saved) that would call code named in it: a ``factory``
+    (a frozen encoder's constructor) or ``trust_code: true``."""
+    found = []
+    if isinstance(config, Mapping):
+        for key, value in config.items():
+            here = f"{where}.{key}" if where else str(key)
+            if (key == "factory" and value) or (key == "trust_code" and value is True):
+                found.append(f"{here}={value}")
+            else:
+                found += _code_in_config(value, here)
+    elif isinstance(config, list):
+        for i, value in enumerate(config):
+            found += _code_in_config(value, f"{where}[{i}]")
+    return found
+
+
+def _load_weights(module: torch.nn.Module, weights: Mapping[str, Any] | None, name: str, path: Path) -> None:
+    """Load one module's weights; a missing entry or a shape that differs is one line naming
+    the module and the shapes (torch's message lists every mismatch over several lines)."""
+    if weights is None:
+        raise ValueError(f"{path} has no {name} weights, but its config builds one")
+    own = module.state_dict()
+    for key, value in weights.items():
+        mine = own.get(key)
+        if hasattr(mine, "shape") and hasattr(value, "shape") and tuple(mine.shape) != tuple(value.shape):
+            raise ValueError(
+                f"{path}: {name}.{key} has shape {tuple(value.shape)} in the checkpoint but "
+                f"{tuple(mine.shape)} in the {name} its config builds"
+            )
+    try:
+        module.load_state_dict(weights)
+    except RuntimeError as err:
+        raise ValueError(f"{path}: the {name} weights do not fit: {' '.join(str(err).split())}") from err
