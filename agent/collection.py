@@ -17,6 +17,7 @@ ObsDict = dict[str, np.ndarray]
 
 
 def nanmean(values: Sequence[float]) -> float:
+    """The mean of the finite values; NaN when there are none (no episode reported any)."""
     finite = [v for v in values if np.isfinite(v)]
     return float(np.mean(finite)) if finite else float("nan")
 
