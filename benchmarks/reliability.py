@@ -31,7 +31,7 @@ Six checks, each reported in the JSON file (and printed as a table):
   training M more ends with the same parameters, bit for bit, as N+M steps in one go (a
   goal task on Reach2D and a reward task with terminations on Hopper-v5).
 - **Under load.** The median planner latency per action of an agent with the default
-  config and thread count (``agent.app.cli.DEFAULT_THREADS``) on Reacher-v5, alone and while
+  config and thread count (``agent.app.console.DEFAULT_THREADS``) on Reacher-v5, alone and while
   busy processes hold all cores but one (3 alternations of 60 actions each, pooled); also
   with 2 threads under the same load, for contrast.
 - **Soak.** ``--soak-steps`` env steps of ``Run.train`` (Reach2D, a small agent, a replay
@@ -71,7 +71,8 @@ import torch  # noqa: E402
 from benchmarks import crafted_files  # noqa: E402
 from jepa_agent import envs  # noqa: E402,F401  (registers the reach envs)
 from jepa_agent.agent import Agent  # noqa: E402
-from jepa_agent.agent.app.cli import DEFAULT_THREADS, error_line, main, prepare_process  # noqa: E402
+from jepa_agent.agent.app.cli import error_line, main  # noqa: E402
+from jepa_agent.agent.app.console import DEFAULT_THREADS, prepare_process  # noqa: E402
 from jepa_agent.agent.checkpoint import read_checkpoint, write_file  # noqa: E402
 from jepa_agent.agent.environments import register_optional_suites  # noqa: E402
 from jepa_agent.configurator import AgentConfig  # noqa: E402

@@ -9,7 +9,8 @@ Same as ``jepa-agent bench``. Writes results.json, results.csv and pareto.png to
 
 import sys
 
-from jepa_agent.agent.app.cli import bench_parser, run_bench
+from jepa_agent.agent.app.bench import run_bench
+from jepa_agent.agent.app.cli import bench_parser
 
 if __name__ == "__main__":
     sys.exit(run_bench(bench_parser().parse_args()))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from jepa_agent.agent.app.cli import (
+from jepa_agent.agent.app.console import (
     DEFAULT_THREADS,
     THREADS_HELP,
     prepare_process,

@@ -8,6 +8,7 @@ is measured closed-loop on the env with the planner's own budget.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import time
@@ -21,6 +22,7 @@ import numpy as np
 import torch
 
 from jepa_agent.actor import Actor, ActorConfig
+from jepa_agent.agent.app.console import _console, prepare_process
 from jepa_agent.agent.provenance import provenance
 from jepa_agent.configurator import ModuleSpec, TaskSpec
 from jepa_agent.configurator.builtins import PLANNERS
@@ -229,3 +231,40 @@ def write_results(records: Sequence[BenchRecord], out: Path) -> None:
     fig.tight_layout()
     fig.savefig(out / "pareto.png", dpi=110)
     plt.close(fig)
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    """``jepa-agent bench``: the grid of :func:`benchmark` from a BenchConfig and the flags,
+    progress lines and a results table, then :func:`write_results`."""
+    from rich.table import Table
+
+    from jepa_agent.agent.app.bench_config import BenchConfig
+    from jepa_agent.configurator.loading import load_config, validate_config
+
+    grid = load_config(args.config, model=BenchConfig) if getattr(args, "config", None) else BenchConfig()
+    given = {k: getattr(args, k, None) for k in BenchConfig.model_fields}
+    grid = validate_config(grid.model_dump() | {k: v for k, v in given.items() if v is not None},
+                           source="bench flags", model=BenchConfig)
+    prepare_process(args.threads)
+    console = _console()
+    table = Table(title="planner benchmark")
+    for col in ("planner", "env", "model", "budget", "success", "final dist", "act ms", "iters"):
+        table.add_column(col, justify="right" if col in ("success", "final dist", "act ms", "iters") else "left")
+
+    def on_record(r) -> None:
+        console.print(
+            f"{r.planner:9s} {r.env:24s} {Path(r.model).name:12s} {r.budget}  success {r.success_rate:.2f}  "
+            f"{r.act_ms_median:.1f} ms"
+        )
+        table.add_row(
+            r.planner, r.env, Path(r.model).name, ",".join(f"{k}={v}" for k, v in r.budget.items()) or "default",
+            f"{r.success_rate:.2f}", f"{r.mean_final_distance:.4f}", f"{r.act_ms_median:.1f}", f"{r.iterations_mean:.1f}",
+        )
+
+    records = benchmark(grid.planners, grid.envs, grid.models, grid.budgets, grid.seeds, grid.episodes,
+                        on_record=on_record)
+    out = Path(grid.out)
+    write_results(records, out)
+    console.print(table)
+    console.print(f"wrote {out / 'results.json'}, {out / 'results.csv'}, {out / 'pareto.png'}, {out / 'provenance.json'}")
+    return 0

@@ -15,236 +15,38 @@ the short forms such as ``--actor.planner``); a misspelled key fails before anyt
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import logging
-import math
 import os
-import signal
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from jepa_agent import __version__
+from jepa_agent.agent.app.console import (
+    DEFAULT_THREADS,
+    THREADS_HELP,
+    _budget,
+    _console,
+    _emit,
+    _setup_logging,
+    count,
+    eval_progress,
+    positive,
+    prepare_process,
+    progress_bar,
+    summary_table,
+    train_and_report,
+)
 
 if TYPE_CHECKING:  # rich, torch and the modules are imported lazily so `--help` stays fast
     from rich.console import Console
-    from rich.progress import Progress
 
 
 # --------------------------------------------------------------------------- helpers
-def _budget(text: str) -> dict:
-    """``"samples=256,iterations=3"`` -> ``{"samples": 256, "iterations": 3}``."""
-    out = {}
-    for item in filter(None, text.split(",")):
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise argparse.ArgumentTypeError(f"a budget is KEY=VALUE[,KEY=VALUE...], got {text!r}")
-        out[key.strip()] = yaml.safe_load(value)
-    return out
-
-
-def positive(text: str) -> int:
-    """An argparse type: an int >= 1."""
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text}")
-    return value
-
-
-def count(text: str) -> int:
-    """An argparse type: an int >= 0."""
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text}")
-    return value
-
-
-def prepare_process(threads: int) -> None:
-    """Process-wide settings an edge may make: torch threads and denormals.
-
-    Trained MLPs can produce subnormal floats in the planner's hot loop; on x86 CPUs they
-    cost ~100 cycles each (measured here: 17 ms -> 10 ms per action), so they are flushed.
-    (Headless rendering: :func:`main` defaults ``MUJOCO_GL`` to ``egl``; without a GL
-    context the videos are skipped with a warning.)
-    """
-    import torch
-
-    torch.set_num_threads(threads)
-    torch.set_flush_denormal(True)
-
-
-DEFAULT_THREADS = 1
-"""torch CPU threads of every command. Two threads spin-wait on each other whenever another
-process holds a core: on a 2-core machine with a second job running, the planner took 340 ms
-per action with 2 threads against 16 ms with 1, and a pixel-agent update 2.9 s against
-0.16 s. On a machine of your own, ``--threads N`` raises it."""
-THREADS_HELP = "torch CPU threads (default 1: robust when other processes share the cores)"
-
-
-def rebuild_thread_pool(threads: int) -> None:
-    """After many backward passes torch's CPU thread pool can be left in a state where two
-    threads run the planner's small ops slower than one (measured: rollout 4.3 ms vs
-    1.9 ms). Re-setting the thread count rebuilds the pool."""
-    import torch
-
-    torch.set_num_threads(1)
-    torch.set_num_threads(threads)
-
-
-def _console(**kwargs: Any) -> Console:
-    from rich.console import Console
-
-    return Console(**kwargs)
-
-
-def _emit(text: str) -> None:
-    """Plain text to stdout (YAML, JSON, Markdown): no markup, no highlighting, no wrapping."""
-    _console(markup=False, highlight=False, soft_wrap=True, emoji=False).print(text, end="")
-
-
-def _setup_logging(console: Console) -> None:
-    from rich.logging import RichHandler
-
-    root = logging.getLogger()
-    if not root.handlers:
-        root.addHandler(RichHandler(console=console, show_path=False, show_time=False))
-    root.setLevel(logging.INFO)
-    for noisy in ("matplotlib", "PIL", "imageio", "OpenGL"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-
-
-def progress_bar(console: Console) -> Progress:
-    """The rich progress bar of training, evaluation and collection."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    columns = (
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        TextColumn("{task.fields[info]}"),
-    )
-    return Progress(*columns, console=console)
-
-
-def train_progress(progress: Progress, console: Console, total: int) -> Callable[[dict], None]:
-    """A ``Run.train`` callback: env steps per second, success of the last 20 episodes, losses."""
-    task = progress.add_task("train", total=total, info="")
-    t0 = time.perf_counter()
-
-    def on_train(d: dict) -> None:
-        u = d["last_update"]
-        info = f"{d['phase']:7s} {d['steps_per_s']:5.0f} steps/s  " + _score(d)
-        if u:
-            info += f"  pred {u['pred_loss']:.4f}  std {u['embed_std']:.2f}  rank {u.get('embed_rank', float('nan')):.1f}"
-        progress.update(task, completed=d["env_steps"], info=info)
-        if not console.is_terminal:  # logs to a file: one plain line per episode batch
-            console.print(f"{d['env_steps']:6d} steps  {time.perf_counter() - t0:6.0f} s  {info}", soft_wrap=True)
-
-    return on_train
-
-
-def _score(d: dict) -> str:
-    """Success where the env reports it, else the return (reward-defined tasks)."""
-    if math.isfinite(d.get("success", float("nan"))):
-        return f"success {d['success']:.2f}"
-    return f"return {d.get('return', float('nan')):.2f}"
-
-
-def eval_progress(progress: Progress, total: int) -> Callable[[dict], None]:
-    """An ``Agent.evaluate`` callback: episodes done, success so far, steps per second."""
-    task = progress.add_task("evaluate", total=total, info="")
-    t0 = time.perf_counter()
-
-    def on_eval(d: dict) -> None:
-        sps = d["env_steps"] / max(time.perf_counter() - t0, 1e-9)
-        progress.update(task, completed=d["episode"], info=f"{sps:5.0f} steps/s  " + _score(d))
-
-    return on_eval
-
-
-def summary_table(summary: dict[str, Any], title: str) -> Any:
-    """The results table of an evaluation (``eval.json``'s main numbers)."""
-    from rich.table import Table
-
-    table = Table(title=title)
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    threshold = summary.get("success_threshold")
-    within = f" (within {threshold:.3f} m)" if threshold is not None else ""
-    finite = lambda x: x is not None and math.isfinite(x)  # noqa: E731
-    if finite(summary.get("success_rate")):
-        table.add_row("success rate" + (f" ({summary['success']})" if "success" in summary else ""),
-                      f"{summary['success_rate']:.2f}{within}")
-        if finite(summary.get("success_rate_any")) and finite(summary.get("success_rate_final")):
-            table.add_row("success at the final step / any step",
-                          f"{summary['success_rate_final']:.2f} / {summary['success_rate_any']:.2f}")
-    table.add_row("return (mean ± std)", f"{summary['mean_return']:.2f} ± {summary.get('std_return', float('nan')):.2f}")
-    if finite(summary.get("mean_final_distance")):
-        table.add_row("mean final distance", f"{summary['mean_final_distance']:.4f} m")
-    random_parts = [f"return {summary['random_mean_return']:.2f}"] if "random_mean_return" in summary else []
-    if finite(summary.get("random_success_rate")):
-        random_parts.append(f"success {summary['random_success_rate']:.2f}")
-    if finite(summary.get("random_mean_final_distance")):
-        random_parts.append(f"distance {summary['random_mean_final_distance']:.4f} m")
-    table.add_row("random policy", ", ".join(random_parts))
-    table.add_row("act ms (median / p90)", f"{summary['act_ms_median']:.1f} / {summary['act_ms_p90']:.1f}")
-    table.add_row("env steps / updates", f"{summary['env_steps']} / {summary['updates']}")
-    if "train_wall_s" in summary:
-        table.add_row("train wall s / total wall s", f"{summary['train_wall_s']:.0f} / {summary['total_wall_s']:.0f}")
-    if "embed_std" in summary:
-        table.add_row(
-            "embedding std / effective rank",
-            f"{summary['embed_std']:.3f} / {summary['embed_rank']:.1f} of {summary['latent_dim']}",
-        )
-    return table
-
-
-@contextlib.contextmanager
-def deferred_interrupt(console: Console | None = None) -> Iterator[Callable[[], bool]]:
-    """While the block runs, the first Ctrl-C asks training to stop at the end of its step
-    (it then saves the run and raises TrainingInterrupted); a second one interrupts at once.
-    Yields the ``stop`` callable :meth:`Run.train` polls. Outside the main thread nothing
-    is installed and ``stop`` stays False."""
-    requested = False
-
-    def handler(signum: int, frame: Any) -> None:
-        nonlocal requested
-        if requested:
-            raise KeyboardInterrupt
-        requested = True
-        if console is not None:
-            console.print("stopping at the end of this step to save the run (Ctrl-C again: stop now, unsaved)")
-
-    if threading.current_thread() is not threading.main_thread():
-        yield lambda: False
-        return
-    previous = signal.signal(signal.SIGINT, handler)
-    try:
-        yield lambda: requested
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-def train_and_report(run: Any, console: Console, threads: int) -> dict[str, Any]:
-    """Train and evaluate a :class:`~agent.app.run.Run` under progress bars; print the results table."""
-    env, episodes = run.config.task.env, run.options.episodes
-    done = f" from {run.agent.env_steps}" if run.agent.env_steps else ""
-    console.print(f"[bold]jepa-agent[/] on {env}: {run.steps} env steps{done}, device {run.agent.device}, out {run.out}")
-    try:
-        with progress_bar(console) as progress, deferred_interrupt(console) as stop:
-            run.train(on_progress=train_progress(progress, console, run.steps), stop=stop)
-            rebuild_thread_pool(threads)
-            summary = run.evaluate(on_progress=eval_progress(progress, episodes))
-    finally:
-        run.close()
-    console.print(summary_table(summary, f"{env}: {episodes} held-out goals"))
-    return summary
-
-
 def _config_from(args: argparse.Namespace, overrides: dict[str, Any]) -> Any:
     """The config file (or the defaults) with ``--set`` items and ``--key=value`` overrides."""
     from jepa_agent.configurator import AgentConfig
@@ -331,9 +133,9 @@ def run_train(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     )
     run = Run(config, out, options)
     if args.dataset:
-        from jepa_agent.agent.app.dataset import fill_replay, load_minari
+        from jepa_agent.agent.app.dataset import fill_replay, load_minari, require_minari
 
-        _require_minari("--dataset")
+        require_minari("--dataset")
         added = fill_replay(run.agent.replay, load_minari(args.dataset))
         console.print(f"replay filled from {args.dataset}: {added} steps, {run.agent.replay.num_episodes} episodes")
     train_and_report(run, console, args.threads)
@@ -496,7 +298,9 @@ def run_collect(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
         name = _env_name(config.task.env).rsplit("-v", 1)[0].lower()
         minari_id = args.dataset_id or f"jepa_agent/{name}-{policy}-v0"
         out = Path(args.out) if args.out else None
-        _check_minari_id(minari_id)
+        from jepa_agent.agent.app.dataset import check_dataset_id_option
+
+        check_dataset_id_option(minari_id)
     else:
         out = Path(args.out) if args.out else _default_out("collect", config.task.env) / "replay.npz"
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -533,28 +337,6 @@ def run_collect(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     return 0
 
 
-def _check_minari_id(dataset_id: str) -> None:
-    """Refuse a bad id before collecting (and before minari is imported: it is the data extra)."""
-    from jepa_agent.agent.app.dataset import _check_dataset_id
-    from jepa_agent.configurator.loading import ConfigError
-
-    _require_minari("--format minari")
-
-    try:
-        _check_dataset_id(dataset_id)
-    except ValueError as err:
-        raise ConfigError(f"--dataset-id: {err}") from None
-
-
-def _require_minari(what: str) -> None:
-    from jepa_agent.configurator.loading import ConfigError
-
-    try:
-        import minari  # noqa: F401
-    except ImportError:
-        raise ConfigError(f"{what} needs minari: pip install -e '.[data]'") from None
-
-
 # --------------------------------------------------------------------------- pretrain
 def pretrain_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.description = (
@@ -579,6 +361,7 @@ def run_pretrain(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     import torch
 
     from jepa_agent.agent.agent import Agent, resolve_device
+    from jepa_agent.agent.app.dataset import require_minari
     from jepa_agent.agent.app.pretrain import load_offline, pretrain
     from jepa_agent.agent.app.run import (
         EVAL_SEED,
@@ -591,7 +374,7 @@ def run_pretrain(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     from jepa_agent.agent.provenance import provenance
     from jepa_agent.configurator.loading import ConfigError
 
-    _require_minari("pretrain")
+    require_minari("pretrain")
     config = _config_from(args, overrides)
     prepare_process(args.threads)
     device = resolve_device(config.device)
@@ -732,42 +515,6 @@ def bench_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     return p
 
 
-def run_bench(args: argparse.Namespace) -> int:
-    from rich.table import Table
-
-    from jepa_agent.agent.app.bench import benchmark, write_results
-    from jepa_agent.agent.app.bench_config import BenchConfig
-    from jepa_agent.configurator.loading import load_config, validate_config
-
-    grid = load_config(args.config, model=BenchConfig) if getattr(args, "config", None) else BenchConfig()
-    given = {k: getattr(args, k, None) for k in BenchConfig.model_fields}
-    grid = validate_config(grid.model_dump() | {k: v for k, v in given.items() if v is not None},
-                           source="bench flags", model=BenchConfig)
-    prepare_process(args.threads)
-    console = _console()
-    table = Table(title="planner benchmark")
-    for col in ("planner", "env", "model", "budget", "success", "final dist", "act ms", "iters"):
-        table.add_column(col, justify="right" if col in ("success", "final dist", "act ms", "iters") else "left")
-
-    def on_record(r) -> None:
-        console.print(
-            f"{r.planner:9s} {r.env:24s} {Path(r.model).name:12s} {r.budget}  success {r.success_rate:.2f}  "
-            f"{r.act_ms_median:.1f} ms"
-        )
-        table.add_row(
-            r.planner, r.env, Path(r.model).name, ",".join(f"{k}={v}" for k, v in r.budget.items()) or "default",
-            f"{r.success_rate:.2f}", f"{r.mean_final_distance:.4f}", f"{r.act_ms_median:.1f}", f"{r.iterations_mean:.1f}",
-        )
-
-    records = benchmark(grid.planners, grid.envs, grid.models, grid.budgets, grid.seeds, grid.episodes,
-                        on_record=on_record)
-    out = Path(grid.out)
-    write_results(records, out)
-    console.print(table)
-    console.print(f"wrote {out / 'results.json'}, {out / 'results.csv'}, {out / 'pareto.png'}, {out / 'provenance.json'}")
-    return 0
-
-
 # --------------------------------------------------------------------------- main
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], argparse.ArgumentParser]]] = {
     "train": ("train an agent and evaluate it (a run folder)", train_parser),
@@ -824,6 +571,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     runners = {"train": run_train, "eval": run_eval, "collect": run_collect, "pretrain": run_pretrain, "show": run_show}
     try:
         if args.command == "bench":
+            from jepa_agent.agent.app.bench import run_bench
+
             return run_bench(args)
         overrides = parse_override_tokens(extra)
         return runners[args.command](args, overrides)

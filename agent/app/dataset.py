@@ -430,3 +430,25 @@ def _to_replay_obs(obs: Any, obs_is_dict: bool) -> dict[str, np.ndarray]:
             raise TypeError(f"expected a dict of observation arrays, got {type(obs).__name__}")
         return {k: np.asarray(v) for k, v in obs.items()}
     return {"observation": np.asarray(obs)}
+
+
+def check_dataset_id_option(dataset_id: str) -> None:
+    """Refuse a bad id before collecting (and before minari is imported: it is the data extra)."""
+    from jepa_agent.configurator.loading import ConfigError
+
+    require_minari("--format minari")
+
+    try:
+        _check_dataset_id(dataset_id)
+    except ValueError as err:
+        raise ConfigError(f"--dataset-id: {err}") from None
+
+
+def require_minari(what: str) -> None:
+    """Refuse, in one line naming the extra, an option that needs minari when it is not installed."""
+    from jepa_agent.configurator.loading import ConfigError
+
+    try:
+        import minari  # noqa: F401
+    except ImportError:
+        raise ConfigError(f"{what} needs minari: pip install -e '.[data]'") from None

@@ -9,7 +9,8 @@ from jepa_agent import envs  # noqa: F401  (registers the reach envs)
 from jepa_agent.actor import ActorConfig
 from jepa_agent.agent import Agent
 from jepa_agent.agent.app.bench import benchmark, write_results
-from jepa_agent.agent.app.cli import _budget, main
+from jepa_agent.agent.app.cli import main
+from jepa_agent.agent.app.console import _budget
 from jepa_agent.configurator import AgentConfig, ModuleSpec, TaskSpec, TrainingConfig
 
 RECORD_KEYS = {"planner", "env", "model", "success_rate", "mean_return", "mean_final_distance", "act_ms_median", "episodes"}

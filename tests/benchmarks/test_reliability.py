@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from jepa_agent.agent.app.cli import DEFAULT_THREADS, prepare_process
+from jepa_agent.agent.app.console import DEFAULT_THREADS, prepare_process
 
 
 @pytest.fixture(autouse=True)
