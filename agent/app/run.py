@@ -37,7 +37,7 @@ import gymnasium as gym
 import numpy as np
 
 from jepa_agent.agent.agent import Agent, latest_metrics
-from jepa_agent.agent.app.metrics import MetricsLogger
+from jepa_agent.agent.app.metrics import MetricsLogger, learning_curve
 from jepa_agent.agent.app.video import EpisodeRecorder, plan_path_source
 from jepa_agent.agent.coverage import GoalCoverage
 from jepa_agent.agent.environments import make_env, make_vector_env
@@ -140,56 +140,9 @@ def evaluation_scores(result: dict[str, Any], env: gym.Env, baseline: dict[str, 
     }
 
 
-def _running_mean(x: np.ndarray, w: int) -> np.ndarray:
-    return np.convolve(x, np.ones(w) / w, mode="valid")
-
-
 def _is_goal_env(env: gym.Env) -> bool:
     spaces = getattr(env.observation_space, "spaces", None)
     return isinstance(spaces, Mapping) and "achieved_goal" in spaces and "desired_goal" in spaces
-
-
-def learning_curve(history: dict[str, list], path: str | Path) -> None:
-    """Five panels: success (and goal-space coverage, where measured), final distance and
-    return (running means over 40 episodes) vs env steps; world-model, critic, policy and probe losses, and the collapse diagnostics
-    (embedding std and effective rank) vs updates."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    eps, ups = history["episodes"], history["updates"]
-    fig, axes = plt.subplots(1, 5, figsize=(22, 3.6))
-    steps = np.array([e["env_steps"] for e in eps])
-    w = 40
-    for ax, key in zip(axes[:3], ("success", "final_distance", "return"), strict=True):
-        values = np.array([e[key] for e in eps], dtype=float)
-        if len(values) >= w:
-            ax.plot(steps[w - 1 :], _running_mean(values, w))
-    covered = [(e["env_steps"], e["coverage"]) for e in eps if "coverage" in e]
-    if covered:
-        axes[0].plot([c[0] for c in covered], [c[1] for c in covered], label="goal-space coverage")
-        axes[0].legend(fontsize=7)
-    axes[0].set(title="training success (running mean, 40 episodes)", xlabel="env steps", ylim=(0, 1))
-    axes[1].set(title="final distance to goal", xlabel="env steps", ylabel="m", yscale="log")
-    axes[2].set(title="episode return", xlabel="env steps")
-    if ups:
-        u = np.array([x["update"] for x in ups])
-        for key in ("pred_loss", "critic_loss", "policy_loss", "probe_rmse"):
-            if key in ups[-1]:
-                axes[3].plot(u, [x.get(key, np.nan) for x in ups], label=key, lw=0.8)
-        axes[3].legend(fontsize=7)
-        axes[4].plot(u, [x["embed_std"] for x in ups], lw=0.8)
-        ranked = [(x["update"], x["embed_rank"]) for x in ups if "embed_rank" in x]
-        if ranked:
-            ax_rank = axes[4].twinx()
-            ax_rank.plot([r[0] for r in ranked], [r[1] for r in ranked], color="C1", lw=0.8)
-            ax_rank.set_ylabel("effective rank", color="C1")
-    axes[3].set(title="losses", xlabel="updates", yscale="log")
-    axes[4].set(title="collapse diagnostics", xlabel="updates", ylabel="embedding std")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 MAX_UPDATE_RECORDS = 5000

@@ -11,8 +11,8 @@ import torch
 
 from jepa_agent import envs  # noqa: F401  (registers the reach envs)
 from jepa_agent.agent import Agent
-from jepa_agent.agent.app.metrics import CSVWriter
-from jepa_agent.agent.app.run import Run, RunOptions, evaluate_agent, learning_curve
+from jepa_agent.agent.app.metrics import CSVWriter, learning_curve
+from jepa_agent.agent.app.run import Run, RunOptions, evaluate_agent
 from jepa_agent.agent.app.video import CameraProjection, EpisodeRecorder, plan_path_source
 from jepa_agent.configurator import AgentConfig
 from jepa_agent.configurator.loading import apply_overrides
