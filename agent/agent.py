@@ -35,6 +35,7 @@ from jepa_agent.agent.provenance import provenance
 from jepa_agent.agent.spaces import EncoderEntries, adapt_observation, inspect_env
 from jepa_agent.agent.vector import VectorSteps
 from jepa_agent.configurator import AgentConfig, Configurator, TaskSpec
+from jepa_agent.configurator.routes import Router
 from jepa_agent.cost import Cost, EpistemicDisagreement
 from jepa_agent.memory import LandmarkGraph, ReplayBuffer, ShortTermMemory, to_torch
 
@@ -153,10 +154,8 @@ class Agent:
         self._acting: Actor | None = None  # the actor that chose the last actions (None: random)
         self._goal_obs: list[ObsDict] | None = None
         self._goal_source: str | None = None  # "given" (reset's goal) or "obs" (read from each observation)
-        self._landmarks: LandmarkGraph | None = None
-        self._landmark_steps, self._landmark_spacing = 0, 0.0  # the replay's steps and the spacing it was built with
-        self._routed: torch.Tensor | None = None  # (B, G) the goals the current routes lead to
-        self._route_age = 0  # steps since the routes were found
+        self.router = Router(self._tensors, self.device)
+        """Routes through the replay's landmarks (``task.route``)."""
         self._goal_batch = 0
         self._collection: Collection | None = None
         self._pending_updates = 0.0
@@ -341,74 +340,27 @@ class Agent:
                 )
             self._goal_obs = None
             self._goal_source, self._goal_batch = "obs", 0  # set from each observation (B known then)
-            self._routed = None
+            self.router.forget()
             return
         goals = [goal] if isinstance(goal, Mapping) else list(goal)
         batches = [self._to_batch(g) for g in goals]
         self._goal_obs = [b for b, _ in batches]
         self._goal_source = "given"
-        self._routed = None  # a route to the given goal is found at the first observation
+        self.router.forget()  # a route to the given goal is found at the first observation
         self.configurator.set_goals([self._tensors(g) for g in self._goal_obs], self.world_model)
         self._start_memory(next(iter(self._goal_obs[0].values())).shape[0])
 
     def landmarks(self) -> LandmarkGraph | None:
-        """The map of the replay's achieved goals that routes follow (``task.route``), rebuilt
-        when the replay has grown by a tenth since it was made; None while the replay is empty
-        (routes then go straight to the goal)."""
+        """The map of the replay's achieved goals that routes follow (``task.route``;
+        ``configurator.routes``); None while the replay is empty."""
         if "achieved_goal" not in self.input_shapes:
             raise ValueError(f"task.route needs observations with achieved_goal, got keys {sorted(self.input_shapes)}")
-        steps = self.replay.num_steps
-        if steps == 0:
-            return None
-        if (self._landmarks is None or steps > 1.1 * self._landmark_steps
-                or self._landmark_spacing != self.task.route_spacing):
-            # one pass for the positions, a second for the few landmark observations (an image
-            # replay is never held whole)
-            graph = LandmarkGraph.from_paths([ep["obs"]["achieved_goal"] for ep in self.replay.episodes()],
-                                             spacing=self.task.route_spacing)
-            if self.goal_kind == "observation":
-                graph.gather_observations(ep["obs"] for ep in self.replay.episodes())
-            self._landmarks = graph
-            self._landmark_steps, self._landmark_spacing = steps, self.task.route_spacing
-            log.info("landmark graph: %d landmarks, %d passages from %d replayed steps",
-                     len(self._landmarks), self._landmarks.num_edges, steps)
-        return self._landmarks
+        return self.router.landmarks(self.replay, self.task, self.goal_kind)
 
-    def _route_due(self, point: torch.Tensor) -> bool:
-        """Whether to find new routes this step (to the goals ``point`` (B, G)): a new goal,
-        or ``task.route_every`` steps since the last routes. Counts the step."""
-        self._route_age += 1
-        every = self.task.route_every
-        due = (self._routed is None or self._routed.shape != point.shape or not torch.equal(self._routed, point)
-               or (every is not None and self._route_age >= every))
-        if due:
-            self._routed, self._route_age = point.clone(), 0
-        return due
-
-    def _route(
-        self, t_obs: Mapping[str, torch.Tensor], point: torch.Tensor, final: Mapping[str, torch.Tensor]
-    ) -> list[dict[str, torch.Tensor]]:
-        """Subgoal levels along each env's route from its achieved goal to ``point``, ending
-        with ``final`` (the goal itself); a shorter route repeats its goal to fill the levels.
-
-        Shapes: t_obs {key: (B, ...)}, point (B, G), final {key: (B, ...)} -> L levels {key: (B, ...)}."""
-        graph = self.landmarks()
-        if graph is None:
-            return [dict(final)]
-        starts, ends = t_obs["achieved_goal"].cpu().numpy(), point.cpu().numpy()
-        routes = [graph.route(a, b) for a, b in zip(starts, ends, strict=True)]
-        levels = []
-        for level in range(max((len(r) for r in routes), default=0)):
-            rows = [r[level] if level < len(r) else -1 for r in routes]  # -1: this env's route has ended
-            if self.goal_kind == "desired_goal":
-                pts = torch.as_tensor(graph.points[rows], device=self.device)  # (B, G)
-                entry = {"desired_goal": pts}
-            else:
-                entry = self._tensors({k: v[rows] for k, v in graph.observations.items()})
-            done = torch.tensor([r < 0 for r in rows], device=self.device)  # (B,)
-            levels.append({k: torch.where(done.reshape(-1, *[1] * (v.ndim - 1)), final[k].to(v.dtype), v)
-                           for k, v in entry.items()})
-        return [*levels, dict(final)]
+    def _route(self, t_obs: Mapping[str, torch.Tensor], point: torch.Tensor,
+               final: Mapping[str, torch.Tensor]) -> list[dict[str, torch.Tensor]]:
+        """Subgoal levels along each env's route to ``point``, then ``final`` (:meth:`Router.route`)."""
+        return self.router.route(self.landmarks(), t_obs, point, final, self.goal_kind)
 
     def _start_memory(self, B: int) -> None:
         self.memory = ShortTermMemory(
@@ -444,7 +396,7 @@ class Agent:
             # reward task has none (a zero goal latent)
             goal = self._goal_from_obs(t_obs)
             if self.task.route and self.goal_kind == "desired_goal":
-                if self._route_due(goal["desired_goal"]):
+                if self.router.due(goal["desired_goal"], self.task.route_every):
                     self.configurator.set_goals(self._route(t_obs, goal["desired_goal"], goal), self.world_model,
                                                 kind=self.goal_kind)
             else:
@@ -455,7 +407,7 @@ class Agent:
             if "achieved_goal" not in last:
                 raise ValueError(f"task.route needs goal observations with achieved_goal, got keys {sorted(last)}")
             point = torch.as_tensor(last["achieved_goal"], device=self.device).float()  # (B, G)
-            if self._route_due(point):
+            if self.router.due(point, self.task.route_every):
                 final = self._tensors(last)
                 levels = [self._tensors(g) for g in self._goal_obs[:-1]] + self._route(t_obs, point, final)
                 self.configurator.set_goals(levels, self.world_model)
@@ -607,7 +559,7 @@ class Agent:
                 for k in level:
                     level[k] = np.where(rows.reshape(-1, *[1] * (level[k].ndim - 1)), batch[k], level[k])
             self.configurator.replace_goals(rows_t, self._tensors(batch), self.world_model)
-            self._routed = None  # routes from where every env is now, the new goals' included
+            self.router.forget()  # routes from where every env is now, the new goals' included
 
     # ------------------------------------------------------------------ learning
     @contextlib.contextmanager
