@@ -28,7 +28,7 @@ from jepa_agent.agent.checkpoint import (
     restore_agent,
     write_file,
 )
-from jepa_agent.agent.collection import Collection
+from jepa_agent.agent.collection import Collection, ObsDict
 from jepa_agent.agent.coverage import GoalCoverage
 from jepa_agent.agent.learning import Learner
 from jepa_agent.agent.provenance import provenance
@@ -41,7 +41,6 @@ from jepa_agent.memory import LandmarkGraph, ReplayBuffer, ShortTermMemory, to_t
 
 log = logging.getLogger(__name__)
 
-ObsDict = dict[str, np.ndarray]
 Callback = Callable[[dict[str, Any]], None]
 
 

@@ -11,9 +11,10 @@ import numpy as np
 from jepa_agent.agent.spaces import success_of
 from jepa_agent.agent.vector import VectorSteps
 
-__all__ = ["Collection", "nanmean", "success_so_far"]
+__all__ = ["Collection", "ObsDict", "nanmean", "success_so_far"]
 
 ObsDict = dict[str, np.ndarray]
+"""A batch of observations by entry: {key: (B, ...)}."""
 
 
 def nanmean(values: Sequence[float]) -> float:

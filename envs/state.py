@@ -58,23 +58,26 @@ def _plain(value: Any) -> bool:
     return False
 
 
+def _subspaces(space: gym.spaces.Space) -> Any:
+    """The spaces a ``Dict`` or ``Tuple`` space holds, in order; none for the others."""
+    if isinstance(space, gym.spaces.Dict):
+        return space.spaces.values()
+    return space.spaces if isinstance(space, gym.spaces.Tuple) else ()
+
+
 def _space_streams(space: gym.spaces.Space) -> list[np.random.Generator | None]:
     """The random number streams of a space and its subspaces, in a fixed order (None where
     a space has not drawn yet)."""
     out = [space._np_random]
-    subspaces = space.spaces.values() if isinstance(space, gym.spaces.Dict) else (
-        space.spaces if isinstance(space, gym.spaces.Tuple) else ())
-    for sub in subspaces:
+    for sub in _subspaces(space):
         out += _space_streams(sub)
     return out
 
 
 def _set_space_streams(space: gym.spaces.Space, streams: list[np.random.Generator | None]) -> None:
-    subspaces = space.spaces.values() if isinstance(space, gym.spaces.Dict) else (
-        space.spaces if isinstance(space, gym.spaces.Tuple) else ())
     space._np_random = copy.deepcopy(streams[0])
     rest = streams[1:]
-    for sub in subspaces:
+    for sub in _subspaces(space):
         n = len(_space_streams(sub))
         _set_space_streams(sub, rest[:n])
         rest = rest[n:]

@@ -526,10 +526,11 @@ def parameter_counts(agent: Agent) -> dict[str, int]:
 def checkpoint_summary(path: str | Path, *, trust_code: bool = False) -> dict[str, Any]:
     """What a checkpoint holds: env, env steps, updates, spaces, parameters per module, config
     and the provenance it was saved with."""
-    from jepa_agent.agent.checkpoint import read_checkpoint
+    from jepa_agent.agent.checkpoint import read_checkpoint, restore_agent
 
-    agent = Agent.load(path, device="cpu", trust_code=trust_code)
-    saved_with = read_checkpoint(path).get("provenance")
+    state = read_checkpoint(path)  # read once: the agent and its provenance come from it
+    agent = restore_agent(Agent, state, Path(path), device="cpu", trust_code=trust_code, world_model_options=None)
+    saved_with = state.get("provenance")
     return {
         "checkpoint": str(path),
         "env": agent.config.task.env,
