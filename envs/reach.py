@@ -7,6 +7,11 @@ Gymnasium-Robotics observation dict, dense/sparse rewards, the goal marker,
 offscreen rendering and the physics-state helpers an oracle-dynamics planner
 needs. A subclass supplies only its MJCF, its joint sampling ranges and a few
 constants (see the "Subclass contract" section of `ReachEnv`).
+
+Beside it: `envs.reach_model` (the MJCF made into a spec for the control mode, and the
+checks of the contract), `envs.reach_kinematics` (forward kinematics on a scratch
+``MjData``, the state observation and its space) and `envs.reach_goals` (goal sampling,
+distance, reward).
 """
 
 from __future__ import annotations
@@ -20,13 +25,13 @@ import numpy as np
 from gymnasium import spaces
 
 from jepa_agent.envs.pixels import PixelRenderer, make_renderer
+from jepa_agent.envs.reach_goals import REWARD_TYPES, goal_distance, goal_reward, sample_goal_qpos
+from jepa_agent.envs.reach_kinematics import ReachKinematics, observation_space, state_observation
+from jepa_agent.envs.reach_model import CONTROLS, check_reach_model, reach_model_spec
 
 __all__ = ["ReachEnv"]
 
-_REWARD_TYPES = ("dense", "sparse")
 _OBS_TYPES = ("state", "pixels", "pixels+state")
-_CONTROLS = ("velocity", "torque")
-_GOAL_SAMPLING_ATTEMPTS = 1000
 
 
 class ReachEnv(gym.Env):
@@ -190,10 +195,10 @@ class ReachEnv(gym.Env):
             min_goal_distance: goals whose fingertip lies closer than this (m) to the start
                 pose's fingertip are drawn again (0: every goal of the goal box).
         """
-        if control not in _CONTROLS:
-            raise ValueError(f"control must be one of {_CONTROLS}, got {control!r}")
-        if reward_type not in _REWARD_TYPES:
-            raise ValueError(f"reward_type must be one of {_REWARD_TYPES}, got {reward_type!r}")
+        if control not in CONTROLS:
+            raise ValueError(f"control must be one of {CONTROLS}, got {control!r}")
+        if reward_type not in REWARD_TYPES:
+            raise ValueError(f"reward_type must be one of {REWARD_TYPES}, got {reward_type!r}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(
                 f"render_mode must be None or one of {self.metadata['render_modes']}, "
@@ -224,10 +229,9 @@ class ReachEnv(gym.Env):
 
         self._model = self.model_spec().compile()
         self._data = mujoco.MjData(self._model)
-        # Forward kinematics of arbitrary configurations (goals, oracle states)
-        # runs on a scratch MjData so the simulated state is never touched.
-        self._scratch = mujoco.MjData(self._model)
-        self._check_model()
+        check_reach_model(
+            self._model, control=control, vmax=self.VMAX, kv=self.KV, gear=self.GEAR, damping=self.DAMPING
+        )
 
         # Offscreen buffer of the requested size, no multisampling.
         self._model.vis.global_.offwidth = self.width
@@ -250,13 +254,12 @@ class ReachEnv(gym.Env):
             self._goal_data = mujoco.MjData(self._model)
 
         nq = self._model.nq
-        self._fingertip_id = mujoco.mj_name2id(self._model, mujoco.mjtObj.mjOBJ_SITE, "fingertip")
-        self._goal_mocap_id = int(
-            self._model.body_mocapid[
-                mujoco.mj_name2id(self._model, mujoco.mjtObj.mjOBJ_BODY, "goal")
-            ]
-        )
-        self._goal_dims = np.asarray(self.GOAL_DIMS, dtype=np.intp)
+        # Forward kinematics of goals and other configurations, on a scratch MjData of its own.
+        self._kinematics = ReachKinematics(self._model, self.GOAL_DIMS)
+        self._scratch = self._kinematics.scratch
+        goal_body = mujoco.mj_name2id(self._model, mujoco.mjtObj.mjOBJ_BODY, "goal")
+        self._goal_mocap_id = int(self._model.body_mocapid[goal_body])
+        self._goal_dims = self._kinematics.goal_dims
         self._home_qpos = np.asarray(self.HOME_QPOS if start_qpos is None else start_qpos, dtype=np.float64)
         self._goal_low = np.asarray(self.GOAL_QPOS_LOW, dtype=np.float64)
         self._goal_high = np.asarray(self.GOAL_QPOS_HIGH, dtype=np.float64)
@@ -268,16 +271,11 @@ class ReachEnv(gym.Env):
             if arr.shape != (nq,):
                 raise ValueError(f"{name} must have shape (nq,)=({nq},), got {arr.shape}")
 
-        goal_dim = len(self._goal_dims)
         self.action_space = spaces.Box(-1.0, 1.0, shape=(nq,), dtype=np.float32)
-        entries: dict[str, spaces.Space] = {}
-        if self._pixels is not None:
-            entries["pixels"] = self._pixels.observation_space()
-        if obs_type != "pixels":
-            entries["observation"] = spaces.Box(-np.inf, np.inf, (3 * nq + goal_dim,), np.float32)
-        entries["achieved_goal"] = spaces.Box(-np.inf, np.inf, (goal_dim,), np.float32)
-        entries["desired_goal"] = spaces.Box(-np.inf, np.inf, (goal_dim,), np.float32)
-        self.observation_space = spaces.Dict(entries)
+        self.observation_space = observation_space(
+            nq, len(self._goal_dims), obs_type=obs_type,
+            pixels=None if self._pixels is None else self._pixels.observation_space(),
+        )
 
         self._state_size = mujoco.mj_stateSize(self._model, mujoco.mjtState.mjSTATE_FULLPHYSICS)
         # A consistent state before the first reset: resting at home, aiming at home.
@@ -289,66 +287,10 @@ class ReachEnv(gym.Env):
         ``"velocity"`` is ``MJCF`` as written. ``"torque"`` turns actuator ``i``
         into a motor on joint ``i`` (``gear = GEAR[i]``, ``gainprm[0] = 1``, no
         bias, renamed ``joint<i>_motor``) and sets that joint's damping to
-        ``DAMPING[i]``; ``ctrlrange`` stays [-1, 1]. A new spec on every call:
-        `OracleDynamics.from_env` compiles its own copy from it.
+        ``DAMPING[i]``; ``ctrlrange`` stays [-1, 1] (`envs.reach_model.reach_model_spec`).
+        A new spec on every call: `OracleDynamics.from_env` compiles its own copy from it.
         """
-        spec = mujoco.MjSpec.from_string(self.MJCF)
-        if self.control == "torque":
-            gear = np.asarray(self.GEAR, dtype=np.float64)
-            damping = np.asarray(self.DAMPING, dtype=np.float64)
-            nu = len(spec.actuators)
-            if gear.shape != (nu,) or damping.shape != (nu,):
-                raise ValueError(
-                    f"GEAR and DAMPING must have shape (nu,)=({nu},), got {gear.shape} and "
-                    f"{damping.shape}"
-                )
-            for actuator, g, d in zip(spec.actuators, gear, damping, strict=True):
-                joint = spec.joint(actuator.target)
-                actuator.set_to_motor()  # gainprm = (1, 0, ...), no bias
-                actuator.gear[:] = (g, 0.0, 0.0, 0.0, 0.0, 0.0)
-                actuator.name = f"{actuator.target}_motor"
-                joint.damping[0] = d  # linear (viscous) term: torque -d * qvel
-        return spec
-
-    def _check_model(self) -> None:
-        """Fail early if the MJCF breaks the subclass contract."""
-        m = self._model
-        if m.nq != m.nv or m.nu != m.nq:
-            raise ValueError(
-                f"expected hinge joints with one actuator each (nq == nv == nu), "
-                f"got nq={m.nq}, nv={m.nv}, nu={m.nu}"
-            )
-        if self.control == "velocity":
-            kv = np.asarray(self.KV, dtype=np.float64)
-            if (
-                kv.shape != (m.nu,)
-                or not np.allclose(m.actuator_gainprm[:, 0], kv * self.VMAX)
-                or not np.allclose(m.actuator_biasprm[:, 2], -kv)
-                or not np.all(m.actuator_gear[:, 0] == 1.0)
-            ):
-                raise ValueError(
-                    f"actuators must be velocity servos with gainprm[0]=KV*VMAX={kv * self.VMAX}, "
-                    f"biasprm[2]=-KV={-kv} and gear 1, got {m.actuator_gainprm[:, 0]}, "
-                    f"{m.actuator_biasprm[:, 2]} and {m.actuator_gear[:, 0]}"
-                )
-        elif (
-            not np.all(m.actuator_gainprm[:, 0] == 1.0)
-            or np.any(m.actuator_biasprm != 0.0)
-            or not np.allclose(m.actuator_gear[:, 0], self.GEAR)
-            or not np.allclose(m.dof_damping, self.DAMPING)
-        ):
-            raise ValueError(
-                f"torque actuators must be motors with gear=GEAR={self.GEAR}, gainprm[0]=1 and "
-                f"no bias on joints with damping=DAMPING={self.DAMPING}, got gear "
-                f"{m.actuator_gear[:, 0]}, gainprm[0] {m.actuator_gainprm[:, 0]}, biasprm "
-                f"{m.actuator_biasprm[:, :3].tolist()} and damping {m.dof_damping}"
-            )
-        if not np.allclose(m.actuator_ctrlrange, [-1.0, 1.0]):
-            raise ValueError(f"actuator ctrlrange must be [-1, 1], got {m.actuator_ctrlrange.tolist()}")
-        if not np.all(m.actuator_trnid[:, 0] == np.arange(m.nu)):
-            raise ValueError(f"actuator i must drive joint i, got joints {m.actuator_trnid[:, 0]}")
-        if not np.allclose(m.opt.timestep, 0.01):
-            raise ValueError(f"expected timestep 0.01, got {m.opt.timestep}")
+        return reach_model_spec(self.MJCF, control=self.control, gear=self.GEAR, damping=self.DAMPING)
 
     # -- properties ----------------------------------------------------------------
     @property
@@ -475,10 +417,9 @@ class ReachEnv(gym.Env):
         Shapes: achieved_goal (..., G), desired_goal (..., G) -> (...), float64.
         ``info`` is unused (kept for the Gymnasium-Robotics ``GoalEnv`` signature).
         """
-        distance = _goal_distance(achieved_goal, desired_goal)
-        if self.reward_type == "sparse":
-            return -(distance > self.success_threshold).astype(np.float64)
-        return -distance
+        return goal_reward(
+            achieved_goal, desired_goal, reward_type=self.reward_type, success_threshold=self.success_threshold
+        )
 
     def render(self) -> np.ndarray | None:
         """Image (height, width, 3) uint8 from the model's fixed camera, or None."""
@@ -546,8 +487,8 @@ class ReachEnv(gym.Env):
                 f"qpos and qvel must both be (..., nq)=(..., {nq}), got {qpos.shape} and "
                 f"{qvel.shape}"
             )
-        fingertip = self._fingertip(qpos)  # (..., G)
-        return self._make_obs(qpos, qvel, fingertip)
+        fingertip = self._kinematics.fingertip(qpos)  # (..., G)
+        return state_observation(qpos, qvel, fingertip, self._goal)
 
     def fingertip_position(self, qpos: np.ndarray) -> np.ndarray:
         """Goal-space fingertip position of joint configurations, by forward kinematics.
@@ -558,7 +499,7 @@ class ReachEnv(gym.Env):
         nq = self._model.nq
         if qpos.shape[-1:] != (nq,):
             raise ValueError(f"qpos must be (..., nq)=(..., {nq}), got {qpos.shape}")
-        return self._fingertip(qpos)
+        return self._kinematics.fingertip(qpos)
 
     # -- oracle-dynamics helpers ---------------------------------------------------
     def get_physics_state(self) -> np.ndarray:
@@ -601,23 +542,15 @@ class ReachEnv(gym.Env):
         return arr.copy()
 
     def _sample_goal_qpos(self, rng: np.random.Generator) -> np.ndarray:
-        for _ in range(_GOAL_SAMPLING_ATTEMPTS):
-            goal_qpos = rng.uniform(self._goal_low, self._goal_high)
-            site = self._site_position(goal_qpos)
-            far = self.min_goal_distance <= 0 or np.linalg.norm(
-                site[self._goal_dims] - self._site_position(self._home_qpos)[self._goal_dims]
-            ) >= self.min_goal_distance
-            if far and self._accept_goal(goal_qpos, site):
-                return goal_qpos
-        raise RuntimeError(
-            f"no acceptable goal in {_GOAL_SAMPLING_ATTEMPTS} draws from the goal box "
-            f"[{self._goal_low}, {self._goal_high}]; check _accept_goal"
+        return sample_goal_qpos(
+            rng, self._goal_low, self._goal_high, site_position=self._kinematics.site_position, accept=self._accept_goal,
+            start_qpos=self._home_qpos, goal_dims=self._goal_dims, min_goal_distance=self.min_goal_distance,
         )
 
     def _reset_simulation(self, goal_qpos: np.ndarray, qpos: np.ndarray, qvel: np.ndarray) -> None:
         """Set the goal (and its marker) and the arm's joint state; all (nq,)."""
         self._goal_qpos = goal_qpos
-        self._goal = self._fingertip(goal_qpos)
+        self._goal = self._kinematics.fingertip(goal_qpos)
         # Same kinematics as the goal itself, so achieved_goal == desired_goal bit for bit.
         self._goal_obs = self.observation_from_qpos_qvel(goal_qpos, np.zeros_like(goal_qpos))
         mujoco.mj_resetData(self._model, self._data)
@@ -633,36 +566,9 @@ class ReachEnv(gym.Env):
             mujoco.mj_forward(self._model, self._goal_data)
             self._goal_pixels = None
 
-    def _site_position(self, qpos: np.ndarray) -> np.ndarray:
-        """3-D fingertip site position (m) of one configuration (nq,) -> (3,), float64."""
-        self._scratch.qpos[:] = qpos
-        mujoco.mj_kinematics(self._model, self._scratch)
-        return self._scratch.site_xpos[self._fingertip_id].copy()
-
-    def _fingertip(self, qpos: np.ndarray) -> np.ndarray:
-        """Goal-space fingertip position: (..., nq) -> (..., G), float32."""
-        flat = qpos.reshape(-1, self._model.nq)  # (B, nq)
-        out = np.empty((flat.shape[0], len(self._goal_dims)), dtype=np.float32)  # (B, G)
-        for i, q in enumerate(flat):
-            out[i] = self._site_position(q)[self._goal_dims]
-        return out.reshape(*qpos.shape[:-1], len(self._goal_dims))  # (..., G)
-
-    def _make_obs(
-        self, qpos: np.ndarray, qvel: np.ndarray, fingertip: np.ndarray
-    ) -> dict[str, np.ndarray]:
-        observation = np.concatenate([np.cos(qpos), np.sin(qpos), qvel, fingertip], axis=-1).astype(
-            np.float32
-        )  # (..., 3*nq + G)
-        desired = np.broadcast_to(self._goal, fingertip.shape).astype(np.float32)  # (..., G)
-        return {
-            "observation": observation,
-            "achieved_goal": fingertip.astype(np.float32),
-            "desired_goal": desired,
-        }
-
     def _get_obs(self, *, new_episode: bool = False) -> dict[str, np.ndarray]:
-        fingertip = self._data.site_xpos[self._fingertip_id][self._goal_dims].astype(np.float32)
-        obs = self._make_obs(self._data.qpos.copy(), self._data.qvel.copy(), fingertip)
+        fingertip = self._kinematics.simulated_fingertip(self._data)  # (G,)
+        obs = state_observation(self._data.qpos.copy(), self._data.qvel.copy(), fingertip, self._goal)
         if self._pixels is None:
             return obs
         frame = self._pixels.reset(self._data) if new_episode else self._pixels.step(self._data)
@@ -671,21 +577,10 @@ class ReachEnv(gym.Env):
         return {"pixels": frame, **obs}
 
     def _get_info(self, obs: dict[str, np.ndarray]) -> dict[str, Any]:
-        distance = float(_goal_distance(obs["achieved_goal"], obs["desired_goal"]))
+        distance = float(goal_distance(obs["achieved_goal"], obs["desired_goal"]))
         return {
             "distance": distance,
             "is_success": float(distance < self.success_threshold),
             "goal_observation": self.goal_observation(),
         }
 
-
-def _goal_distance(achieved_goal: np.ndarray, desired_goal: np.ndarray) -> np.ndarray:
-    """Euclidean distance over the last axis, in float64: (..., G), (..., G) -> (...)."""
-    achieved = np.asarray(achieved_goal, dtype=np.float64)
-    desired = np.asarray(desired_goal, dtype=np.float64)
-    if achieved.shape[-1:] != desired.shape[-1:]:
-        raise ValueError(
-            f"achieved_goal and desired_goal must share the goal dim G, got "
-            f"{achieved.shape} and {desired.shape}"
-        )
-    return np.linalg.norm(achieved - desired, axis=-1)
