@@ -14,7 +14,9 @@ it), extended by hooks rather than copied (stable-baselines3's ``evaluate_policy
   success, a step cap of one's own).
 
 The agent only acts: the loop resets the envs, hands each env's goal to ``agent.reset`` /
-``agent.restart``, steps, and keeps the records.
+``agent.restart``, steps, and keeps the records. What acts need not be an :class:`Agent`:
+:class:`PolicyController` puts any policy (a baseline's model, a hand-coded controller, a
+planner on the true dynamics) through the same loop.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -43,7 +45,10 @@ from jepa_agent.agent.vector import Step, VectorSteps, as_vector_env
 from jepa_agent.configurator import TaskSpec
 from jepa_agent.envs.step_guard import nonfinite_faults
 
-__all__ = ["OnStep", "ResetOptions", "StepView", "collect", "evaluate", "exploring_randomly", "final_distance", "train"]
+__all__ = [
+    "Controller", "OnStep", "PolicyController", "ResetOptions", "StepView", "collect", "evaluate",
+    "exploring_randomly", "final_distance", "train",
+]
 
 log = logging.getLogger(__name__)
 
@@ -71,13 +76,98 @@ class StepView:
     length: np.ndarray
 
 
-OnStep = Callable[[Agent, StepView], np.ndarray | None]
+class Controller(Protocol):
+    """What :func:`evaluate` needs of whatever acts: an :class:`Agent`, or any policy inside a
+    :class:`PolicyController`.
+
+    ``task.action_repeat`` (env steps per action) and ``task.success`` (``"final"`` or
+    ``"any"``: which success an episode's record reports); ``goal_kind`` (``"observation"``:
+    the loop hands each env's goal observation to ``reset`` / ``restart``); ``_goal_obs`` (the
+    goals it holds, read when some envs restart); ``_adapt(obs, batched=True)`` (the envs'
+    observations as ``act`` takes them); ``reset(task, goal=)`` when every env begins an
+    episode, ``restart(rows, goal)`` when the envs ``rows`` (B,) bool do; ``act(obs, mode=)``
+    -> (B, A) actions."""
+
+    task: Any
+    goal_kind: str
+    _goal_obs: Any
+
+    def _adapt(self, obs: Any, *, batched: bool | None = None) -> Any: ...
+
+    def reset(self, task: Any = None, *, goal: Any = None) -> None: ...
+
+    def restart(self, rows: np.ndarray, goal: Any = None) -> None: ...
+
+    def act(self, obs: Any, *, mode: str | None = None) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class PolicyTask:
+    """A :class:`PolicyController`'s part of a task: env steps per action, and which success
+    an episode's record reports (``"final"``: at its last step; ``"any"``: at any step)."""
+
+    action_repeat: int = 1
+    success: str = "final"
+
+
+class PolicyController:
+    """Any policy as :func:`evaluate`'s controller, so that every evaluation runs the one loop:
+    a baseline's trained model (stable-baselines3's ``model.predict``), a hand-coded controller,
+    a planner on the true dynamics.
+
+    ``policy(obs) -> (B, A)`` actions for the B envs' raw observations (batched as the vector
+    env gives them). ``on_reset(rows)``, if given, is called when episodes begin, after the
+    envs reset and before the first action: ``rows`` is None when every env begins one, else
+    the (B,) bool mask of those that do (a policy with per-episode state clears it there).
+    ``action_repeat``: env steps per action (the loop wraps the envs as an agent's);
+    ``success``: which success the records report. ``mode`` and goals are not used: the policy
+    reads the goal from the observation or from its env.
+
+    Shapes: obs (B, ...) or {key: (B, ...)} -> actions (B, A).
+    """
+
+    goal_kind = "none"
+    _goal_obs = None
+
+    def __init__(
+        self,
+        policy: Callable[[Any], np.ndarray],
+        *,
+        on_reset: Callable[[np.ndarray | None], None] | None = None,
+        action_repeat: int = 1,
+        success: str = "final",
+    ) -> None:
+        if success not in ("final", "any"):
+            raise ValueError(f"success must be 'final' or 'any', got {success!r}")
+        if not isinstance(action_repeat, int) or action_repeat < 1:
+            raise ValueError(f"action_repeat must be a positive int, got {action_repeat!r}")
+        self.policy, self.on_reset = policy, on_reset
+        self.task = PolicyTask(action_repeat, success)
+
+    def _adapt(self, obs: Any, *, batched: bool | None = None) -> Any:
+        return obs  # the policy takes the envs' observations as they come
+
+    def reset(self, task: Any = None, *, goal: Any = None) -> None:
+        if task is not None:
+            raise ValueError("a PolicyController has no task to change: evaluate(..., task=None)")
+        if self.on_reset is not None:
+            self.on_reset(None)
+
+    def restart(self, rows: np.ndarray, goal: Any = None) -> None:
+        if self.on_reset is not None:
+            self.on_reset(np.asarray(rows, dtype=bool))
+
+    def act(self, obs: Any, *, mode: str | None = None) -> np.ndarray:
+        return np.asarray(self.policy(obs))
+
+
+OnStep = Callable[[Controller, StepView], np.ndarray | None]
 """``on_step(agent, view)``: returns None, or a (B,) bool mask of the episodes to end after
 this step (their record is taken from it, as if the env had ended them)."""
 
 
 def evaluate(
-    agent: Agent,
+    agent: Controller,
     env: Any,
     episodes: int,
     *,
@@ -91,6 +181,8 @@ def evaluate(
     """Run ``episodes`` episodes without exploration noise, on one env or on the B envs
     of a ``VectorEnv`` (or a list of envs) at once, one batched plan per step for all.
 
+    ``agent``: an :class:`Agent`, or any policy inside a :class:`PolicyController` (what the
+    loop needs of it: :class:`Controller`).
     Episode ``i`` resets with ``seed + i`` (and ``reset_options``' options for ``i``)
     whichever env runs it: pick a seed range the training never used to evaluate on
     held-out goals. ``task``: evaluate under another task (planner, budget, horizon, cost

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -67,9 +66,13 @@ def _actor_options(budget: dict[str, Any]) -> dict[str, Any]:
 
 def run_oracle(
     env_id: str, planner: str, budget: dict[str, Any], seed: int, episodes: int, *, nthread: int = 2
-) -> list[dict[str, float]]:
-    """Episodes with the true dynamics as the model and the achieved-goal distance as cost."""
+) -> list[dict[str, Any]]:
+    """Episodes with the true dynamics as the model and the achieved-goal distance as cost:
+    an :class:`actor.Actor` (no agent) in the library's one episode loop
+    (``agent.loops.evaluate``, through a ``PolicyController``), timing every decision and
+    counting planner iterations in its per-step hook."""
     from jepa_agent import envs  # noqa: F401  (registers the reach envs)
+    from jepa_agent.agent.loops import PolicyController, evaluate
     from jepa_agent.cost import ActionEffort, Cost, ProbeGoalDistance
     from jepa_agent.envs import OracleDynamics
     from jepa_agent.world_model import SimulatorWorldModel
@@ -89,24 +92,25 @@ def run_oracle(
         action_low=low, action_high=high,
     )
     generator = torch.Generator().manual_seed(seed)
-    out = []
-    for i in range(episodes):
-        env.reset(seed=seed * 1000 + i)
+    goal: list[torch.Tensor] = []
+
+    def on_reset(_rows: Any) -> None:  # a new episode: no warm start, its goal's physics state
         actor.reset()
-        goal = torch.as_tensor(oracle.goal_state(env), dtype=torch.float32)[None]
+        goal[:] = [torch.as_tensor(oracle.goal_state(env), dtype=torch.float32)[None]]
 
-        def act(_obs: Any, goal: torch.Tensor = goal) -> np.ndarray:
-            s = torch.as_tensor(oracle.current_state(env), dtype=torch.float32)[None]
-            return actor.act(s, goal, generator=generator)[0].numpy()
+    def policy(_obs: Any) -> np.ndarray:  # the planner reads the simulator's state, not the observation
+        s = torch.as_tensor(oracle.current_state(env), dtype=torch.float32)[None]  # (1, S)
+        return actor.act(s, goal[0], generator=generator).numpy()  # (1, A)
 
-        out.append(_run_episode(env, None, act, lambda: actor.last_result))
+    steps, on_step = _decision_log(lambda _agent: actor.last_result)
+    result = evaluate(PolicyController(policy, on_reset=on_reset), env, episodes, seed=seed * 1000, on_step=on_step)
     env.close()
-    return out
+    return _episodes(result, steps)
 
 
 def run_learned(
     env_id: str, planner: str, budget: dict[str, Any], seed: int, episodes: int, *, checkpoint: str
-) -> list[dict[str, float]]:
+) -> list[dict[str, Any]]:
     """Episodes with a trained agent's world model, cost and critic, and the given planner:
     the library's one episode loop (``agent.loops.evaluate``), timing every decision and
     counting planner iterations in its per-step hook."""
@@ -124,42 +128,33 @@ def run_learned(
     task = TaskSpec.model_validate(task.model_dump())
     agent.generator.manual_seed(seed)
     env = gym.make(env_id)
-    steps: dict[int, dict[str, list[float]]] = {}
-
-    def on_step(agent: Agent, view: Any) -> None:
-        ep = steps.setdefault(view.episodes[0], {"act_ms": [], "iterations": []})
-        ep["act_ms"].append(view.act_ms)
-        result = agent.actor.last_result
-        ep["iterations"].append(result.iterations if result is not None else 0)
-
+    steps, on_step = _decision_log(lambda agent: agent.actor.last_result)
     result = evaluate(agent, env, episodes, seed=seed * 1000, task=task, on_step=on_step)
     env.close()
+    return _episodes(result, steps)
+
+
+def _decision_log(
+    last_result: Callable[[Any], Any],
+) -> tuple[dict[int, dict[str, list[float]]], Callable[[Any, Any], None]]:
+    """A per-step hook for ``evaluate`` (one env) keeping each episode's act times and the
+    planner's iterations (``last_result(agent)``: the plan just made), and what it keeps."""
+    steps: dict[int, dict[str, list[float]]] = {}
+
+    def on_step(agent: Any, view: Any) -> None:
+        ep = steps.setdefault(view.episodes[0], {"act_ms": [], "iterations": []})
+        ep["act_ms"].append(view.act_ms)
+        result = last_result(agent)
+        ep["iterations"].append(result.iterations if result is not None else 0)
+
+    return steps, on_step
+
+
+def _episodes(result: dict[str, Any], steps: dict[int, dict[str, list[float]]]) -> list[dict[str, Any]]:
+    """One record per episode of ``evaluate``'s result, with its decisions' times and iterations."""
     return [{"success": r["success_final"], "final_distance": r["final_distance"], "return": r["return"],
              "act_ms": steps[i]["act_ms"], "iterations": float(np.mean(steps[i]["iterations"]))}
             for i, r in enumerate(result["records"])]
-
-
-def _run_episode(
-    env: gym.Env, obs: Any, act: Callable[[Any], np.ndarray], last_result: Callable[[], Any]
-) -> dict[str, Any]:
-    """Step one episode with ``act``, timing every decision and counting planner iterations."""
-    done, ret, info, times, iters = False, 0.0, {}, [], []
-    while not done:
-        t0 = time.perf_counter()
-        a = act(obs)
-        times.append((time.perf_counter() - t0) * 1e3)
-        result = last_result()
-        iters.append(result.iterations if result is not None else 0)
-        obs, r, term, trunc, info = env.step(a)
-        ret += float(r)
-        done = term or trunc
-    return {
-        "success": float(info.get("is_success", np.nan)),
-        "final_distance": float(info.get("distance", np.nan)),
-        "return": ret,
-        "act_ms": times,
-        "iterations": float(np.mean(iters)),
-    }
 
 
 def benchmark(

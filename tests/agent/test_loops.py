@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from jepa_agent.agent import Agent
-from jepa_agent.agent.loops import evaluate
+from jepa_agent.agent.loops import PolicyController, evaluate
 
 from .test_any_env import tiny
 from .toy_envs import GoalLine
@@ -104,3 +104,47 @@ def test_a_task_given_to_evaluate_is_planned_with(agent):
     seen = []
     run(agent, GoalLine(length=3), 1, task=task, on_step=lambda agent, view: seen.append(type(agent.planner).__name__))
     assert seen == ["MPPI"] * 3
+
+
+def servo(obs) -> np.ndarray:
+    """A hand-coded controller of GoalLine: full speed toward the goal, slowing within 0.1. (B, 1)"""
+    return np.clip(10 * (obs["desired_goal"] - obs["achieved_goal"]), -1, 1).astype(np.float32)
+
+
+def reference_returns(episodes: int, seed: int) -> list[float]:
+    """The servo's returns by a plain loop: reset with seed + i, step until the episode ends."""
+    env, out = GoalLine(), []
+    for i in range(episodes):
+        obs, _ = env.reset(seed=seed + i)
+        total, done = 0.0, False
+        while not done:
+            obs, reward, terminated, truncated, _ = env.step(servo({k: v[None] for k, v in obs.items()})[0])
+            total += float(reward)
+            done = terminated or truncated
+        out.append(total)
+    return out
+
+
+@pytest.mark.parametrize("B", [1, 2])
+def test_a_policy_controller_runs_the_same_episodes_as_a_plain_loop(B):
+    """Any policy goes through the one loop: the returns equal a reference loop's, bit for bit,
+    on one env or two, and on_reset sees every env begin its episodes (None: all of them)."""
+    begun = []
+    controller = PolicyController(servo, on_reset=lambda rows: begun.append(None if rows is None else rows.tolist()))
+    env = GoalLine() if B == 1 else [GoalLine() for _ in range(B)]
+    result = evaluate(controller, env, 5, seed=3)
+    assert [r["return"] for r in result["records"]] == reference_returns(5, 3)
+    assert [r["seed"] for r in result["records"]] == [3, 4, 5, 6, 7] and result["success_rate"] == 1.0
+    assert begun[0] is None and sum(B if b is None else sum(b) for b in begun) >= 5
+
+
+def test_a_policy_controller_repeats_actions_and_has_no_task():
+    """action_repeat=2 steps the env twice per action (the records count env steps); a task is refused."""
+    calls = []
+    controller = PolicyController(lambda obs: calls.append(1) or servo(obs), action_repeat=2)
+    result = evaluate(controller, GoalLine(length=20), 1, seed=0)
+    assert result["records"][0]["length"] == 20 and len(calls) == 10
+    with pytest.raises(ValueError, match="no task to change"):
+        evaluate(controller, GoalLine(), 1, task=tiny().task)
+    with pytest.raises(ValueError, match="success must be 'final' or 'any'"):
+        PolicyController(servo, success="best")
