@@ -223,6 +223,9 @@ def evaluate_agent(
     result = agent.evaluate(counters if len(counters) > 1 else counters[0], episodes, seed=seed, callback=callback)
     if recorder is not None:
         recorder.finish()
+        if len(recorder.paths) < videos:
+            log.info("%d of %d videos written: %s", len(recorder.paths), videos,
+                     "the renderer could not start" if recorder.failed else f"only {episodes} episode(s) evaluated")
         return result, list(recorder.paths)
     return result, []
 

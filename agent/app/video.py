@@ -175,6 +175,11 @@ class EpisodeRecorder(gym.Wrapper):
     Each frame is rendered just before the action is applied, so the drawn plan is the
     one that chose that action; the final state of the episode is the last frame.
     A renderer that cannot start (no OpenGL) logs a warning and records nothing.
+
+    An episode counts from its first step, not from its reset: the agent's loops reset an
+    env twice between episodes (the vector env's autoreset, then the reset with the next
+    episode's seed) and once more after the last one, and a reset that no step follows is
+    no episode. So ``paths`` lists exactly the files written, one per recorded episode.
     """
 
     def __init__(
@@ -196,6 +201,7 @@ class EpisodeRecorder(gym.Wrapper):
         self.paths: list[Path] = []
         self._writer: VideoWriter | None = None
         self._started = 0
+        self._due = False  # an episode was reset and is to be recorded from its first step
         self._obs: Any = None
         self._failed = False
         self._projection: CameraProjection | None = None
@@ -204,27 +210,25 @@ class EpisodeRecorder(gym.Wrapper):
         self.finish()
         obs, info = self.env.reset(**kwargs)
         self._obs = obs
-        if self._started < self.episodes and not self._failed:
-            try:
-                self._frame(plan=False)  # the first frame is drawn at the first step, with its plan
-            except RuntimeError as err:  # no OpenGL context: keep evaluating, without videos
-                log.warning("videos skipped: %s", err)
-                self._failed = True
-            else:
-                self._writer = VideoWriter(self.folder / f"{self.prefix}_{self._started:03d}.mp4", fps=self.fps)
-                self._started += 1
+        self._due = self._started < self.episodes and not self._failed
         return obs, info
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
-        frame = self._frame(plan=True) if self._writer is not None else None
+        if self._due:
+            self._start()  # the episode's first step: its video starts with this frame
+        elif self._writer is not None:
+            self._writer.append(self._frame(plan=True))
         obs, reward, terminated, truncated, info = self.env.step(action)
         self._obs = obs
-        if self._writer is not None:
-            self._writer.append(frame)
-            if terminated or truncated:
-                self._writer.append(self._frame(plan=False))
-                self.finish()
+        if self._writer is not None and (terminated or truncated):
+            self._writer.append(self._frame(plan=False))
+            self.finish()
         return obs, reward, terminated, truncated, info
+
+    @property
+    def failed(self) -> bool:
+        """Whether the renderer could not start (then nothing more is recorded)."""
+        return self._failed
 
     def close(self) -> None:
         self.finish()
@@ -237,6 +241,19 @@ class EpisodeRecorder(gym.Wrapper):
             self.paths.append(self._writer.path)
             log.info("wrote %s", self._writer.path)
             self._writer = None
+
+    def _start(self) -> None:
+        """Open the video of the episode about to take its first step, with its first frame."""
+        self._due = False
+        try:
+            frame = self._frame(plan=True)
+        except RuntimeError as err:  # no OpenGL context: keep evaluating, without videos
+            log.warning("videos skipped: %s", err)
+            self._failed = True
+            return
+        self._writer = VideoWriter(self.folder / f"{self.prefix}_{self._started:03d}.mp4", fps=self.fps)
+        self._started += 1
+        self._writer.append(frame)
 
     def _frame(self, *, plan: bool) -> np.ndarray:
         frame = self.env.render()

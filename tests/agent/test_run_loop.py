@@ -96,6 +96,24 @@ def test_recording_does_not_change_the_evaluation(config, tmp_path):
     env.close()
 
 
+def test_evaluation_videos_are_the_files_written_one_per_requested_episode(config, tmp_path, caplog):
+    """evaluate_agent(videos=N) records each of the first N episodes to a file of its own and
+    returns exactly the files it wrote (the loop's autoreset after each episode is no episode)."""
+    import imageio.v2 as imageio
+
+    env = gym.make(config.task.env, render_mode="rgb_array", max_episode_steps=5)
+    agent = Agent.from_config(config, env)
+    _, paths = evaluate_agent(agent, env, 3, seed=7, videos=2, video_dir=tmp_path)
+    assert [p.name for p in paths] == ["eval_000.mp4", "eval_001.mp4"]
+    assert sorted(tmp_path.iterdir()) == paths
+    assert [imageio.get_reader(p).count_frames() for p in paths] == [6, 6]
+    with caplog.at_level("INFO"):
+        _, paths = evaluate_agent(agent, env, 1, seed=7, videos=2, video_dir=tmp_path / "more")
+    assert [p.name for p in paths] == ["eval_000.mp4"] and sorted((tmp_path / "more").iterdir()) == paths
+    assert "1 of 2 videos written: only 1 episode(s) evaluated" in caplog.text
+    env.close()
+
+
 def test_plan_path_needs_a_trained_probe(config, caplog):
     """No plan path is drawn (and a log line says why) without a probe or before any update."""
     env = gym.make(config.task.env)
