@@ -22,21 +22,19 @@ import torch
 from jepa_agent.actor import Actor
 from jepa_agent.agent.checkpoint import (
     FORMAT,
-    CheckpointError,
     read_checkpoint,
-    read_file,
     restore_agent,
     write_file,
 )
-from jepa_agent.agent.collection import Collection, ObsDict
+from jepa_agent.agent.collection import Collection, ObsDict, new_episode, per_env, spell, stack_obs
 from jepa_agent.agent.coverage import GoalCoverage
 from jepa_agent.agent.learning import Learner
 from jepa_agent.agent.provenance import provenance
+from jepa_agent.agent.resume import loop_state, resume_training, training_state
 from jepa_agent.agent.spaces import EncoderEntries, adapt_observation, inspect_env
-from jepa_agent.agent.vector import VectorSteps
-from jepa_agent.configurator import AgentConfig, Configurator, TaskSpec
+from jepa_agent.configurator import AgentConfig, Configurator, Modules, TaskSpec
+from jepa_agent.configurator.collecting import check_practice, collection_actor
 from jepa_agent.configurator.routes import Router
-from jepa_agent.cost import Cost, EpistemicDisagreement
 from jepa_agent.memory import LandmarkGraph, ReplayBuffer, ShortTermMemory, to_torch
 
 log = logging.getLogger(__name__)
@@ -49,33 +47,6 @@ def resolve_device(device: str | torch.device) -> torch.device:
     if str(device) == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(device)
-
-
-def stack_obs(obs: Sequence[Mapping[str, np.ndarray]]) -> ObsDict:
-    """Stack per-env observation dicts into one batched dict. Shapes: [{k: (...)}] -> {k: (B, ...)}."""
-    return {k: np.stack([np.asarray(o[k]) for o in obs]) for k in obs[0]}
-
-
-def _new_episode() -> dict[str, list]:
-    return {"obs": [], "actions": [], "costs": [], "planner": []}
-
-
-MAX_FAULTS_IN_A_ROW = 100
-"""Consecutive steps with a fault after which training stops with an error (a broken env
-or module would otherwise loop forever)."""
-
-
-def error_text(err: BaseException) -> str:
-    """``Type: message`` on one line."""
-    return f"{type(err).__name__}: {' '.join(str(err).split())}"
-
-
-def latest_metrics(updates: list[dict[str, float]]) -> dict[str, float]:
-    """The newest value of every metric in a list of per-update dicts (some are sparse)."""
-    out: dict[str, float] = {}
-    for u in updates:
-        out.update(u)
-    return out
 
 
 class Agent:
@@ -129,7 +100,8 @@ class Agent:
         self.goal_kind = self._goal_kind(self.configurator.objective)
         self.action_low, self.action_high = low, high
         self.action_dim = int(low.shape[0])
-        self._check_practice(config.training)
+        check_practice(config.training, goal_kind=self.goal_kind, world_model=self.world_model,
+                       input_shapes=self.input_shapes)
         if config.training.probe_encoder_weight > 0 and self.probe is None:
             raise ValueError(f"training.probe_encoder_weight={config.training.probe_encoder_weight} trains the encoder "
                              "through the probe, and this agent has none (probe: null, or observations without "
@@ -137,8 +109,8 @@ class Agent:
         self.coverage: GoalCoverage | None = None
         """Visited cells of the goal space (``agent.coverage.GoalCoverage``), updated with every
         stored episode's ``achieved_goal`` when set (``Run`` sets it for goal envs)."""
-        self._epistemic: _Weighted | None = None  # the collection cost's epistemic term (training.epistemic_weight)
-        self.collect_actor = self._collect_actor()
+        self.collect_actor, self._epistemic = collection_actor(self.configurator, m)
+        """The actor training collects with, and the epistemic term of its cost (``configurator.collecting``)."""
 
         self.replay = ReplayBuffer(config.replay)
         self.generator = torch.Generator(device=self.device).manual_seed(config.seed)
@@ -167,24 +139,6 @@ class Agent:
         self.learner = Learner(self)
         """The optimisers and every gradient step (``agent.learning``)."""
 
-    def _check_practice(self, tcfg: Any) -> None:
-        """Refuse practice goals the task cannot have, before the first step."""
-        if tcfg.practice_goals == 0:
-            return
-        what = f"training.practice_goals={tcfg.practice_goals}"
-        if self.goal_kind == "none":
-            raise ValueError(f"{what} needs a goal task (a goal observation or desired_goal); this one is defined by the reward")
-        if tcfg.practice_frontier == "disagreement" and getattr(self.world_model, "ensemble", None) is None:
-            raise ValueError(f"{what} at the disagreement frontier needs a world model with an ensemble "
-                             "(ensemble_heads >= 2), or training.practice_frontier=sparse")
-        if tcfg.practice_frontier == "sparse" and "achieved_goal" not in self.input_shapes:
-            raise ValueError(f"{what} at the sparse frontier needs observations with achieved_goal, got keys "
-                             f"{sorted(self.input_shapes)}; use training.practice_frontier=disagreement")
-        if tcfg.practice_achieve > 0 and "achieved_goal" not in self.input_shapes:
-            raise ValueError(f"training.practice_achieve={tcfg.practice_achieve} draws goals over the visited "
-                             f"goal-space cells and needs observations with achieved_goal, got keys "
-                             f"{sorted(self.input_shapes)}; set it to 0")
-
     @property
     def has_goal_observation(self) -> bool:
         """Whether the env gives ``goal_observation()`` (else a goal is a ``desired_goal``)."""
@@ -204,45 +158,6 @@ class Agent:
             )
         return "desired_goal"
 
-    def _collect_actor(self) -> Actor:
-        """The actor training collects with: ``training.collect_planner`` (None: the task's),
-        the task's cost with ``training.collect_cost`` replaced, and with
-        ``training.epistemic_weight`` that cost plus the epistemic term."""
-        tcfg = self.config.training
-        spec, cost, cost_config = tcfg.collect_planner, self.cost, self.task.cost
-        if tcfg.collect_cost:
-            cost_config = tcfg.collecting(self.task.cost)
-            cost = self.configurator.build_cost(cost_config, planner=spec or self.task.planner,
-                                                world_model=self.world_model, critic=self.critic, probe=self.probe)
-        if tcfg.epistemic_weight != 0:
-            if getattr(self.world_model, "ensemble", None) is None:
-                raise ValueError(
-                    f"training.epistemic_weight={tcfg.epistemic_weight} needs a world model with an ensemble "
-                    "(world_model options: ensemble_heads >= 2)"
-                )
-            self._epistemic = _Weighted(EpistemicDisagreement(self.world_model.disagreement), tcfg.epistemic_weight)
-            cost = Cost([*cost.terms, (self._epistemic, 1.0)], critic=cost.critic,
-                        critic_weight=cost.critic_weight, gamma=cost.gamma, termination=cost.termination)
-        elif spec is None and cost is self.cost:
-            return self.actor
-        planner = self.configurator.build_planner(
-            spec if spec is not None else self.task.planner, coarse_model=self.coarse_model, critic=self.critic,
-            cost=cost_config, objective=self.configurator.objective, probe=self.probe,
-        )
-        return Actor(
-            self.task.actor, planner=planner, world_model=self.world_model,
-            cost=cost, action_low=self.action_low, action_high=self.action_high, policy=self.policy,
-            critic_policy=None if self.critic is None else self.critic.greedy_policy,
-        )
-
-    def epistemic_weight(self) -> float:
-        """The collection planner's epistemic weight now (``training.epistemic_weight``,
-        falling linearly to 0 over ``epistemic_decay_steps`` env steps)."""
-        tcfg = self.config.training
-        if tcfg.epistemic_decay_steps == 0:
-            return tcfg.epistemic_weight
-        return tcfg.epistemic_weight * max(0.0, 1.0 - self.env_steps / tcfg.epistemic_decay_steps)
-
     # ------------------------------------------------------------------ construction
     @classmethod
     def from_config(cls, config: AgentConfig, env: Any) -> Agent:
@@ -258,6 +173,11 @@ class Agent:
             hwc_keys=spec.hwc_keys,
             goal_observation=spec.has_goal_observation,
         )
+
+    def _modules(self) -> Modules:
+        """The modules as they are now (a new task replaces the cost, planner and actor)."""
+        return Modules(self.encoder, self.world_model, self.critic, self.policy, self.probe, self.cost,
+                       self.planner, self.actor, self.task_cost, self.goal_encoder, self.coarse_model)
 
     # ------------------------------------------------------------------ the loop
     def _adapt(self, obs: Any, *, batched: bool | None = None) -> ObsDict:
@@ -289,7 +209,7 @@ class Agent:
                 raise TypeError(f"observation[{key!r}] must hold numbers (float or uint8 images), got dtype {x.dtype}")
             if x.dtype.kind == "f" and not np.isfinite(x).all():
                 where = tuple(int(i) for i in np.argwhere(~np.isfinite(x))[0])
-                raise ValueError(f"observation[{key!r}] must be finite, got {_spell(x[where])} at index {where}")
+                raise ValueError(f"observation[{key!r}] must be finite, got {spell(x[where])} at index {where}")
         if batched and lead[0] == 0:
             raise ValueError(f"observation[{first!r}] is a batch of 0 observations; expected at least one")
         if not batched:
@@ -325,7 +245,7 @@ class Agent:
                 task, world_model=self.world_model, critic=self.critic, policy=self.policy, probe=self.probe
             )
             self.goal_kind = self._goal_kind(self.configurator.objective)
-            self.collect_actor = self._collect_actor()
+            self.collect_actor, self._epistemic = collection_actor(self.configurator, self._modules())
         self.actor.reset()
         self.collect_actor.reset()
         self.memory = None
@@ -366,7 +286,7 @@ class Agent:
             self.config.memory, batch_size=B, latent_dim=self.world_model.latent_dim,
             action_dim=self.action_dim, device=self.device,
         )
-        self._episodes = [_new_episode() for _ in range(B)]
+        self._episodes = [new_episode() for _ in range(B)]
 
     def _goal_from_obs(self, t_obs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """The goal of a task without goal observations, from a batch of observations."""
@@ -495,10 +415,10 @@ class Agent:
         nxt, _ = self._to_batch(next_obs)
         B = len(self._episodes)
         # a copy: the caller may reuse its array (the held random actions are updated in place)
-        executed = _per_env("action", self._last_action if action is None else action, B, np.float32, self.action_dim)
-        reward = _per_env("reward", reward, B, np.float32)
-        done = _per_env("done", done, B, bool)
-        terminated = np.zeros(B, dtype=bool) if terminated is None else _per_env("terminated", terminated, B, bool)
+        executed = per_env("action", self._last_action if action is None else action, B, np.float32, self.action_dim)
+        reward = per_env("reward", reward, B, np.float32)
+        done = per_env("done", done, B, bool)
+        terminated = np.zeros(B, dtype=bool) if terminated is None else per_env("terminated", terminated, B, bool)
         if next(iter(nxt.values())).shape[0] != B:
             raise ValueError(f"next_obs must hold {B} observations like the last act(), got {next(iter(nxt.values())).shape[0]}")
         self.env_steps += B if steps is None else int(np.sum(steps))
@@ -537,7 +457,7 @@ class Agent:
                 planner_mask=np.asarray(ep["planner"], dtype=bool),
                 terminated=terminated,
             )
-        self._episodes[i] = _new_episode()
+        self._episodes[i] = new_episode()
 
     def restart(self, rows: np.ndarray, goal: Mapping[str, np.ndarray] | None = None) -> None:
         """New episodes in the envs ``rows`` (B,) bool while the others go on: their warm
@@ -629,45 +549,10 @@ class Agent:
     def _count_fault(self, kind: str, n: int = 1) -> None:
         self.faults[kind] = self.faults.get(kind, 0) + n
 
-    @torch.no_grad()
     def adapt(self, n: int = 10_000, *, replay: ReplayBuffer | None = None) -> None:
-        """Fit the modules' data-dependent settings to the replay (once, after random
-        exploration, before the first update): the encoder's input normalisation, and
-        whether the task cost models episode ends (``TaskCostConfig.termination=None``: on
-        when some replayed episode terminated). ``replay``: fit to that one instead of the
-        agent's (data-parallel ranks fit to the same data)."""
-        replay = self.replay if replay is None else replay
-        self.world_model.adapt(self._replayed_observations(n, replay))
-        tc = self.task_cost
-        if tc is not None and getattr(getattr(tc, "config", None), "termination", False) is None:
-            tc.set_termination(replay.num_terminated > 0)
-            log.info("task cost termination %s (%d terminated episodes in replay)",
-                     "on" if tc.termination_active else "off", replay.num_terminated)
-
-    def refit(self, n: int = 10_000) -> None:
-        """Refit the world model's input normalisation to ``n`` replayed observations, keeping
-        what its encoders compute (``training.refit_every`` calls this while training)."""
-        self.world_model.refit(self._replayed_observations(n))
-        log.info("input normalisation refitted at %d env steps", self.env_steps)
-
-    def _replayed_observations(self, n: int, replay: ReplayBuffer | None = None) -> dict[str, torch.Tensor]:
-        """``n`` observations drawn from ``replay`` (the agent's by default), on the device."""
-        batch = to_torch((self.replay if replay is None else replay).sample(n, 1, rng=self.rng), self.device)
-        return {k: v[:, 0] for k, v in batch["obs"].items()}
-
-    def reset_envs(self, envs: list[Any], seed: int | None) -> tuple[ObsDict, ObsDict | None]:
-        """Reset envs (env ``i`` with ``seed + i``); returns the batched observations and, for a
-        goal-observation task, the batched goal observations (else None)."""
-        obs, goals = [], []
-        for i, e in enumerate(envs):
-            o, info = e.reset(seed=None if seed is None else seed + i)
-            obs.append(self._adapt(o, batched=False))
-            if self.goal_kind == "observation":
-                g = info.get("goal_observation")
-                if g is None:
-                    g = e.get_wrapper_attr("goal_observation")()
-                goals.append(self._adapt(g, batched=False))
-        return stack_obs(obs), (stack_obs(goals) if goals else None)
+        """Fit the modules' data-dependent settings to the replay, once, before the first
+        update (:meth:`Learner.adapt`)."""
+        self.learner.adapt(n, replay=replay)
 
     def evaluate(self, env: Any, episodes: int, **options: Any) -> dict[str, Any]:
         """:func:`agent.loops.evaluate` on this agent: ``episodes`` held-out episodes
@@ -731,8 +616,8 @@ class Agent:
             tag = f"{self.env_steps:010d}-{uuid.uuid4().hex[:8]}"
             replay, loop = folder / f"{tag}.replay.npz", folder / f"{tag}.loop.safetensors"
             self.replay.save(replay)
-            write_file(loop, self._loop_state(), kind="resume state")
-            state["training"] = self._training_state()
+            write_file(loop, loop_state(self), kind="resume state")
+            state["training"] = training_state(self)
             state["resume"] = {"replay": replay.relative_to(path.parent).as_posix(),
                                "loop": loop.relative_to(path.parent).as_posix()}
         write_file(path, state)
@@ -742,90 +627,6 @@ class Agent:
                 if stale not in keep and stale.name.endswith((".replay.npz", ".loop.safetensors", ".loop.pt")):
                     stale.unlink(missing_ok=True)
         return path
-
-    def _training_state(self) -> dict[str, Any]:
-        """The RNG streams and counters a resumed run continues from."""
-        return {
-            "generator": self.generator.get_state(),
-            "global_rng": self._global_rng,
-            "numpy_rng": self.rng.bit_generator.state,
-            "device": self.device.type,
-            "pending_updates": self._pending_updates,
-            "faults": dict(self.faults),
-        }
-
-    def _loop_state(self) -> dict[str, Any]:
-        """The running episodes: envs, what was collected of each, memory, warm starts, goals."""
-        col = self._collection
-        return {
-            "envs": None if col is None else col.steps.states(),
-            "collection": None if col is None else {k: getattr(col, k) for k in Collection.STATE},
-            "episodes": self._episodes,
-            "last_obs": self._last_obs,
-            "last_action": self._last_action,
-            "last_from_planner": self._last_from_planner,
-            "goal_obs": self._goal_obs,
-            "goal_source": self._goal_source,
-            "goal_batch": self._goal_batch,
-            "memory": self.memory.state(),
-            "memory_batch": self.memory.batch_size,
-            "actor": self.actor.state(),
-            "collect_actor": None if self.collect_actor is self.actor else self.collect_actor.state(),
-            "goals": self.configurator.goal_state(),
-            "coverage": None if self.coverage is None else self.coverage.state(),
-        }
-
-    def _resume_from(self, state: dict[str, Any], path: Path) -> None:
-        """Restore what :meth:`save` wrote with ``resume=True`` (the weights are loaded)."""
-        from jepa_agent.agent.environments import make_vector_env
-
-        entry, training = state.get("resume"), state.get("training")
-        if entry is None or training is None:
-            raise ValueError(
-                f"{path} holds no resume state: it was saved without resume=True "
-                "(jepa-agent train saves it; Agent.save(path, resume=True))"
-            )
-        files = {k: path.parent / v for k, v in entry.items()}
-        for kind, file in files.items():
-            if not file.is_file():
-                raise ValueError(f"{path}: its {kind} file {file} is missing")
-        if files["loop"].suffix == ".pt":
-            raise CheckpointError(
-                f"{path} was saved by jepa-agent 0.1, whose resume state {files['loop'].name} is a pickle (it can run "
-                "code when opened) and is not read: load it without resume to act or train on from its weights"
-            )
-        self.replay = ReplayBuffer.load(files["replay"])
-        loop = read_file(files["loop"], kind="resume state", device=self.device)
-        if training["device"] == self.device.type:
-            self.generator.set_state(training["generator"])
-            self._global_rng = training["global_rng"]
-        else:
-            log.warning("%s was saved on %s; the torch RNG streams start afresh on %s",
-                        path, training["device"], self.device.type)
-        self.rng.bit_generator.state = training["numpy_rng"]
-        self._pending_updates = training["pending_updates"]
-        self.faults = dict(training["faults"])
-        self._episodes, self._last_obs, self._last_action = loop["episodes"], loop["last_obs"], loop["last_action"]
-        self._last_from_planner, self._goal_obs = loop["last_from_planner"], loop["goal_obs"]
-        self._goal_source, self._goal_batch = loop["goal_source"], loop["goal_batch"]
-        self.memory = ShortTermMemory(self.config.memory, batch_size=loop["memory_batch"],
-                                      latent_dim=self.world_model.latent_dim, action_dim=self.action_dim,
-                                      device=self.device)
-        self.memory.load_state(loop["memory"])
-        self.actor.load_state(loop["actor"])
-        if loop["collect_actor"] is not None:
-            self.collect_actor.load_state(loop["collect_actor"])
-        self.configurator.load_goal_state(loop["goals"])
-        self.coverage = None if loop["coverage"] is None else GoalCoverage.from_state(loop["coverage"])
-        if loop["envs"] is not None:
-            vec = make_vector_env(self.config, len(loop["envs"]))
-            vec.reset(seed=0)  # a vector env steps only after a reset; the states then replace it
-            steps = VectorSteps(vec, vec)
-            steps.set_states(loop["envs"])
-            col = Collection(steps, loop["collection"]["obs"], self.action_dim)
-            for k, v in loop["collection"].items():
-                setattr(col, k, v)
-            self._collection = col
 
     @property
     def envs(self) -> Any:
@@ -857,7 +658,7 @@ class Agent:
         agent = restore_agent(cls, state, path, device=device, trust_code=trust_code,
                                 world_model_options=world_model_options)
         if resume:
-            agent._resume_from(state, path)
+            resume_training(agent, state, path)
         return agent
 
     def save_pretrained(self, folder: str | Path, *, eval_result: Mapping[str, Any] | str | Path | None = None,
@@ -881,32 +682,3 @@ class Agent:
         state, folder = load_pretrained_state(folder_or_id, revision=revision)
         return restore_agent(cls, state, folder, device=device, trust_code=trust_code,
                                world_model_options=world_model_options)
-
-
-def _per_env(name: str, value: Any, B: int, dtype: Any, width: int | None = None) -> np.ndarray:
-    """``value`` as one entry per env: (B,) or, with ``width``, (B, width); finite numbers."""
-    try:
-        x = np.array(value, dtype=dtype)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be numbers, one per env, got {value!r:.60}") from err
-    shape = (B,) if width is None else (B, width)
-    if x.size != int(np.prod(shape)):
-        raise ValueError(f"{name} must have shape {shape} (one per env), got {x.shape}")
-    if x.dtype.kind == "f" and not np.isfinite(x).all():
-        raise ValueError(f"{name} must be finite, got {_spell(x.reshape(-1)[~np.isfinite(x.reshape(-1))][0])}")
-    return x.reshape(shape)
-
-
-class _Weighted:
-    """A cost term times a weight the agent changes as training goes (a schedule)."""
-
-    def __init__(self, term: Callable[..., torch.Tensor], weight: float) -> None:
-        self.term, self.weight = term, weight
-
-    def __call__(self, states: torch.Tensor, actions: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
-        return self.weight * self.term(states, actions, goal)
-
-
-def _spell(value) -> str:
-    """A non-finite number as people write it: NaN, inf or -inf."""
-    return "NaN" if np.isnan(value) else ("inf" if value > 0 else "-inf")

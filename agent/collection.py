@@ -3,7 +3,7 @@ the running statistics the loops and the agent share."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -11,7 +11,8 @@ import numpy as np
 from jepa_agent.agent.spaces import success_of
 from jepa_agent.agent.vector import VectorSteps
 
-__all__ = ["Collection", "ObsDict", "nanmean", "success_so_far"]
+__all__ = ["MAX_FAULTS_IN_A_ROW", "Collection", "ObsDict", "error_text", "latest_metrics", "nanmean", "new_episode",
+           "per_env", "reset_envs", "spell", "stack_obs", "success_so_far"]
 
 ObsDict = dict[str, np.ndarray]
 """A batch of observations by entry: {key: (B, ...)}."""
@@ -28,6 +29,69 @@ def success_so_far(so_far: float, now: float) -> float:
     if np.isnan(now):
         return so_far
     return max(0.0 if np.isnan(so_far) else so_far, now)
+
+
+def stack_obs(obs: Sequence[Mapping[str, np.ndarray]]) -> ObsDict:
+    """Stack per-env observation dicts into one batched dict. Shapes: [{k: (...)}] -> {k: (B, ...)}."""
+    return {k: np.stack([np.asarray(o[k]) for o in obs]) for k in obs[0]}
+
+
+def new_episode() -> dict[str, list]:
+    """An empty episode record: what the agent collects of an env's running episode."""
+    return {"obs": [], "actions": [], "costs": [], "planner": []}
+
+
+MAX_FAULTS_IN_A_ROW = 100
+"""Consecutive steps with a fault after which training stops with an error (a broken env
+or module would otherwise loop forever)."""
+
+
+def error_text(err: BaseException) -> str:
+    """``Type: message`` on one line."""
+    return f"{type(err).__name__}: {' '.join(str(err).split())}"
+
+
+def latest_metrics(updates: list[dict[str, float]]) -> dict[str, float]:
+    """The newest value of every metric in a list of per-update dicts (some are sparse)."""
+    out: dict[str, float] = {}
+    for u in updates:
+        out.update(u)
+    return out
+
+
+
+def reset_envs(agent: Any, envs: list[Any], seed: int | None) -> tuple[ObsDict, ObsDict | None]:
+    """Reset envs (env ``i`` with ``seed + i``); returns the batched observations and, for a
+    goal-observation task, the batched goal observations (else None)."""
+    obs, goals = [], []
+    for i, e in enumerate(envs):
+        o, info = e.reset(seed=None if seed is None else seed + i)
+        obs.append(agent._adapt(o, batched=False))
+        if agent.goal_kind == "observation":
+            g = info.get("goal_observation")
+            if g is None:
+                g = e.get_wrapper_attr("goal_observation")()
+            goals.append(agent._adapt(g, batched=False))
+    return stack_obs(obs), (stack_obs(goals) if goals else None)
+
+
+def per_env(name: str, value: Any, B: int, dtype: Any, width: int | None = None) -> np.ndarray:
+    """``value`` as one entry per env: (B,) or, with ``width``, (B, width); finite numbers."""
+    try:
+        x = np.array(value, dtype=dtype)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be numbers, one per env, got {value!r:.60}") from err
+    shape = (B,) if width is None else (B, width)
+    if x.size != int(np.prod(shape)):
+        raise ValueError(f"{name} must have shape {shape} (one per env), got {x.shape}")
+    if x.dtype.kind == "f" and not np.isfinite(x).all():
+        raise ValueError(f"{name} must be finite, got {spell(x.reshape(-1)[~np.isfinite(x.reshape(-1))][0])}")
+    return x.reshape(shape)
+
+
+def spell(value) -> str:
+    """A non-finite number as people write it: NaN, inf or -inf."""
+    return "NaN" if np.isnan(value) else ("inf" if value > 0 else "-inf")
 
 
 class Collection:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from jepa_agent.configurator import AgentConfig, TaskSpec
-from jepa_agent.memory import to_torch
+from jepa_agent.memory import ReplayBuffer, to_torch
 
 if TYPE_CHECKING:
     from jepa_agent.agent.agent import Agent
@@ -270,6 +270,32 @@ class Learner:
                 self._learn(optim, loss, "predictor refit", tcfg.grad_clip)
                 losses.append(info["refit_loss"])
         return {"refit_loss_first": losses[0], "refit_loss_last": losses[-1]}
+
+    @torch.no_grad()
+    def adapt(self, n: int = 10_000, *, replay: ReplayBuffer | None = None) -> None:
+        """Fit the modules' data-dependent settings to the replay (once, after random
+        exploration, before the first update): the encoder's input normalisation, and
+        whether the task cost models episode ends (``TaskCostConfig.termination=None``: on
+        when some replayed episode terminated). ``replay``: fit to that one instead of the
+        agent's (data-parallel ranks fit to the same data)."""
+        replay = self.agent.replay if replay is None else replay
+        self.agent.world_model.adapt(self._replayed_observations(n, replay))
+        tc = self.agent.task_cost
+        if tc is not None and getattr(getattr(tc, "config", None), "termination", False) is None:
+            tc.set_termination(replay.num_terminated > 0)
+            log.info("task cost termination %s (%d terminated episodes in replay)",
+                     "on" if tc.termination_active else "off", replay.num_terminated)
+
+    def refit(self, n: int = 10_000) -> None:
+        """Refit the world model's input normalisation to ``n`` replayed observations, keeping
+        what its encoders compute (``training.refit_every`` calls this while training)."""
+        self.agent.world_model.refit(self._replayed_observations(n))
+        log.info("input normalisation refitted at %d env steps", self.agent.env_steps)
+
+    def _replayed_observations(self, n: int, replay: ReplayBuffer | None = None) -> dict[str, torch.Tensor]:
+        """``n`` observations drawn from ``replay`` (the agent's by default), on the device."""
+        batch = to_torch((self.agent.replay if replay is None else replay).sample(n, 1, rng=self.agent.rng), self.agent.device)
+        return {k: v[:, 0] for k, v in batch["obs"].items()}
 
     @torch.no_grad()
     def _encode_windows(self, batch: Mapping[str, Any]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

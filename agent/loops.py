@@ -28,21 +28,22 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
-import torch
 
-from jepa_agent.agent.agent import (
+from jepa_agent.agent.agent import Agent, Callback
+from jepa_agent.agent.collection import (
     MAX_FAULTS_IN_A_ROW,
-    Agent,
-    Callback,
+    Collection,
     ObsDict,
     error_text,
     latest_metrics,
+    nanmean,
     stack_obs,
+    success_so_far,
 )
-from jepa_agent.agent.collection import Collection, nanmean, success_so_far
 from jepa_agent.agent.spaces import success_of
 from jepa_agent.agent.vector import Step, VectorSteps, as_vector_env
 from jepa_agent.configurator import TaskSpec
+from jepa_agent.configurator.collecting import epistemic_weight, practice_goals
 from jepa_agent.envs.step_guard import nonfinite_faults
 
 __all__ = [
@@ -180,9 +181,9 @@ def evaluate(
 ) -> dict[str, Any]:
     """Run ``episodes`` episodes without exploration noise, on one env or on the B envs
     of a ``VectorEnv`` (or a list of envs) at once, one batched plan per step for all.
-
     ``agent``: an :class:`Agent`, or any policy inside a :class:`PolicyController` (what the
     loop needs of it: :class:`Controller`).
+
     Episode ``i`` resets with ``seed + i`` (and ``reset_options``' options for ``i``)
     whichever env runs it: pick a seed range the training never used to evaluate on
     held-out goals. ``task``: evaluate under another task (planner, budget, horizon, cost
@@ -310,7 +311,7 @@ def train(
                 agent.adapt()
                 history["updates"] += _do_updates(agent, tcfg.pretrain_updates)
             if agent._epistemic is not None:
-                agent._epistemic.weight = agent.epistemic_weight()
+                agent._epistemic.weight = epistemic_weight(agent.config.training, agent.env_steps)
             try:
                 asked = _practising(agent, col, col.obs)
                 action = agent._act(asked, None, agent.collect_actor)
@@ -337,7 +338,7 @@ def train(
             agent._pending_updates -= n
             history["updates"] += _do_updates(agent, n)
             if tcfg.refit_every and agent.env_steps // tcfg.refit_every > steps_before // tcfg.refit_every:
-                agent.refit()  # in the step that crosses a multiple
+                agent.learner.refit()  # in the step that crosses a multiple
         agent.between_steps = True
         if finished and callback is not None:
             recent = history["episodes"][-20:]
@@ -540,34 +541,12 @@ def _practising(agent: Agent, col: Collection, obs: ObsDict) -> ObsDict:
     return {**obs, "desired_goal": np.where(rows, col.practice_goal, obs["desired_goal"]).astype(np.float32)}
 
 
-@torch.no_grad()
 def _practice_goals(agent: Agent, n: int) -> tuple[ObsDict, np.ndarray]:
-    """``n`` observations from the replay at the frontier (``training.practice_frontier``):
-    where the world model is least certain (:meth:`configurator.Configurator.frontier`),
-    or in the goal-space cells visited least (``Configurator.sparsest``, cells of
-    :attr:`coverage`); each is instead, with probability ``training.practice_achieve``,
-    drawn evenly over the visited cells (``Configurator.achiever``). Returns them and
-    which are the latter (n,) bool."""
-    tcfg = agent.config.training
-    batch = agent.replay.sample(tcfg.practice_candidates, 1, rng=agent.rng)
-    obs = {k: v[:, 0] for k, v in batch["obs"].items()}  # (C, ...)
-    achieve = int((agent.rng.random(n) < tcfg.practice_achieve).sum()) if tcfg.practice_achieve > 0 else 0
-    m = n - achieve  # at the frontier
-    by_cell = achieve > 0 or (m > 0 and tcfg.practice_frontier == "sparse")
-    visits = _visits(agent, obs["achieved_goal"]) if by_cell else None  # (C,)
-    if m == 0:
-        idx = np.zeros(0, dtype=np.int64)
-    elif tcfg.practice_frontier == "sparse":
-        idx = agent.configurator.sparsest(visits, m, agent.rng)
-    else:
-        s = agent.world_model.encode_target(agent._tensors(obs))  # (C, D)
-        idx = agent.configurator.frontier(s, agent.world_model, m, generator=agent.generator,
-                                         action_low=agent.action_low, action_high=agent.action_high).cpu().numpy()
-    if len(idx) < m:
-        idx = np.resize(idx, m)
-    if achieve:
-        idx = np.concatenate([idx, agent.configurator.achiever(visits, achieve, agent.rng)])
-    return {k: v[idx] for k, v in obs.items()}, np.arange(n) >= m
+    """``n`` practice goals from the replay (:func:`configurator.collecting.practice_goals`)
+    and which are drawn evenly over the visited cells (n,) bool."""
+    return practice_goals(agent.configurator, agent.replay, n, rng=agent.rng, generator=agent.generator,
+                          encode=lambda obs: agent.world_model.encode_target(agent._tensors(obs)),
+                          world_model=agent.world_model, visits=lambda achieved: _visits(agent, achieved))
 
 
 def _visits(agent: Agent, achieved: np.ndarray) -> np.ndarray:

@@ -191,6 +191,7 @@ def run_eval(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
         make_env,
         random_baseline,
     )
+    from jepa_agent.agent.collection import reset_envs
     from jepa_agent.agent.provenance import provenance
     from jepa_agent.configurator.loading import ConfigError
 
@@ -205,7 +206,7 @@ def run_eval(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
         raise ConfigError(f"--video records one env; got --num-envs {args.num_envs} (use --num-envs 1 to record)")
     envs = [make_env(config, render=args.video > 0) for _ in range(args.num_envs)]
     env = envs[0] if len(envs) == 1 else envs
-    _, goal = agent.reset_envs(envs[:1], 0)
+    _, goal = reset_envs(agent, envs[:1], 0)
     agent.reset(config.task, goal=goal)  # the (possibly new) planner and horizon
     seed = EVAL_SEED + (config.seed if args.seed is None else args.seed)
     console.print(f"[bold]jepa-agent eval[/] {args.checkpoint} on {config.task.env}: {args.episodes} episodes, "
@@ -268,6 +269,7 @@ def collect_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
 def run_collect(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     from jepa_agent.agent.agent import Agent
     from jepa_agent.agent.app.run import collect, make_env, make_vector_env, write_provenance
+    from jepa_agent.agent.collection import reset_envs
     from jepa_agent.agent.provenance import provenance
     from jepa_agent.configurator.loading import ConfigError
 
@@ -290,7 +292,7 @@ def run_collect(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
         agent = Agent.from_config(config, envs)
     elif config.task != agent.task:
         one = make_env(config)
-        _, goal = agent.reset_envs([one], 0)
+        _, goal = reset_envs(agent, [one], 0)
         one.close()
         agent.reset(config.task, goal=goal)  # the (possibly new) planner and horizon
     minari_id = None

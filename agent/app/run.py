@@ -36,9 +36,10 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from jepa_agent.agent.agent import Agent, latest_metrics
+from jepa_agent.agent.agent import Agent
 from jepa_agent.agent.app.metrics import MetricsLogger, learning_curve
 from jepa_agent.agent.app.video import EpisodeRecorder, plan_path_source
+from jepa_agent.agent.collection import latest_metrics
 from jepa_agent.agent.coverage import GoalCoverage
 from jepa_agent.agent.environments import make_env, make_vector_env
 from jepa_agent.agent.provenance import provenance

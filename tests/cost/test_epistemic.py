@@ -10,6 +10,7 @@ import torch
 from jepa_agent import envs  # noqa: F401  (registers the reach envs)
 from jepa_agent.agent import Agent, loops
 from jepa_agent.configurator import AgentConfig, ModuleSpec
+from jepa_agent.configurator.collecting import epistemic_weight
 from jepa_agent.configurator.loading import apply_overrides
 from jepa_agent.cost import EpistemicDisagreement
 
@@ -39,7 +40,7 @@ def test_collection_seeks_uncertainty_with_a_decaying_weight():
     history = agent.train([gym.make(config.task.env) for _ in range(2)], 300)
     assert agent.updates > 0 and "ensemble_loss" in history["updates"][-1]
     assert agent._epistemic.weight == pytest.approx(-2.0 * (1 - agent.env_steps / 400), abs=2 * 2.0 / 400 + 1e-9)
-    assert agent.epistemic_weight() <= 0.0
+    assert epistemic_weight(agent.config.training, agent.env_steps) <= 0.0
 
 
 def test_an_epistemic_weight_without_an_ensemble_is_refused():
