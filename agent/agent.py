@@ -29,6 +29,7 @@ from jepa_agent.agent.checkpoint import (
 from jepa_agent.agent.collection import Collection, ObsDict, new_episode, per_env, spell, stack_obs
 from jepa_agent.agent.coverage import GoalCoverage
 from jepa_agent.agent.learning import Learner
+from jepa_agent.agent.pretrained import load_pretrained_state, save_pretrained
 from jepa_agent.agent.provenance import provenance
 from jepa_agent.agent.resume import loop_state, resume_training, training_state
 from jepa_agent.agent.spaces import EncoderEntries, adapt_observation, inspect_env
@@ -666,8 +667,6 @@ class Agent:
         """Write a shareable model folder: ``config.json``, ``model.safetensors``, the
         ``eval.json`` it was measured with (``eval_result``: a dict or a path) and a model card
         ``README.md``, in the layout the Hugging Face Hub expects (``agent.pretrained``)."""
-        from jepa_agent.agent.pretrained import save_pretrained
-
         return save_pretrained(self, folder, eval_result=eval_result, model_id=model_id)
 
     @classmethod
@@ -677,8 +676,6 @@ class Agent:
         """The agent :meth:`save_pretrained` wrote to a local folder, or a Hub id's (``owner/name``,
         downloaded with huggingface_hub only when no such local folder exists), ready to act;
         its optimisers start afresh. ``trust_code`` as in :meth:`load`."""
-        from jepa_agent.agent.pretrained import load_pretrained_state
-
         state, folder = load_pretrained_state(folder_or_id, revision=revision)
         return restore_agent(cls, state, folder, device=device, trust_code=trust_code,
                                world_model_options=world_model_options)

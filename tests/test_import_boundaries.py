@@ -95,6 +95,88 @@ def test_imports_follow_design_boundaries(package, path):
         assert third_party <= ENVS_THIRD_PARTY, f"{path.relative_to(ROOT)} imports {sorted(third_party)}"
 
 
+# The layers inside agent/, lowest first: a module imports only from its own layer or below
+# (DESIGN.md: the loops sit above the Agent, learning and the checkpoint format below it, the
+# application layer on top). Imports under ``if TYPE_CHECKING:`` are annotations, not imports.
+AGENT_LAYERS = [
+    {"spaces", "vector", "coverage", "provenance", "distributed"},
+    {"collection", "environments", "checkpoint"},
+    {"resume", "learning", "pretrained"},
+    {"agent"},
+    {"loops"},
+    {"app"},
+]
+FORWARDERS = {("agent/agent.py", "loops")}
+"""DESIGN.md: "thin methods on the Agent may forward to" the loops (``agent.train`` /
+``collect`` / ``evaluate`` / ``exploring_randomly``), importing them when called."""
+
+
+def _layer(module: str) -> int | None:
+    """The layer of ``jepa_agent.agent.NAME[...]`` (None for any other module)."""
+    parts = module.split(".")
+    if parts[:2] != ["jepa_agent", "agent"] or len(parts) < 3:
+        return None
+    return next((i for i, names in enumerate(AGENT_LAYERS) if parts[2] in names), None)
+
+
+def agent_imports(tree: ast.Module) -> list[tuple[str, bool]]:
+    """``(module, inside a function)`` of every import of ``jepa_agent.agent.*`` outside
+    ``if TYPE_CHECKING:`` blocks (``from jepa_agent.agent import x`` counts as ``...agent.x``)."""
+    found: list[tuple[str, bool]] = []
+
+    def visit(node: ast.AST, in_function: bool) -> None:
+        if isinstance(node, ast.If) and dotted(node.test) == "TYPE_CHECKING":
+            for child in node.orelse:
+                visit(child, in_function)
+            return
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            if node.module == "jepa_agent.agent":
+                found.extend((f"jepa_agent.agent.{a.name}", in_function) for a in node.names)
+            else:
+                found.append((node.module, in_function))
+        elif isinstance(node, ast.Import):
+            found.extend((a.name, in_function) for a in node.names)
+        inside = in_function or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+        for child in ast.iter_child_nodes(node):
+            visit(child, inside)
+
+    visit(tree, False)
+    return found
+
+
+AGENT_FILES = [path for path in sources("agent") if path.name != "__init__.py" or path.parent.name == "app"]
+
+
+def test_every_agent_module_has_a_layer():
+    for path in AGENT_FILES:
+        rel = path.relative_to(ROOT / "agent")
+        name = rel.parts[0] if len(rel.parts) > 1 else rel.stem
+        assert _layer(f"jepa_agent.agent.{name}") is not None, f"agent/{rel}: add it to AGENT_LAYERS"
+
+
+def test_the_layer_check_sees_an_upward_import():
+    tree = ast.parse("from jepa_agent.agent.loops import evaluate\nfrom jepa_agent.agent import app\n"
+                     "if TYPE_CHECKING:\n    from jepa_agent.agent.agent import Agent\n")
+    assert [m for m, _ in agent_imports(tree)] == ["jepa_agent.agent.loops", "jepa_agent.agent.app"]
+
+
+@pytest.mark.parametrize("path", AGENT_FILES, ids=[str(p.relative_to(ROOT)) for p in AGENT_FILES])
+def test_no_import_runs_upward_inside_agent(path):
+    """Inside agent/, a module imports from its own layer or below (AGENT_LAYERS)."""
+    rel = path.relative_to(ROOT).as_posix()
+    parts = path.relative_to(ROOT / "agent").parts
+    own = _layer(f"jepa_agent.agent.{parts[0] if len(parts) > 1 else path.stem}")
+    upward = []
+    for module, in_function in agent_imports(parse(path)):
+        layer = _layer(module)
+        if layer is None or own is None or layer <= own:
+            continue
+        if in_function and (rel, module.split(".")[2]) in FORWARDERS:
+            continue
+        upward.append(module)
+    assert not upward, f"{rel} imports {upward} from a layer above its own"
+
+
 def violations(tree: ast.Module) -> list[str]:
     found = []
     for node in ast.walk(tree):
