@@ -1,13 +1,14 @@
 """What a controller that knows the goal's joints does on a reach task's held-out goals.
 
-    python benchmarks/reach_reference.py --task reach3d_far --episodes 200 --json runs/reach_reference.json
+    python -m benchmarks.reach_reference --task reach3d_far --episodes 200 --json runs/reach_reference.json
 
-A reference for the agents measured on the same goals (``benchmarks/exploration.py``): a
+A reference for the agents measured on the same goals (``benchmarks.exploration``): a
 joint-space servo that reads the goal configuration from the env (``goal_qpos``), which no
 agent sees, and commands each joint's velocity toward it, ``clip((q_goal - q) / (tau *
 vmax), -1, 1)`` (the shortest way round on a joint without limits). Success is the env's
 (the final step within ``success_threshold``), over the same evaluation seeds as the agents
-and on the same far quarter (the quarter of the goals farthest from the start). It says
+and on the same far quarter (the quarter of the goals farthest from the start). The servo
+runs through the library's one episode loop (``agent.loops.evaluate``). It says
 whether the episode leaves time for the far goals and when an arm moving straight in joint
 space arrives: ``arrival`` is the first step within the threshold. Velocity-servoed reach envs only.
 
@@ -18,23 +19,18 @@ the same goal (the goals that need most of the episode at full speed apart from 
 and says how its far misses ended: within the threshold earlier and left, or never; how far
 off at the end.
 
-    python benchmarks/reach_reference.py --task reach3d_far --compare runs/explore/*/eval_200.json
+    python -m benchmarks.reach_reference --task reach3d_far --compare runs/explore/*/eval_200.json
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("MUJOCO_GL", "egl")
-TASKS = {"reach2d": "configs/reach2d.yaml", "reach3d": "configs/reach3d.yaml", "reach3d_far": "configs/reach3d_far.yaml"}
+from benchmarks import common
 
 
 def servo_action(u, tau: float) -> np.ndarray:
@@ -47,22 +43,32 @@ def servo_action(u, tau: float) -> np.ndarray:
     return np.clip(err / (tau * u.vmax), -1.0, 1.0).astype(np.float32)
 
 
-def servo_episode(env, seed: int, tau: float) -> dict:
-    """One episode of the joint-space servo; its start-to-goal distance, success and arrival."""
+def servo_episodes(env: Any, episodes: int, seed: int, tau: float) -> list[dict[str, Any]]:
+    """``episodes`` episodes of the joint-space servo in ``env`` (episode ``i`` reset with
+    ``seed + i``) through the library's one episode loop: each one's start-to-goal distance,
+    success at the last step and at any, arrival (the first step within the threshold) and
+    final distance."""
+    from jepa_agent.agent.loops import PolicyController, evaluate
+
     u = env.unwrapped
-    obs, _ = env.reset(seed=seed)
-    start_distance = float(np.linalg.norm(obs["desired_goal"] - obs["achieved_goal"]))
-    distances = []
-    done = False
-    while not done:
-        obs, _, terminated, truncated, info = env.step(servo_action(u, tau))
-        distances.append(float(info["distance"]))
-        done = terminated or truncated
-    d = np.asarray(distances)
-    reached = d < u.success_threshold
-    return {"seed": seed, "start_distance": start_distance, "success": bool(reached[-1]),
-            "success_any": bool(reached.any()), "arrival": int(np.argmax(reached)) if reached.any() else None,
-            "final_distance": float(d[-1])}
+    seen: dict[int, dict[str, Any]] = {}
+
+    def on_step(_controller: Any, view: Any) -> None:
+        ep = seen.setdefault(view.episodes[0], {"distances": []})
+        if not ep["distances"]:  # the episode's first observation
+            ep["start"] = float(np.linalg.norm(view.obs["desired_goal"][0] - view.obs["achieved_goal"][0]))
+        ep["distances"].append(float(view.step.infos[0]["distance"]))
+
+    servo = PolicyController(lambda _obs: servo_action(u, tau)[None])  # (1, A): it reads the env, not the obs
+    result = evaluate(servo, env, episodes, seed=seed, on_step=on_step)
+    records = []
+    for i, r in enumerate(result["records"]):
+        d = np.asarray(seen[i]["distances"])
+        reached = d < u.success_threshold
+        records.append({"seed": r["seed"], "start_distance": seen[i]["start"], "success": bool(reached[-1]),
+                        "success_any": bool(reached.any()),
+                        "arrival": int(np.argmax(reached)) if reached.any() else None, "final_distance": float(d[-1])})
+    return records
 
 
 def summary(records: list[dict]) -> dict:
@@ -117,30 +123,29 @@ def compare(records: list[dict], far: list[dict], files: list[str], bins: list[i
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--task", choices=list(TASKS), default="reach3d_far")
+    p = common.parser(__doc__, json_out="optional")
+    p.add_argument("--task", choices=list(common.TASKS), default="reach3d_far")
     p.add_argument("--episodes", type=int, default=200)
     p.add_argument("--tau", type=float, default=0.04, help="servo time constant (s): velocity = error / tau, clipped")
     p.add_argument("--seed", type=int, default=0, help="the agents' config seed (evaluation seeds start at EVAL_SEED + seed)")
     p.add_argument("--compare", nargs="+", default=[], metavar="EVAL_JSON",
                    help="agents' evaluations on the same seeds: far-quarter success by the servo's arrival step")
     p.add_argument("--bins", nargs="+", type=int, default=[30, 35], help="arrival-step edges for --compare")
-    p.add_argument("--json", help="write the summary and the records here")
     args = p.parse_args()
     if not args.tau > 0 or args.episodes < 4:
         raise SystemExit(f"--tau must be > 0 and --episodes >= 4; got {args.tau} and {args.episodes}")
+    common.setup()
 
     from jepa_agent.agent.app.run import EVAL_SEED
     from jepa_agent.agent.environments import make_env
-    from jepa_agent.configurator.loading import load_config
 
-    env = make_env(load_config(ROOT / TASKS[args.task]))
+    env = make_env(common.task_config(args.task))
     if getattr(env.unwrapped, "control", "velocity") != "velocity":
         raise SystemExit(f"the servo commands joint velocities; {args.task} has control={env.unwrapped.control!r}")
-    records = [servo_episode(env, EVAL_SEED + args.seed + i, args.tau) for i in range(args.episodes)]
+    records = servo_episodes(env, args.episodes, EVAL_SEED + args.seed, args.tau)
     threshold = float(env.unwrapped.success_threshold)
     env.close()
-    far = sorted(records, key=lambda r: r["start_distance"])[-max(1, len(records) // 4):]
+    far = [records[i] for i in common.far_quarter([r["start_distance"] for r in records])]
     out = {"task": args.task, "episodes": args.episodes, "tau": args.tau, **summary(records),
            "far": summary(far), "records": records}
     print(f"{args.task} servo (tau {args.tau} s), {args.episodes} goals: success {out['success_rate']:.2f}, "
@@ -149,8 +154,7 @@ def main() -> None:
     if args.compare:
         out["compare"] = compare(records, far, args.compare, args.bins, threshold)
     if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(out, indent=1))
+        common.write_json(args.json, out, indent=1)
 
 
 if __name__ == "__main__":

@@ -1,15 +1,16 @@
 """Sample efficiency: our agent and Stable-Baselines3 SAC on one env, same seeds, same env steps.
 
-    python benchmarks/sample_efficiency.py --env Reacher-v5 --steps 30000 --seeds 0,1,2 \\
+    python -m benchmarks.sample_efficiency --env Reacher-v5 --steps 30000 --seeds 0,1,2 \\
         --eval-every 5000 --methods ours,sac --out runs/se_reacher
-    python benchmarks/sample_efficiency.py --merge runs/se_a runs/se_b --out runs/se_all
+    python -m benchmarks.sample_efficiency --merge runs/se_a runs/se_b --out runs/se_all
 
 Each method trains once per seed, chunk by chunk, and is evaluated after every
 ``--eval-every`` env steps (and at ``--steps``) on ``--eval-episodes`` episodes of a
-separate eval env. Both methods are evaluated by the same loop (:func:`evaluate`) on the
-same held-out episode seeds (``EVAL_SEED + 10_000 * seed + i``; training never resets
-with those): actions are deterministic (SAC's mean action; our agent's task mode without
-exploration noise).
+separate eval env. Both methods are evaluated by the library's one episode loop
+(``agent.loops.evaluate``; SAC's model in a ``PolicyController``) on the same held-out
+episode seeds (``EVAL_SEED + 10_000 * seed + i``; training never resets with those):
+actions are deterministic (SAC's mean action; our agent's task mode without exploration
+noise).
 
 - **SAC**: ``SAC("MlpPolicy", env, seed=seed, verbose=0, device="cpu")`` with SB3's
   defaults, trained with ``model.learn(..., reset_num_timesteps=False)`` up to each
@@ -62,6 +63,9 @@ import gymnasium as gym
 import numpy as np
 import torch
 
+from benchmarks import common
+from jepa_agent.agent.loops import Controller, PolicyController
+from jepa_agent.agent.loops import evaluate as run_episodes
 from jepa_agent.memory import atomic_write_text
 
 METHODS = ("ours", "sac")
@@ -70,15 +74,11 @@ EVAL_SEED = 1_000_000
 """Evaluation episode i of a run with seed s resets with ``EVAL_SEED + 10_000 * s + i``."""
 RECORD_KEYS = ("method", "env", "seed", "env_steps", "mean_return", "std_return", "success_rate", "wall_s")
 """Columns of results.json / results.csv, in order."""
-SUCCESS_KEYS = ("is_success", "success")
-"""Info keys an env reports success under (Gymnasium-Robotics uses both)."""
 SB3_LEARNING_STARTS = 100
 """SB3 SAC's default ``learning_starts``."""
 
-ActFn = Callable[[Any], np.ndarray]
-OnReset = Callable[[Any, dict[str, Any]], None]
-Report = Callable[[int, ActFn, gym.Env, OnReset | None], None]
-"""Called by a runner at each evaluation point with (env steps so far, act, its eval env, on_reset)."""
+Report = Callable[[int, Controller, gym.Env], None]
+"""Called by a runner at each evaluation point with (env steps so far, what acts, its eval env)."""
 
 
 # --------------------------------------------------------------------------- envs
@@ -97,57 +97,24 @@ def is_goal_env(env: gym.Env) -> bool:
     return isinstance(space, gym.spaces.Dict) and keys <= set(space.spaces) and hasattr(env.unwrapped, "compute_reward")
 
 
-def goal_observation(env: gym.Env, info: Mapping[str, Any]) -> Any | None:
-    """The goal our agent is reset with: ``info["goal_observation"]``, else the env's
-    ``goal_observation()``, else None (a reward-defined task such as Reacher-v5)."""
-    goal = info.get("goal_observation")
-    if goal is not None:
-        return goal
-    try:
-        method = env.get_wrapper_attr("goal_observation")
-    except AttributeError:
-        return None
-    return method()
-
-
-def final_success(info: Mapping[str, Any]) -> float | None:
-    """Success at an episode's last step, if the env reports it, as 0.0 / 1.0."""
-    for key in SUCCESS_KEYS:
-        if key in info:
-            return float(bool(info[key]))
-    return None
-
-
 # --------------------------------------------------------------------------- evaluation
-def evaluate(
-    act_fn: ActFn,
-    env: gym.Env,
-    episodes: int,
-    seed: int,
-    *,
-    on_reset: OnReset | None = None,
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Run ``episodes`` episodes; episode ``i`` resets with ``seed + i``.
-
-    ``act_fn(obs) -> action`` chooses every action; ``on_reset(obs, info)``, if given, runs
-    after every reset (our agent sets its goal there). Returns the undiscounted return of
-    every episode ``(episodes,)`` and its final-step success ``(episodes,)``, or None for
-    the success when some episode did not report one.
+def evaluate(controller: Controller, env: gym.Env, episodes: int, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Run ``episodes`` episodes of ``controller`` (our agent, or a baseline's model in a
+    ``PolicyController``: :func:`sac_controller`); episode ``i`` resets with ``seed + i``. The
+    library's one episode loop (``agent.loops.evaluate``): our agent gets each episode's goal
+    there. Returns the undiscounted return of every episode ``(episodes,)`` and its
+    final-step success ``(episodes,)``, or None for the success when some episode did not
+    report one (neither ``is_success`` nor ``success`` in its last info).
     """
-    returns, successes = [], []
-    for i in range(episodes):
-        obs, info = env.reset(seed=seed + i)
-        if on_reset is not None:
-            on_reset(obs, info)
-        total, done = 0.0, False
-        while not done:
-            obs, reward, terminated, truncated, info = env.step(act_fn(obs))
-            total += float(reward)
-            done = terminated or truncated
-        returns.append(total)
-        successes.append(final_success(info))
-    success = None if any(s is None for s in successes) else np.asarray(successes, dtype=float)
-    return np.asarray(returns, dtype=float), success
+    records = run_episodes(controller, env, episodes, seed=seed)["records"]
+    success = np.asarray([r["success_final"] for r in records], dtype=float)
+    return np.asarray([r["return"] for r in records], dtype=float), None if np.isnan(success).any() else success
+
+
+def sac_controller(model: Any) -> PolicyController:
+    """An SB3 model's deterministic action (SAC's mean action) for the episode loop: its
+    ``predict`` takes the envs' batched observations as they come. (B, A)"""
+    return PolicyController(lambda obs: model.predict(obs, deterministic=True)[0])
 
 
 def eval_points(steps: int, every: int) -> list[int]:
@@ -311,9 +278,9 @@ def run_ours(opts: Options, seed: int, report: Report, on_steps: Callable[[int],
     - ``agent.train(envs, steps, callback=)`` on ``num_envs`` envs in lockstep collects
       ``steps`` more env steps (give or take one step of the envs), counted in
       ``agent.env_steps``; the callback gets a dict with ``env_steps`` whenever an episode ends;
-    - ``agent.reset(goal=goal_observation(env, info))`` before each eval episode, where the
-      goal is ``None`` for an env without a goal observation (a reward-defined task);
-    - ``agent.act(obs, mode=None)`` returns the action for one unbatched observation.
+    - ``agent.loops.evaluate(agent, env, episodes, seed=)`` runs the eval episodes: it resets
+      the agent with each episode's goal (none for a reward-defined task) and acts in the
+      task's mode, without exploration noise.
     """
     from jepa_agent.agent.agent import Agent
     from jepa_agent.configurator.loading import apply_overrides
@@ -322,18 +289,11 @@ def run_ours(opts: Options, seed: int, report: Report, on_steps: Callable[[int],
     train_envs = [make_env(opts.env, config.task.env_kwargs) for _ in range(opts.num_envs)]
     eval_env = make_env(opts.env, config.task.env_kwargs)
     agent = Agent.from_config(config, eval_env)
-
-    def on_reset(obs: Any, info: dict[str, Any]) -> None:
-        agent.reset(goal=goal_observation(eval_env, info))
-
-    def act(obs: Any) -> np.ndarray:
-        return agent.act(obs, mode=None)
-
     try:
         for target in opts.eval_points:
             if agent.env_steps < target:  # aim at the absolute step: an overshoot does not add up
                 agent.train(train_envs, target - agent.env_steps, callback=lambda d: on_steps(d["env_steps"]))
-            report(agent.env_steps, act, eval_env, on_reset)
+            report(agent.env_steps, agent, eval_env)
             # the latest agent, to evaluate again under other settings (`jepa-agent eval`)
             agent.save(opts.out / f"ours_seed{seed}.pt")
     finally:
@@ -369,15 +329,11 @@ def run_sac(opts: Options, seed: int, report: Report, on_steps: Callable[[int], 
     eval_env = make_env(opts.env, opts.config.task.env_kwargs)
     policy = "MultiInputPolicy" if isinstance(env.observation_space, gym.spaces.Dict) else "MlpPolicy"
     model = SAC(policy, env, seed=seed, verbose=0, device="cpu", **sac_kwargs(opts))
-
-    def act(obs: Any) -> np.ndarray:
-        return model.predict(obs, deterministic=True)[0]
-
     callback = StepCallback()
     try:
         for target in opts.eval_points:
             model.learn(target - model.num_timesteps, callback=callback, reset_num_timesteps=False)
-            report(model.num_timesteps, act, eval_env, None)
+            report(model.num_timesteps, sac_controller(model), eval_env)
     finally:
         env.close()
         eval_env.close()
@@ -388,8 +344,8 @@ RUNNERS = {"ours": run_ours, "sac": run_sac}
 
 # --------------------------------------------------------------------------- results
 def write_results(records: Sequence[Mapping[str, Any]], out: Path) -> None:
-    """results.json and results.csv, each replaced atomically."""
-    atomic_write_text(out / "results.json", json.dumps(list(records), indent=1))
+    """results.json (with its provenance beside it) and results.csv, each replaced atomically."""
+    common.write_json(out / "results.json", list(records), indent=1)
     rows = io.StringIO(newline="")
     writer = csv.DictWriter(rows, fieldnames=RECORD_KEYS)
     writer.writeheader()
@@ -490,7 +446,7 @@ def run(opts: Options) -> list[dict[str, Any]]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     opts.out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(opts.out / "args.json", json.dumps({
+    common.write_json(opts.out / "args.json", {
         "env": opts.env, "steps": opts.steps, "seeds": list(opts.seeds), "eval_every": opts.eval_every,
         "eval_points": opts.eval_points, "methods": list(opts.methods), "config": opts.config_path,
         "set": list(opts.overrides),
@@ -498,7 +454,7 @@ def run(opts: Options) -> list[dict[str, Any]]:
         "threads": opts.threads, "num_envs": opts.num_envs,
         "sac": {"learning_starts": opts.sac_learning_starts, "her": opts.sac_her},
         "versions": _versions(),
-    }, indent=1))
+    }, indent=1)
     console = Console()
     records: list[dict[str, Any]] = []
     runs = [(seed, method) for seed in opts.seeds for method in opts.methods]  # seeds outer: a stopped
@@ -515,10 +471,10 @@ def run(opts: Options) -> list[dict[str, Any]]:
                 progress.update(task, completed=min(env_steps, opts.steps))
                 progress.update(overall, completed=offset + min(env_steps, opts.steps))
 
-            def report(env_steps: int, act: ActFn, env: gym.Env, on_reset: OnReset | None, method=method,
-                       seed=seed, t0=t0, on_steps=on_steps) -> None:
+            def report(env_steps: int, controller: Controller, env: gym.Env, method=method, seed=seed, t0=t0,
+                       on_steps=on_steps) -> None:
                 on_steps(env_steps)
-                returns, success = evaluate(act, env, opts.eval_episodes, eval_seed(seed), on_reset=on_reset)
+                returns, success = evaluate(controller, env, opts.eval_episodes, eval_seed(seed))
                 record = {
                     "method": method, "env": opts.env, "seed": seed, "env_steps": int(env_steps),
                     "mean_return": float(returns.mean()), "std_return": float(returns.std()),
@@ -552,11 +508,11 @@ def merge(folders: Sequence[str], out: str) -> list[dict[str, Any]]:
     for folder in folders:
         path = Path(folder) / "results.json"
         if not path.is_file():
-            raise SystemExit(f"sample_efficiency.py --merge: no results.json in {folder}")
+            raise SystemExit(f"benchmarks.sample_efficiency --merge: no results.json in {folder}")
         records += json.loads(path.read_text())
     envs_seen = sorted({r["env"] for r in records})
     if len(envs_seen) != 1:
-        raise SystemExit(f"sample_efficiency.py --merge: the runs must share one env, got {envs_seen}")
+        raise SystemExit(f"benchmarks.sample_efficiency --merge: the runs must share one env, got {envs_seen}")
     records.sort(key=lambda r: (r["method"], r["seed"], r["env_steps"]))
     target = Path(out)
     target.mkdir(parents=True, exist_ok=True)
@@ -569,12 +525,12 @@ def merge(folders: Sequence[str], out: str) -> list[dict[str, Any]]:
 def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["--merge"]:
-        # python benchmarks/sample_efficiency.py --merge DIR [DIR ...] --out DIR
+        # python -m benchmarks.sample_efficiency --merge DIR [DIR ...] --out DIR
         if "--out" not in argv or argv.index("--out") + 2 != len(argv):
-            raise SystemExit("usage: sample_efficiency.py --merge DIR [DIR ...] --out DIR")
+            raise SystemExit("usage: python -m benchmarks.sample_efficiency --merge DIR [DIR ...] --out DIR")
         return merge(argv[1:argv.index("--out")], argv[-1])
     opts = parse_args(argv)
-    torch.set_num_threads(opts.threads)
+    common.setup(opts.threads)
     return run(opts)
 
 

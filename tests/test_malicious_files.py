@@ -1,6 +1,6 @@
 """Every file the library reads is data: a crafted pickle in any of them runs nothing.
 
-The cases are ``benchmarks/crafted_files.py``'s (checkpoints, resume states, replay buffers,
+The cases are ``benchmarks.crafted_files``' (checkpoints, resume states, replay buffers,
 frozen-encoder files, Minari datasets, model folders): each plants a payload that would
 create a marker file when unpickled, and the reader a user would call must neither run it
 nor fail in more than one line naming the file.
@@ -8,7 +8,6 @@ nor fail in more than one line naming the file.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import pickle
 import subprocess
@@ -17,11 +16,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("crafted_files", ROOT / "benchmarks" / "crafted_files.py")
-crafted = importlib.util.module_from_spec(_spec)
-sys.modules["crafted_files"] = crafted  # registered before it runs, so pickling finds Payload's module
-_spec.loader.exec_module(crafted)
+from benchmarks import crafted_files as crafted
 
 
 @pytest.fixture(scope="module")

@@ -1,13 +1,13 @@
 """Why a trained agent misses a reach goal: its world model or its planner's search.
 
-    python benchmarks/plan_audit.py runs/explore/reach3d_far_free_epistemic/checkpoint.safetensors \\
+    python -m benchmarks.diagnostics.plan_audit runs/explore/reach3d_far_free_epistemic/checkpoint.safetensors \\
         --episodes 200 --json runs/plan_audit.json
 
 At each decision of the far quarter's episodes (the quarter of ``--episodes`` held-out goals
 farthest from the start, the seeds the agents are evaluated on), two plans for the planner's
 horizon are costed twice by the agent's own cost (goal energy, effort, smoothness, critic):
 the plan the planner chose, and the plan of the joint-space servo that knows the goal's
-joints (``benchmarks/reach_reference.py``: it reaches every goal). Costed on the world
+joints (``benchmarks.reach_reference``: it reaches every goal). Costed on the world
 model's predicted latents (what the planner sees), and on the target encoder's latents of
 the observations the plan really leads to (what the predictions are trained to match and the
 goal is encoded with; the env replays the plan from the same physics state).
@@ -31,24 +31,18 @@ readout of the predicted last latent against the achieved goal the replay reache
 ``probe_error``, the readout's own error on the decision's state). First it prints how far
 the far goals' observations lie outside the encoder's fitted input normalisation, in its
 standard deviations (``goal_input_zscore_max``).
-Velocity-servoed reach envs only.
+Velocity-servoed reach envs only. The episodes run through the library's one episode loop
+(``agent.loops.evaluate``), each decision audited when the agent has made it, before the env steps.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import sys
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("MUJOCO_GL", "egl")
-
-from benchmarks.reach_reference import servo_action  # noqa: E402  (the same servo as the reference)
+from benchmarks import common
+from benchmarks.reach_reference import servo_action  # the same servo as the reference
 
 VERDICTS = ("model", "search", "fine")
 
@@ -77,61 +71,88 @@ def replay(sim, state: np.ndarray, actions: np.ndarray) -> list[dict]:
     return [sim.unwrapped.step(a)[0] for a in actions]
 
 
-def audit_episode(agent, env, sim, seed: int, from_step: int, tau: float, task=None) -> dict:
-    """One evaluation episode of ``agent`` (under ``task``, or its own); each decision from
-    ``from_step`` on audited."""
+def audit_decision(agent, env, sim, obs: dict, t: int, tau: float) -> dict:
+    """The audit of the decision ``agent`` has just made at step ``t`` of its episode in
+    ``env`` (before the env steps), from the observation it acted on ``obs`` (one env's):
+    its plan and the servo's costed on the model's predictions and on what really follows
+    (``sim`` replays both from the env's physics state)."""
     import torch
 
     def tensors(obs_list: list[dict]) -> dict:
         return {k: torch.as_tensor(np.stack([np.asarray(o[k]) for o in obs_list])).float().to(agent.device)
                 for k in obs_list[0]}
 
-    obs, _ = env.reset(seed=seed)
+    state = env.unwrapped.get_physics_state()
+    with torch.no_grad():
+        goal = agent.configurator.goal_latent()  # (1, D)
+        s0 = agent.world_model.encode(tensors([obs]))  # (1, D)
+        plan = agent.actor.last_result.actions[:1].detach()  # (1, H, A)
+        H = plan.shape[1]
+        servo = torch.as_tensor(servo_plan(sim, state, H, tau), device=agent.device)[None]
+        plans = torch.cat([plan, servo])  # (2, H, A)
+        goals = goal.expand(2, -1)
+        predicted = agent.world_model.rollout(s0.expand(2, -1), plans)  # (2, H, D)
+        outcomes = [replay(sim, state, p.cpu().numpy()) for p in plans]
+        real = torch.stack([agent.world_model.encode_target(tensors(o)) for o in outcomes])  # (2, H, D)
+        model_cost = agent.cost(predicted, plans, goals).cpu().numpy()
+        true_cost = agent.cost(real, plans, goals).cpu().numpy()
+    decision = {"step": t, "distance": float(np.linalg.norm(obs["achieved_goal"] - obs["desired_goal"])),
+                "model_plan": float(model_cost[0]), "model_servo": float(model_cost[1]),
+                "true_plan": float(true_cost[0]), "true_servo": float(true_cost[1]),
+                "verdict": verdict(model_cost[0], model_cost[1], true_cost[0], true_cost[1])}
+    # the model's error on the servo's plan in metres: latent error over the latent distance
+    # per metre the plan really moves the fingertip (where it moves it at least 1 cm)
+    moved = float(np.linalg.norm(outcomes[1][-1]["achieved_goal"] - obs["achieved_goal"]))
+    if moved >= 0.01:
+        with torch.no_grad():
+            per_metre = float((real[1, -1] - agent.world_model.encode_target(tensors([obs]))[0]).norm()) / moved
+            error = (predicted[1] - real[1]).norm(dim=-1).cpu().numpy()  # (H,)
+        decision["servo_error_first_m"] = float(error[0]) / per_metre
+        decision["servo_error_last_m"] = float(error[-1]) / per_metre
+    if agent.probe is not None:  # the predicted end of the servo's plan, read out, against where it ends
+        with torch.no_grad():
+            end, now = agent.probe(torch.cat([predicted[1, -1:], s0])).cpu().numpy()
+        decision["servo_end_error"] = float(np.linalg.norm(end - outcomes[1][-1][agent.probe.key]))
+        decision["probe_error"] = float(np.linalg.norm(now - obs[agent.probe.key]))  # the readout alone
+    return decision
+
+
+class Audited:
+    """An agent as the episode loop drives it (``agent.loops.Controller``: everything is the
+    agent's), each of its decisions from step ``from_step`` of the episode on audited
+    (:func:`audit_decision`) as it is made: the env's physics state is then the decision's."""
+
+    def __init__(self, agent, env, sim, from_step: int, tau: float) -> None:
+        self.agent, self.env, self.sim, self.from_step, self.tau = agent, env, sim, from_step, tau
+        self.decisions: list[dict] = []
+        self.t = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.agent, name)
+
+    def reset(self, task=None, *, goal=None) -> None:
+        self.agent.reset(task, goal=goal)
+        self.t = 0
+
+    def act(self, obs: dict, *, mode: str | None = None) -> np.ndarray:
+        action = self.agent.act(obs, mode=mode)
+        if self.t >= self.from_step:
+            one = {k: v[0] for k, v in obs.items()}  # the one env's observation
+            self.decisions.append(audit_decision(self.agent, self.env, self.sim, one, self.t, self.tau))
+        self.t += 1
+        return action
+
+
+def audit_episode(agent, env, sim, seed: int, from_step: int, tau: float, task=None) -> dict:
+    """One evaluation episode of ``agent`` (under ``task``, or its own) reset with ``seed``,
+    in the library's one episode loop; each decision from ``from_step`` on audited."""
+    from jepa_agent.agent.loops import evaluate
+
     sim.reset(seed=seed)  # the same goal in the replaying copy
-    agent.reset(task, goal=env.unwrapped.goal_observation())
-    decisions, distances = [], []
-    done, t = False, 0
-    while not done:
-        action = agent.act(obs)
-        if t >= from_step:
-            state = env.unwrapped.get_physics_state()
-            with torch.no_grad():
-                goal = agent.configurator.goal_latent()  # (1, D)
-                s0 = agent.world_model.encode(tensors([obs]))  # (1, D)
-                plan = agent.actor.last_result.actions[:1].detach()  # (1, H, A)
-                H = plan.shape[1]
-                servo = torch.as_tensor(servo_plan(sim, state, H, tau), device=agent.device)[None]
-                plans = torch.cat([plan, servo])  # (2, H, A)
-                goals = goal.expand(2, -1)
-                predicted = agent.world_model.rollout(s0.expand(2, -1), plans)  # (2, H, D)
-                outcomes = [replay(sim, state, p.cpu().numpy()) for p in plans]
-                real = torch.stack([agent.world_model.encode_target(tensors(o)) for o in outcomes])  # (2, H, D)
-                model_cost = agent.cost(predicted, plans, goals).cpu().numpy()
-                true_cost = agent.cost(real, plans, goals).cpu().numpy()
-            decision = {"step": t, "distance": float(np.linalg.norm(obs["achieved_goal"] - obs["desired_goal"])),
-                        "model_plan": float(model_cost[0]), "model_servo": float(model_cost[1]),
-                        "true_plan": float(true_cost[0]), "true_servo": float(true_cost[1]),
-                        "verdict": verdict(model_cost[0], model_cost[1], true_cost[0], true_cost[1])}
-            # the model's error on the servo's plan in metres: latent error over the latent distance
-            # per metre the plan really moves the fingertip (where it moves it at least 1 cm)
-            moved = float(np.linalg.norm(outcomes[1][-1]["achieved_goal"] - obs["achieved_goal"]))
-            if moved >= 0.01:
-                with torch.no_grad():
-                    per_metre = float((real[1, -1] - agent.world_model.encode_target(tensors([obs]))[0]).norm()) / moved
-                    error = (predicted[1] - real[1]).norm(dim=-1).cpu().numpy()  # (H,)
-                decision["servo_error_first_m"] = float(error[0]) / per_metre
-                decision["servo_error_last_m"] = float(error[-1]) / per_metre
-            if agent.probe is not None:  # the predicted end of the servo's plan, read out, against where it ends
-                with torch.no_grad():
-                    end, now = agent.probe(torch.cat([predicted[1, -1:], s0])).cpu().numpy()
-                decision["servo_end_error"] = float(np.linalg.norm(end - outcomes[1][-1][agent.probe.key]))
-                decision["probe_error"] = float(np.linalg.norm(now - obs[agent.probe.key]))  # the readout alone
-            decisions.append(decision)
-        obs, _, terminated, truncated, info = env.step(action)
-        distances.append(float(info["distance"]))
-        done, t = terminated or truncated, t + 1
-    return {"seed": seed, "success": bool(distances[-1] < env.unwrapped.success_threshold),
-            "final_distance": distances[-1], "decisions": decisions}
+    audited = Audited(agent, env, sim, from_step, tau)
+    record = evaluate(audited, env, 1, seed=seed, task=task)["records"][0]
+    return {"seed": seed, "success": bool(record["final_distance"] < env.unwrapped.success_threshold),
+            "final_distance": record["final_distance"], "decisions": audited.decisions}
 
 
 def tally(episodes: list[dict]) -> dict:
@@ -179,17 +200,8 @@ def goal_input_zscores(agent, env, seeds: list[int]) -> np.ndarray | None:
     return np.asarray(z)
 
 
-def far_seeds(env, seeds: list[int]) -> list[int]:
-    """The quarter of ``seeds`` whose goal is farthest from the start."""
-    dist = []
-    for s in seeds:
-        obs, _ = env.reset(seed=s)
-        dist.append(float(np.linalg.norm(obs["desired_goal"] - obs["achieved_goal"])))
-    return [seeds[i] for i in sorted(np.argsort(dist)[-max(1, len(seeds) // 4):])]
-
-
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p = common.parser(__doc__)
     p.add_argument("checkpoint")
     p.add_argument("--episodes", type=int, default=200, help="held-out goals; their far quarter is audited")
     p.add_argument("--from-step", type=int, default=25, help="audit the decisions from this step of the episode on")
@@ -204,26 +216,22 @@ def main() -> None:
     if args.episodes < 4 or not args.tau > 0:
         raise SystemExit(f"--episodes must be >= 4 and --tau > 0; got {args.episodes} and {args.tau}")
 
-    import torch
+    common.setup()
 
     from jepa_agent.agent.agent import Agent
     from jepa_agent.agent.app.run import EVAL_SEED, make_env
-    from jepa_agent.configurator.loading import (
-        apply_overrides,
-        parse_override_tokens,
-        split_world_model_options,
-    )
+    from jepa_agent.configurator.loading import split_world_model_options
 
-    torch.set_num_threads(1)
     wm_options, task_set = split_world_model_options(args.set)
     agent = Agent.load(args.checkpoint, world_model_options=wm_options)
-    task = apply_overrides(agent.config, parse_override_tokens([f"--{o}" for o in task_set])).task if task_set else None
+    task = common.task_with(agent.config, task_set)
     env, sim = make_env(agent.config), make_env(agent.config)
     if getattr(env.unwrapped, "control", "velocity") != "velocity" or not hasattr(env.unwrapped, "goal_qpos"):
         raise SystemExit("the audit's servo commands joint velocities toward goal_qpos: a velocity-servoed reach env only")
     if agent.configurator.objective != "goal" or agent.actor.mode != "plan":
         raise SystemExit("the audit compares plans toward a goal observation: a goal task acting by planning only")
-    far = far_seeds(env, [EVAL_SEED + agent.config.seed + i for i in range(args.episodes)])
+    seeds = [EVAL_SEED + agent.config.seed + i for i in range(args.episodes)]
+    far = [seeds[i] for i in common.far_quarter(common.goal_distances(env, seeds))]
     zscores = goal_input_zscores(agent, env, far)  # over the whole far quarter, --limit or not
     seeds = far[: args.limit]
     if zscores is not None:
@@ -257,8 +265,7 @@ def main() -> None:
                      f" (the probe's readout; {100 * t['probe_error']:.1f} cm off reading the state itself)"
                      if t["servo_end_error"] is not None else ""))
     if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(out, indent=1))
+        common.write_json(args.json, out, indent=1)
 
 
 if __name__ == "__main__":

@@ -1,27 +1,22 @@
-"""The benchmark scripts are not a package: load them by path, once per session."""
+"""The benchmark scripts are modules of the ``benchmarks`` package (``python -m benchmarks.NAME``):
+each fixture imports one."""
 
-import importlib.util
+import importlib
+import os
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
-
 
 def _load(name: str):
-    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    # Registered before it runs, as importlib's recipe does: dataclasses (and pickling)
-    # look a class's module up in sys.modules.
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    return importlib.import_module(f"benchmarks.{name}")
 
 
 @pytest.fixture(scope="session")
 def risk_modes():
-    return _load("risk_modes")
+    return _load("diagnostics.risk_modes")
 
 
 @pytest.fixture(scope="session")
@@ -46,14 +41,35 @@ def reach_reference():
 
 @pytest.fixture(scope="session")
 def plan_audit():
-    return _load("plan_audit")
+    return _load("diagnostics.plan_audit")
 
 
 @pytest.fixture(scope="session")
 def model_error():
-    return _load("model_error")
+    return _load("diagnostics.model_error")
 
 
 @pytest.fixture(scope="session")
 def latent_readout():
-    return _load("latent_readout")
+    return _load("diagnostics.latent_readout")
+
+
+@pytest.fixture(scope="session")
+def common():
+    return _load("common")
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def script():
+    """``script(NAME, *args)``: run ``python -m benchmarks.NAME ARGS`` from the repository root,
+    as a user does (headless MuJoCo, one torch thread); returns the finished process."""
+
+    def run(name: str, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+        env = {**os.environ, "MUJOCO_GL": "egl"}
+        return subprocess.run([sys.executable, "-m", f"benchmarks.{name}", *map(str, args)], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=timeout)
+
+    return run

@@ -1,14 +1,9 @@
-"""benchmarks/compare_eval.py: equal results pass whatever the timings; any other change is named."""
+"""benchmarks.compare_eval: equal results pass whatever the timings; any other change is named."""
 
-import importlib.util
 import json
 import math
-from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "compare_eval.py"
-_spec = importlib.util.spec_from_file_location("compare_eval", SCRIPT)
-compare = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(compare)
+from benchmarks import compare_eval as compare
 
 EVAL = {"success_rate": 1.0, "mean_final_distance": 0.0027, "embed_rank": math.nan, "train_wall_s": 208.0,
         "provenance": {"git_commit": "a"}, "records": [{"seed": 1, "success": 1.0, "return": -2.5}]}

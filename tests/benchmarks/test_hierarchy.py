@@ -1,23 +1,20 @@
-"""benchmarks/hierarchy.py end to end on a reduced budget (needs the maze extra)."""
+"""benchmarks.hierarchy end to end on a reduced budget (needs the maze extra)."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("gymnasium_robotics")
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "hierarchy.py"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("task", ["pointmaze_medium", "reach2d_wall"])
-def test_flat_and_hierarchical_on_the_same_model(tmp_path, task):
+def test_flat_and_hierarchical_on_the_same_model(script, tmp_path, task):
     """A tiny training, 2 detour pairs: one record per planner with the issue's fields, the
     hierarchical episodes carry their subgoals, the figure is written."""
     episode = "{max_episode_steps: 120}" if task == "pointmaze_medium" else "{wall_angle: 1.5708, max_episode_steps: 40}"
-    cmd = [sys.executable, str(SCRIPT), "--task", task, "--out", str(tmp_path), "--steps", "800",
+    cmd = ["--task", task, "--out", str(tmp_path), "--steps", "800",
            "--pairs", "2", "--max-steps", "12", "--ms", "15", "--set", f"task.env_kwargs={episode}",
            "training.random_steps=300", "training.pretrain_updates=10", "training.batch_size=16",
            "coarse_world_model.hidden_dim=32", "encoder.hidden_dim=32", "world_model.hidden_dim=32"]
@@ -25,7 +22,7 @@ def test_flat_and_hierarchical_on_the_same_model(tmp_path, task):
         cmd += ["--ablate", "--refit-updates", "5"]
     else:  # each planner again along routes through the replay
         cmd += ["--route"]
-    done = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "MUJOCO_GL": "egl"}, timeout=600)
+    done = script("hierarchy", *cmd)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     records = json.loads((tmp_path / "results.json").read_text())
     main = [r for r in records if r["ablation"] is None]
@@ -41,11 +38,10 @@ def test_flat_and_hierarchical_on_the_same_model(tmp_path, task):
     assert all(e["subgoals"] for e in episodes["hierarchical"]) and not any(e["subgoals"] for e in episodes["flat"])
     if task == "pointmaze_medium":  # the config holds each action 4 env steps: 12 env steps are 3 actions
         assert all(len(e["path"]) == 12 // 4 + 1 for e in episodes["flat"] if not e["success"])
-        model_error = SCRIPT.parent / "model_error.py"  # the same agent's prediction error, in metres
-        done = subprocess.run([sys.executable, str(model_error), str(tmp_path / task / "agent.pt"), "--config",
-                               str(SCRIPT.parents[1] / "configs" / "pointmaze_medium_hier.yaml"), "--starts", "3",
-                               "--horizon", "2", "--json", str(tmp_path / "error.json")],
-                              capture_output=True, text=True, env={**os.environ, "MUJOCO_GL": "egl"}, timeout=300)
+        # the same agent's prediction error, in metres
+        done = script("diagnostics.model_error", tmp_path / task / "agent.pt", "--config",
+                      ROOT / "configs" / "pointmaze_medium_hier.yaml", "--starts", "3", "--horizon", "2",
+                      "--json", tmp_path / "error.json", timeout=300)
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
         err = json.loads((tmp_path / "error.json").read_text())
         assert err["action_repeat"] == 4 and err["starts"] == 3 and len(err["rollout_error_median"]) == 2

@@ -1,4 +1,4 @@
-"""benchmarks/reach_reference.py: the joint-space servo that knows the goal reaches it."""
+"""benchmarks.reach_reference: the joint-space servo that knows the goal reaches it."""
 
 import json
 
@@ -12,7 +12,8 @@ from jepa_agent import envs  # noqa: F401  (registers the reach envs)
 @pytest.mark.parametrize("env_id", ["jepa_agent/Reach2D-v0", "jepa_agent/Reach3D-v0"])
 def test_the_servo_reaches_every_goal_and_says_when(reach_reference, env_id):
     env = gym.make(env_id)
-    records = [reach_reference.servo_episode(env, seed, tau=0.04) for seed in range(6)]
+    records = reach_reference.servo_episodes(env, 6, 0, tau=0.04)
+    assert [r["seed"] for r in records] == list(range(6))
     for r in records:
         assert r["success"] and r["success_any"], r
         assert 0 <= r["arrival"] < env.spec.max_episode_steps and r["final_distance"] < env.unwrapped.success_threshold
@@ -23,8 +24,8 @@ def test_the_servo_reaches_every_goal_and_says_when(reach_reference, env_id):
 def test_a_slow_servo_arrives_later(reach_reference):
     """A longer time constant commands lower speeds near the goal: never an earlier arrival."""
     env = gym.make("jepa_agent/Reach3D-v0")
-    fast = [reach_reference.servo_episode(env, seed, tau=0.04)["arrival"] for seed in range(4)]
-    slow = [reach_reference.servo_episode(env, seed, tau=0.3)["arrival"] for seed in range(4)]
+    fast = [r["arrival"] for r in reach_reference.servo_episodes(env, 4, 0, tau=0.04)]
+    slow = [r["arrival"] for r in reach_reference.servo_episodes(env, 4, 0, tau=0.3)]
     assert np.all(np.asarray(slow) >= np.asarray(fast)) and sum(slow) > sum(fast)
 
 

@@ -8,6 +8,8 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
+from jepa_agent.agent.loops import PolicyController
+
 REACH = "jepa_agent/Reach2D-v0"
 
 
@@ -33,34 +35,60 @@ class Steps(gym.Env):
 
 
 def zero(obs):
-    return np.zeros(1, np.float32)
+    return np.zeros((len(obs), 1), np.float32)  # (B, 1)
 
 
 def test_evaluate_known_policy_return_success_and_seeds(sample_efficiency):
-    """A constant-zero policy earns 5 per episode and succeeds; episode i resets with seed + i and calls on_reset."""
+    """A constant-zero policy earns 5 per episode and succeeds; episode i resets with seed + i and on_reset runs before each."""
     env, resets = Steps(), []
-    returns, success = sample_efficiency.evaluate(zero, env, 3, 10, on_reset=lambda o, i: resets.append(i))
+    returns, success = sample_efficiency.evaluate(PolicyController(zero, on_reset=resets.append), env, 3, 10)
     np.testing.assert_array_equal(returns, [5.0, 5.0, 5.0])
     np.testing.assert_array_equal(success, [1.0, 1.0, 1.0])
-    assert env.seeds == [10, 11, 12] and len(resets) == 3 and "goal_observation" in resets[0]
-    returns, success = sample_efficiency.evaluate(lambda o: np.ones(1, np.float32), env, 2, 0)
+    assert [s for s in env.seeds if s is not None] == [10, 11, 12] and len(resets) == 3
+    ones = PolicyController(lambda o: np.ones((len(o), 1), np.float32))
+    returns, success = sample_efficiency.evaluate(ones, env, 2, 0)
     np.testing.assert_array_equal(returns, [0.0, 0.0])
     np.testing.assert_array_equal(success, [0.0, 0.0])
 
 
 def test_evaluate_success_is_none_when_not_reported(sample_efficiency):
     """An env whose info has neither is_success nor success yields success None, not 0."""
-    returns, success = sample_efficiency.evaluate(zero, Steps(report_success=False), 2, 0)
+    returns, success = sample_efficiency.evaluate(PolicyController(zero), Steps(report_success=False), 2, 0)
     assert success is None and returns.tolist() == [5.0, 5.0]
 
 
 def test_evaluate_on_reacher_is_repeatable(sample_efficiency):
     """Same policy, same eval seeds: identical returns (the seeds fix the episodes); Reacher reports no success."""
     env = sample_efficiency.make_env("Reacher-v5")
-    a, s = sample_efficiency.evaluate(lambda o: np.zeros(2, np.float32), env, 2, 1_000_000)
-    b, _ = sample_efficiency.evaluate(lambda o: np.zeros(2, np.float32), env, 2, 1_000_000)
+    still = PolicyController(lambda o: np.zeros((len(o), 2), np.float32))
+    a, s = sample_efficiency.evaluate(still, env, 2, 1_000_000)
+    b, _ = sample_efficiency.evaluate(still, env, 2, 1_000_000)
     env.close()
     assert s is None and np.all(a < 0) and a.tolist() == b.tolist() and a[0] != a[1]
+
+
+def test_our_agent_is_evaluated_with_each_episodes_goal(sample_efficiency):
+    """Our agent goes through the same loop: the goal of each episode is the env's (the same
+    records as Agent.evaluate on the same seeds), and SAC's controller wraps predict."""
+    from jepa_agent.agent import Agent
+    from jepa_agent.configurator import AgentConfig
+
+    env = sample_efficiency.make_env(REACH)
+    agent = Agent.from_config(AgentConfig().with_overrides({"device": "cpu", "actor.samples": 16, "actor.iterations": 1}), env)
+    agent.generator.manual_seed(0)
+    returns, success = sample_efficiency.evaluate(agent, env, 2, 5)
+    agent.generator.manual_seed(0)
+    records = agent.evaluate(env, 2, seed=5)["records"]
+    assert returns.tolist() == [r["return"] for r in records] and success.tolist() == [r["success_final"] for r in records]
+
+    class Model:
+        def predict(self, obs, deterministic):
+            assert deterministic
+            return np.zeros((len(obs["observation"]), 2), np.float32), None
+
+    r, _ = sample_efficiency.evaluate(sample_efficiency.sac_controller(Model()), env, 2, 5)
+    assert r.shape == (2,) and np.all(r <= 0)
+    env.close()
 
 
 def test_eval_points_end_at_steps(sample_efficiency):
@@ -70,19 +98,11 @@ def test_eval_points_end_at_steps(sample_efficiency):
     assert sample_efficiency.eval_points(100, 100) == [100]
 
 
-def test_goal_observation_and_success_helpers(sample_efficiency):
-    """The goal comes from info, else the env's goal_observation(), else None; success from is_success or success."""
-    se = sample_efficiency
-    assert se.goal_observation(Steps(), {"goal_observation": 1}) == 1
-    reach = se.make_env(REACH)
-    _, info = reach.reset(seed=0)
-    goal = se.goal_observation(reach, {})
-    np.testing.assert_array_equal(goal["desired_goal"], info["goal_observation"]["desired_goal"])
-    reacher = se.make_env("Reacher-v5")
-    assert se.goal_observation(reacher, {}) is None
-    assert se.is_goal_env(reach) and not se.is_goal_env(reacher)
+def test_goal_env_helper(sample_efficiency):
+    """A dict observation with achieved and desired goals and a compute_reward is a goal env (HER applies)."""
+    reach, reacher = sample_efficiency.make_env(REACH), sample_efficiency.make_env("Reacher-v5")
+    assert sample_efficiency.is_goal_env(reach) and not sample_efficiency.is_goal_env(reacher)
     reach.close(), reacher.close()
-    assert (se.final_success({"is_success": 1.0}), se.final_success({"success": False}), se.final_success({})) == (1.0, 0.0, None)
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,6 @@
-"""benchmarks/latent_readout.py: how finely a latent resolves the goal space."""
+"""benchmarks.diagnostics.latent_readout: how finely a latent resolves the goal space."""
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -59,13 +56,11 @@ def test_fit_reads_a_function_of_the_input_and_not_noise(latent_readout):
     assert np.median(guessed) > 0.5 * spread
 
 
-def test_cli_writes_a_record_per_input(agent, tmp_path):
+def test_cli_writes_a_record_per_input(script, agent, tmp_path):
     """End to end on a resumable checkpoint: a record per input, four distance bins each."""
     path = agent.save(tmp_path / "ckpt.pt", resume=True)
-    script = Path(__file__).resolve().parents[2] / "benchmarks" / "latent_readout.py"
-    cmd = [sys.executable, str(script), str(path), "--samples", "40", "--updates", "20",
-           "--json", str(tmp_path / "out.json")]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    done = script("diagnostics.latent_readout", path, "--samples", "40", "--updates", "20",
+                  "--json", tmp_path / "out.json", timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     out = json.loads((tmp_path / "out.json").read_text())
     assert (out["samples"], out["updates"], len(out["bin_edges"])) == (40, 20, 3)

@@ -1,4 +1,4 @@
-"""benchmarks/plan_audit.py: which part a planner's choice rests on, by known answers."""
+"""benchmarks.diagnostics.plan_audit: which part a planner's choice rests on, by known answers."""
 
 import gymnasium as gym
 import numpy as np

@@ -1,9 +1,6 @@
-"""benchmarks/model_error.py --replay: the open-loop latent error on the agent's own replay."""
+"""benchmarks.diagnostics.model_error --replay: the open-loop latent error on the agent's own replay."""
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -56,14 +53,12 @@ def test_replay_error_is_the_rollout_against_the_target_latents(model_error, age
     assert model_error.replay_error(agent, windows=16, horizon=3, seed=4)["error_mean"] != out["error_mean"]
 
 
-def test_replay_command_refits_the_predictor_first(agent, tmp_path):
+def test_replay_command_refits_the_predictor_first(script, agent, tmp_path):
     """``--replay N --refit-predictor R --set world_model.options.plan_encoder=target`` on a
     resumable checkpoint: the record says the refit ran, its loss, and the errors."""
     path = agent.save(tmp_path / "ckpt.pt", resume=True)
-    script = Path(__file__).resolve().parents[2] / "benchmarks" / "model_error.py"
-    cmd = [sys.executable, str(script), str(path), "--replay", "8", "--horizon", "2", "--refit-predictor", "3",
-           "--set", "world_model.options.plan_encoder=target", "--json", str(tmp_path / "out.json")]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    done = script("diagnostics.model_error", path, "--replay", "8", "--horizon", "2", "--refit-predictor", "3",
+                  "--set", "world_model.options.plan_encoder=target", "--json", tmp_path / "out.json", timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     out = json.loads((tmp_path / "out.json").read_text())
     assert out["refit_predictor"] == 3 and out["refit_loss_first"] > 0 and len(out["error_mean"]) == 2
