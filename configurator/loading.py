@@ -21,11 +21,19 @@ short key                  full key
 
 Dashes in keys read as underscores; values are YAML scalars (``512``, ``mppi``, ``null``,
 ``[a, b]``). An unknown key fails before anything runs, naming the closest valid key.
+
+A config file may start from another: ``base: reach2d`` (a config that ships with the package,
+:func:`shipped_configs`) or ``base: ./other.yaml`` (a file, relative to this one). The base is
+read first (it may have a base of its own) and the file's keys are merged into it
+(:func:`merge`): a file holds only its differences. Where a file is asked for by a bare name
+(``--config reacher``: no suffix, no folder) and there is no such file here, it is the shipped
+config of that name, so the shipped configs work from an installed package, without a clone.
 """
 
 from __future__ import annotations
 
 import difflib
+import importlib.resources
 import json
 import types
 import typing
@@ -46,9 +54,13 @@ __all__ = [
     "ConfigError",
     "apply_overrides",
     "canonical_key",
+    "config_path",
     "load_config",
+    "merge",
     "model_class",
     "parse_override_tokens",
+    "read_config_data",
+    "shipped_configs",
     "validate_config",
 ]
 
@@ -73,11 +85,92 @@ class ConfigError(ValueError):
 
 
 # --------------------------------------------------------------------------- files
-def load_config(path: str | Path, *, model: type[M] = AgentConfig) -> M:
-    """Read and validate a YAML or JSON config file (by extension) as ``model``."""
-    path = Path(path)
+SUFFIXES = (".yaml", ".yml", ".json")
+"""The suffixes of config files (YAML or JSON, read by suffix)."""
+
+SHIPPED = "jepa_agent.configs"
+"""The package that holds the shipped configs (the repository's ``configs/`` folder)."""
+
+
+def shipped_configs() -> dict[str, Path]:
+    """The configs that ship with the package, by name (``reach2d`` -> ``.../configs/reach2d.yaml``)."""
+    folder = Path(str(importlib.resources.files(SHIPPED)))
+    return {p.stem: p for p in sorted(folder.iterdir()) if p.suffix in SUFFIXES}
+
+
+def _is_name(source: str) -> bool:
+    """A bare name (``reacher``): no suffix, no folder."""
+    path = Path(source)
+    return bool(source) and path.name == source and not path.suffix
+
+
+def config_path(source: str | Path) -> Path:
+    """The file a config source names: a file that exists, as it is; else, for a bare name
+    (``reacher``: no suffix, no folder), the shipped config of that name. Anything else is a
+    :class:`ConfigError` naming the shipped configs."""
+    path = Path(source)
+    if path.is_file():
+        return path
+    shipped = shipped_configs()
+    if _is_name(str(source)):
+        if str(source) in shipped:
+            return shipped[str(source)]
+        raise ConfigError(f"no config file {str(source)!r} here and no shipped config of that name "
+                          f"(shipped: {', '.join(shipped)})")
+    hint = ""
+    if path.stem in shipped and path.suffix in SUFFIXES:
+        hint = f"; the package ships a config of that name: --config {path.stem}"
+    raise ConfigError(f"no config file at {path}{hint}")
+
+
+def load_config(source: str | Path, *, model: type[M] = AgentConfig) -> M:
+    """Read and validate a YAML or JSON config file (by suffix) as ``model``, its ``base``
+    chain merged (:func:`read_config_data`). ``source`` is a path, or the name of a shipped
+    config (:func:`config_path`)."""
+    path = config_path(source)
+    chain: list[Path] = []
+    data = read_config_data(path, chain=chain)
+    where = str(path) if len(chain) == 1 else f"{path} (base: {' -> '.join(p.name for p in chain[1:])})"
+    return validate_config(data, source=where, model=model)
+
+
+def read_config_data(source: str | Path, *, chain: list[Path] | None = None) -> dict[str, Any]:
+    """The mapping a config file holds, with its ``base`` (a shipped config's name, or a path
+    relative to the file) read first and the file's keys merged into it (:func:`merge`); a base
+    may have its own. ``chain``, when given, is filled with the files read, the first first.
+    A cycle of bases, an unknown shipped name or a missing file is a :class:`ConfigError`."""
+    chain = [] if chain is None else chain
+    path = config_path(source)
+    if path.resolve() in [p.resolve() for p in chain]:
+        cycle = " -> ".join(str(p) for p in [*chain, path])
+        raise ConfigError(f"the bases of {chain[0]} form a cycle: {cycle}")
+    chain.append(path)
+    data = _read_mapping(path)
+    base = data.pop("base", None)
+    if base is None:
+        return data
+    return merge(read_config_data(_base_path(base, path), chain=chain), data)
+
+
+def _base_path(base: Any, of: Path) -> Path:
+    """The file ``base: ...`` in the file ``of`` names."""
+    if not isinstance(base, str) or not base:
+        raise ConfigError(f"{of}: base names a shipped config (base: reach2d) or a file relative to this one "
+                          f"(base: ./other.yaml), got {base!r}")
+    if _is_name(base):
+        shipped = shipped_configs()
+        if base not in shipped:
+            raise ConfigError(f"{of}: base {base!r} is no shipped config (shipped: {', '.join(shipped)}; "
+                              "a file is named by its path, e.g. base: ./other.yaml)")
+        return shipped[base]
+    path = Path(base) if Path(base).is_absolute() else of.parent / base
     if not path.is_file():
-        raise ConfigError(f"no config file at {path}")
+        raise ConfigError(f"{of}: base {base!r}: no config file at {path}")
+    return path
+
+
+def _read_mapping(path: Path) -> dict[str, Any]:
+    """The mapping of keys to values in one YAML or JSON file (empty for an empty file)."""
     text = path.read_text()
     try:
         if path.suffix == ".json":
@@ -92,7 +185,25 @@ def load_config(path: str | Path, *, model: type[M] = AgentConfig) -> M:
         data = {}
     if not isinstance(data, Mapping):
         raise ConfigError(f"{path}: a config is a mapping of keys to values, got {type(data).__name__}")
-    return validate_config(data, source=str(path), model=model)
+    return dict(data)
+
+
+def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """``over`` merged into ``base`` (a file into its base): mappings merge key by key, at every
+    depth; anything else in ``over`` replaces what ``base`` has (a list whole; ``null`` sets
+    null). A module spec that names another module (``planner: {name: mppi}`` over ``{name:
+    cem, options: {...}}``) replaces the base's whole, since the base's options belong to
+    the base's module."""
+    out = dict(base)
+    for key, value in over.items():
+        below = out.get(key)
+        other_module = (isinstance(value, Mapping) and isinstance(below, Mapping) and "name" in value
+                        and value["name"] != below.get("name"))
+        if isinstance(value, Mapping) and isinstance(below, Mapping) and not other_module:
+            out[key] = merge(below, value)
+        else:
+            out[key] = value
+    return out
 
 
 def validate_config(data: Mapping[str, Any], *, source: str = "config", model: type[M] = AgentConfig) -> M:

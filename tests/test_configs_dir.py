@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from jepa_agent.agent.app.bench_config import BenchConfig
 from jepa_agent.configurator import AgentConfig
-from jepa_agent.configurator.loading import load_config
+from jepa_agent.configurator.loading import load_config, shipped_configs, validate_config
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = sorted(p for p in (ROOT / "configs").iterdir() if p.suffix in (".yaml", ".yml", ".json"))
+RECORDED = json.loads((ROOT / "tests" / "data" / "shipped_configs.json").read_text())
+"""Every shipped config as it resolved (``model_dump(mode="json")``) when each file still spelled
+out every key, before any named a ``base``."""
 
 
 def test_configs_folder_is_not_empty():
@@ -34,6 +38,21 @@ def test_every_config_validates(path, monkeypatch):
         spec = getattr(config, kind)
         if spec is not None:
             spec.resolve(kind)
+
+
+def test_every_shipped_config_is_recorded():
+    """The recorded resolutions cover exactly the shipped configs (a new config is recorded too)."""
+    assert sorted(RECORDED) == sorted(shipped_configs()) == sorted(p.stem for p in CONFIGS)
+
+
+@pytest.mark.parametrize("name", sorted(RECORDED))
+def test_shipped_config_resolves_as_recorded(name, monkeypatch):
+    """A shipped config, its bases merged, resolves to the very config it resolved to before it
+    held only its differences (tests/data/shipped_configs.json)."""
+    monkeypatch.syspath_prepend(str(ROOT))
+    model = BenchConfig if name.startswith("bench") else AgentConfig
+    recorded = validate_config(RECORDED[name], model=model)
+    assert load_config(name, model=model).model_dump(mode="json") == recorded.model_dump(mode="json")
 
 
 @pytest.mark.parametrize(("name", "env"), [("reach2d.yaml", "jepa_agent/Reach2D-v0"), ("reach3d.yaml", "jepa_agent/Reach3D-v0")])
