@@ -21,7 +21,9 @@ from jepa_agent.configurator.loading import (
     ConfigError,
     apply_overrides,
     load_config,
+    loads_config,
     parse_override_tokens,
+    shipped_configs,
 )
 from jepa_agent.configurator.registry import Registry, config_class_of, validate_options
 
@@ -45,7 +47,9 @@ __all__ = [
     "apply_overrides",
     "config_class_of",
     "load_config",
+    "loads_config",
     "observation_shapes",
     "parse_override_tokens",
+    "shipped_configs",
     "validate_options",
 ]

@@ -56,6 +56,7 @@ __all__ = [
     "canonical_key",
     "config_path",
     "load_config",
+    "loads_config",
     "merge",
     "model_class",
     "parse_override_tokens",
@@ -171,21 +172,35 @@ def _base_path(base: Any, of: Path) -> Path:
 
 def _read_mapping(path: Path) -> dict[str, Any]:
     """The mapping of keys to values in one YAML or JSON file (empty for an empty file)."""
-    text = path.read_text()
+    if path.suffix not in SUFFIXES:
+        raise ConfigError(f"a config file is .yaml, .yml or .json, got {path}")
+    return _parse(path.read_text(), json_text=path.suffix == ".json", where=str(path))
+
+
+def _parse(text: str, *, json_text: bool, where: str) -> dict[str, Any]:
+    """The mapping of keys to values a YAML (or JSON) text holds (empty for an empty text)."""
     try:
-        if path.suffix == ".json":
-            data = json.loads(text)
-        elif path.suffix in (".yaml", ".yml"):
-            data = yaml.safe_load(text)
-        else:
-            raise ConfigError(f"a config file is .yaml, .yml or .json, got {path}")
+        data = json.loads(text) if json_text else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as err:
-        raise ConfigError(f"{path}: not valid {path.suffix[1:].upper()}: {' '.join(str(err).split())}") from None
+        kind = "JSON" if json_text else "YAML"
+        raise ConfigError(f"{where}: not valid {kind}: {' '.join(str(err).split())}") from None
     if data is None:
         data = {}
     if not isinstance(data, Mapping):
-        raise ConfigError(f"{path}: a config is a mapping of keys to values, got {type(data).__name__}")
+        raise ConfigError(f"{where}: a config is a mapping of keys to values, got {type(data).__name__}")
     return dict(data)
+
+
+def loads_config(text: str, *, model: type[M] = AgentConfig, folder: str | Path = ".") -> M:
+    """A config from YAML text (an example's, a notebook's), read as a file in ``folder`` would
+    be: its ``base`` (a shipped config's name, or a path relative to ``folder``) first."""
+    data = _parse(text, json_text=False, where="config text")
+    base = data.pop("base", None)
+    chain: list[Path] = []
+    if base is not None:
+        data = merge(read_config_data(_base_path(base, Path(folder) / "config text"), chain=chain), data)
+    where = "config text" + (f" (base: {' -> '.join(p.name for p in chain)})" if chain else "")
+    return validate_config(data, source=where, model=model)
 
 
 def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:

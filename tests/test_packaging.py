@@ -1,5 +1,6 @@
 """One import namespace: the wheel installs ``jepa_agent`` and nothing else at the top level,
-and the library runs beside a user's own ``envs``, ``agent`` and ``memory`` packages."""
+with the shipped configs, and the library runs beside a user's own ``envs``, ``agent`` and
+``memory`` packages."""
 
 from __future__ import annotations
 
@@ -50,6 +51,10 @@ def test_the_wheel_installs_one_top_level_package(wheel):
         assert f"jepa_agent/{folder}/__init__.py" in names, folder
         assert f"jepa_agent/{folder}/py.typed" in names, folder
     assert "jepa_agent/__init__.py" in names and "jepa_agent/agent/checkpoint.py" in names
+    shipped = sorted(p.name for p in (ROOT / "configs").iterdir() if p.suffix in (".yaml", ".yml", ".json"))
+    assert shipped and "reacher.yaml" in shipped
+    assert sorted(n.removeprefix("jepa_agent/configs/") for n in names
+                  if n.startswith("jepa_agent/configs/") and not n.endswith(".py")) == shipped
     entry_points = zipfile.ZipFile(wheel).read(f"{dist_info.pop()}/entry_points.txt").decode()
     assert "jepa-agent = jepa_agent.agent.app.cli:main" in entry_points
 
@@ -64,8 +69,9 @@ def shadowing_folder(tmp_path: Path) -> Path:
 
 
 def test_the_installed_wheel_imports_beside_user_packages(wheel, tmp_path):
-    """Installed from the wheel into a clean folder, jepa_agent imports, registers its envs and
-    builds an agent from a folder whose own envs/agent/memory packages come first on the path."""
+    """Installed from the wheel into a clean folder, jepa_agent imports, registers its envs,
+    builds an agent from a folder whose own envs/agent/memory packages come first on the path,
+    and reads a shipped config by name (with its base) from the installed package."""
     site = tmp_path / "site"
     done = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site), str(wheel)],
                           capture_output=True, text=True, timeout=300)
@@ -81,13 +87,23 @@ def test_the_installed_wheel_imports_beside_user_packages(wheel, tmp_path):
             "agent = Agent.from_config(apply_overrides(AgentConfig(), {'encoder.hidden_dim': 16}), env)\n"
             "obs, info = env.reset(seed=0)\n"
             "agent.reset(goal=info['goal_observation'])\n"
-            "print(agent.act(obs).shape, jepa_agent.__version__)\n")
+            "print(agent.act(obs).shape, jepa_agent.__version__)\n"
+            "from jepa_agent.configurator.loading import config_path, load_config\n"
+            "assert str(config_path('reacher')).startswith(sys.argv[1]), config_path('reacher')\n"
+            "assert AgentConfig.load('reacher').task.env == 'Reacher-v5'\n"
+            "assert load_config('reach3d_far').task.env == 'jepa_agent/Reach3D-v0'  # base: reach3d, base: reach2d\n")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(user), str(site)]), "MUJOCO_GL": "egl"}
     done = subprocess.run([sys.executable, "-c", code, str(site)], cwd=user, capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     import jepa_agent
 
     assert done.stdout.split() == ["(2,)", jepa_agent.__version__], done.stdout
+    shown = subprocess.run([sys.executable, "-m", "jepa_agent", "show", "reacher"], cwd=user, capture_output=True,
+                           text=True, env=env, timeout=300)
+    assert shown.returncode == 0 and "env: Reacher-v5" in shown.stdout, shown.stderr[-3000:]
+    listed = subprocess.run([sys.executable, "-m", "jepa_agent", "configs"], cwd=user, capture_output=True,
+                            text=True, env=env, timeout=300)
+    assert listed.returncode == 0 and "reacher" in listed.stdout.split(), listed.stderr[-3000:]
 
 
 def test_the_cli_and_the_example_run_beside_user_packages(tmp_path):

@@ -6,10 +6,13 @@
     jepa-agent collect --config configs/reach2d.yaml --steps 10000 --out runs/data/replay.npz
     jepa-agent show configs/reach2d.yaml | runs/reach/checkpoint.safetensors | --schema
     jepa-agent bench --planners cem mppi --models oracle
+    jepa-agent configs                                         # the shipped configs: --config reacher
     jepa-agent --version
 
 Any config field can be overridden as ``--dotted.key=value`` (see ``configurator/loading.py`` for
 the short forms such as ``--actor.planner``); a misspelled key fails before anything runs.
+``--config`` takes a file or the name of a config that ships with the package (``--config
+reacher``; ``jepa-agent configs`` lists them).
 """
 
 from __future__ import annotations
@@ -73,6 +76,9 @@ def _env_name(env_id: str) -> str:
     return env_id.rpartition(":")[2].split("/")[-1]
 
 
+CONFIG_HELP = "YAML/JSON AgentConfig, or a shipped config's name (jepa-agent configs lists them)"
+
+
 def _trust_code_flag(p: argparse.ArgumentParser) -> None:
     p.add_argument("--trust-code", action="store_true",
                    help="load a checkpoint whose config calls code it names (a frozen encoder's factory); "
@@ -86,7 +92,7 @@ def _default_out(kind: str, env_id: str) -> Path:
 # --------------------------------------------------------------------------- train
 def train_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.description = "Train an agent, evaluate it on held-out goals, write a run folder."
-    p.add_argument("--config", help="YAML/JSON AgentConfig (default: the built-in defaults)")
+    p.add_argument("--config", help=f"{CONFIG_HELP} (default: the built-in defaults)")
     p.add_argument("--out", help="run folder (default runs/<env>-train-<time>)")
     p.add_argument("--resume", metavar="RUN_DIR",
                    help="continue a stopped run from its folder, exactly (its config and options; --steps may raise the budget)")
@@ -245,7 +251,7 @@ def run_eval(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
 # --------------------------------------------------------------------------- collect
 def collect_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.description = "Run a policy in an env and save the experience as a replay buffer (.npz)."
-    p.add_argument("--config", help="YAML/JSON AgentConfig for the env (with --policy random)")
+    p.add_argument("--config", help=f"{CONFIG_HELP}, for the env (with --policy random)")
     p.add_argument("--checkpoint", help="act with this agent (its planner or policy)")
     p.add_argument("--policy", choices=("random", "plan", "policy"),
                    help="random actions, the planner (mode 2) or the mode-1 policy (default: plan with "
@@ -346,7 +352,7 @@ def pretrain_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
         "evaluate zero-shot on held-out goals. Under torchrun each process trains on its shard of the data."
     )
     p.add_argument("--dataset", required=True, metavar="ID_OR_PATH", help="a Minari dataset folder or a local id")
-    p.add_argument("--config", help="YAML/JSON AgentConfig (default: the built-in defaults)")
+    p.add_argument("--config", help=f"{CONFIG_HELP} (default: the built-in defaults)")
     p.add_argument("--steps", type=positive, default=5000, help="gradient updates (each on training.batch_size windows)")
     p.add_argument("--out", help="run folder (default runs/<env>-pretrain-<time>)")
     p.add_argument("--episodes", type=count, default=50, help="held-out evaluation episodes (0: none)")
@@ -450,7 +456,8 @@ def run_pretrain(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
 # --------------------------------------------------------------------------- show
 def show_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.description = "Print a resolved config, a checkpoint's summary, or the config reference (--schema)."
-    p.add_argument("path", nargs="?", help="a .yaml/.json config or a .safetensors checkpoint (default: the defaults)")
+    p.add_argument("path", nargs="?", help="a .yaml/.json config, a shipped config's name or a .safetensors checkpoint "
+                                           "(default: the defaults)")
     p.add_argument("--schema", action="store_true", help="print the config reference (Markdown)")
     p.add_argument("--readme", metavar="PAGE.md", help="with --schema: rewrite that page's generated section (docs/reference/config.md)")
     p.add_argument("--json", action="store_true", help="JSON instead of YAML / Markdown")
@@ -502,7 +509,7 @@ def bench_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     p = parser or argparse.ArgumentParser(prog="jepa-agent bench")
     p.description = ("Planners x envs x model (oracle or a checkpoint) x budget x seeds, closed loop. "
                      "Flags replace the values of --config.")
-    p.add_argument("--config", help="YAML/JSON BenchConfig with the grid (e.g. configs/bench_oracle.yaml)")
+    p.add_argument("--config", help="YAML/JSON BenchConfig with the grid, or a shipped one's name (e.g. bench_oracle)")
     p.add_argument("--planners", nargs="+", help="registered names or import paths (default: cem mppi)")
     p.add_argument("--envs", nargs="+", help="Gymnasium ids (default: jepa_agent/Reach2D-v0)")
     p.add_argument("--models", nargs="+", help="'oracle' and/or checkpoint paths (default: oracle)")
@@ -517,6 +524,29 @@ def bench_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     return p
 
 
+# --------------------------------------------------------------------------- configs
+def configs_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    p.description = ("List the configs that ship with the package, each usable as --config NAME (or as "
+                     "base: NAME in a config of your own), with its base and the first line of its comment.")
+    return p
+
+
+def run_configs(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
+    from jepa_agent.configurator.loading import ConfigError, shipped_configs
+
+    if overrides:
+        raise ConfigError(f"configs lists the shipped configs; overrides {sorted(overrides)} do not apply")
+    rows = []
+    for name, path in shipped_configs().items():
+        lines = path.read_text().splitlines()
+        about = next((line.lstrip("#").strip() for line in lines if line.startswith("#")), "")
+        base = next((line.partition(":")[2].strip() for line in lines if line.startswith("base:")), "")
+        rows.append((name, f"base: {base}" if base else "", about))
+    widths = [max(len(row[i]) for row in rows) for i in (0, 1)]
+    _emit("".join(f"{n:<{widths[0]}}  {b:<{widths[1]}}  {a}".rstrip() + "\n" for n, b, a in rows))
+    return 0
+
+
 # --------------------------------------------------------------------------- main
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], argparse.ArgumentParser]]] = {
     "train": ("train an agent and evaluate it (a run folder)", train_parser),
@@ -525,6 +555,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], argparse.Argu
     "collect": ("run a policy and save the experience (.npz or a Minari dataset)", collect_parser),
     "pretrain": ("train offline on a Minari dataset (torchrun for several processes), evaluate zero-shot", pretrain_parser),
     "show": ("print a config, a checkpoint's summary or the config reference", show_parser),
+    "configs": ("list the configs that ship with the package (--config NAME)", configs_parser),
 }
 
 
@@ -570,7 +601,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, extra = parser.parse_known_args(argv)
     if args.command == "bench" and extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    runners = {"train": run_train, "eval": run_eval, "collect": run_collect, "pretrain": run_pretrain, "show": run_show}
+    runners = {"train": run_train, "eval": run_eval, "collect": run_collect, "pretrain": run_pretrain, "show": run_show,
+               "configs": run_configs}
     try:
         if args.command == "bench":
             from jepa_agent.agent.app.bench import run_bench

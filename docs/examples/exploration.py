@@ -3,21 +3,18 @@
     python docs/examples/exploration.py
 
 It is what ``benchmarks/exploration.py --task reach3d_far --protocol free --achieve 0.5
---variants epistemic`` sets on top of ``configs/reach3d_far.yaml``.
+--variants epistemic`` sets on top of the shipped ``reach3d_far`` config (its ``base``).
 """
 
 import gymnasium as gym
-import yaml
 
 import jepa_agent.envs  # noqa: F401  (registers jepa_agent/Reach3D-v0)
 from jepa_agent import Agent
-from jepa_agent.configurator import AgentConfig
+from jepa_agent.configurator import loads_config
 
 # --8<-- [start:config]
 CONFIG = """
-task:
-  env: jepa_agent/Reach3D-v0
-  env_kwargs: {start_qpos: [-2.5, -0.5, 2.3, 1.4], min_goal_distance: 0.4}  # folded, far goals
+base: reach3d_far               # the folded arm, far goals (a shipped config)
 world_model: {name: jepa, options: {ensemble_heads: 5}}  # the disagreement the term seeks
 training:
   epistemic_weight: -10         # the collection planner seeks the heads' disagreement ...
@@ -26,9 +23,8 @@ training:
   practice_frontier: sparse     # drawn at the least visited goal cells
   practice_achieve: 0.5         # half of them drawn evenly over the visited cells instead
   practice_explore: true        # reach the goal, then explore past it
-  probe_encoder_weight: 3.0     # the latent reads the goal space finely
 """
-config = AgentConfig.model_validate(yaml.safe_load(CONFIG))
+config = loads_config(CONFIG)
 env = gym.make(config.task.env, **config.task.env_kwargs)
 agent = Agent.from_config(config, env)
 # --8<-- [end:config]

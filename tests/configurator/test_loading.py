@@ -99,3 +99,14 @@ def test_a_bare_name_is_a_shipped_config(tmp_path, monkeypatch):
         load_config("reacher9")
     with pytest.raises(ConfigError, match="the package ships a config of that name: --config reach2d"):
         load_config("configs/reach2d.yaml")
+
+
+def test_config_text_reads_its_base_as_a_file_would(tmp_path):
+    """loads_config parses YAML text; its base is a shipped name or a path relative to the given folder."""
+    from jepa_agent.configurator import loads_config
+
+    assert loads_config("base: reach3d\nseed: 4\n") == load_config("reach3d").model_copy(update={"seed": 4})
+    (tmp_path / "mine.yaml").write_text("training: {window: 3}\n")
+    assert loads_config("base: ./mine.yaml", folder=tmp_path).training.window == 3
+    with pytest.raises(ConfigError, match=r"config text: unknown config key 'sed'"):
+        loads_config("sed: 4")
