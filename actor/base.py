@@ -6,7 +6,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
@@ -83,6 +83,11 @@ class PlannerConfig(BaseModel):
     predict_states: bool = True
     """Roll the chosen plan through the model once more for ``PlanResult.states`` (the
     imagined trajectory memory keeps); False saves H small sequential model calls."""
+
+    sets_subgoals: ClassVar[bool] = False
+    """Whether the planner hands its fine level subgoal latents of its own (not a config
+    option: a property of the planner). The configurator measures such a planner's goal
+    energy in latent space (``configurator.resolve``): a probe reads predicted latents badly."""
 
     @model_validator(mode="after")
     def _disagreement_needs_samples(self) -> PlannerConfig:

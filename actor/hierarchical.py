@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from pydantic import Field, NonNegativeFloat, PositiveInt, model_validator
@@ -31,6 +31,8 @@ from jepa_agent.world_model import WorldModel
 class HierarchicalConfig(PlannerConfig):
     """Configuration of :class:`HierarchicalPlanner`. ``high`` and ``low`` name the planner of
     each level as a module spec (``{"name": "cem", "options": {...}}``)."""
+
+    sets_subgoals: ClassVar[bool] = True
 
     high: dict[str, Any] = {"name": "cem", "options": {"samples": 256, "iterations": 4}}
     """The coarse level's planner (over macro-actions in ``[-1, 1]^M``)."""

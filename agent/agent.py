@@ -35,6 +35,7 @@ from jepa_agent.agent.resume import loop_state, resume_training, training_state
 from jepa_agent.agent.spaces import EncoderEntries, adapt_observation, inspect_env
 from jepa_agent.configurator import AgentConfig, Configurator, Modules, TaskSpec
 from jepa_agent.configurator.collecting import check_practice, collection_actor
+from jepa_agent.configurator.resolve import resolve_device as _device_name
 from jepa_agent.configurator.routes import Router
 from jepa_agent.memory import LandmarkGraph, ReplayBuffer, ShortTermMemory, to_torch
 
@@ -44,10 +45,9 @@ Callback = Callable[[dict[str, Any]], None]
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
-    """``"auto"`` is CUDA when available, else the CPU; anything else is passed to torch."""
-    if str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    """``"auto"`` is CUDA when available, else the CPU; anything else is passed to torch
+    (``configurator.resolve``, as an agent resolves its config's device)."""
+    return torch.device(_device_name(str(device), cuda_available=torch.cuda.is_available()))
 
 
 class Agent:
@@ -73,13 +73,15 @@ class Agent:
         goal_observation: bool = True,
     ) -> None:
         self.config = config
-        self.device = resolve_device(config.device)
-        low = torch.as_tensor(np.asarray(action_low, dtype=np.float32), device=self.device)
-        high = torch.as_tensor(np.asarray(action_high, dtype=np.float32), device=self.device)
+        """The config as given, its autos kept (what checkpoints save); ``configurator.config``
+        is the one the modules are built from, every auto resolved."""
         self.configurator = Configurator(
-            config, input_shapes=input_shapes, action_low=low, action_high=high, device=self.device,
+            config, input_shapes=input_shapes, action_low=torch.as_tensor(np.asarray(action_low, dtype=np.float32)),
+            action_high=torch.as_tensor(np.asarray(action_high, dtype=np.float32)),
             goal_observation=bool(goal_observation),
         )
+        self.device = self.configurator.device
+        low, high = self.configurator.action_low, self.configurator.action_high
         self.input_shapes = self.configurator.input_shapes
         self.hwc_keys = tuple(hwc_keys)
         # Module initialisation and the global-RNG draws inside updates (the latent variable's

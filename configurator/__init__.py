@@ -1,5 +1,5 @@
-"""Configurator: config files and overrides (``loading``), task specs and configs -> configured
-modules; online reconfiguration."""
+"""Configurator: config files and overrides (``loading``), every ``auto`` resolved once
+(``resolve``), task specs and configs -> configured modules; online reconfiguration."""
 
 from jepa_agent.configurator.builtins import (
     CRITICS,
@@ -26,6 +26,7 @@ from jepa_agent.configurator.loading import (
     shipped_configs,
 )
 from jepa_agent.configurator.registry import Registry, config_class_of, validate_options
+from jepa_agent.configurator.resolve import Facts, resolve
 
 __all__ = [
     "CRITICS",
@@ -38,6 +39,7 @@ __all__ = [
     "AgentConfig",
     "ConfigError",
     "Configurator",
+    "Facts",
     "ModuleSpec",
     "Modules",
     "Registry",
@@ -50,6 +52,7 @@ __all__ = [
     "loads_config",
     "observation_shapes",
     "parse_override_tokens",
+    "resolve",
     "shipped_configs",
     "validate_options",
 ]

@@ -66,8 +66,7 @@ def collection_actor(configurator: Any, modules: Any) -> tuple[Actor, Weighted |
     epistemic = None
     if tcfg.collect_cost:
         cost_config = tcfg.collecting(task.cost)
-        cost = configurator.build_cost(cost_config, planner=spec or task.planner,
-                                       world_model=m.world_model, critic=m.critic, probe=m.probe)
+        cost = configurator.build_cost(cost_config, world_model=m.world_model, critic=m.critic, probe=m.probe)
     if tcfg.epistemic_weight != 0:
         if getattr(m.world_model, "ensemble", None) is None:
             raise ValueError(

@@ -17,6 +17,7 @@ import torch
 
 from jepa_agent.actor import Actor, HierarchicalConfig, Planner, Policy
 from jepa_agent.configurator.config import AgentConfig, ModuleSpec, TaskSpec
+from jepa_agent.configurator.resolve import Facts, resolve
 from jepa_agent.cost import (
     Cost,
     CostConfig,
@@ -54,22 +55,6 @@ GOAL_KINDS = ("observation", "desired_goal", "none")
 ``desired_goal`` vector (encoded by the goal encoder), or none (a reward task)."""
 
 
-def resolve_objective(task: TaskSpec, input_shapes: Mapping[str, Sequence[int]]) -> str:
-    """``goal``, ``reward`` or ``both``: the task's objective, ``auto`` resolved from the
-    observation (a goal task when it has ``desired_goal``, else a reward task)."""
-    if task.objective != "auto":
-        return task.objective
-    return "goal" if "desired_goal" in input_shapes else "reward"
-
-
-def task_default(config: Any, field: str, value: Any) -> Any:
-    """``config`` with ``field`` set to ``value`` where the config has that field and leaves it
-    None ("the task decides"): a new config, never a mutation; any other config as it is."""
-    if field in type(config).model_fields and getattr(config, field) is None:
-        return config.model_copy(update={field: value})
-    return config
-
-
 def observation_shapes(space: Any) -> dict[str, tuple[int, ...]]:
     """``{key: shape}`` of a Gymnasium Dict or Box space (a flat Box is ``"observation"``)."""
     spaces = getattr(space, "spaces", None)
@@ -92,7 +77,13 @@ def action_bounds(space: Any, device: torch.device) -> tuple[torch.Tensor, torch
 
 
 class Configurator:
-    """Turns an :class:`AgentConfig` and the env's spaces into modules; keeps the goals."""
+    """Turns an :class:`AgentConfig` and the env's spaces into modules; keeps the goals.
+
+    Every ``auto`` of the config is resolved once, here, from the env's facts
+    (:func:`configurator.resolve.resolve`): :attr:`config` is the config with concrete values,
+    which every module is built from; :attr:`given` is the config as it came. ``device``
+    (None: the config's, resolved) places every module.
+    """
 
     def __init__(
         self,
@@ -101,17 +92,26 @@ class Configurator:
         input_shapes: Mapping[str, Sequence[int]],
         action_low: torch.Tensor,
         action_high: torch.Tensor,
-        device: torch.device,
+        device: torch.device | None = None,
         goal_observation: bool = True,
+        cuda_available: bool | None = None,
     ) -> None:
-        self.config = config
-        self.task = config.task
-        self.goal_observation = goal_observation  # without the env's goal_observation() a goal is a desired_goal
-        self.device = device
         self.input_shapes = {k: tuple(v) for k, v in input_shapes.items()}
-        self.action_low, self.action_high = action_low.to(device), action_high.to(device)
+        self.goal_observation = goal_observation  # without the env's goal_observation() a goal is a desired_goal
+        self.facts = Facts.of(self.input_shapes, goal_observation=goal_observation, cuda_available=cuda_available)
+        """What the config's autos were resolved from."""
+        self.given = config
+        """The config as given (autos kept); its task is the one configured last."""
+        self.config = resolve(config, self.facts)
+        """The config with every auto resolved: what the modules are built from."""
+        if device is not None:  # the caller places the modules
+            self.config = self.config.model_copy(update={"device": str(device)})
+        self.task = self.config.task
+        self.device = torch.device(self.config.device)
+        self.action_low, self.action_high = action_low.to(self.device), action_high.to(self.device)
         self.action_dim = int(self.action_low.shape[0])
-        self.objective = resolve_objective(config.task, self.input_shapes)
+        self.objective = self.task.objective
+        """``goal``, ``reward`` or ``both``: the objective of the task configured last."""
         self._goal_obs: list[dict[str, torch.Tensor]] = []
         self._goal_kind = "observation"
         self._goal_latents: torch.Tensor | None = None  # (L, B, D)
@@ -126,19 +126,16 @@ class Configurator:
         enc_cls, enc_cfg = cfg.encoder.resolve("encoder")
         encoder = enc_cls(enc_cfg, input_shapes=self.input_shapes, device=dev)
         wm_cls, wm_cfg = cfg.world_model.resolve("world_model")
-        # smoothness serves the latent goal energy only
-        wm_cfg = task_default(wm_cfg, "temporal_coef", 0.0 if self.objective == "reward" else 1.0)
         world_model = wm_cls(wm_cfg, encoder=encoder, action_dim=self.action_dim, device=dev)
         self.coarse_world_model = None
         if cfg.coarse_world_model is not None:
             self.coarse_world_model = self.build_coarse(cfg.coarse_world_model, world_model)
-        critic = None if cfg.critic is None else self.build_critic(cfg.critic, encoder.latent_dim)
+        critic = None if cfg.critic is None else self._critic(cfg.critic, encoder.latent_dim)
         if self.objective in ("reward", "both"):
             tc_cls, tc_cfg = cfg.task_cost.resolve("task_cost")
             self.task_cost = tc_cls(tc_cfg, latent_dim=encoder.latent_dim, action_dim=self.action_dim, device=dev)
         if cfg.goal_encoder is not None and {"achieved_goal", "desired_goal"} <= set(self.input_shapes):
             ge_cls, ge_cfg = cfg.goal_encoder.resolve("goal_encoder")
-            ge_cfg = task_default(ge_cfg, "normalize_output", bool(getattr(world_model, "normalize", True)))
             self.goal_encoder = ge_cls(
                 ge_cfg, goal_dim=int(np.prod(self.input_shapes["desired_goal"])),
                 latent_dim=encoder.latent_dim, device=dev,
@@ -159,7 +156,7 @@ class Configurator:
                     pr_cfg, latent_dim=encoder.latent_dim, target_dim=int(np.prod(self.input_shapes[key])),
                     device=dev,
                 )
-        cost, planner, actor = self.configure(
+        cost, planner, actor = self._configure(
             cfg.task, world_model=world_model, critic=critic, policy=policy, probe=probe
         )
         return Modules(
@@ -168,9 +165,18 @@ class Configurator:
         )
 
     def build_critic(self, spec: ModuleSpec, latent_dim: int) -> Critic:
-        """A critic from its spec (``AgentConfig.critic``) on latents of ``latent_dim``."""
+        """A critic from its spec (``AgentConfig.critic``) on latents of ``latent_dim``, its
+        options resolved for the task configured last."""
+        given = self.given.model_copy(update={"critic": spec})
+        resolved = resolve(given, self.facts).critic
+        assert resolved is not None
+        critic = self._critic(resolved, latent_dim)
+        self.given, self.config = given, self.config.model_copy(update={"critic": resolved})
+        return critic
+
+    def _critic(self, spec: ModuleSpec, latent_dim: int) -> Critic:
+        """A critic from a resolved spec."""
         cls, cfg = spec.resolve("critic")
-        cfg = task_default(cfg, "nonnegative", self.objective == "goal")  # a reward's cost may be < 0
         bounds = {"action_low": self.action_low, "action_high": self.action_high} if cls.takes_actions else {}
         return cls(cfg, latent_dim=latent_dim, device=self.device, **bounds)
 
@@ -179,6 +185,8 @@ class Configurator:
         in the same latent space, with the same output normalisation; it becomes the one the
         hierarchical planner is composed with."""
         cls, cfg = spec.resolve("coarse_world_model")
+        self.given = self.given.model_copy(update={"coarse_world_model": spec})
+        self.config = self.config.model_copy(update={"coarse_world_model": spec})  # nothing in it to resolve
         self.coarse_world_model = cls(
             cfg, latent_dim=world_model.latent_dim, primitive_dim=self.action_dim,
             normalize=bool(getattr(world_model, "normalize", True)), device=self.device,
@@ -196,14 +204,32 @@ class Configurator:
     ) -> tuple[Cost, Planner, Actor]:
         """Build the task-dependent modules: the cost (weights), planner (budget) and actor.
 
-        Called at build time and again by ``Agent.reset(task)`` to reconfigure online.
+        Called by ``Agent.reset(task)`` to reconfigure online; ``task``'s autos are resolved
+        as the first task's were (:func:`configurator.resolve.resolve`).
         """
+        given = self.given.model_copy(update={"task": task})
+        resolved = resolve(given, self.facts)
+        built = self._configure(resolved.task, world_model=world_model, critic=critic, policy=policy, probe=probe)
+        self.given = given
+        self.config = self.config.model_copy(update={"task": resolved.task, "training": resolved.training})
+        return built
+
+    def _configure(
+        self,
+        task: TaskSpec,
+        *,
+        world_model: WorldModel,
+        critic: Critic | None,
+        policy: Policy | None,
+        probe: Probe | None = None,
+    ) -> tuple[Cost, Planner, Actor]:
+        """:meth:`configure` for a resolved task."""
         if critic is not None and abs(getattr(critic, "gamma", task.cost.gamma) - task.cost.gamma) > 1e-9:
             log.warning(
                 "critic gamma %.3f differs from cost gamma %.3f; the critic's values will be "
                 "mis-scaled at the end of the horizon", critic.gamma, task.cost.gamma,
             )
-        objective = resolve_objective(task, self.input_shapes)
+        objective = task.objective
         if objective in ("reward", "both") and self.task_cost is None:
             raise ValueError(
                 f"task objective {objective!r} needs a task cost, but the agent was built for the "
@@ -212,7 +238,7 @@ class Configurator:
         self.objective = objective
         self.task = task
         """The task configured last (its subgoal thresholds switch subgoals)."""
-        cost = self.build_cost(task.cost, planner=task.planner, world_model=world_model, critic=critic, probe=probe)
+        cost = self.build_cost(task.cost, world_model=world_model, critic=critic, probe=probe)
         planner = self.build_planner(task.planner, coarse_model=self.coarse_world_model, critic=critic,
                                      cost=task.cost, objective=objective, probe=probe)
         actor = Actor(
@@ -223,19 +249,13 @@ class Configurator:
         return cost, planner, actor
 
     def build_cost(
-        self, config: CostConfig, *, planner: ModuleSpec, world_model: WorldModel, critic: Critic | None,
-        probe: Probe | None = None,
+        self, config: CostConfig, *, world_model: WorldModel, critic: Critic | None, probe: Probe | None = None,
     ) -> Cost:
-        """The cost of ``config`` for the objective configured last, planned by ``planner``
-        (``configure`` builds the task's; training's collection may build its own)."""
-        # goal_space auto: the probe reads a desired_goal position well, a hierarchical
-        # planner's predicted subgoal latents badly
-        probe_reads_goal = (not self.goal_observation and self.goal_encoder is not None and probe is not None
-                            and probe.key == "achieved_goal" and planner.name != "hierarchical")
+        """The cost of a resolved ``config`` (its ``goal_space`` concrete) for the objective
+        configured last (``configure`` builds the task's; training's collection may build its own)."""
         return Cost.from_config(
             config, critic=critic, probe=probe, task_cost=self.task_cost,
             goal=self.objective in ("goal", "both"), reward=self.objective in ("reward", "both"),
-            goal_space="probe" if probe_reads_goal else "latent",
             disagreement=world_model.disagreement if getattr(world_model, "ensemble", None) is not None else None,
         )
 

@@ -42,7 +42,8 @@ class CostConfig(BaseModel):
     env without a goal observation (its goal is a ``desired_goal`` position: measured on
     PointMaze_UMaze, 0.86 success against 0.50 in latent space, same model) planned flat, and
     the latent space otherwise (a hierarchical planner's subgoals are predicted latents, which
-    the probe reads badly: 0.00 against 0.30 on PointMaze_Medium detours)."""
+    the probe reads badly: 0.00 against 0.30 on PointMaze_Medium detours). The configurator
+    decides ``auto`` (``configurator.resolve``); :meth:`Cost.from_config` takes a decided one."""
     probe_weight: NonNegativeFloat = 0.0
     """Weight of the achieved-goal distance read out by the probe (per env unit: with
     metres, 10 makes 10 cm cost as much as one unit of latent distance). Needs a probe."""
@@ -96,20 +97,22 @@ class Cost:
         task_cost: TaskCost | None = None,
         goal: bool = True,
         reward: bool = False,
-        goal_space: Literal["latent", "probe"] | None = None,
         disagreement: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
     ) -> Cost:
         """The cost of a task defined by its goal, its reward, or both (``goal``, ``reward``):
         the goal energy enters only with ``goal``, the learned task cost only with ``reward``.
-        ``goal_space`` resolves ``config.goal_space`` when it is ``auto`` (the caller knows
-        what a goal is; default latent)."""
+        ``config.goal_space`` must be decided (``latent`` or ``probe``) where the goal energy
+        enters: ``auto`` depends on what a goal is, which the configurator knows
+        (``configurator.resolve``)."""
         terms: list[tuple[CostTerm | CostFn, float]] = []
         if reward and config.reward_weight > 0:
             if task_cost is None:
                 raise ValueError("a reward-defined task needs a task cost (AgentConfig.task_cost), got None")
             terms.append((LearnedTaskCost(task_cost), config.reward_weight))
-        space = config.goal_space if config.goal_space != "auto" else (goal_space or "latent")
-        if goal and config.goal_weight > 0 and space == "probe":
+        if goal and config.goal_weight > 0 and config.goal_space == "auto":
+            raise ValueError("CostConfig.goal_space 'auto' is decided from the task by the configurator "
+                             "(configurator.resolve.resolve); give latent or probe here")
+        if goal and config.goal_weight > 0 and config.goal_space == "probe":
             if probe is None:
                 raise ValueError("CostConfig.goal_space 'probe' needs a probe reading the achieved goal "
                                  "(AgentConfig.probe and observations with its key), got None")

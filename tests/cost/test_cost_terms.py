@@ -108,7 +108,8 @@ def test_critic_added_at_horizon():
 
 def test_cost_from_config_and_empty_terms():
     """from_config builds the configured terms; a Cost without terms is refused."""
-    cost = Cost.from_config(CostConfig(goal_norm="l1", effort_weight=0.0, smoothness_weight=0.2, gamma=0.7))
+    cost = Cost.from_config(CostConfig(goal_norm="l1", goal_space="latent", effort_weight=0.0, smoothness_weight=0.2,
+                                       gamma=0.7))
     kinds = [type(t).__name__ for t, _ in cost.terms]
     assert kinds == ["LatentGoalDistance", "ActionSmoothness"] and cost.terms[0][0].norm == "l1"
     assert cost.gamma == 0.7
@@ -118,7 +119,8 @@ def test_cost_from_config_and_empty_terms():
 
 def test_goal_space_chooses_where_the_goal_energy_is_measured():
     """goal_space probe: the distance between the probe's readouts (env units, a known answer);
-    auto follows the caller's choice (latent by default); probe without a probe is refused."""
+    latent: between the latents; auto, which the configurator decides, is refused where the goal
+    energy enters; probe without a probe is refused."""
     probe = nn.Linear(3, 2, bias=False)
     with torch.no_grad():
         probe.weight.copy_(torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]))  # reads (x, y), ignores z
@@ -130,9 +132,10 @@ def test_goal_space_chooses_where_the_goal_energy_is_measured():
     assert [type(t).__name__ for t, _ in in_probe.terms] == ["ProbeGoalDistance"]
     assert in_probe.intrinsic(states, actions, goal).item() == pytest.approx(2.0 * 5.0)  # z does not count
     auto = CostConfig(**plain)
-    assert type(Cost.from_config(auto, probe=probe).terms[0][0]).__name__ == "LatentGoalDistance"
-    assert type(Cost.from_config(auto, probe=probe, goal_space="probe").terms[0][0]).__name__ == "ProbeGoalDistance"
-    latent = Cost.from_config(CostConfig(goal_space="latent", **plain), probe=probe, goal_space="probe")
+    with pytest.raises(ValueError, match="goal_space 'auto' is decided from the task by the configurator"):
+        Cost.from_config(auto, probe=probe)
+    assert Cost.from_config(auto.model_copy(update={"effort_weight": 1.0}), goal=False).terms  # no goal energy: no matter
+    latent = Cost.from_config(CostConfig(goal_space="latent", **plain), probe=probe)
     assert latent.intrinsic(states, actions, goal).item() == pytest.approx(math.sqrt(9 + 16 + 100**2), rel=1e-5)
     with pytest.raises(ValueError, match="goal_space 'probe' needs a probe"):
         Cost.from_config(CostConfig(goal_space="probe"))

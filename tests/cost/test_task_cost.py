@@ -49,7 +49,7 @@ def test_cost_includes_the_task_cost_only_for_reward_tasks():
     """Cost.from_config adds the learned term for reward (and both) and the goal energy for goal tasks;
     fixed() leaves the learned term out."""
     tc = make()
-    cfg = CostConfig(reward_weight=2.0, effort_weight=0.5, smoothness_weight=0.0)
+    cfg = CostConfig(reward_weight=2.0, effort_weight=0.5, smoothness_weight=0.0, goal_space="latent")
     reward = Cost.from_config(cfg, task_cost=tc, goal=False, reward=True)
     goal = Cost.from_config(cfg, task_cost=tc, goal=True, reward=False)
     assert reward.task_cost_weight == 2.0 and goal.task_cost_weight == 0.0
