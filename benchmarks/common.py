@@ -15,7 +15,7 @@ import contextlib
 import json
 import os
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +24,8 @@ import numpy as np
 os.environ.setdefault("MUJOCO_GL", "egl")
 
 __all__ = [
-    "ROOT", "TASKS", "TINY", "far_quarter", "goal_distances", "overrides", "parser", "setup", "spearman",
-    "task_config", "task_with", "tiny_config", "trained", "train_on", "write_json",
+    "REACH", "ROOT", "TASKS", "TINY", "Target", "far_quarter", "goal_distances", "overrides", "parser", "reacher_agent", "setup", "show",
+    "spearman", "targets_met", "task_config", "task_with", "tiny_agent", "tiny_config", "trained", "train_on", "write_json",
 ]
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,6 +33,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 TASKS = {"reach2d": "configs/reach2d.yaml", "reach3d": "configs/reach3d.yaml", "reach3d_far": "configs/reach3d_far.yaml"}
 """The reach tasks' configs, by the name ``--task`` takes."""
+
+REACH = "jepa_agent/Reach2D-v0"
+"""The env of the tiny agents' checks."""
 
 TINY = {
     "encoder.latent_dim": 8, "encoder.hidden_dim": 32, "world_model.hidden_dim": 32, "critic.hidden_dim": 32,
@@ -105,11 +108,43 @@ def task_with(config: Any, items: Sequence[str]) -> Any:
 
 
 def tiny_config(**over: Any) -> Any:
-    """The default config with :data:`TINY` and ``over`` (dotted keys) applied."""
+    """The default config (Reach2D) with :data:`TINY` and ``over`` (dotted keys) applied."""
     from jepa_agent.configurator import AgentConfig
     from jepa_agent.configurator.loading import apply_overrides
 
     return apply_overrides(AgentConfig(), {**TINY, **over})
+
+
+def reacher_agent() -> tuple[Any, Any, np.ndarray]:
+    """An agent of the default config on Reacher-v5 (a reward task), reset; its env reset
+    with seed 0, and that first observation."""
+    import gymnasium as gym
+
+    from jepa_agent.agent import Agent
+    from jepa_agent.configurator import AgentConfig
+    from jepa_agent.configurator.loading import apply_overrides
+
+    config = apply_overrides(AgentConfig(), {"task.env": "Reacher-v5", "task.objective": "reward", "device": "cpu"})
+    env = gym.make("Reacher-v5")
+    agent = Agent.from_config(config, env)
+    obs, _ = env.reset(seed=0)
+    agent.reset()
+    return agent, env, obs
+
+
+def tiny_agent(steps: int = 0, **over: Any) -> Any:
+    """An agent of :func:`tiny_config` (``over`` applied) on its task's env, trained ``steps``
+    env steps on two envs of it."""
+    import gymnasium as gym
+
+    from jepa_agent import envs  # noqa: F401  (registers the reach envs)
+    from jepa_agent.agent import Agent
+
+    config = tiny_config(**over)
+    agent = Agent.from_config(config, gym.make(config.task.env))
+    if steps:
+        agent.train([gym.make(config.task.env) for _ in range(2)], steps)
+    return agent
 
 
 # --------------------------------------------------------------------------- training
@@ -179,6 +214,27 @@ def spearman(x: np.ndarray, y: np.ndarray) -> float:
 
 
 # --------------------------------------------------------------------------- results
+def show(result: Mapping[str, Any], keys: Sequence[str]) -> None:
+    """Print ``keys`` of ``result``, one a line (floats with two decimals)."""
+    for key in keys:
+        v = result[key]
+        print(f"{key:28s} {v:.2f}" if isinstance(v, float) and not np.isnan(v) else f"{key:28s} {v}")
+
+
+Target = tuple[str, Callable[[Mapping[str, Any]], bool], str]
+"""A result's target: its name, whether a result meets it, and what it asks (``"<= 2"``)."""
+
+
+def targets_met(result: Mapping[str, Any], targets: Sequence[Target]) -> bool:
+    """Print whether ``result`` meets each target; True if it meets them all."""
+    met = True
+    for name, ok, asked in targets:
+        passed = bool(ok(result))
+        met &= passed
+        print(f"target {name} {asked}: {'met' if passed else 'NOT met'}")
+    return met
+
+
 def write_json(path: str | os.PathLike[str], data: Any, *, device: str | None = "cpu", indent: int = 2) -> Path:
     """Write ``data`` as JSON at ``path`` (folders made), atomically: a stopped run leaves the
     old file or the new one, never half of one. A dict gets a ``provenance`` entry (the code,

@@ -2,7 +2,7 @@
 
     python examples/reach.py --out runs/before        # on the code before a change
     python examples/reach.py --out runs/after         # and after it (same seed, one thread)
-    python benchmarks/compare_eval.py runs/before/eval.json runs/after/eval.json
+    python -m benchmarks.compare_eval runs/before/eval.json runs/after/eval.json
 
 A refactoring that claims to change no behaviour proves it this way: every score, every
 per-episode record and the collapse diagnostics must be equal (NaN equal to NaN); wall-clock

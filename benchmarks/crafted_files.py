@@ -1,19 +1,18 @@
 """Crafted files: a pickle that would run a shell command, planted in every kind of file
 the library reads. None may run; each must fail in one line naming the file.
 
-    python benchmarks/crafted_files.py --json runs/crafted_files.json
+    python -m benchmarks.crafted_files --json runs/crafted_files.json
 
 Each case writes a file whose unpickling would create a marker file (a ``__reduce__`` that
 calls ``os.system``), hands it to the reader a user would call, and checks that the marker
 was not created and that the error is one line naming the file. The kinds of file:
 checkpoints, resume states, replay buffers, frozen-encoder weights and modules, Minari
 datasets, and the model folders of ``save_pretrained``. ``tests/test_malicious_files.py``
-runs the same cases; ``benchmarks/reliability.py`` reports them with its other checks.
+runs the same cases; ``benchmarks.reliability`` reports them with its other checks.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import pickle
@@ -24,32 +23,19 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
+import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-os.environ.setdefault("MUJOCO_GL", "egl")
+from benchmarks import common
+from jepa_agent import envs  # noqa: F401  (registers the reach envs)
+from jepa_agent.agent import Agent
+from jepa_agent.agent.app.dataset import fill_replay, load_minari, write_minari
+from jepa_agent.agent.checkpoint import FORMAT, read_checkpoint, write_file
+from jepa_agent.memory import ReplayBuffer
+from jepa_agent.perception import FrozenEncoder, FrozenEncoderConfig
 
-import gymnasium as gym  # noqa: E402
-import torch  # noqa: E402
-
-from jepa_agent import envs  # noqa: E402,F401  (registers the reach envs)
-from jepa_agent.agent import Agent  # noqa: E402
-from jepa_agent.agent.app.dataset import fill_replay, load_minari, write_minari  # noqa: E402
-from jepa_agent.agent.checkpoint import FORMAT, read_checkpoint, write_file  # noqa: E402
-from jepa_agent.configurator import AgentConfig  # noqa: E402
-from jepa_agent.configurator.loading import apply_overrides  # noqa: E402
-from jepa_agent.memory import ReplayBuffer  # noqa: E402
-from jepa_agent.perception import FrozenEncoder, FrozenEncoderConfig  # noqa: E402
-
-REACH = "jepa_agent/Reach2D-v0"
-TINY = {
-    "encoder.latent_dim": 8, "encoder.hidden_dim": 32, "world_model.hidden_dim": 32, "critic.hidden_dim": 32,
-    "policy.hidden_dim": 32, "probe.hidden_dim": 32, "training.batch_size": 16, "training.random_steps": 100,
-    "training.pretrain_updates": 5, "actor.samples": 16, "actor.iterations": 1, "actor.horizon": 5,
-    "training.collect_planner.samples": 16, "training.collect_planner.iterations": 1, "device": "cpu", "seed": 2,
-}
+REACH = common.REACH
 
 
 class Payload:
@@ -66,9 +52,7 @@ def prepare(folder: Path) -> Path:
     """A trained tiny agent saved in ``folder`` with its resume state and as a model folder:
     the good files the cases tamper with."""
     folder.mkdir(parents=True, exist_ok=True)
-    config = apply_overrides(AgentConfig(), {**TINY, "task.env": REACH})
-    agent = Agent.from_config(config, gym.make(REACH))
-    agent.train([gym.make(REACH) for _ in range(2)], 120)
+    agent = common.tiny_agent(120)
     agent.save(folder / "checkpoint.safetensors", resume=True)
     agent.save_pretrained(folder / "model")
     return folder
@@ -267,10 +251,8 @@ def run(folder: Path) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--json", help="write the results here")
-    args = p.parse_args(argv)
-    torch.set_num_threads(1)
+    args = common.parser(__doc__, full=True, json_out="optional").parse_args(argv)
+    common.setup()
     with tempfile.TemporaryDirectory() as tmp:
         result = run(Path(tmp))
     for r in result["crafted_files"]:
@@ -278,8 +260,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{result['crafted_files_tried']} crafted files across {len(result['crafted_files_kinds'])} kinds: "
           f"{result['crafted_files_ran']} ran, {result['crafted_files_clear_error']} refused in one line naming the file")
     if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(result, indent=2))
+        common.write_json(args.json, result)
     ok = result["crafted_files_ran"] == 0 and result["crafted_files_clear_error"] == result["crafted_files_tried"]
     return 0 if ok else 1
 

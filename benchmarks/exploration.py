@@ -1,7 +1,7 @@
 """Exploration at equal env steps: random-only exploration against the epistemic term and practice goals.
 
-    python benchmarks/exploration.py --task reach3d_far --steps 30000 --out runs/exploration
-    python benchmarks/exploration.py --task reach3d_far --protocol free --out runs/exploration
+    python -m benchmarks.exploration --task reach3d_far --steps 30000 --out runs/exploration
+    python -m benchmarks.exploration --task reach3d_far --protocol free --out runs/exploration
 
 Every variant trains the same agent (the task's config with a 5-head ensemble in the world
 model) for ``--steps`` env steps. ``random``: exploration by random actions, then the task's
@@ -30,7 +30,7 @@ variants run two at a time; ``--reuse`` keeps the variants already in ``DIR``.
 same seeds, first N), with ``eval_N.json`` next to their ``eval.json``, and reports those:
 a far quarter of 50 goals is 12 of them, one goal 0.08.
 
-    python benchmarks/exploration.py --task reach3d_far --out runs/exploration --variants random term \
+    python -m benchmarks.exploration --task reach3d_far --out runs/exploration --variants random term \
         practice epistemic --reuse --reeval 200
 """
 
@@ -38,19 +38,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("MUJOCO_GL", "egl")
-TASKS = {"reach2d": "configs/reach2d.yaml", "reach3d": "configs/reach3d.yaml", "reach3d_far": "configs/reach3d_far.yaml",
-         "pointmaze_large": "configs/pointmaze_large_explore.yaml"}
+from benchmarks import common
+from benchmarks.common import ROOT
+
+TASKS = {**common.TASKS, "pointmaze_large": "configs/pointmaze_large_explore.yaml"}
 EPISODES = {"pointmaze_large": 20}  # evaluation episodes (800 steps each there); 50 elsewhere
 VARIANTS = ("random", "term", "practice", "epistemic")
 REFIT_LR = 3e-4  # --refit-lr by default: Agent.refit_predictor's own default learning rate
@@ -62,15 +59,9 @@ def run_name(task: str, protocol: str, variant: str) -> str:
 
 def train_variant(args: argparse.Namespace, out: Path) -> None:
     """One variant's run, in this process (the parent starts one process per variant)."""
-    import torch
+    from jepa_agent.configurator.loading import apply_overrides
 
-    from jepa_agent.agent.app.run import Run, RunOptions
-    from jepa_agent.configurator.loading import apply_overrides, load_config, parse_override_tokens
-
-    torch.set_num_threads(1)
-    torch.set_flush_denormal(True)
     variant, free = args.variant, args.protocol == "free"
-    base = load_config(ROOT / TASKS[args.task])
     over: dict = {"world_model.ensemble_heads": 5, "seed": args.seed}
     if variant in ("term", "epistemic"):
         over |= {"training.epistemic_weight": args.weight,
@@ -81,18 +72,14 @@ def train_variant(args: argparse.Namespace, out: Path) -> None:
                  "training.practice_achieve": args.achieve}
     if free and variant == "random":
         over |= {"training.random_steps": args.steps}
-    base = apply_overrides(base, parse_override_tokens([f"--{item}" for item in args.set]))
+    base = common.task_config(TASKS[args.task], args.set)
     config = apply_overrides(base, over)
     episodes = args.episodes or EPISODES.get(args.task, 50)
-    run = Run(config, out, RunOptions(steps=args.steps, episodes=episodes, videos=0, log=("csv",)))
-    try:
-        run.train()
+    with common.trained(config, out, args.steps, episodes=episodes) as (run, _):
         if free and variant == "random":  # as many updates as the planner's variants make
             tcfg = base.training
             updates = tcfg.pretrain_updates + int(tcfg.updates_per_step * max(0, args.steps - tcfg.random_steps))
-            run.agent.adapt()
-            for _ in range(updates):
-                run.agent.update()
+            common.train_on(run.agent, updates, adapt=True)
             run.agent.save(out / "checkpoint.safetensors", resume=True)  # the agent evaluated (and --reeval'd), updates included
         run.evaluate()
         cov = run.agent.coverage
@@ -102,8 +89,6 @@ def train_variant(args: argparse.Namespace, out: Path) -> None:
                 "centres": centres.tolist(), "visits": cov.visits(centres).tolist(), "width": cov.width.tolist(),
                 "start": np.asarray(run.eval_env.reset(seed=0)[0]["achieved_goal"]).tolist(),
             }))
-    finally:
-        run.close()
 
 
 def reevaluate(run: Path, episodes: int, file: str, overrides: list[str] = (), more_updates: int = 0,
@@ -116,31 +101,18 @@ def reevaluate(run: Path, episodes: int, file: str, overrides: list[str] = (), m
     alone that many steps at ``refit_lr`` in the target encoder's space (``Agent.refit_predictor``),
     after them. ``world_model.options.*`` overrides go to the world model instead (options that
     keep its weights: ``Agent.load``'s ``world_model_options``)."""
-    import torch
-
     from jepa_agent.agent.agent import Agent
     from jepa_agent.agent.app.run import EVAL_SEED, evaluate_agent, make_env
-    from jepa_agent.configurator.loading import (
-        apply_overrides,
-        parse_override_tokens,
-        split_world_model_options,
-    )
+    from jepa_agent.configurator.loading import split_world_model_options
 
-    torch.set_num_threads(1)
     wm_options, overrides = split_world_model_options(overrides)
     agent = Agent.load(run / "checkpoint.safetensors", resume=bool(overrides) or more_updates > 0 or refit_predictor > 0,
                        world_model_options=wm_options)
-    for optim in agent.learner.optimizers.values():
-        for group in optim.param_groups:
-            group["lr"] *= more_lr
-    start = time.perf_counter()
-    for _ in range(more_updates):
-        agent.update()
-    more_s = time.perf_counter() - start
+    _, more_s = common.train_on(agent, more_updates, lr_scale=more_lr)
     refit = agent.refit_predictor(refit_predictor, refit_lr) if refit_predictor else {}
     env = make_env(agent.config)
     if overrides:  # the task changes here; evaluate_agent sets each episode's goal
-        task = apply_overrides(agent.config, parse_override_tokens([f"--{o}" for o in overrides])).task
+        task = common.task_with(agent.config, overrides)
         _, info = env.reset(seed=0)
         goal = info.get("goal_observation") or env.unwrapped.goal_observation() if agent.goal_kind == "observation" else None
         agent.reset(task, goal=goal)
@@ -153,7 +125,7 @@ def reevaluate(run: Path, episodes: int, file: str, overrides: list[str] = (), m
                "train_wall_s": json.loads((run / "eval.json").read_text()).get("train_wall_s"),
                "more_updates": more_updates, "more_lr": more_lr, "more_updates_s": more_s,
                "refit_predictor": refit_predictor, "refit_lr": refit_lr, **refit, "records": result["records"]}
-    (run / file).write_text(json.dumps(summary, indent=1))
+    common.write_json(run / file, summary, indent=1)
 
 
 def draw_region(ax, cells: dict, title: str) -> None:
@@ -179,16 +151,11 @@ def draw_region(ax, cells: dict, title: str) -> None:
 def far_quarter(task: str, records: list[dict]) -> float:
     """Success on the quarter of the evaluation episodes whose goal is farthest from the start."""
     from jepa_agent.agent.environments import make_env
-    from jepa_agent.configurator.loading import load_config
 
-    env = make_env(load_config(ROOT / TASKS[task]))
-    dist = []
-    for r in records:
-        obs, _ = env.reset(seed=r["seed"])
-        dist.append(float(np.linalg.norm(obs["desired_goal"] - obs["achieved_goal"])))
+    env = make_env(common.task_config(TASKS[task]))
+    far = common.far_quarter(common.goal_distances(env, [r["seed"] for r in records]))
     env.close()
-    order = np.argsort(dist)[-max(1, len(dist) // 4):]
-    return float(np.mean([records[i]["success"] for i in order]))
+    return float(np.mean([records[i]["success"] for i in far]))
 
 
 def coverage_curve(run: Path) -> list[tuple[int, float]]:
@@ -197,7 +164,7 @@ def coverage_curve(run: Path) -> list[tuple[int, float]]:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p = common.parser(__doc__)
     p.add_argument("--task", choices=list(TASKS), default="reach3d_far")
     p.add_argument("--protocol", choices=("env", "free"), default="env",
                    help="env: the planner also pursues the env's goals; free: only its own (LEXA's protocol)")
@@ -246,8 +213,10 @@ def main() -> None:
     out = Path(args.out).resolve()
     name = lambda variant: run_name(args.task, args.protocol, variant)  # noqa: E731
     if args.variant:
+        common.setup(flush_denormal=True)
         train_variant(args, out / name(args.variant))
         return
+    common.setup()
     out.mkdir(parents=True, exist_ok=True)
     if args.reeval is not None:
         args.reuse = True
@@ -260,7 +229,7 @@ def main() -> None:
     while pending or running:
         while pending and len(running) < args.parallel:
             variant = pending.pop(0)
-            cmd = [sys.executable, __file__, *sys.argv[1:], "--variant", variant]
+            cmd = [sys.executable, "-m", "benchmarks.exploration", *sys.argv[1:], "--variant", variant]
             log = open(out / f"{name(variant)}.log", "w")
             running.append((variant, subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=log)))
         variant, proc = running.pop(0)
@@ -343,7 +312,7 @@ def main() -> None:
                                         and r.get("more_lr", 1.0) == args.more_lr
                                         and r.get("refit_predictor", 0) == args.refit_predictor
                                         and r.get("refit_lr", REFIT_LR) == args.refit_lr)]
-    (out / "results.json").write_text(json.dumps(keep + records, indent=2))
+    common.write_json(out / "results.json", keep + records)
     print(f"wrote {out / 'results.json'}, {png}")
 
 

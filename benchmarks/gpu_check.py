@@ -1,35 +1,29 @@
 """The GPU path: the reach loop on CUDA, its latency per action for 1 and 64 envs, updates
 per second and peak GPU memory.
 
-    python benchmarks/gpu_check.py --json runs/gpu_check.json
+    python -m benchmarks.gpu_check --json runs/gpu_check.json
 
 Without CUDA it says so in one line and exits 0. The same config as the CPU runs
 (``configs/reach2d.yaml``) with ``device: cuda``: an agent collects random steps, trains
-``--updates`` updates at the config's batch, then acts with the task's planner on 1 and on
+``--updates`` updates at the config's batch (after ``--steps`` random env steps), then acts with the task's planner on 1 and on
 64 vector envs (``act_ms_median``: one batched plan for all envs).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("MUJOCO_GL", "egl")
+from benchmarks import common
 
 
-def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--json", default=None, help="where to write the results")
-    p.add_argument("--config", default=str(ROOT / "configs" / "reach2d.yaml"))
+def main(argv: list[str] | None = None) -> int:
+    p = common.parser(__doc__, json_out="optional")
+    p.add_argument("--config", default=str(common.ROOT / "configs" / "reach2d.yaml"))
+    p.add_argument("--steps", type=int, default=5000, help="random env steps collected before the updates")
     p.add_argument("--updates", type=int, default=300)
-    p.add_argument("--episodes", type=int, default=64)
-    args = p.parse_args()
+    p.add_argument("--episodes", type=int, default=64, help="episodes acted on 64 envs (4 on one)")
+    args = p.parse_args(argv)
 
     import torch
 
@@ -43,7 +37,7 @@ def main() -> int:
     config = apply_overrides(load_config(args.config), {"device": "cuda"})
     vec = make_vector_env(config, 8)
     agent = Agent.from_config(config, vec)
-    agent.collect(vec, 5000, seed=0)
+    agent.collect(vec, args.steps, seed=0)
     agent.adapt()
     torch.cuda.reset_peak_memory_stats()
     for _ in range(20):
@@ -57,7 +51,7 @@ def main() -> int:
     result = {"device": torch.cuda.get_device_name(), "updates_per_s": ups, "batch_size": config.training.batch_size}
     for B in (1, 64):
         envs = make_vector_env(config, B)
-        ev = agent.evaluate(envs, max(B, 4) if B > 1 else 4, seed=1_000_000)
+        ev = agent.evaluate(envs, max(B, args.episodes) if B > 1 else 4, seed=1_000_000)
         result[f"act_ms_median_{B}_envs"] = ev["act_ms_median"]
         result[f"env_steps_per_s_{B}_envs"] = B * 1000.0 / ev["act_ms_median"]
         envs.close()
@@ -65,8 +59,7 @@ def main() -> int:
     for k, v in result.items():
         print(f"{k}: {v:.2f}" if isinstance(v, float) else f"{k}: {v}")
     if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(result, indent=2))
+        common.write_json(args.json, result, device="cuda")
     return 0
 
 

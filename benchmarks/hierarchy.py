@@ -1,7 +1,7 @@
 """Flat against hierarchical planning on the same trained world model, at equal time per action.
 
-    python benchmarks/hierarchy.py --task pointmaze_medium --out runs/hierarchy
-    python benchmarks/hierarchy.py --out runs/hierarchy              # every task
+    python -m benchmarks.hierarchy --task pointmaze_medium --out runs/hierarchy
+    python -m benchmarks.hierarchy --out runs/hierarchy              # every task
 
 For each task: train one agent with a two-level world model (the task's config, ``--steps``
 env steps; ``--checkpoint`` reuses a trained one), then run the same 50 held-out detour
@@ -23,20 +23,16 @@ planner, its subgoals read out through the probe).
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
-import os
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("MUJOCO_GL", "egl")
+from benchmarks import common
+
 TASKS = {"pointmaze_medium": "configs/pointmaze_medium_hier.yaml", "pointmaze_large": "configs/pointmaze_large_hier.yaml",
          "reach2d_wall": "configs/reach2d_wall_hier.yaml"}
 STEPS = {"pointmaze_medium": 50_000, "pointmaze_large": 100_000, "reach2d_wall": 30_000}
@@ -67,18 +63,9 @@ def fill(spec: dict, iterations: int) -> dict:
 
 def train(config: Any, out: Path, steps: int) -> tuple[Path, dict[str, Any]]:
     """Train the task's agent; returns its checkpoint and what the training took."""
-    from jepa_agent.agent.app.run import Run, RunOptions
-
-    run = Run(config, out, RunOptions(steps=steps, episodes=0, videos=0, log=("csv",)))
-    try:
-        start = time.perf_counter()
-        run.train()
-        wall = time.perf_counter() - start
+    with common.trained(config, out, steps) as (run, info):
         path = run.agent.save(out / "agent.pt", resume=True)  # with the replay: --ablate refits on it
-        info = {"train_env_steps": run.agent.env_steps, "train_wall_s": wall, "updates": run.agent.updates}
-    finally:
-        run.close()
-    (out / "training.json").write_text(json.dumps(info, indent=2))
+    (out / "training.json").write_text(json.dumps(info, indent=2))  # read back into the records: no provenance
     return path, info
 
 
@@ -175,7 +162,7 @@ def draw(task: str, env: Any, episodes: dict[str, list], path: Path) -> None:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p = common.parser(__doc__, seed=True, threads=1)
     p.add_argument("--task", choices=list(TASKS), nargs="*", help="default: every task")
     p.add_argument("--out", required=True)
     p.add_argument("--steps", type=int, help="training env steps (default: 50k Medium, 100k Large)")
@@ -201,11 +188,8 @@ def main() -> None:
                         "as flat+route and hierarchical+route")
     p.add_argument("--planners", nargs="+", choices=("flat", "hierarchical", "flat+route", "hierarchical+route"),
                    help="run only these (default: flat and hierarchical, and the +route ones with --route)")
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
-
-    import torch
+    common.setup(args.threads, flush_denormal=True)
 
     from jepa_agent import envs  # noqa: F401  (registers the reach envs)
     from jepa_agent.actor import HierarchicalConfig
@@ -213,20 +197,17 @@ def main() -> None:
     from jepa_agent.agent.environments import make_env
     from jepa_agent.agent.vector import wrap_env
     from jepa_agent.configurator import ModuleSpec
-    from jepa_agent.configurator.loading import apply_overrides, load_config, parse_override_tokens
 
-    torch.set_num_threads(args.threads)
-    torch.set_flush_denormal(True)
     tasks = args.task or list(TASKS)
     if args.checkpoint and len(tasks) != 1:
         raise SystemExit("--checkpoint goes with one --task")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    sets = parse_override_tokens([f"--{item}" for item in args.set])
+    sets = common.overrides(args.set)
     routed = args.route or any("route" in name for name in args.planners or ())  # the +route planners run
     records = []
     for task in tasks:
-        config = apply_overrides(load_config(ROOT / TASKS[task]), {**sets, "seed": args.seed})
+        config = common.task_config(TASKS[task], over={**sets, "seed": args.seed})
         if args.checkpoint:
             ckpt = Path(args.checkpoint)
             info = json.loads((ckpt.parent / "training.json").read_text()) if (ckpt.parent / "training.json").is_file() else {}
@@ -234,12 +215,8 @@ def main() -> None:
             ckpt, info = train(config, out / task, args.steps or STEPS[task])
         agent = Agent.load(ckpt, resume=args.ablate or bool(args.critic) or routed or args.more_updates > 0)
         if args.more_updates:  # the same replay, more gradient steps
-            start = time.perf_counter()
-            for i in range(args.more_updates):
-                info_u = agent.update()
-                if i % 2000 == 0:
-                    print(f"{task} more updates {i}: pred loss {info_u['pred_loss']:.5f}", flush=True)
-            info = {**info, "more_updates": args.more_updates, "more_updates_s": time.perf_counter() - start,
+            _, more_s = common.train_on(agent, args.more_updates, every=2000, label=f"{task} more updates:")
+            info = {**info, "more_updates": args.more_updates, "more_updates_s": more_s,
                     "updates": info.get("updates", 0) + args.more_updates}
             agent.save(out / f"{task}_agent.pt", resume=True)
         if args.critic:  # a new critic on the same replay and world model
@@ -311,7 +288,7 @@ def main() -> None:
     previous = json.loads((out / "results.json").read_text()) if (out / "results.json").is_file() else []
     keep = [r for r in previous if not (r["task"] in tasks and r.get("seed") == args.seed)]
     allrec = keep + records
-    (out / "results.json").write_text(json.dumps(allrec, indent=2))
+    common.write_json(out / "results.json", allrec)
     with open(out / "results.csv", "w", newline="") as f:
         fields = sorted({k for r in allrec for k in r})
         writer = csv.DictWriter(f, fieldnames=fields)

@@ -1,8 +1,8 @@
 """Offline, zero-shot: random exploration written as a Minari dataset, pretrained with no env
 step, evaluated on 50 held-out goals.
 
-    python benchmarks/offline.py --out runs/offline                      # Reach2D 20k, Reach3D 30k, seed 0
-    python benchmarks/offline.py --out runs/offline --seeds 0 1 --repeats 5 20
+    python -m benchmarks.offline --out runs/offline                      # Reach2D 20k, Reach3D 30k, seed 0
+    python -m benchmarks.offline --out runs/offline --seeds 0 1 --repeats 5 20
 
 Each cell runs the two commands a user would:
 
@@ -18,20 +18,23 @@ core).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-TASKS = {"reach2d": ("configs/reach2d.yaml", 20_000), "reach3d": ("configs/reach3d.yaml", 30_000)}
+from benchmarks import common
+from benchmarks.common import ROOT
+
+STEPS = {"reach2d": 20_000, "reach3d": 30_000}
+"""The random env steps of each task's dataset."""
 
 
-def cell(task: str, repeat: int, seed: int, updates: int, episodes: int, out: Path) -> list[str]:
-    """The shell commands of one cell (collect, then pretrain)."""
-    config, steps = TASKS[task]
+def cell(task: str, repeat: int, seed: int, updates: int, episodes: int, out: Path,
+         steps: int | None = None) -> list[str]:
+    """The shell commands of one cell (collect ``steps``, by default the task's, then pretrain)."""
+    config, steps = common.TASKS[task], steps or STEPS[task]
     dataset_id = f"jepa_agent/{task}-random{repeat}-s{seed}-v0"
     run = out / f"{task}_r{repeat}_s{seed}"
     return [
@@ -43,16 +46,17 @@ def cell(task: str, repeat: int, seed: int, updates: int, episodes: int, out: Pa
     ]
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def main(argv: list[str] | None = None) -> list[dict]:
+    p = common.parser(__doc__)
     p.add_argument("--out", required=True)
-    p.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
+    p.add_argument("--tasks", nargs="+", default=list(STEPS), choices=list(STEPS))
     p.add_argument("--repeats", type=int, nargs="+", default=[20], help="random actions held this many steps")
     p.add_argument("--seeds", type=int, nargs="+", default=[0])
     p.add_argument("--updates", type=int, default=6000)
     p.add_argument("--episodes", type=int, default=50)
     p.add_argument("--parallel", type=int, default=2)
-    args = p.parse_args()
+    p.add_argument("--steps", type=int, help="dataset env steps of every task (default: 20k Reach2D, 30k Reach3D)")
+    args = p.parse_args(argv)
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     cells = [(t, r, s) for t in args.tasks for r in args.repeats for s in args.seeds]
@@ -62,7 +66,7 @@ def main() -> None:
     while pending or running:
         while pending and len(running) < args.parallel:
             c = pending.pop(0)
-            script = " && ".join(cell(*c, args.updates, args.episodes, out))
+            script = " && ".join(cell(*c, args.updates, args.episodes, out, args.steps))
             log = open(out / f"{c[0]}_r{c[1]}_s{c[2]}.log", "w")
             running.append((c, subprocess.Popen(["bash", "-c", script], cwd=ROOT, env=env, stdout=log, stderr=log)))
         c, proc = running.pop(0)
@@ -80,8 +84,9 @@ def main() -> None:
         })
         print(f"{task:8s} repeat {repeat:3d} seed {seed}: success {d.get('success_rate')}  "
               f"({d['steps']} steps, {d['updates']} updates)")
-    (out / "results.json").write_text(json.dumps(records, indent=2))
+    common.write_json(out / "results.json", records)
     print(f"wrote {out / 'results.json'}")
+    return records
 
 
 if __name__ == "__main__":

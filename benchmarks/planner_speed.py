@@ -1,6 +1,6 @@
 """Our MPPI vs pytorch_mppi on the same torch MLP dynamics, timed in the same process.
 
-    python benchmarks/planner_speed.py --json benchmarks/results/planner_speed_cpu.json
+    python -m benchmarks.planner_speed --json benchmarks/results/planner_speed_cpu.json
 
 Both plan with 512 samples, horizon 16 and one sampling iteration through the same
 dynamics ``s' = s + MLP([s, a])`` (latent 64, two hidden layers of 256, ReLU, action 2) and
@@ -12,16 +12,15 @@ machine's float32 matmul peak (a large matmul timed in the same process) our pla
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import time
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from benchmarks import common
 from jepa_agent.actor import MPPI, MPPIConfig, PlanProblem
 from jepa_agent.world_model import WorldModel
 
@@ -103,15 +102,12 @@ def matmul_peak_gflops(device: torch.device, n: int = 2048, calls: int = 30) -> 
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--json", default=None, help="write the results here")
+    p = common.parser(__doc__, full=True, json_out="optional", threads=2)
     p.add_argument("--device", default="cpu")
-    p.add_argument("--threads", type=int, default=2)
     p.add_argument("--calls", type=int, default=100)
     p.add_argument("--compile", action="store_true", help="torch.compile our rollout (about 30 s cold)")
     args = p.parse_args()
-    torch.set_num_threads(args.threads)
-    torch.set_flush_denormal(True)
+    common.setup(args.threads, flush_denormal=True)
     torch.manual_seed(0)
     device = torch.device(args.device)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
@@ -174,8 +170,7 @@ def main() -> None:
     }
     print(json.dumps(result, indent=2))
     if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(result, indent=2))
+        common.write_json(args.json, result, device=str(device))
 
 
 if __name__ == "__main__":

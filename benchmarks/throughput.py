@@ -1,8 +1,8 @@
 """Throughput: env steps per second while acting with B vector envs, and world-model updates
 per second on 1 and 2 torchrun processes.
 
-    python benchmarks/throughput.py --json runs/throughput.json
-    python benchmarks/throughput.py --json runs/throughput.json --envs 1 4 16 64 --seconds 20
+    python -m benchmarks.throughput --json runs/throughput.json
+    python -m benchmarks.throughput --json runs/throughput.json --envs 1 4 16 64 --seconds 20
 
 Acting: ``jepa-agent``'s collection loop with the task's planner (mode 2, its default
 budget: CEM 256 samples x 3 iterations, horizon 12) on ``make_vector_env`` (Gymnasium's
@@ -14,19 +14,16 @@ random Reach2D steps at the config's batch (256 windows of 6 steps), one process
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("MUJOCO_GL", "egl")
+from benchmarks import common
+from benchmarks.common import ROOT
 
 
 def acting(config_path: str, counts: list[int], seconds: float, device: str, budget: str = "task") -> dict[str, float]:
@@ -78,24 +75,18 @@ def updates(config_path: str, steps: int, folder: Path) -> dict[str, float]:
     return out
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--json", required=True, help="where to write the results")
+def main(argv: list[str] | None = None) -> dict:
+    p = common.parser(__doc__, json_out="required", threads=1)
     p.add_argument("--config", default=str(ROOT / "configs" / "reach2d.yaml"))
     p.add_argument("--envs", type=int, nargs="+", default=[1, 4, 16, 64])
     p.add_argument("--seconds", type=float, default=15.0, help="acting time per env count")
     p.add_argument("--updates", type=int, default=300, help="updates per process count")
     p.add_argument("--device", default="cpu")
-    p.add_argument("--threads", type=int, default=1)
     p.add_argument("--budget", choices=("task", "collect"), default="task",
                    help="act with the task's planner (default) or training.collect_planner (what training acts with)")
     p.add_argument("--no-updates", action="store_true", help="measure acting only")
-    args = p.parse_args()
-
-    import torch
-
-    torch.set_num_threads(args.threads)
-    torch.set_flush_denormal(True)
+    args = p.parse_args(argv)
+    common.setup(args.threads, flush_denormal=True)
     print(f"acting ({args.config}, {args.seconds:.0f} s per count, {args.threads} torch thread(s)):")
     eps = acting(args.config, args.envs, args.seconds, args.device, args.budget)
     ups: dict[str, float] = {}
@@ -113,16 +104,15 @@ def main() -> None:
         "config": args.config,
         "device": args.device,
         "threads": args.threads,
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "torch": torch.__version__},
     }
-    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.json).write_text(json.dumps(result, indent=2))
+    common.write_json(args.json, result, device=args.device)  # its provenance: the machine, the versions
     s16 = result["speedup_16_vs_1"]
     if s16 is not None:
         print(f"16 envs / 1 env: {s16:.2f}x (target >= 2x): {'met' if s16 >= 2 else 'NOT met'}")
     if ups:
         print(f"2 processes / 1: {result['torchrun_speed_ratio']:.2f}x updates/s")
     print(f"wrote {args.json}")
+    return result
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Which uncertainty tells the agent where its data is thin: the ensemble's disagreement or the
 latent variable's sample spread?
 
-    python benchmarks/epistemic_signal.py --json runs/epistemic_signal.json
+    python -m benchmarks.diagnostics.epistemic_signal --json runs/epistemic_signal.json
 
 An agent with a 5-head ensemble (``world_model.ensemble_heads``) learns from random
 exploration only (actions held ``training.random_action_repeat`` steps: a random walk around
@@ -15,35 +15,22 @@ epistemic signal correlates with the distance; one that does not, does not.
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("MUJOCO_GL", "egl")
+from benchmarks import common
+from benchmarks.common import spearman
 
 
-def spearman(x: np.ndarray, y: np.ndarray) -> float:
-    rx, ry = np.argsort(np.argsort(x)), np.argsort(np.argsort(y))
-    return float(np.corrcoef(rx, ry)[0, 1])
-
-
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--json", required=True)
-    p.add_argument("--config", default=str(ROOT / "configs" / "reach2d.yaml"))
+def main(argv: list[str] | None = None) -> dict:
+    p = common.parser(__doc__, json_out="required", seed=True)
+    p.add_argument("--config", default=str(common.ROOT / "configs" / "reach2d.yaml"))
     p.add_argument("--steps", type=int, default=10_000, help="random env steps")
     p.add_argument("--updates", type=int, default=3000)
     p.add_argument("--states", type=int, default=1000)
     p.add_argument("--samples", type=int, default=8, help="latent samples (and random actions) per state")
-    p.add_argument("--seed", type=int, default=0)
-    args = p.parse_args()
+    args = p.parse_args(argv)
 
     import torch
 
@@ -51,8 +38,7 @@ def main() -> None:
     from jepa_agent.agent.environments import make_env, make_vector_env
     from jepa_agent.configurator.loading import apply_overrides, load_config
 
-    torch.set_num_threads(1)
-    torch.set_flush_denormal(True)
+    common.setup(flush_denormal=True)
     config = apply_overrides(load_config(args.config), {"world_model.ensemble_heads": 5, "device": "cpu",
                                                         "seed": args.seed})
     vec = make_vector_env(config, 8)
@@ -109,9 +95,9 @@ def main() -> None:
     for name in ("ensemble_disagreement", "latent_sample_spread"):
         r = result[name]
         print(f"{name:24s} spearman {r['spearman_with_distance']:+.2f}  far/near {r['far_over_near']:7.2f}  mean {r['mean']:.2e}")
-    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.json).write_text(json.dumps(result, indent=2))
+    common.write_json(args.json, result)
     print(f"wrote {args.json}")
+    return result
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Which goal energy plans better on a goal env without a goal observation?
 
-    python benchmarks/goal_energy.py runs/final_maze_ours/ours_seed0.pt --episodes 50 --json runs/goal_energy.json
+    python -m benchmarks.diagnostics.goal_energy runs/final_maze_ours/ours_seed0.pt --episodes 50 --json runs/goal_energy.json
 
 A goal env such as ``PointMaze_UMaze-v3`` gives its goal as ``desired_goal``, a position,
 and no observation of being there. The goal energy can then be measured in two places:
@@ -28,19 +28,15 @@ round-trip errors. The ms per action are for all ``--num-envs`` envs' batched pl
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from benchmarks import common
+from benchmarks.common import spearman
 from jepa_agent.configurator.loading import apply_overrides
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from epistemic_signal import spearman  # noqa: E402
 
 VARIANTS = {  # name -> cost overrides (None: the probe weight); without "+critic": critic_weight 0
     "latent+critic": {"cost.goal_space": "latent", "cost.goal_weight": 1.0, "cost.probe_weight": 0.0},
@@ -68,7 +64,7 @@ def scale_match(agent: Any, obs: dict[str, np.ndarray], seed: int) -> dict[str, 
     """Mean latent and probe energies from visited states to the goal of another visited
     state, their ratio (the probe weight that equates them), and the readout errors."""
     if agent.probe is None or agent.goal_encoder is None:
-        raise SystemExit("goal_energy.py needs a checkpoint with a probe and a goal encoder "
+        raise SystemExit("benchmarks.diagnostics.goal_energy needs a checkpoint with a probe and a goal encoder "
                          f"(probe: {agent.probe is not None}, goal encoder: {agent.goal_encoder is not None})")
     tensors = agent._tensors(obs)
     states = agent.world_model.encode_target(tensors)
@@ -90,21 +86,19 @@ def scale_match(agent: Any, obs: dict[str, np.ndarray], seed: int) -> dict[str, 
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = common.parser(__doc__, json_out="optional", threads=1)
     p.add_argument("checkpoint", help="a checkpoint of a goal env without a goal observation")
     p.add_argument("--episodes", type=int, default=50, help="held-out episodes per variant (default 50)")
     p.add_argument("--seed", type=int, default=0, help="episode i resets with 1_000_000 + seed + i")
     p.add_argument("--probe-weight", type=float, default=None, help="default: matched to the latent energy's scale")
     p.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated subset of: {', '.join(VARIANTS)}")
     p.add_argument("--num-envs", type=int, default=10, help="envs evaluated at once, one batched plan per step (default 10)")
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--json", default=None, help="write the results here")
     args = p.parse_args(argv)
     names = [v.strip() for v in args.variants.split(",") if v.strip()]
     unknown = [v for v in names if v not in VARIANTS]
     if unknown:
         p.error(f"unknown variants {unknown}; choose from {list(VARIANTS)}")
-    torch.set_num_threads(args.threads)
+    common.setup(args.threads)
 
     from rich.console import Console
     from rich.table import Table
@@ -116,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     envs = [make_env(agent.config) for _ in range(max(1, args.num_envs))]
     env = envs[0]
     if agent.goal_kind != "desired_goal":
-        raise SystemExit(f"goal_energy.py compares energies on goal envs given by desired_goal; "
+        raise SystemExit(f"benchmarks.diagnostics.goal_energy compares energies on goal envs given by desired_goal; "
                          f"{agent.config.task.env} is a {agent.goal_kind!r} task")
     scale = scale_match(agent, visited_observations(agent, env, 3000, args.seed), args.seed)
     weight = args.probe_weight if args.probe_weight is not None else scale["probe_weight_matched"]
@@ -145,8 +139,7 @@ def main(argv: list[str] | None = None) -> int:
                       f"{v['mean_final_distance']:.3f}", f"{v['act_ms_median']:.1f}")
     console.print(table)
     if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(results, indent=2))
+        common.write_json(args.json, results, device=str(agent.device))
         console.print(f"wrote {args.json}")
     for e in envs:
         e.close()

@@ -1,6 +1,7 @@
 """How finely a trained agent's latent resolves the goal space: a fresh probe fitted to it, against one fitted to the observation.
 
-    python benchmarks/latent_readout.py runs/explore/reach3d_far_free_epistemic/checkpoint.safetensors --json readout.json
+    python -m benchmarks.diagnostics.latent_readout runs/explore/reach3d_far_free_epistemic/checkpoint.safetensors \\
+        --json readout.json
 
 From N observations of the checkpoint's replay (a checkpoint saved with ``resume=True``),
 the same MLP (two hidden layers of 256, Adam, ``--updates`` steps on 80% of them) is fitted
@@ -17,17 +18,9 @@ about as well, bin by bin.
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import sys
-from pathlib import Path
-
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("MUJOCO_GL", "egl")
+from benchmarks import common
 
 
 def readout_inputs(agent, samples: int, seed: int = 0) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
@@ -98,19 +91,15 @@ def latent_readout(agent, samples: int, updates: int, seed: int = 0) -> dict:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p = common.parser(__doc__, json_out="optional", seed=True)
     p.add_argument("checkpoint")
     p.add_argument("--samples", type=int, default=8192, help="replayed observations (80%% fit, 20%% held out)")
     p.add_argument("--updates", type=int, default=6000, help="Adam steps of each readout")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--json", help="write the numbers here")
     args = p.parse_args()
-
-    import torch
+    common.setup()
 
     from jepa_agent.agent import Agent
 
-    torch.set_num_threads(1)
     if args.samples < 10 or args.updates < 1:
         raise SystemExit(f"--samples needs >= 10 and --updates >= 1, got {args.samples} and {args.updates}")
     result = {"checkpoint": args.checkpoint, **latent_readout(Agent.load(args.checkpoint, resume=True), args.samples,
@@ -121,8 +110,7 @@ def main() -> None:
               f"{', '.join(f'{e:.2f}' for e in result['bin_edges'])}): "
               f"{' '.join('-' if v is None else f'{100 * v:.2f}' for v in r['median_by_bin'])} cm")
     if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(result, indent=1))
+        common.write_json(args.json, result, indent=1)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Which goal energy knows the maze: each one's ranking of cell pairs against the shortest path.
 
-    python benchmarks/maze_distance.py runs/hierarchy/pointmaze_medium_critic.pt \\
+    python -m benchmarks.diagnostics.maze_distance runs/hierarchy/pointmaze_medium_critic.pt \\
         --config configs/pointmaze_medium_hier.yaml --json runs/maze_distance.json
 
 For every ordered pair of free cells of the config's maze (the ball at rest at the first
@@ -21,35 +21,26 @@ the table and writes ``--json``.
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import sys
-from pathlib import Path
-
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("MUJOCO_GL", "egl")
+from benchmarks import common
+from benchmarks.common import spearman
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def main(argv: list[str] | None = None) -> dict:
+    p = common.parser(__doc__, json_out="optional")
     p.add_argument("checkpoint")
     p.add_argument("--config", required=True, help="the maze task's config (its env)")
-    p.add_argument("--json", help="write the results here")
-    args = p.parse_args()
+    args = p.parse_args(argv)
+    common.setup()
 
     import torch
 
-    from benchmarks.epistemic_signal import spearman
     from jepa_agent.agent import Agent
     from jepa_agent.agent.environments import make_env
     from jepa_agent.configurator.loading import load_config
     from jepa_agent.envs.maze_pairs import free_cells, line_blocked, path_length
 
-    torch.set_num_threads(1)
     agent = Agent.load(args.checkpoint)
     if agent.goal_encoder is None:
         raise SystemExit(f"{args.checkpoint}: the agent has no goal encoder (a maze's goal is a desired_goal position)")
@@ -82,8 +73,8 @@ def main() -> None:
         result["spearman"][name] = rho
         print(f"{name:8s} {rho['all']:10.3f} {rho['detour']:13.3f}")
     if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(result, indent=2))
+        common.write_json(args.json, result)
+    return result
 
 
 if __name__ == "__main__":

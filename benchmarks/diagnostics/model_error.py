@@ -1,6 +1,6 @@
 """How far a trained world model's predictions are off, in the env's own units, against how far the agent moves.
 
-    python benchmarks/model_error.py runs/hierarchy/pointmaze_medium/checkpoint.safetensors \\
+    python -m benchmarks.diagnostics.model_error runs/hierarchy/pointmaze_medium/checkpoint.safetensors \\
         --config configs/pointmaze_medium_hier.yaml --json runs/model_error.json
 
 From ``--starts`` states of the config's env (a reset, then up to 40 random actions), one
@@ -23,23 +23,15 @@ ensemble's mean; ``plan_encoder=target``: the rollout from the target's latent).
 ``--refit-predictor R`` first fits the predictor alone R steps in the target encoder's
 space (``Agent.refit_predictor``; the windows measured are drawn from the same replay).
 
-    python benchmarks/model_error.py runs/explore/reach3d_far_free_epistemic/checkpoint.safetensors \
+    python -m benchmarks.diagnostics.model_error runs/explore/reach3d_far_free_epistemic/checkpoint.safetensors \
         --replay 2048 --horizon 12 --set world_model.options.ensemble_mix=0.5
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import sys
-from pathlib import Path
-
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("MUJOCO_GL", "egl")
+from benchmarks import common
 
 
 def replay_error(agent, windows: int, horizon: int, seed: int = 0) -> dict:
@@ -68,7 +60,7 @@ def replay_error(agent, windows: int, horizon: int, seed: int = 0) -> dict:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p = common.parser(__doc__, json_out="optional", seed=True)
     p.add_argument("checkpoint")
     p.add_argument("--config", help="the task's config (its env and action repeat); not with --replay")
     p.add_argument("--replay", type=int, metavar="N", help="the latent error on N windows of the checkpoint's replay")
@@ -79,16 +71,12 @@ def main() -> None:
     p.add_argument("--refit-lr", type=float, default=3e-4, help="the refit's Adam learning rate")
     p.add_argument("--starts", type=int, default=150)
     p.add_argument("--horizon", type=int, default=10, help="agent steps per rollout (the planner's horizon)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--json", help="write the numbers here")
     args = p.parse_args()
-
-    import torch
+    common.setup()
 
     from jepa_agent.agent import Agent
     from jepa_agent.configurator.loading import load_config
 
-    torch.set_num_threads(1)
     if args.replay is not None:
         from jepa_agent.configurator.loading import split_world_model_options
 
@@ -108,8 +96,7 @@ def main() -> None:
             raise SystemExit("give --config (the env to measure on), or --replay N (with --set, --refit-predictor)")
         result = env_error(args, Agent.load(args.checkpoint), load_config(args.config))
     if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(result, indent=1))
+        common.write_json(args.json, result, indent=1)
 
 
 def env_error(args, agent, config) -> dict:

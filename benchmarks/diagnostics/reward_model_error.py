@@ -1,29 +1,29 @@
 """How well the world model and the learned task cost predict a reward along imagined rollouts.
 
-    python benchmarks/reward_model_error.py --updates 2000                       # defaults
-    python benchmarks/reward_model_error.py --updates 2000 --set world_model.options.temporal_coef=1.0
+    python -m benchmarks.diagnostics.reward_model_error --updates 2000                  # defaults
+    python -m benchmarks.diagnostics.reward_model_error --updates 2000 --set world_model.options.temporal_coef=1.0
 
-Collects 20k steps of random exploration on Reacher-v5 (cached in ``--replay``), trains a
+Collects ``--steps`` (20k) steps of random exploration on Reacher-v5 (cached in ``--replay``), trains a
 fresh agent's world model and task cost on it for ``--updates`` updates (no planning), then
 rolls the model out 12 steps from the states of 6 held-out episodes (random and small
 actions) and compares the predicted reward with the env's. Reacher's reward is
 ``-distance - |a|^2``; the ``|a|^2`` part is read off the action, so the number that
 matters for planning is the error of the rest, the distance part: printed at rollout steps
-1, 3, 6, 9, 12 next to that part's own spread.
+1, 3, 6, 9, 12 next to that part's own spread (and written to ``--json``).
 """
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
 import torch
 
+from benchmarks import common
 from jepa_agent.agent import Agent
 from jepa_agent.configurator import AgentConfig
-from jepa_agent.configurator.loading import apply_overrides, parse_override_tokens
+from jepa_agent.configurator.loading import apply_overrides
 from jepa_agent.memory import ReplayBuffer
 
 H = 12
@@ -58,29 +58,34 @@ def distance_part_error(agent: Agent, episodes: int = 6) -> tuple[np.ndarray, np
     return np.sqrt(err / n), np.sqrt(spread / n)
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv: list[str] | None = None) -> dict:
+    p = common.parser(__doc__, full=True, json_out="optional")
     p.add_argument("--updates", type=int, default=2000)
+    p.add_argument("--steps", type=int, default=20_000, help="random env steps collected when --replay is missing")
+    p.add_argument("--episodes", type=int, default=6, help="held-out episodes the rollouts start from")
     p.add_argument("--replay", default="runs/reacher_random_20k.npz", help="cached random-exploration replay")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override (repeatable)")
-    args = p.parse_args()
-    torch.set_num_threads(1)
+    args = p.parse_args(argv)
+    common.setup()
     overrides = {"task.env": "Reacher-v5", "device": "cpu", "training.random_steps": 10**9}
-    config = apply_overrides(AgentConfig(), {**overrides, **parse_override_tokens([f"--{s}" for s in args.set])})
+    config = apply_overrides(AgentConfig(), {**overrides, **common.overrides(args.set)})
     envs = [gym.make("Reacher-v5") for _ in range(8)]
     agent = Agent.from_config(config, envs[0])
     path = Path(args.replay)
     if path.is_file():
         agent.replay = ReplayBuffer.load(path)
     else:
-        agent.train(envs, 20_000)  # random exploration only (random_steps is never reached)
+        agent.train(envs, args.steps)  # random exploration only (random_steps is never reached)
         path.parent.mkdir(parents=True, exist_ok=True)
         agent.replay.save(path)
-    agent.adapt()
-    for _ in range(args.updates):
-        agent.update()
-    err, spread = distance_part_error(agent)
+    common.train_on(agent, args.updates, adapt=True)
+    err, spread = distance_part_error(agent, args.episodes)
     print(f"rollout steps {[i + 1 for i in SHOWN]}: error {np.round(err[SHOWN], 3)}, spread {np.round(spread[SHOWN], 3)}")
+    result = {"updates": args.updates, "set": args.set, "replay": args.replay, "episodes": args.episodes,
+              "error": err.round(4).tolist(), "spread": spread.round(4).tolist()}
+    if args.json:
+        common.write_json(args.json, result)
+    return result
 
 
 if __name__ == "__main__":

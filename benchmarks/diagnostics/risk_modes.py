@@ -1,6 +1,6 @@
 """When does each risk mode help? A measured example on a task with a rare catastrophe.
 
-    python benchmarks/risk_modes.py --json runs/risk_modes.json
+    python -m benchmarks.diagnostics.risk_modes --json runs/risk_modes.json
 
 **The task ("windy ledge").** A point at (0, 0) must reach (1, 0) within 40 steps,
 moving at most 0.1 per step (the action's norm is capped). The straight route crosses a
@@ -30,15 +30,13 @@ to the goal for the successful episodes, mean and worst-10% episode cost, and ms
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 
+from benchmarks import common
 from jepa_agent.actor import CEM, CEMConfig, PlanProblem
 from jepa_agent.world_model import WorldModel
 
@@ -126,17 +124,15 @@ def run_episode(planner: CEM, seed: int, horizon: int = 15, steps: int = 40) -> 
     }
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv: list[str] | None = None) -> dict:
+    p = common.parser(__doc__, full=True, json_out="optional", threads=1)
     p.add_argument("--episodes", type=int, default=100)
     p.add_argument("--horizon", type=int, default=15)
     p.add_argument("--steps", type=int, default=40)
     p.add_argument("--latent-samples", type=int, default=64)
     p.add_argument("--cvar-alpha", type=float, default=0.03125)
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--json", default=None, help="write the results here")
-    args = p.parse_args()
-    torch.set_num_threads(args.threads)
+    args = p.parse_args(argv)
+    common.setup(args.threads)
 
     from rich.console import Console
     from rich.table import Table
@@ -169,8 +165,8 @@ def main() -> None:
         )
     Console().print(table)
     if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps({"config": vars(args), "results": results}, indent=2))
+        common.write_json(args.json, {"config": vars(args), "results": results})
+    return results
 
 
 if __name__ == "__main__":

@@ -35,6 +35,11 @@ def reliability():
 
 
 @pytest.fixture(scope="session")
+def bad_inputs():
+    return _load("bad_inputs")
+
+
+@pytest.fixture(scope="session")
 def reach_reference():
     return _load("reach_reference")
 
@@ -52,6 +57,46 @@ def model_error():
 @pytest.fixture(scope="session")
 def latent_readout():
     return _load("diagnostics.latent_readout")
+
+
+@pytest.fixture(scope="session")
+def offline():
+    return _load("offline")
+
+
+@pytest.fixture(scope="session")
+def throughput():
+    return _load("throughput")
+
+
+@pytest.fixture(scope="session")
+def random_coverage():
+    return _load("diagnostics.random_coverage")
+
+
+@pytest.fixture(scope="session")
+def epistemic_signal():
+    return _load("diagnostics.epistemic_signal")
+
+
+@pytest.fixture(scope="session")
+def temporal_ablation():
+    return _load("diagnostics.temporal_ablation")
+
+
+@pytest.fixture(scope="session")
+def reward_model_error():
+    return _load("diagnostics.reward_model_error")
+
+
+@pytest.fixture(scope="session")
+def goal_energy():
+    return _load("diagnostics.goal_energy")
+
+
+@pytest.fixture(scope="session")
+def maze_distance():
+    return _load("diagnostics.maze_distance")
 
 
 @pytest.fixture(scope="session")

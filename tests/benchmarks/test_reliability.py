@@ -1,6 +1,6 @@
-"""benchmarks/reliability.py on a reduced budget: every generated bad input gets a clear
-error, every injected fault is survived, resume is exact, the default thread count holds
-up under load, and a short soak neither grows memory nor leaks files."""
+"""benchmarks.reliability on a reduced budget: every injected fault is survived, resume is
+exact, the default thread count holds up under load, and a short soak neither grows memory
+nor leaks files (the bad inputs: test_bad_inputs.py)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,6 @@ from jepa_agent.agent.app.console import DEFAULT_THREADS, prepare_process
 @pytest.fixture(autouse=True)
 def one_thread():
     prepare_process(DEFAULT_THREADS)
-
-
-def test_every_bad_input_gets_one_clear_line(reliability, tmp_path):
-    result = reliability.run_bad_inputs(0, tmp_path)
-    assert result["bad_inputs_tried"] >= 200
-    assert result["bad_input_failures"] == []
-    assert result["bad_inputs_clear_error"] == result["bad_inputs_tried"]
 
 
 @pytest.mark.parametrize("kind", ["env_error", "sim_unstable", "nonfinite_cost", "act_error", "nonfinite_loss", "update_error"])
