@@ -1,4 +1,5 @@
-"""Every results table of the docs and the README, generated from ``benchmarks/results/**/*.json``.
+"""Every results table of the docs, the README and the results folders' READMEs, generated from
+``benchmarks/results/**/*.json``.
 
     python docs/gen_results.py            # rewrite the tables in place
     python docs/gen_results.py --check    # exit 1, naming the tables, if a page differs
@@ -24,7 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # results_tables/ sits
 from results_tables import TABLES, bootstrap_ci, find, iqm  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md")),
+         *sorted((ROOT / "benchmarks" / "results").glob("*/README.md"))]
 BLOCK = re.compile(r"(<!-- results:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- results:end -->)", re.S)
 
 __all__ = ["PAGES", "TABLES", "bootstrap_ci", "find", "iqm", "main", "render"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 from pathlib import Path
 
@@ -64,3 +65,16 @@ def test_find_refuses_an_ambiguous_match():
     """A table never picks one of several records that fit: it names the file and the match."""
     with pytest.raises(LookupError, match="results_60k_achieve_200.json: .* records match"):
         gen.find("exploration_free/results_60k_achieve_200.json")
+
+
+def test_no_results_table_is_typed_by_hand():
+    """Outside the results markers, no table row of a results page (the README, docs/results/,
+    benchmarks/results/*/README.md) holds a measured number (a decimal): every results table
+    is generated (the tables of files and what they hold may stay)."""
+    typed = []
+    results = [p for p in gen.PAGES if p.name == "README.md" or p.parent.name == "results" or "benchmarks" in p.parts]
+    for page in results:
+        text = gen.BLOCK.sub("", page.read_text())
+        typed += [f"{page.relative_to(ROOT)}: {line[:80]}" for line in text.splitlines()
+                  if line.startswith("|") and re.search(r"\d\.\d", line)]
+    assert typed == []

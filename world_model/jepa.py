@@ -61,7 +61,7 @@ class JEPAWorldModelConfig(BaseModel):
     """Weight of ``|s_t - s_{t+1}|^2`` on consecutive online embeddings (PLDM's temporal
     smoothness): nearby-in-time states get nearby latents, so the latent goal energy falls
     steadily along a path to the goal instead of being flat far from it. Measured on Reach2D
-    with random data and no critic (benchmarks/temporal_ablation.py): 0.1 gives 10% success,
+    with random data and no critic (benchmarks/diagnostics/temporal_ablation.py): 0.1 gives 10% success,
     1.0 gives 100%. None: 1.0 when the goal is part of the task, 0 for a task defined by the
     reward alone, where it blurs what the reward depends on (measured on Reacher-v5: the
     predicted reward's error along 12-step rollouts, the part that does not come from the

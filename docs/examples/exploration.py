@@ -2,7 +2,7 @@
 
     python docs/examples/exploration.py
 
-It is what ``benchmarks/exploration.py --task reach3d_far --protocol free --achieve 0.5
+It is what ``python -m benchmarks.exploration --task reach3d_far --protocol free --achieve 0.5
 --variants epistemic`` sets on top of the shipped ``reach3d_far`` config (its ``base``).
 """
 
