@@ -103,7 +103,7 @@ class Agent:
         self.goal_kind = self._goal_kind(self.configurator.objective)
         self.action_low, self.action_high = low, high
         self.action_dim = int(low.shape[0])
-        check_practice(config.training, goal_kind=self.goal_kind, world_model=self.world_model,
+        check_practice(config.training.exploration, goal_kind=self.goal_kind, world_model=self.world_model,
                        input_shapes=self.input_shapes)
         if config.training.probe_encoder_weight > 0 and self.probe is None:
             raise ValueError(f"training.probe_encoder_weight={config.training.probe_encoder_weight} trains the encoder "

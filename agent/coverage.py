@@ -6,7 +6,7 @@ and coverage the fraction of the support that some stored state's ``achieved_goa
 visited. Measured on the env's own goal distribution, it says what exploration has to
 reach, whatever shape the reachable region has (a joint-space box seen in Cartesian space,
 a maze's free cells). Visits are counted per cell, so the thinly visited cells are known
-too (``training.practice_frontier: sparse`` sets practice goals there).
+too (``training.exploration.practice_frontier: sparse`` sets practice goals there).
 """
 
 from __future__ import annotations

@@ -283,13 +283,14 @@ def train(
     that env starts the next one while the others go on; no transition across an
     episode boundary is stored. Calling ``train`` again with the same envs continues
     their episodes. The first ``random_steps`` use random actions held for
-    ``random_action_repeat`` steps; then, after ``pretrain_updates`` updates, the planner
+    ``exploration.random_repeat`` steps; then, after ``pretrain_updates`` updates, the planner
     acts with Gaussian exploration noise and ``updates_per_step`` updates follow every
     env step. ``callback`` receives a dict of progress after every step that ended an
     episode. ``stop`` is asked before every step; True ends the call there (a state
     :meth:`save` can resume from). Returns the history of episodes and updates.
     """
     tcfg = agent.config.training
+    ecfg = tcfg.exploration
     history: dict[str, list] = {"episodes": [], "updates": []}
     target = agent.env_steps + steps
     low, high = agent.action_low.cpu().numpy(), agent.action_high.cpu().numpy()
@@ -303,7 +304,7 @@ def train(
         steps_before = agent.env_steps
         exploring = exploring_randomly(agent)
         if exploring:
-            col.refresh_held(agent.rng, low, high, tcfg.random_action_repeat)
+            col.refresh_held(agent.rng, low, high, ecfg.random_repeat)
             agent.act(col.obs, mode="random")
             action = col.held
         else:
@@ -311,7 +312,7 @@ def train(
                 agent.adapt()
                 history["updates"] += _do_updates(agent, tcfg.pretrain_updates)
             if agent._epistemic is not None:
-                agent._epistemic.weight = epistemic_weight(agent.config.training, agent.env_steps)
+                agent._epistemic.weight = epistemic_weight(ecfg, agent.env_steps)
             try:
                 asked = _practising(agent, col, col.obs)
                 action = agent._act(asked, None, agent.collect_actor)
@@ -322,16 +323,16 @@ def train(
                 _end_all_episodes(agent, col, "act_error", history["episodes"], start)
                 agent.between_steps = True
                 continue
-            noise = tcfg.exploration_std * half * agent.rng.standard_normal(action.shape)
+            noise = ecfg.std * half * agent.rng.standard_normal(action.shape)
             action = np.clip(action + noise, low, high).astype(np.float32)
-            if tcfg.practice_explore and col.practice_goal is not None and col.practice.any():
+            if ecfg.practice_explore and col.practice_goal is not None and col.practice.any():
                 col.beyond |= col.practice & _reached_practice(agent, col)
                 if col.beyond.any():  # past the frontier: random actions from here
-                    col.refresh_held(agent.rng, low, high, tcfg.random_action_repeat)
+                    col.refresh_held(agent.rng, low, high, ecfg.random_repeat)
                     action = np.where(col.beyond[:, None], col.held, action).astype(np.float32)
                     agent._last_from_planner = ~col.beyond  # the policy learns only the planner's
         finished = _step_collection(agent, col, action, exploring, history["episodes"], start,
-                                         practice=tcfg.practice_goals > 0)
+                                         practice=ecfg.practice_goals > 0)
         if not exploring:
             agent._pending_updates += tcfg.updates_per_step * col.steps.num_envs
             n = int(agent._pending_updates)
@@ -368,7 +369,7 @@ def collect(
 ) -> list[dict[str, Any]]:
     """Run a policy for ``steps`` env steps into the replay buffer, learning nothing.
 
-    ``policy``: ``random`` (uniform actions held for ``training.random_action_repeat``
+    ``policy``: ``random`` (uniform actions held for ``training.exploration.random_repeat``
     steps, as training explores), ``plan`` (mode 2) or ``policy`` (mode 1), with Gaussian
     ``exploration_std`` noise (fraction of the half-range). Episodes end per env, as in
     :meth:`train`. ``seed`` (if given) seeds the first reset of the envs and the random
@@ -386,7 +387,7 @@ def collect(
     col = _collection_for(agent, env, seed)
     while agent.env_steps < target:
         if policy == "random":
-            col.refresh_held(rng, low, high, agent.config.training.random_action_repeat)
+            col.refresh_held(rng, low, high, agent.config.training.exploration.random_repeat)
             agent.act(col.obs, mode="random")
             action = col.held
         else:
@@ -508,7 +509,7 @@ def _step_collection(
     goals = _goals_at(agent, steps, rows, reset_infos)
     if practice and agent.env_steps >= agent.config.training.random_steps and _can_learn(agent):
         # an episode that starts once the planner acts may practise
-        picked = rows[agent.rng.random(len(rows)) < agent.config.training.practice_goals]
+        picked = rows[agent.rng.random(len(rows)) < agent.config.training.exploration.practice_goals]
         if len(picked):  # these episodes practise reaching the frontier instead of the env's goal
             chosen, achieve = _practice_goals(agent, len(picked))
             if goals is not None:  # a goal-observation task: the goal is the observation

@@ -10,7 +10,13 @@ from jepa_agent.configurator.builtins import (
     REGISTRIES,
     WORLD_MODELS,
 )
-from jepa_agent.configurator.config import AgentConfig, ModuleSpec, TaskSpec, TrainingConfig
+from jepa_agent.configurator.config import (
+    AgentConfig,
+    ExplorationConfig,
+    ModuleSpec,
+    TaskSpec,
+    TrainingConfig,
+)
 from jepa_agent.configurator.configurator import (
     Configurator,
     Modules,
@@ -39,6 +45,7 @@ __all__ = [
     "AgentConfig",
     "ConfigError",
     "Configurator",
+    "ExplorationConfig",
     "Facts",
     "ModuleSpec",
     "Modules",

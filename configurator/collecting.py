@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from jepa_agent.actor import Actor
-from jepa_agent.configurator.config import TrainingConfig
+from jepa_agent.configurator.config import ExplorationConfig
 from jepa_agent.cost import Cost, EpistemicDisagreement
 from jepa_agent.memory import ReplayBuffer
 from jepa_agent.world_model import WorldModel
@@ -33,47 +33,48 @@ class Weighted:
         return self.weight * self.term(states, actions, goal)
 
 
-def check_practice(training: TrainingConfig, *, goal_kind: str, world_model: WorldModel,
+def check_practice(exploration: ExplorationConfig, *, goal_kind: str, world_model: WorldModel,
                    input_shapes: Mapping[str, Sequence[int]]) -> None:
     """Refuse practice goals the task cannot have, before the first step."""
-    if training.practice_goals == 0:
+    if exploration.practice_goals == 0:
         return
-    what = f"training.practice_goals={training.practice_goals}"
+    key = "training.exploration."
+    what = f"{key}practice_goals={exploration.practice_goals}"
     if goal_kind == "none":
         raise ValueError(f"{what} needs a goal task (a goal observation or desired_goal); this one is defined by the reward")
-    if training.practice_frontier == "disagreement" and getattr(world_model, "ensemble", None) is None:
+    if exploration.practice_frontier == "disagreement" and getattr(world_model, "ensemble", None) is None:
         raise ValueError(f"{what} at the disagreement frontier needs a world model with an ensemble "
-                         "(ensemble_heads >= 2), or training.practice_frontier=sparse")
-    if training.practice_frontier == "sparse" and "achieved_goal" not in input_shapes:
+                         f"(ensemble_heads >= 2), or {key}practice_frontier=sparse")
+    if exploration.practice_frontier == "sparse" and "achieved_goal" not in input_shapes:
         raise ValueError(f"{what} at the sparse frontier needs observations with achieved_goal, got keys "
-                         f"{sorted(input_shapes)}; use training.practice_frontier=disagreement")
-    if training.practice_achieve > 0 and "achieved_goal" not in input_shapes:
-        raise ValueError(f"training.practice_achieve={training.practice_achieve} draws goals over the visited "
+                         f"{sorted(input_shapes)}; use {key}practice_frontier=disagreement")
+    if exploration.practice_achieve > 0 and "achieved_goal" not in input_shapes:
+        raise ValueError(f"{key}practice_achieve={exploration.practice_achieve} draws goals over the visited "
                          f"goal-space cells and needs observations with achieved_goal, got keys "
                          f"{sorted(input_shapes)}; set it to 0")
 
 
 def collection_actor(configurator: Any, modules: Any) -> tuple[Actor, Weighted | None]:
     """The actor training collects with, and its epistemic term (None without one):
-    ``training.collect_planner`` (None: the task's), the task's cost with
-    ``training.collect_cost`` replaced, and with ``training.epistemic_weight`` that cost plus
-    the epistemic term. ``modules``: the task's, as :class:`configurator.Modules` names them
+    ``training.exploration.planner`` (None: the task's), the task's cost with
+    ``training.exploration.cost`` replaced, and with ``training.exploration.epistemic_weight``
+    that cost plus the epistemic term. ``modules``: the task's, as :class:`configurator.Modules` names them
     (world_model, critic, probe, policy, coarse_world_model, cost, actor); where nothing
     differs from the task's, its actor."""
-    tcfg, task = configurator.config.training, configurator.task
+    ecfg, task = configurator.config.training.exploration, configurator.task
     m = modules
-    spec, cost, cost_config = tcfg.collect_planner, m.cost, task.cost
+    spec, cost, cost_config = ecfg.planner, m.cost, task.cost
     epistemic = None
-    if tcfg.collect_cost:
-        cost_config = tcfg.collecting(task.cost)
+    if ecfg.cost:
+        cost_config = ecfg.collecting(task.cost)
         cost = configurator.build_cost(cost_config, world_model=m.world_model, critic=m.critic, probe=m.probe)
-    if tcfg.epistemic_weight != 0:
+    if ecfg.epistemic_weight != 0:
         if getattr(m.world_model, "ensemble", None) is None:
             raise ValueError(
-                f"training.epistemic_weight={tcfg.epistemic_weight} needs a world model with an ensemble "
-                "(world_model options: ensemble_heads >= 2)"
+                f"training.exploration.epistemic_weight={ecfg.epistemic_weight} needs a world model with an "
+                "ensemble (world_model options: ensemble_heads >= 2)"
             )
-        epistemic = Weighted(EpistemicDisagreement(m.world_model.disagreement), tcfg.epistemic_weight)
+        epistemic = Weighted(EpistemicDisagreement(m.world_model.disagreement), ecfg.epistemic_weight)
         cost = Cost([*cost.terms, (epistemic, 1.0)], critic=cost.critic,
                     critic_weight=cost.critic_weight, gamma=cost.gamma, termination=cost.termination)
     elif spec is None and cost is m.cost:
@@ -90,12 +91,12 @@ def collection_actor(configurator: Any, modules: Any) -> tuple[Actor, Weighted |
     return actor, epistemic
 
 
-def epistemic_weight(training: TrainingConfig, env_steps: int) -> float:
+def epistemic_weight(exploration: ExplorationConfig, env_steps: int) -> float:
     """The collection planner's epistemic weight after ``env_steps`` env steps
-    (``training.epistemic_weight``, falling linearly to 0 over ``epistemic_decay_steps``)."""
-    if training.epistemic_decay_steps == 0:
-        return training.epistemic_weight
-    return training.epistemic_weight * max(0.0, 1.0 - env_steps / training.epistemic_decay_steps)
+    (``exploration.epistemic_weight``, falling linearly to 0 over ``epistemic_decay_steps``)."""
+    if exploration.epistemic_decay_steps == 0:
+        return exploration.epistemic_weight
+    return exploration.epistemic_weight * max(0.0, 1.0 - env_steps / exploration.epistemic_decay_steps)
 
 
 @torch.no_grad()
@@ -104,14 +105,14 @@ def practice_goals(
     encode: Callable[[dict[str, np.ndarray]], torch.Tensor], world_model: WorldModel,
     generator: torch.Generator | None, visits: Callable[[np.ndarray], np.ndarray],
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """``n`` observations from the replay at the frontier (``training.practice_frontier``):
+    """``n`` observations from the replay at the frontier (``exploration.practice_frontier``):
     where the world model is least certain (:meth:`Configurator.frontier` of their latents,
     ``encode(obs)`` (C, D)), or in the goal-space cells visited least
     (:meth:`Configurator.sparsest`; ``visits(achieved)``: stored states in each one's cell);
-    each is instead, with probability ``training.practice_achieve``, drawn evenly over the
+    each is instead, with probability ``exploration.practice_achieve``, drawn evenly over the
     visited cells (:meth:`Configurator.achiever`). Returns them and which are the latter
     (n,) bool."""
-    tcfg = configurator.config.training
+    tcfg = configurator.config.training.exploration
     batch = replay.sample(tcfg.practice_candidates, 1, rng=rng)
     obs = {k: v[:, 0] for k, v in batch["obs"].items()}  # (C, ...)
     achieve = int((rng.random(n) < tcfg.practice_achieve).sum()) if tcfg.practice_achieve > 0 else 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -102,6 +103,84 @@ class TaskSpec(BaseModel):
         return self
 
 
+MOVED_TO_EXPLORATION = {
+    "exploration_std": "std",
+    "random_action_repeat": "random_repeat",
+    "collect_planner": "planner",
+    "collect_cost": "cost",
+    "epistemic_weight": "epistemic_weight",
+    "epistemic_decay_steps": "epistemic_decay_steps",
+    "practice_goals": "practice_goals",
+    "practice_candidates": "practice_candidates",
+    "practice_explore": "practice_explore",
+    "practice_frontier": "practice_frontier",
+    "practice_achieve": "practice_achieve",
+}
+"""Keys of ``training`` that moved to ``training.exploration`` (old name -> new name); configs,
+overrides and checkpoints that use the old names still load, with a DeprecationWarning."""
+
+
+class ExplorationConfig(BaseModel):
+    """How the agent explores while it collects its training data: noise on the planner's
+    actions, held random actions, the collection planner and its cost, the epistemic term, and
+    the practice goals the agent sets itself (``configurator.collecting``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    std: float = Field(0.2, ge=0.0)
+    """Gaussian noise added to the planner's actions while collecting (fraction of half-range)."""
+    random_repeat: PositiveInt = 5
+    """Random exploration holds each action this many steps (covers more of the workspace)."""
+    planner: ModuleSpec | None = ModuleSpec(name="cem", options={"samples": 128, "iterations": 2})
+    """Planner (and budget) used while collecting training data; None: the task's planner.
+    Collection plans for all envs at once, so a smaller budget here buys many more steps."""
+    cost: dict[str, Any] = Field(default_factory=dict)
+    """Fields of ``task.cost`` replaced while collecting training data (e.g. ``{effort_weight:
+    0.01}`` under a task whose effort weight is 0.1); empty: the task's cost. For an agent that
+    should act damped but explore freely: on the far-goal arm a 10x effort weight in the
+    collection planner too explored and reached less (README, exploration). The critic learns
+    the task's cost."""
+    epistemic_weight: float = 0.0
+    """Weight of the world model's ensemble disagreement in the *collection* planner's cost
+    (expected free energy = the task's cost + this epistemic term): negative seeks what the
+    model does not know. Needs the world model option ``ensemble_heads`` >= 2; 0: off."""
+    epistemic_decay_steps: NonNegativeInt = 0
+    """Env steps over which ``epistemic_weight`` falls linearly to 0 (0: it stays)."""
+    practice_goals: float = Field(0.0, ge=0.0, le=1.0)
+    """Fraction of the planner's collection episodes whose goal the agent sets itself: the
+    stored observation, of ``practice_candidates`` drawn from the replay, at the frontier
+    (``practice_frontier``), LEXA's achiever. A goal-observation task pursues that
+    observation; a goal env (``desired_goal``) its ``achieved_goal``. 0: off."""
+    practice_candidates: PositiveInt = 256
+    """Replayed observations scored for each practice goal."""
+    practice_explore: bool = False
+    """Go-Explore's return-then-explore: once a practising episode's achieved goal is within
+    ``task.subgoal_threshold`` of its practice goal, the rest of the episode takes random
+    actions (held ``random_repeat`` steps) from there, past the frontier (an
+    achiever's goal, ``practice_achieve``, too: exploring from anywhere visited covered more
+    and reached more goals than holding the goal, on the far-goal arm)."""
+    practice_frontier: Literal["disagreement", "sparse"] = "disagreement"
+    """Where practice goals are: ``disagreement``, where the world model's ensemble
+    disagrees most (needs ``ensemble_heads`` >= 2); ``sparse``, in the goal-space cells the
+    stored data has visited least (``agent.coverage``; needs observations with
+    ``achieved_goal``)."""
+    practice_achieve: float = Field(0.0, ge=0.0, le=1.0)
+    """Fraction of practice goals drawn evenly over the goal-space cells the stored data has
+    visited (LEXA's achiever: practise reaching what was found, a thinly visited far cell as
+    often as the start's) instead of at ``practice_frontier`` (its explorer). Needs
+    observations with ``achieved_goal``. 0: every practice goal is at the frontier."""
+
+    def collecting(self, cost: CostConfig) -> CostConfig:
+        """The collection planner's cost: the task's ``cost`` with ``self.cost`` replaced."""
+        unknown = sorted(set(self.cost) - set(CostConfig.model_fields))
+        if unknown:
+            raise ValueError(f"training.exploration.cost names fields of task.cost "
+                             f"({', '.join(CostConfig.model_fields)}); got unknown {unknown}")
+        if not self.cost:
+            return cost
+        return CostConfig.model_validate({**cost.model_dump(), **self.cost})
+
+
 class TrainingConfig(BaseModel):
     """How the agent learns from its replay buffer."""
 
@@ -134,48 +213,9 @@ class TrainingConfig(BaseModel):
     others); 0: fitted once, when learning starts.
     An agent that explores past its random phase meets inputs many of that phase's standard
     deviations away (the folded arm's far goals: up to 9)."""
-    exploration_std: float = Field(0.2, ge=0.0)
-    """Gaussian noise added to the planner's actions while collecting (fraction of half-range)."""
-    random_action_repeat: PositiveInt = 5
-    """Random exploration holds each action this many steps (covers more of the workspace)."""
-    collect_planner: ModuleSpec | None = ModuleSpec(name="cem", options={"samples": 128, "iterations": 2})
-    """Planner (and budget) used while collecting training data; None: the task's planner.
-    Collection plans for all envs at once, so a smaller budget here buys many more steps."""
-    collect_cost: dict[str, Any] = Field(default_factory=dict)
-    """Fields of ``task.cost`` replaced while collecting training data (e.g. ``{effort_weight:
-    0.01}`` under a task whose effort weight is 0.1); empty: the task's cost. For an agent that
-    should act damped but explore freely: on the far-goal arm a 10x effort weight in the
-    collection planner too explored and reached less (README, exploration). The critic learns
-    the task's cost."""
-    epistemic_weight: float = 0.0
-    """Weight of the world model's ensemble disagreement in the *collection* planner's cost
-    (expected free energy = the task's cost + this epistemic term): negative seeks what the
-    model does not know. Needs the world model option ``ensemble_heads`` >= 2; 0: off."""
-    epistemic_decay_steps: NonNegativeInt = 0
-    """Env steps over which ``epistemic_weight`` falls linearly to 0 (0: it stays)."""
-    practice_goals: float = Field(0.0, ge=0.0, le=1.0)
-    """Fraction of the planner's collection episodes whose goal the agent sets itself: the
-    stored observation, of ``practice_candidates`` drawn from the replay, at the frontier
-    (``practice_frontier``), LEXA's achiever. A goal-observation task pursues that
-    observation; a goal env (``desired_goal``) its ``achieved_goal``. 0: off."""
-    practice_candidates: PositiveInt = 256
-    """Replayed observations scored for each practice goal."""
-    practice_explore: bool = False
-    """Go-Explore's return-then-explore: once a practising episode's achieved goal is within
-    ``task.subgoal_threshold`` of its practice goal, the rest of the episode takes random
-    actions (held ``random_action_repeat`` steps) from there, past the frontier (an
-    achiever's goal, ``practice_achieve``, too: exploring from anywhere visited covered more
-    and reached more goals than holding the goal, on the far-goal arm)."""
-    practice_frontier: Literal["disagreement", "sparse"] = "disagreement"
-    """Where practice goals are: ``disagreement``, where the world model's ensemble
-    disagrees most (needs ``ensemble_heads`` >= 2); ``sparse``, in the goal-space cells the
-    stored data has visited least (``agent.coverage``; needs observations with
-    ``achieved_goal``)."""
-    practice_achieve: float = Field(0.0, ge=0.0, le=1.0)
-    """Fraction of practice goals drawn evenly over the goal-space cells the stored data has
-    visited (LEXA's achiever: practise reaching what was found, a thinly visited far cell as
-    often as the start's) instead of at ``practice_frontier`` (its explorer). Needs
-    observations with ``achieved_goal``. 0: every practice goal is at the frontier."""
+    exploration: ExplorationConfig = ExplorationConfig()
+    """How the agent explores while it collects: noise, random actions, the collection
+    planner and its cost, the epistemic term, practice goals."""
     probe_encoder_weight: float = Field(0.0, ge=0.0)
     """Weight of the probe's readout (of the achieved goal, ``probe``) from the *online*
     embeddings in the world model's loss, each target feature's squared error over its batch
@@ -194,15 +234,39 @@ class TrainingConfig(BaseModel):
     ``SyncVectorEnv``, one process; the faster on 2 cores) or ``async`` (``AsyncVectorEnv``,
     one worker process per env; for envs slow enough to outweigh the pipes)."""
 
-    def collecting(self, cost: CostConfig) -> CostConfig:
-        """The collection planner's cost: the task's ``cost`` with ``collect_cost`` replaced."""
-        unknown = sorted(set(self.collect_cost) - set(CostConfig.model_fields))
-        if unknown:
-            raise ValueError(f"training.collect_cost names fields of task.cost ({', '.join(CostConfig.model_fields)}); "
-                             f"got unknown {unknown}")
-        if not self.collect_cost:
-            return cost
-        return CostConfig.model_validate({**cost.model_dump(), **self.collect_cost})
+    @model_validator(mode="before")
+    @classmethod
+    def _moved_to_exploration(cls, data: Any) -> Any:
+        """Configs (files, overrides, checkpoints) written before the exploration fields had a
+        section of their own: each old key moves to ``exploration``, with a DeprecationWarning."""
+        if not isinstance(data, Mapping) or not set(data) & set(MOVED_TO_EXPLORATION):
+            return data
+        data = dict(data)
+        section = data.get("exploration", {})
+        section = dict(section) if isinstance(section, Mapping) else section.model_dump()
+        moved = []
+        for old, new in MOVED_TO_EXPLORATION.items():
+            if old not in data:
+                continue
+            if new in section:
+                raise ValueError(f"training.{old} is training.exploration.{new}, which is given too: keep that one")
+            section[new] = data.pop(old)
+            moved.append(f"training.{old} is now training.exploration.{new}")
+        warnings.warn("; ".join(moved), DeprecationWarning, stacklevel=2)
+        data["exploration"] = section
+        return data
+
+
+def _moved(old: str, new: str) -> property:
+    """A read-only alias of an exploration field under its old name, with a DeprecationWarning."""
+    def get(self: TrainingConfig) -> Any:
+        warnings.warn(f"training.{old} is now training.exploration.{new}", DeprecationWarning, stacklevel=2)
+        return getattr(self.exploration, new)
+    return property(get, doc=f"Deprecated: ``exploration.{new}``.")
+
+
+for _old, _new in MOVED_TO_EXPLORATION.items():
+    setattr(TrainingConfig, _old, _moved(_old, _new))
 
 
 class AgentConfig(BaseModel):
@@ -248,11 +312,12 @@ class AgentConfig(BaseModel):
             spec = getattr(self, kind)
             if spec is not None:
                 spec.resolve(kind)
-        if self.training.collect_planner is not None:
-            self.training.collect_planner.resolve("planner")
-        if self.training.collect_cost:
-            self.training.collecting(self.task.cost)  # names and values checked now
-        for spec in (self.task.planner, self.training.collect_planner):
+        exploration = self.training.exploration
+        if exploration.planner is not None:
+            exploration.planner.resolve("planner")
+        if exploration.cost:
+            exploration.collecting(self.task.cost)  # names and values checked now
+        for spec in (self.task.planner, exploration.planner):
             if spec is None or spec.name != "hierarchical":
                 continue
             if self.coarse_world_model is None:

@@ -16,7 +16,12 @@ short key                  full key
                            option, ``task.planner.options.X`` (samples, ...)
 ``<module>.X``             ``<module>.options.X`` for every module (``encoder``,
                            ``world_model``, ``critic``, ``policy``, ``probe``,
-                           ``task.planner``, ``training.collect_planner``)
+                           ``task.planner``, ``training.exploration.planner``)
+``training.OLD``           ``training.exploration.NEW`` for the exploration keys
+                           that moved there (``training.practice_goals``,
+                           ``training.collect_planner`` -> ``.planner``, ...:
+                           ``config.MOVED_TO_EXPLORATION``), with a
+                           DeprecationWarning
 =========================  =====================================================
 
 Dashes in keys read as underscores; values are YAML scalars (``512``, ``mppi``, ``null``,
@@ -37,6 +42,7 @@ import importlib.resources
 import json
 import types
 import typing
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -46,7 +52,7 @@ from pydantic import BaseModel, ValidationError
 
 from jepa_agent.actor import ActorConfig
 from jepa_agent.configurator.builtins import REGISTRIES
-from jepa_agent.configurator.config import AgentConfig, ModuleSpec
+from jepa_agent.configurator.config import MOVED_TO_EXPLORATION, AgentConfig, ModuleSpec
 from jepa_agent.configurator.registry import config_class_of
 
 __all__ = [
@@ -362,6 +368,10 @@ def canonical_key(key: str, data: Mapping[str, Any]) -> list[str]:
                 valid = sorted({*ActorConfig.model_fields, "planner", *planner_opts})
                 raise ConfigError(_unknown(key, rest[0], valid, prefix="actor"))
             parts = ["task", "planner", "options", *rest]
+    elif head == "training" and rest and rest[0] in MOVED_TO_EXPLORATION:
+        new = MOVED_TO_EXPLORATION[rest[0]]
+        warnings.warn(f"training.{rest[0]} is now training.exploration.{new}", DeprecationWarning, stacklevel=3)
+        parts = ["training", "exploration", new, *rest[1:]]
     return _walk(parts, data, key)
 
 

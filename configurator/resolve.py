@@ -18,6 +18,9 @@ value                                      resolved from
                                            (no goal observation, a goal encoder is built) that a
                                            probe reading ``achieved_goal`` measures, and the planner
                                            does not set its own subgoal latents; else ``latent``
+the collection's ``goal_space``            as the task's, for the collection's planner, where
+(``training.exploration.cost``)            ``training.exploration.cost`` replaces fields of the
+                                           task's cost
 world model ``temporal_coef: null``        0 for a reward task (smoothness serves the goal energy),
                                            else 1
 critic ``nonnegative: null``               true for a goal task (its costs are distances), false
@@ -111,12 +114,13 @@ def resolve(config: AgentConfig, facts: Facts) -> AgentConfig:
     if cost.goal_space == "auto":
         cost = cost.model_copy(update={"goal_space": _goal_space(config, facts, task.planner)})
     task = task.model_copy(update={"objective": objective, "cost": cost})
-    training = config.training
-    collect_space = training.collect_cost.get("goal_space", config.task.cost.goal_space)
-    if training.collect_cost and collect_space == "auto":  # the collection's own cost, for its planner
-        planner = training.collect_planner or task.planner
-        collect_cost = {**training.collect_cost, "goal_space": _goal_space(config, facts, planner)}
-        training = training.model_copy(update={"collect_cost": collect_cost})
+    training, exploration = config.training, config.training.exploration
+    collect_space = exploration.cost.get("goal_space", config.task.cost.goal_space)
+    if exploration.cost and collect_space == "auto":  # the collection's own cost, for its planner
+        planner = exploration.planner or task.planner
+        exploration = exploration.model_copy(update={
+            "cost": {**exploration.cost, "goal_space": _goal_space(config, facts, planner)}})
+        training = training.model_copy(update={"exploration": exploration})
     _, encoder = config.encoder.resolve("encoder")
     update: dict[str, Any] = {
         "task": task,

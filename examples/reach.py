@@ -40,7 +40,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
     p.add_argument("--out", default="runs/reach", help="output folder")
-    p.add_argument("--config", default=None, help="YAML/JSON AgentConfig to start from")
+    p.add_argument("--config", default=None, help="YAML/JSON AgentConfig to start from, or a shipped config's name (reach3d, ...)")
     p.add_argument("--num-envs", type=int, default=8, help="envs collected in lockstep while training")
     p.add_argument("--threads", type=int, default=DEFAULT_THREADS, help=THREADS_HELP)
     p.add_argument(

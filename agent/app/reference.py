@@ -39,7 +39,6 @@ _MODULE_FIELDS = {
     "policy": "mode-1 policy distilled from the planner; null: none",
     "probe": "achieved-goal readout of latents; null: none",
     "planner": "mode-2 planner and its budget",
-    "collect_planner": "planner while collecting training data; null: the task's planner",
 }
 
 

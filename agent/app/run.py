@@ -497,7 +497,7 @@ def collect(
     """Run a policy in ``envs`` (a vector env, or a list of envs stepped as one) for ``steps``
     env steps; return the agent's replay.
 
-    ``policy``: ``random`` (uniform actions held for ``training.random_action_repeat``
+    ``policy``: ``random`` (uniform actions held for ``training.exploration.random_repeat``
     steps, as training explores), ``plan`` (the agent's planner, mode 2) or ``policy``
     (its mode-1 policy). ``exploration_std`` adds Gaussian noise (fraction of the half-range)
     to the planner's or policy's actions. Nothing is learned. ``seed`` seeds the random

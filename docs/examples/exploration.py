@@ -17,17 +17,19 @@ CONFIG = """
 base: reach3d_far               # the folded arm, far goals (a shipped config)
 world_model: {name: jepa, options: {ensemble_heads: 5}}  # the disagreement the term seeks
 training:
-  epistemic_weight: -10         # the collection planner seeks the heads' disagreement ...
-  epistemic_decay_steps: 30000  # ... less and less, none after 30k env steps
-  practice_goals: 1.0           # every planned collection episode practises a goal of its own
-  practice_frontier: sparse     # drawn at the least visited goal cells
-  practice_achieve: 0.5         # half of them drawn evenly over the visited cells instead
-  practice_explore: true        # reach the goal, then explore past it
+  exploration:
+    epistemic_weight: -10         # the collection planner seeks the heads' disagreement ...
+    epistemic_decay_steps: 30000  # ... less and less, none after 30k env steps
+    practice_goals: 1.0           # every planned collection episode practises a goal of its own
+    practice_frontier: sparse     # drawn at the least visited goal cells
+    practice_achieve: 0.5         # half of them drawn evenly over the visited cells instead
+    practice_explore: true        # reach the goal, then explore past it
 """
 config = loads_config(CONFIG)
 env = gym.make(config.task.env, **config.task.env_kwargs)
 agent = Agent.from_config(config, env)
 # --8<-- [end:config]
 
-print("ensemble heads:", agent.world_model.ensemble is not None, "practice goals:", config.training.practice_goals)
-assert agent.world_model.ensemble is not None and config.training.practice_frontier == "sparse"
+exploration = config.training.exploration
+print("ensemble heads:", agent.world_model.ensemble is not None, "practice goals:", exploration.practice_goals)
+assert agent.world_model.ensemble is not None and exploration.practice_frontier == "sparse"

@@ -13,12 +13,21 @@ from gymnasium import spaces
 from jepa_agent.actor import ActorConfig
 from jepa_agent.agent import Agent
 from jepa_agent.agent.spaces import adapt_observation, inspect_env
-from jepa_agent.configurator import AgentConfig, ModuleSpec, TaskSpec, TrainingConfig
+from jepa_agent.configurator import (
+    AgentConfig,
+    ExplorationConfig,
+    ModuleSpec,
+    TaskSpec,
+    TrainingConfig,
+)
 from tests.agent.toy_envs import GoalLine, Image, Line
 
 
 def tiny(task: dict | None = None, **training) -> AgentConfig:
-    training = {"batch_size": 16, "window": 3, "random_steps": 40, "pretrain_updates": 5, **training}
+    """A small agent; ``training`` holds fields of TrainingConfig and of its exploration section."""
+    exploration = {k: training.pop(k) for k in list(training) if k in ExplorationConfig.model_fields}
+    training = {"batch_size": 16, "window": 3, "random_steps": 40, "pretrain_updates": 5, **training,
+                "exploration": exploration}
     return AgentConfig(
         task=TaskSpec(
             planner=ModuleSpec(name="cem", options={"samples": 32, "iterations": 1, "elites": 8}),
@@ -113,7 +122,7 @@ def test_episodes_end_per_env():
 def test_terminated_episodes_are_flagged():
     """An episode that terminates (not truncates) is stored as terminated, so the critic does not bootstrap past it."""
     envs = [Line(length=200, terminate_beyond=0.3) for _ in range(2)]
-    agent = Agent.from_config(tiny(random_steps=10_000, random_action_repeat=50), envs[0])
+    agent = Agent.from_config(tiny(random_steps=10_000, random_repeat=50), envs[0])
     history = agent.train(envs, 200)
     terminated = [e for e in history["episodes"] if e["terminated"]]
     assert terminated, "random actions held 50 steps leave |x| < 0.3"
@@ -125,7 +134,7 @@ def test_termination_is_modelled_only_where_episodes_terminate():
     """The task cost predicts episode ends (and planning uses them) once the replay holds a
     terminated episode; on an env that only truncates it stays off."""
     envs = [Line(length=200, terminate_beyond=0.3) for _ in range(2)]
-    agent = Agent.from_config(tiny(random_steps=300, random_action_repeat=50, pretrain_updates=20), envs[0])
+    agent = Agent.from_config(tiny(random_steps=300, random_repeat=50, pretrain_updates=20), envs[0])
     history = agent.train(envs, 310)
     assert agent.replay.num_terminated > 0 and agent.task_cost.termination_active
     assert any("terminal_bce" in u for u in history["updates"])

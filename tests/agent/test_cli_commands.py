@@ -29,7 +29,7 @@ TINY = [
     "--critic.hidden_dim=32", "--policy.hidden_dim=32", "--probe.hidden_dim=32",
     "--training.batch_size=16", "--training.random_steps=100", "--training.pretrain_updates=5",
     "--actor.samples=16", "--actor.iterations=1", "--actor.horizon=5",
-    "--training.collect_planner.samples=16", "--training.collect_planner.iterations=1",
+    "--training.exploration.planner.samples=16", "--training.exploration.planner.iterations=1",
 ]
 
 

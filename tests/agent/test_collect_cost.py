@@ -1,4 +1,4 @@
-"""training.collect_cost: the collection planner's own cost fields, the task's cost left as it is."""
+"""training.exploration.cost: the collection planner's own cost fields, the task's cost left as it is."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def weight_of(cost, kind: type) -> float:
 def test_collection_plans_with_the_replaced_fields_and_acting_with_the_task_cost():
     """effort 0.5 while collecting, the task's 0.01 while acting: the two costs of one plan
     differ by exactly 0.49 times its discounted effort."""
-    config = apply_overrides(AgentConfig(), {**TINY, "training.collect_cost": {"effort_weight": 0.5}})
+    config = apply_overrides(AgentConfig(), {**TINY, "training.exploration.cost": {"effort_weight": 0.5}})
     agent = Agent.from_config(config, gym.make(config.task.env))
     assert agent.collect_actor is not agent.actor
     assert weight_of(agent.cost, ActionEffort) == pytest.approx(0.01)
@@ -40,14 +40,14 @@ def test_collection_plans_with_the_replaced_fields_and_acting_with_the_task_cost
 
 
 def test_an_empty_collect_cost_shares_the_task_actor():
-    config = apply_overrides(AgentConfig(), {**TINY, "training.collect_planner": None})
+    config = apply_overrides(AgentConfig(), {**TINY, "training.exploration.planner": None})
     agent = Agent.from_config(config, gym.make(config.task.env))
     assert agent.collect_actor is agent.actor
 
 
 def test_the_collect_cost_comes_with_the_epistemic_term():
-    config = apply_overrides(AgentConfig(), {**TINY, "world_model.ensemble_heads": 3, "training.epistemic_weight": -1.0,
-                                             "training.collect_cost": {"effort_weight": 0.2}})
+    config = apply_overrides(AgentConfig(), {**TINY, "world_model.ensemble_heads": 3, "training.exploration.epistemic_weight": -1.0,
+                                             "training.exploration.cost": {"effort_weight": 0.2}})
     agent = Agent.from_config(config, gym.make(config.task.env))
     assert weight_of(agent.collect_actor.cost, ActionEffort) == pytest.approx(0.2)
     assert any(term is agent._epistemic for term, _ in agent.collect_actor.cost.terms)
@@ -56,13 +56,13 @@ def test_the_collect_cost_comes_with_the_epistemic_term():
 
 def test_a_bad_collect_cost_names_what_was_expected():
     with pytest.raises(ValueError, match=r"fields of task.cost .*unknown \['effort'\]"):
-        apply_overrides(AgentConfig(), {**TINY, "training.collect_cost": {"effort": 0.5}})
+        apply_overrides(AgentConfig(), {**TINY, "training.exploration.cost": {"effort": 0.5}})
     with pytest.raises(ValueError, match="effort_weight"):
-        apply_overrides(AgentConfig(), {**TINY, "training.collect_cost": {"effort_weight": -1.0}})
+        apply_overrides(AgentConfig(), {**TINY, "training.exploration.cost": {"effort_weight": -1.0}})
 
 
 def test_the_collect_cost_survives_a_checkpoint(tmp_path):
-    config = apply_overrides(AgentConfig(), {**TINY, "training.collect_cost": {"effort_weight": 0.3}})
+    config = apply_overrides(AgentConfig(), {**TINY, "training.exploration.cost": {"effort_weight": 0.3}})
     agent = Agent.from_config(config, gym.make(config.task.env))
     agent.save(tmp_path / "a.pt")
     loaded = Agent.load(tmp_path / "a.pt")

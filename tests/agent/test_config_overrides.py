@@ -38,7 +38,7 @@ def test_parse_tokens_reads_yaml_values():
         ("encoder.latent_dim", "encoder.options.latent_dim"),
         ("task.planner.samples", "task.planner.options.samples"),
         ("task.planner.options.samples", "task.planner.options.samples"),
-        ("training.collect_planner.samples", "training.collect_planner.options.samples"),
+        ("training.exploration.planner.samples", "training.exploration.planner.options.samples"),
         ("task.env_kwargs.reward_type", "task.env_kwargs.reward_type"),
         ("seed", "seed"),
     ],

@@ -86,12 +86,13 @@ def test_a_planner_that_sets_subgoals_says_so_in_its_config_class(tmp_path, monk
 
 
 def test_the_collection_cost_is_decided_for_the_collection_planner():
-    """A collection cost of its own (collect_cost) gets the goal space of the planner that collects."""
-    config = AgentConfig().with_overrides({**HIER, "training.collect_cost": {"effort_weight": 0.02}})
+    """A collection cost of its own (exploration.cost) gets the goal space of the planner that collects."""
+    config = AgentConfig().with_overrides({**HIER, "training.exploration.cost": {"effort_weight": 0.02}})
     resolved = resolve(config, MAZE)
     assert resolved.task.cost.goal_space == "latent"  # the hierarchical task planner's
-    assert resolved.training.collect_cost == {"effort_weight": 0.02, "goal_space": "probe"}  # CEM collects
-    assert resolve(config.with_overrides({"training.collect_cost": {}}), MAZE).training.collect_cost == {}
+    assert resolved.training.exploration.cost == {"effort_weight": 0.02, "goal_space": "probe"}  # CEM collects
+    empty = config.with_overrides({"training.exploration.cost": {}})
+    assert resolve(empty, MAZE).training.exploration.cost == {}
 
 
 def test_given_values_are_kept_and_resolving_twice_changes_nothing():

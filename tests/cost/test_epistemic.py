@@ -32,20 +32,20 @@ def ensemble_config(**over) -> AgentConfig:
 
 
 def test_collection_seeks_uncertainty_with_a_decaying_weight():
-    """training.epistemic_weight < 0 adds the term to the collection cost only, and it decays to 0."""
-    config = ensemble_config(**{"training.epistemic_weight": -2.0, "training.epistemic_decay_steps": 400})
+    """training.exploration.epistemic_weight < 0 adds the term to the collection cost only, and it decays to 0."""
+    config = ensemble_config(**{"training.exploration.epistemic_weight": -2.0, "training.exploration.epistemic_decay_steps": 400})
     env = gym.make(config.task.env)
     agent = Agent.from_config(config, env)
     assert agent._epistemic is not None and len(agent.collect_actor.cost.terms) == len(agent.cost.terms) + 1
     history = agent.train([gym.make(config.task.env) for _ in range(2)], 300)
     assert agent.updates > 0 and "ensemble_loss" in history["updates"][-1]
     assert agent._epistemic.weight == pytest.approx(-2.0 * (1 - agent.env_steps / 400), abs=2 * 2.0 / 400 + 1e-9)
-    assert epistemic_weight(agent.config.training, agent.env_steps) <= 0.0
+    assert epistemic_weight(agent.config.training.exploration, agent.env_steps) <= 0.0
 
 
 def test_an_epistemic_weight_without_an_ensemble_is_refused():
     """Asking for the epistemic term of a world model without heads names the option to set."""
-    config = apply_overrides(AgentConfig(), {**TINY, "training.epistemic_weight": -1.0})
+    config = apply_overrides(AgentConfig(), {**TINY, "training.exploration.epistemic_weight": -1.0})
     with pytest.raises(ValueError, match="ensemble_heads >= 2"):
         Agent.from_config(config, gym.make(config.task.env))
     with pytest.raises(ValueError, match="ensemble_heads"):
@@ -62,7 +62,7 @@ def test_an_ensemble_changes_nothing_else():
 
 def test_practice_goals_come_from_the_replay_where_the_model_is_least_sure():
     """With practice_goals=1 every planner episode's goal is a replayed observation, the frontier's."""
-    config = ensemble_config(**{"training.practice_goals": 1.0, "training.practice_candidates": 32})
+    config = ensemble_config(**{"training.exploration.practice_goals": 1.0, "training.exploration.practice_candidates": 32})
     agent = Agent.from_config(config, gym.make(config.task.env))
     history = agent.train([gym.make(config.task.env) for _ in range(2)], 400)
     practised = [e for e in history["episodes"] if e["practice"]]
@@ -88,7 +88,7 @@ def test_frontier_picks_the_most_uncertain_states():
 
 def test_practice_goals_need_an_ensemble():
     """practice_goals without ensemble heads is refused with the option to set."""
-    config = apply_overrides(AgentConfig(), {**TINY, "training.practice_goals": 0.5})
+    config = apply_overrides(AgentConfig(), {**TINY, "training.exploration.practice_goals": 0.5})
     with pytest.raises(ValueError, match="ensemble_heads >= 2"):
         Agent.from_config(config, gym.make(config.task.env))
 
@@ -172,7 +172,7 @@ def test_practice_goals_are_refused_on_a_reward_task():
 
 
 def test_practice_then_explore_goes_random_once_the_practice_goal_is_reached():
-    """training.practice_explore: practice episodes that reach their goal (within
+    """training.exploration.practice_explore: practice episodes that reach their goal (within
     task.subgoal_threshold) act randomly for the rest; no other episode does."""
     from jepa_agent.agent.coverage import GoalCoverage
     from tests.agent.test_any_env import tiny

@@ -23,7 +23,7 @@ def test_custom_module_example_runs_on_a_tiny_budget(tmp_path):
         [sys.executable, str(ROOT / "examples" / "custom_module.py"), "--out", str(out), "--steps", "200",
          "--episodes", "2", "--num-envs", "2", "--threads", "1", "--video", "0",
          "--training.random_steps=100", "--training.pretrain_updates=5", "--training.batch_size=16",
-         "--actor.samples=16", "--actor.iterations=2", "--training.collect_planner.samples=16"],
+         "--actor.samples=16", "--actor.iterations=2", "--training.exploration.planner.samples=16"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
     )
     assert proc.returncode == 0, f"custom_module.py failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"

@@ -28,7 +28,7 @@ def test_reach_pixels_tiny_budget_runs_end_to_end(tmp_path, run_pixels):
         "--set", "training.batch_size=8", "--set", "training.window=2",
         "--set", "encoder.options.channels=[8,8,8]",
         "--set", "task.planner.options.samples=32", "--set", "task.planner.options.iterations=1",
-        "--set", "training.collect_planner.options.samples=16",
+        "--set", "training.exploration.planner.options.samples=16",
         timeout=300,
     )
     assert r["obs_type"] == "pixels" and r["image_shape"] == [3, 32, 32]
