@@ -21,7 +21,7 @@ import os
 import zipfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -44,6 +44,13 @@ class ReplayBufferConfig(BaseModel):
     capacity: PositiveInt = 1_000_000
     """Transitions (steps) kept; adding an episode evicts the oldest whole
     episodes until the total fits. An episode longer than this is rejected."""
+    window_starts: Literal["fit", "every_step"] = "fit"
+    """Where a sampled window of W steps may start: ``fit``, uniformly over the starts whose
+    window fits in the episode (a transition among the last or first W-1 is in fewer
+    windows: an episode's final transition, a termination, in 1 of T-W+1); ``every_step``,
+    uniformly over every step, a window that would run past the end starting at the last
+    one that fits (every transition is in about W windows in T, the final one too, as
+    when single transitions are sampled)."""
 
 
 class _Ring:
@@ -388,13 +395,16 @@ class ReplayBuffer:
         starts = self._episodes.live("start")  # (E,)
         # Uniform over all (episode, start) pairs: pick a flat start index, then
         # find its episode by the cumulative count of valid starts.
-        n_starts = lengths[eligible] - window + 1  # (E',)
+        every_step = self.config.window_starts == "every_step"
+        n_starts = lengths[eligible] - (0 if every_step else window - 1)  # (E',)
         cum = np.cumsum(n_starts)  # (E',)
         flat = rng.integers(0, cum[-1], size=batch_size)  # (B,)
         which = np.searchsorted(cum, flat, side="right")  # (B,)
         ep = eligible[which]  # (B,) positions among live episodes
         t0 = flat - (cum[which] - n_starts[which])  # (B,) window start step
         length = lengths[ep]  # (B,)
+        if every_step:  # a window past the end starts at the last one that fits
+            t0 = np.minimum(t0, length - window)
         row0 = starts[ep] + t0  # (B,) logical row of the window start
 
         obs_rows = row0[:, None] + np.arange(window + 1)  # (B, W+1)

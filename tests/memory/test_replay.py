@@ -98,6 +98,27 @@ def test_window_starts_are_uniform_over_all_valid_positions():
     assert np.all(np.abs(counts - 2000) < 250)
 
 
+def test_every_step_starts_cover_each_transition_about_equally_the_last_too():
+    """window_starts=every_step: a start is drawn over every step (T per episode) and a window
+    that would run past the end starts at the last that fits: the final transition (where a
+    termination is) is in W/T of the windows, against 1/(T-W+1) with the default."""
+    W, T = 4, 20
+    buf = ReplayBuffer(ReplayBufferConfig(window_starts="every_step"))
+    obs, actions, costs, goal, mask = episode(0, T)
+    buf.add_episode(obs, actions, costs, goal, planner_mask=mask, terminated=True)
+    s = buf.sample(20_000, W, rng=np.random.default_rng(0))
+    starts = s["obs"]["observation"][:, 0, 1]
+    assert starts.max() == T - W and starts.min() == 0  # every window fits in the episode
+    ends = s["terminals"][:, -1]
+    assert s["terminals"][:, :-1].sum() == 0
+    assert abs(ends.mean() - W / T) < 0.01  # (T - W + 1 starts clamp to T - W: W of T)
+    per_step = np.bincount((starts[:, None] + np.arange(W)).ravel().astype(int), minlength=T) / (20_000 * W)
+    assert abs(per_step[T - 1] - 1 / T) < 0.005  # the final transition: as often as a mid one
+    assert abs(per_step[T // 2] - 1 / T) < 0.005
+    default = filled([T]).sample(20_000, W, rng=np.random.default_rng(0))
+    assert abs((default["obs"]["observation"][:, 0, 1] == T - W).mean() - 1 / (T - W + 1)) < 0.01
+
+
 def test_future_obs_same_episode_and_later():
     """future_obs comes from the window's episode, future_offset steps after its start, beyond the window when possible."""
     lengths = [6, 9, 4]
