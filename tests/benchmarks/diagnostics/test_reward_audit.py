@@ -1,0 +1,60 @@
+"""benchmarks.diagnostics.reward_audit: a reward-task agent audited on its own episodes."""
+
+from __future__ import annotations
+
+import importlib
+import json
+
+import numpy as np
+import pytest
+
+TINY = {"encoder.latent_dim": 8, "encoder.hidden_dim": 32, "world_model.hidden_dim": 32, "critic.hidden_dim": 32,
+        "policy.hidden_dim": 32, "task_cost.hidden_dim": 32, "training.batch_size": 16,
+        "training.random_steps": 300, "training.pretrain_updates": 5, "actor.samples": 16, "actor.iterations": 1,
+        "training.exploration.planner": None, "device": "cpu", "seed": 0}
+
+
+@pytest.fixture(scope="module")
+def audit():
+    return importlib.import_module("benchmarks.diagnostics.reward_audit")
+
+
+@pytest.fixture(scope="module")
+def hopper_checkpoint(tmp_path_factory):
+    """configs/hopper.yaml made tiny, 400 env steps on Hopper-v5 (random episodes fall early)."""
+    from jepa_agent.agent import Agent
+    from jepa_agent.agent.environments import make_env
+    from jepa_agent.configurator import AgentConfig
+
+    config = AgentConfig.load("hopper").with_overrides(TINY)
+    agent = Agent.from_config(config, make_env(config))
+    agent.train([make_env(config) for _ in range(2)], 400)
+    return agent.save(tmp_path_factory.mktemp("hopper") / "agent.safetensors")
+
+
+def test_recorded_episodes_are_the_evaluated_ones(audit, hopper_checkpoint):
+    """Each recorded trajectory sums to its episode's return, has its length, T+1 observations
+    and ends as the record says."""
+    from jepa_agent.agent import Agent
+    from jepa_agent.agent.environments import make_env
+
+    agent = Agent.load(hopper_checkpoint)
+    result, trajectories = audit.record_episodes(agent, make_env(agent.config), 2, None)
+    assert len(trajectories) == 2
+    for record, tr in zip(result["records"], trajectories, strict=True):
+        T = len(tr["actions"])
+        assert T == record["length"] and tr["obs"]["observation"].shape[0] == T + 1
+        assert tr["rewards"].sum() == pytest.approx(record["return"], rel=1e-5)
+        assert tr["terminated"] == record["terminated"]
+
+
+def test_the_audit_reports_endings_model_and_critic(audit, hopper_checkpoint, tmp_path):
+    out = tmp_path / "audit.json"
+    result = audit.main([str(hopper_checkpoint), "--episodes", "1", "--horizon", "3", "--stride", "2",
+                         "--json", str(out)])
+    assert result["planner"]["episodes"] == 1 and result["policy"]["episodes"] == 1
+    rmse = result["model"]["cost_rmse_per_step"]
+    assert len(rmse) == 3 and np.all(np.isfinite(rmse))
+    critic = result["critic"]
+    assert critic["states"] > 0 and np.isfinite(critic["bias"]) and critic["rmse"] >= abs(critic["bias"]) - 1e-9
+    assert json.loads(out.read_text())["env"] == "Hopper-v5"
