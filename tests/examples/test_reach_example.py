@@ -33,7 +33,9 @@ def test_reach_example_short_beats_random(tmp_path, run_reach):
     """A 4k-step run of the main job writes its outputs and clearly beats a random policy."""
     r = run_reach(
         tmp_path, "--steps", "4000", "--episodes", "10", "--num-envs", "4",
-        "--set", "training.random_steps=3000", "--set", "training.pretrain_updates=600",
+        # 300 pretraining updates, not 600: measured here, success 0.9 and 0.7 (random: 0.0 and
+        # 0.2) for seeds 0 and 1 against 1.0 and 0.6 with 600, for a quarter less CPU time.
+        "--set", "training.random_steps=3000", "--set", "training.pretrain_updates=300",
         timeout=600,
     )
     assert r["env_steps"] == 4000 and r["episodes"] == 10
