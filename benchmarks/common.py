@@ -41,7 +41,7 @@ TINY = {
     "encoder.latent_dim": 8, "encoder.hidden_dim": 32, "world_model.hidden_dim": 32, "critic.hidden_dim": 32,
     "policy.hidden_dim": 32, "probe.hidden_dim": 32, "training.batch_size": 16, "training.random_steps": 100,
     "training.pretrain_updates": 5, "actor.samples": 16, "actor.iterations": 1, "actor.horizon": 5,
-    "training.collect_planner.samples": 16, "training.collect_planner.iterations": 1, "device": "cpu", "seed": 2,
+    "training.exploration.planner.samples": 16, "training.exploration.planner.iterations": 1, "device": "cpu", "seed": 2,
 }
 """Overrides of the default config for a tiny agent that trains in seconds (the checks of
 ``reliability`` and ``crafted_files``)."""

@@ -5,9 +5,9 @@
 
 Every variant trains the same agent (the task's config with a 5-head ensemble in the world
 model) for ``--steps`` env steps. ``random``: exploration by random actions, then the task's
-planner; ``term``: the collection planner's cost adds ``training.epistemic_weight`` (the
+planner; ``term``: the collection planner's cost adds ``training.exploration.epistemic_weight`` (the
 ensemble's disagreement, sought), falling to 0 over ``--decay`` of the steps; ``practice``:
-``training.practice_goals`` of the planner's episodes pursue a goal at the frontier
+``training.exploration.practice_goals`` of the planner's episodes pursue a goal at the frontier
 (``--frontier``: a replayed observation where the ensemble disagrees most, or in the
 least-visited goal cells) and, once there, explore past it with random actions
 (``--beyond``, Go-Explore's return-then-explore), or with probability ``--achieve`` a goal
@@ -64,12 +64,12 @@ def train_variant(args: argparse.Namespace, out: Path) -> None:
     variant, free = args.variant, args.protocol == "free"
     over: dict = {"world_model.ensemble_heads": 5, "seed": args.seed}
     if variant in ("term", "epistemic"):
-        over |= {"training.epistemic_weight": args.weight,
-                 "training.epistemic_decay_steps": int(args.decay * args.steps)}
+        over |= {"training.exploration.epistemic_weight": args.weight,
+                 "training.exploration.epistemic_decay_steps": int(args.decay * args.steps)}
     if variant in ("practice", "epistemic") or (free and variant != "random"):
-        over |= {"training.practice_goals": 1.0 if free else args.practice,
-                 "training.practice_frontier": args.frontier, "training.practice_explore": args.beyond == "on",
-                 "training.practice_achieve": args.achieve}
+        over |= {"training.exploration.practice_goals": 1.0 if free else args.practice,
+                 "training.exploration.practice_frontier": args.frontier, "training.exploration.practice_explore": args.beyond == "on",
+                 "training.exploration.practice_achieve": args.achieve}
     if free and variant == "random":
         over |= {"training.random_steps": args.steps}
     base = common.task_config(TASKS[args.task], args.set)
@@ -170,17 +170,17 @@ def main() -> None:
                    help="env: the planner also pursues the env's goals; free: only its own (LEXA's protocol)")
     p.add_argument("--steps", type=int, default=30_000)
     p.add_argument("--out", required=True)
-    p.add_argument("--weight", type=float, default=-10.0, help="training.epistemic_weight of the term variants")
+    p.add_argument("--weight", type=float, default=-10.0, help="training.exploration.epistemic_weight of the term variants")
     p.add_argument("--decay", type=float, default=0.5, help="fraction of the steps over which the weight falls to 0")
     p.add_argument("--practice", type=float, default=0.5,
-                   help="training.practice_goals of the practice variants (1 with --protocol free)")
+                   help="training.exploration.practice_goals of the practice variants (1 with --protocol free)")
     p.add_argument("--frontier", choices=("disagreement", "sparse"), default="sparse",
-                   help="training.practice_frontier of the practice variants")
+                   help="training.exploration.practice_frontier of the practice variants")
     p.add_argument("--achieve", type=float, default=0.0,
-                   help="training.practice_achieve of the practice variants: the fraction of practice goals drawn "
+                   help="training.exploration.practice_achieve of the practice variants: the fraction of practice goals drawn "
                         "evenly over the visited cells (LEXA's achiever) instead of at the frontier")
     p.add_argument("--beyond", choices=("on", "off"), default="on",
-                   help="training.practice_explore of the practice variants: random actions once the goal is reached")
+                   help="training.exploration.practice_explore of the practice variants: random actions once the goal is reached")
     p.add_argument("--variants", nargs="+", choices=VARIANTS, default=["random", "epistemic"])
     p.add_argument("--parallel", type=int, default=2)
     p.add_argument("--reuse", action="store_true", help="keep the variants whose run is already in --out")
@@ -286,9 +286,9 @@ def main() -> None:
             "task": args.task, "protocol": args.protocol, "variant": variant, "env_steps": summary["env_steps"],
             "coverage": covered[-1][1] if covered else None, "success_rate": summary["success_rate"],
             "far_success_rate": far_quarter(args.task, summary["records"]), "seed": args.seed,
-            "epistemic_weight": tcfg.epistemic_weight, "epistemic_decay_steps": tcfg.epistemic_decay_steps,
-            "practice_goals": tcfg.practice_goals, "practice_frontier": tcfg.practice_frontier,
-            "practice_explore": tcfg.practice_explore, "practice_achieve": tcfg.practice_achieve,
+            "epistemic_weight": tcfg.exploration.epistemic_weight, "epistemic_decay_steps": tcfg.exploration.epistemic_decay_steps,
+            "practice_goals": tcfg.exploration.practice_goals, "practice_frontier": tcfg.exploration.practice_frontier,
+            "practice_explore": tcfg.exploration.practice_explore, "practice_achieve": tcfg.exploration.practice_achieve,
             "probe_encoder_weight": tcfg.probe_encoder_weight,
             "train_wall_s": summary.get("train_wall_s"), "eval_set": args.eval_set,
             "more_updates": summary.get("more_updates", 0), "more_lr": summary.get("more_lr", 1.0),

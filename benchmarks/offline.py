@@ -7,7 +7,7 @@ step, evaluated on 50 held-out goals.
 Each cell runs the two commands a user would:
 
     jepa-agent collect --config configs/reach2d.yaml --steps 20000 --format minari \\
-        --training.random_action_repeat=20 --seed S --out DIR/datasets --dataset-id ...
+        --training.exploration.random_repeat=20 --seed S --out DIR/datasets --dataset-id ...
     jepa-agent pretrain --dataset DIR/datasets/... --config configs/reach2d.yaml --steps 6000 --seed S
 
 and reads ``pretrain.json``. Writes ``DIR/results.json`` (one record per env, action
@@ -39,7 +39,7 @@ def cell(task: str, repeat: int, seed: int, updates: int, episodes: int, out: Pa
     run = out / f"{task}_r{repeat}_s{seed}"
     return [
         f"{sys.executable} -m jepa_agent collect --config {config} --steps {steps} --format minari "
-        f"--training.random_action_repeat={repeat} --seed {seed} --out {out / 'datasets'} "
+        f"--training.exploration.random_repeat={repeat} --seed {seed} --out {out / 'datasets'} "
         f"--dataset-id {dataset_id} --overwrite",
         f"{sys.executable} -m jepa_agent pretrain --dataset {out / 'datasets' / dataset_id} --config {config} "
         f"--steps {updates} --episodes {episodes} --seed {seed} --out {run}",

@@ -36,7 +36,7 @@ def acting(config_path: str, counts: list[int], seconds: float, device: str, bud
 
     config = apply_overrides(load_config(config_path), {"device": device})
     if budget == "collect":  # act with the planner training collects with (its smaller budget)
-        config = config.model_copy(update={"task": config.task.model_copy(update={"planner": config.training.collect_planner})})
+        config = config.model_copy(update={"task": config.task.model_copy(update={"planner": config.training.exploration.planner})})
     out = {}
     for B in counts:
         vec = make_vector_env(config, B)
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--updates", type=int, default=300, help="updates per process count")
     p.add_argument("--device", default="cpu")
     p.add_argument("--budget", choices=("task", "collect"), default="task",
-                   help="act with the task's planner (default) or training.collect_planner (what training acts with)")
+                   help="act with the task's planner (default) or training.exploration.planner (what training acts with)")
     p.add_argument("--no-updates", action="store_true", help="measure acting only")
     args = p.parse_args(argv)
     common.setup(args.threads, flush_denormal=True)

@@ -4,7 +4,7 @@ latent variable's sample spread?
     python -m benchmarks.diagnostics.epistemic_signal --json runs/epistemic_signal.json
 
 An agent with a 5-head ensemble (``world_model.ensemble_heads``) learns from random
-exploration only (actions held ``training.random_action_repeat`` steps: a random walk around
+exploration only (actions held ``training.exploration.random_repeat`` steps: a random walk around
 the start pose, as training explores). Then, on states spread over the whole workspace (the
 goal observations of ``--states`` held-out episodes), each measure is taken for random
 actions and compared with how far the state is from the data (its fingertip's distance to

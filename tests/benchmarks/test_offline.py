@@ -13,7 +13,7 @@ def test_a_cell_is_the_two_commands_a_user_runs(offline):
     """Known answer: collect the task's steps as a Minari dataset with the held actions, then pretrain on it."""
     collect, pretrain = offline.cell("reach3d", 5, 1, 100, 3, Path("/out"))
     assert collect.startswith(f"{sys.executable} -m jepa_agent collect --config configs/reach3d.yaml --steps 30000")
-    assert "--training.random_action_repeat=5 --seed 1" in collect
+    assert "--training.exploration.random_repeat=5 --seed 1" in collect
     assert "--dataset-id jepa_agent/reach3d-random5-s1-v0" in collect
     assert "--dataset /out/datasets/jepa_agent/reach3d-random5-s1-v0" in pretrain
     assert "--steps 100 --episodes 3 --seed 1 --out /out/reach3d_r5_s1" in pretrain
