@@ -103,7 +103,7 @@ AGENT_LAYERS = [
     {"collection", "environments", "checkpoint"},
     {"resume", "learning", "pretrained"},
     {"agent"},
-    {"loops"},
+    {"evaluation", "loops"},
     {"app"},
 ]
 FORWARDERS = {("agent/agent.py", "loops")}
