@@ -26,15 +26,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from jepa_agent import __version__
 from jepa_agent.agent.app.console import (
     DEFAULT_THREADS,
     THREADS_HELP,
     _budget,
     _console,
-    _emit,
     _setup_logging,
     count,
     eval_progress,
@@ -43,7 +40,9 @@ from jepa_agent.agent.app.console import (
     progress_bar,
     summary_table,
     train_and_report,
+    trust_code_flag,
 )
+from jepa_agent.agent.app.show import configs_parser, run_configs, run_show, show_parser
 
 if TYPE_CHECKING:  # rich, torch and the modules are imported lazily so `--help` stays fast
     from rich.console import Console
@@ -79,12 +78,6 @@ def _env_name(env_id: str) -> str:
 CONFIG_HELP = "YAML/JSON AgentConfig, or a shipped config's name (jepa-agent configs lists them)"
 
 
-def _trust_code_flag(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--trust-code", action="store_true",
-                   help="load a checkpoint whose config calls code it names (a frozen encoder's factory); "
-                        "only for files whose source you trust")
-
-
 def _default_out(kind: str, env_id: str) -> Path:
     return Path("runs") / f"{_env_name(env_id)}-{kind}-{time.strftime('%Y%m%d-%H%M%S')}"
 
@@ -96,7 +89,7 @@ def train_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--out", help="run folder (default runs/<env>-train-<time>)")
     p.add_argument("--resume", metavar="RUN_DIR",
                    help="continue a stopped run from its folder, exactly (its config and options; --steps may raise the budget)")
-    _trust_code_flag(p)
+    trust_code_flag(p)
     p.add_argument("--steps", type=positive, help="training env steps in all (default: per env, agent.app.run.DEFAULT_STEPS; 30k for others)")
     p.add_argument("--episodes", type=positive, default=50, help="held-out evaluation episodes")
     p.add_argument("--num-envs", type=positive, default=8, help="envs collected in lockstep")
@@ -184,7 +177,7 @@ def eval_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--num-envs", type=positive, default=1,
                    help="envs evaluated at once, one batched plan per step for all (videos need 1)")
     p.add_argument("--no-plan-path", action="store_true")
-    _trust_code_flag(p)
+    trust_code_flag(p)
     return p
 
 
@@ -268,7 +261,7 @@ def collect_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace a Minari dataset of the same id")
     p.add_argument("--threads", type=positive, default=DEFAULT_THREADS, help=THREADS_HELP)
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="same as --KEY=VALUE")
-    _trust_code_flag(p)
+    trust_code_flag(p)
     return p
 
 
@@ -453,57 +446,6 @@ def run_pretrain(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     return 0
 
 
-# --------------------------------------------------------------------------- show
-def show_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    p.description = "Print a resolved config, a checkpoint's summary, or the config reference (--schema)."
-    p.add_argument("path", nargs="?", help="a .yaml/.json config, a shipped config's name or a .safetensors checkpoint "
-                                           "(default: the defaults)")
-    p.add_argument("--schema", action="store_true", help="print the config reference (Markdown)")
-    p.add_argument("--readme", metavar="PAGE.md", help="with --schema: rewrite that page's generated section (docs/reference/config.md)")
-    p.add_argument("--json", action="store_true", help="JSON instead of YAML / Markdown")
-    _trust_code_flag(p)
-    return p
-
-
-def run_show(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
-    from jepa_agent.configurator import AgentConfig
-    from jepa_agent.configurator.loading import apply_overrides, load_config
-
-    if args.schema:
-        from jepa_agent.agent.app.reference import config_reference, update_readme
-
-        if args.readme:
-            changed = update_readme(args.readme)
-            _emit(f"{args.readme}: config reference {'updated' if changed else 'already up to date'}\n")
-        elif args.json:
-            _emit(json.dumps(AgentConfig.model_json_schema(), indent=2) + "\n")
-        else:
-            _emit(config_reference())
-        return 0
-    if args.path and Path(args.path).suffix in (".safetensors", ".pt", ".pth", ".ckpt"):
-        from jepa_agent.agent.app.run import checkpoint_summary
-        from jepa_agent.configurator.loading import ConfigError
-
-        if overrides:
-            raise ConfigError(f"show prints a checkpoint as saved; overrides {sorted(overrides)} do not apply")
-
-        info = checkpoint_summary(args.path, trust_code=args.trust_code)
-        if args.json:
-            _emit(json.dumps(info, indent=2) + "\n")
-            return 0
-        config, params = info.pop("config"), info.pop("parameters")
-        lines = [yaml.safe_dump(info, sort_keys=False), "parameters:\n"]
-        lines += [f"  {name}: {n:,}\n" for name, n in params.items()]
-        lines += [f"  total: {sum(params.values()):,}\n", yaml.safe_dump({"config": config}, sort_keys=False)]
-        _emit("".join(lines))
-        return 0
-    config = load_config(args.path) if args.path else AgentConfig()
-    config = apply_overrides(config, overrides)
-    data = config.model_dump(mode="json")
-    _emit(json.dumps(data, indent=2) + "\n" if args.json else yaml.safe_dump(data, sort_keys=False))
-    return 0
-
-
 # --------------------------------------------------------------------------- bench
 def bench_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
     p = parser or argparse.ArgumentParser(prog="jepa-agent bench")
@@ -522,29 +464,6 @@ def bench_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     p.add_argument("--out", help="(default: runs/bench)")
     p.add_argument("--threads", type=positive, default=DEFAULT_THREADS, help=THREADS_HELP)
     return p
-
-
-# --------------------------------------------------------------------------- configs
-def configs_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    p.description = ("List the configs that ship with the package, each usable as --config NAME (or as "
-                     "base: NAME in a config of your own), with its base and the first line of its comment.")
-    return p
-
-
-def run_configs(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
-    from jepa_agent.configurator.loading import ConfigError, shipped_configs
-
-    if overrides:
-        raise ConfigError(f"configs lists the shipped configs; overrides {sorted(overrides)} do not apply")
-    rows = []
-    for name, path in shipped_configs().items():
-        lines = path.read_text().splitlines()
-        about = next((line.lstrip("#").strip() for line in lines if line.startswith("#")), "")
-        base = next((line.partition(":")[2].strip() for line in lines if line.startswith("base:")), "")
-        rows.append((name, f"base: {base}" if base else "", about))
-    widths = [max(len(row[i]) for row in rows) for i in (0, 1)]
-    _emit("".join(f"{n:<{widths[0]}}  {b:<{widths[1]}}  {a}".rstrip() + "\n" for n, b, a in rows))
-    return 0
 
 
 # --------------------------------------------------------------------------- main

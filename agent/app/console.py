@@ -228,3 +228,10 @@ def train_and_report(run: Any, console: Console, threads: int) -> dict[str, Any]
         run.close()
     console.print(summary_table(summary, f"{env}: {episodes} held-out goals"))
     return summary
+
+
+def trust_code_flag(p: argparse.ArgumentParser) -> None:
+    """Add ``--trust-code`` (load a checkpoint whose config names code to call)."""
+    p.add_argument("--trust-code", action="store_true",
+                   help="load a checkpoint whose config calls code it names (a frozen encoder's factory); "
+                        "only for files whose source you trust")
