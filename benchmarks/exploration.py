@@ -40,6 +40,7 @@ import argparse
 import json
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -163,7 +164,8 @@ def coverage_curve(run: Path) -> list[tuple[int, float]]:
     return [(e["env_steps"], e["coverage"]) for e in eps if "coverage" in e]
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     p = common.parser(__doc__)
     p.add_argument("--task", choices=list(TASKS), default="reach3d_far")
     p.add_argument("--protocol", choices=("env", "free"), default="env",
@@ -205,7 +207,7 @@ def main() -> None:
                         "pair it with --eval-set world_model.options.plan_encoder=target")
     p.add_argument("--refit-lr", type=float, default=REFIT_LR, help="with --refit-predictor: its Adam learning rate")
     p.add_argument("--variant", help=argparse.SUPPRESS)  # internal: run one variant in this process
-    args = p.parse_args()
+    args = p.parse_args(argv)
     if not args.more_lr > 0 or (args.more_lr != 1.0 and not args.more_updates):
         raise SystemExit(f"--more-lr must be > 0 and goes with --more-updates; got {args.more_lr}")
     if args.refit_predictor < 0 or not args.refit_lr > 0:
@@ -229,7 +231,7 @@ def main() -> None:
     while pending or running:
         while pending and len(running) < args.parallel:
             variant = pending.pop(0)
-            cmd = [sys.executable, "-m", "benchmarks.exploration", *sys.argv[1:], "--variant", variant]
+            cmd = [sys.executable, "-m", "benchmarks.exploration", *argv, "--variant", variant]
             log = open(out / f"{name(variant)}.log", "w")
             running.append((variant, subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=log)))
         variant, proc = running.pop(0)
@@ -303,6 +305,7 @@ def main() -> None:
     fig.tight_layout()
     png = out / f"coverage_{args.task}{'' if args.protocol == 'env' else '_' + args.protocol}.png"
     fig.savefig(png, dpi=110)
+    plt.close(fig)
     previous = json.loads((out / "results.json").read_text()) if (out / "results.json").is_file() else []
     keep = [r for r in previous if not (r["task"] == args.task and r.get("seed") == args.seed
                                         and r.get("protocol", "env") == args.protocol

@@ -100,6 +100,11 @@ def maze_distance():
 
 
 @pytest.fixture(scope="session")
+def exploration():
+    return _load("exploration")
+
+
+@pytest.fixture(scope="session")
 def common():
     return _load("common")
 

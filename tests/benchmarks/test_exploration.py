@@ -1,4 +1,5 @@
-"""benchmarks.exploration end to end on a reduced budget: both protocols, the records and the figure."""
+"""benchmarks.exploration end to end on a reduced budget: both protocols, the records and the figure
+(its main in this process; the variants still train in processes of their own)."""
 
 import json
 
@@ -11,15 +12,14 @@ SETS = [f"{k}={v}" for k, v in TINY.items() if k != "seed"] + ["training.window=
 
 
 @pytest.mark.parametrize("protocol", ["env", "free"])
-def test_exploration_writes_one_record_per_variant(script, tmp_path, protocol):
+def test_exploration_writes_one_record_per_variant(exploration, tmp_path, protocol):
     """Two variants at 800 env steps: records with the issue's fields, coverage in (0, 1], the
     free protocol's random variant never plans and its epistemic variant practises every planned episode."""
     cmd = ["--task", "reach2d", "--protocol", protocol, "--steps", "800",
            "--out", str(tmp_path), "--episodes", "2", "--weight", "-1", "--achieve", "0.5", "--set", *SETS]
     shaped = 0.5 if protocol == "free" else 0.0  # the encoder trained through the probe, in one protocol
     cmd += [f"training.probe_encoder_weight={shaped}"]
-    done = script("exploration", *cmd)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    exploration.main(cmd)
     records = json.loads((tmp_path / "results.json").read_text())
     assert [r["variant"] for r in records] == ["random", "epistemic"]
     for r in records:
@@ -42,8 +42,7 @@ def test_exploration_writes_one_record_per_variant(script, tmp_path, protocol):
     else:
         assert records[1]["practice_goals"] == 0.5 and not all(e["random"] for e in eps["random"])
         # --reeval: the trained variants again on more held-out goals, reported from eval_N.json
-        done = script("exploration", *cmd, "--reeval", "4")
-        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        exploration.main([*cmd, "--reeval", "4"])
         again = json.loads((tmp_path / "results.json").read_text())
         assert [r["variant"] for r in again] == ["random", "epistemic"]
         for variant in ("random", "epistemic"):
@@ -53,19 +52,17 @@ def test_exploration_writes_one_record_per_variant(script, tmp_path, protocol):
             assert [r["seed"] for r in summary["records"][:2]] == [r["seed"] for r in first]
         # trained longer at a lower learning rate first: its own file, its own record
         more = [*cmd, "--reeval", "4", "--variants", "epistemic", "--more-updates", "2", "--more-lr", "0.5"]
-        done = script("exploration", *more)
-        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        exploration.main(more)
         summary = json.loads((tmp_path / f"{prefix}epistemic" / "eval_4_more2_lr0.5.json").read_text())
         assert summary["more_updates"] == 2 and summary["more_lr"] == 0.5
         records = json.loads((tmp_path / "results.json").read_text())
         assert [(r["more_updates"], r["more_lr"]) for r in records[-1:]] == [(2, 0.5)] and len(records) == 3
-        done = script("exploration", *cmd, "--reeval", "4", "--more-lr", "0.5")
-        assert done.returncode != 0 and "--more-lr must be > 0 and goes with --more-updates" in done.stderr
+        with pytest.raises(SystemExit, match="--more-lr must be > 0 and goes with --more-updates"):
+            exploration.main([*cmd, "--reeval", "4", "--more-lr", "0.5"])
         # the predictor refitted in the target encoder's space, plans started there: its own file and record
         refit = [*cmd, "--reeval", "4", "--variants", "epistemic", "--refit-predictor", "3",
                  "--eval-set", "world_model.options.plan_encoder=target", "--eval-tag", "tgt"]
-        done = script("exploration", *refit)
-        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        exploration.main(refit)
         summary = json.loads((tmp_path / f"{prefix}epistemic" / "eval_4_tgt_refit3.json").read_text())
         assert summary["refit_predictor"] == 3 and summary["refit_loss_first"] > 0
         records = json.loads((tmp_path / "results.json").read_text())
