@@ -4,11 +4,12 @@
         --episodes 5 --json runs/hopper/audit.json
 
 Runs ``--episodes`` held-out episodes with the planner (the task's mode) and as many with
-the distilled policy (mode 1) through ``agent.loops.evaluate``, recording every step, and
-measures on the planner's episodes:
+the distilled policy (mode 1) and with the critic's own greedy actor (an action-value
+critic's: the policy its value assumes) through ``agent.loops.evaluate``, recording the
+planner's every step, and measures on its episodes:
 
 - **how episodes end**: terminated (a hopper that falls) or truncated at the time limit,
-  and their lengths, for both modes; the planner's return against the policy's;
+  and their lengths, for the three; the planner's return against the others';
 - **the world model's multi-step error** on what planning scores: from every
   ``--stride``-th state, the encoded latent is rolled out through the executed actions for
   ``--horizon`` steps (the latent variable at its prior mean); the learned task cost of
@@ -36,7 +37,7 @@ import torch
 from benchmarks import common
 from jepa_agent.agent import Agent
 from jepa_agent.agent.environments import make_env
-from jepa_agent.agent.loops import StepView, evaluate
+from jepa_agent.agent.loops import PolicyController, StepView, evaluate
 
 EVAL_SEED = 2_000_000
 """Episode ``i`` resets with ``EVAL_SEED + i`` (a range training never uses)."""
@@ -66,6 +67,18 @@ def record_episodes(agent: Agent, env: Any, episodes: int, mode: str | None) -> 
         out.append({"obs": obs, "actions": np.stack(tr["actions"]).astype(np.float32),
                     "rewards": np.asarray(tr["rewards"], dtype=np.float32), "terminated": tr["terminated"]})
     return result, out
+
+
+def critic_actor(agent: Agent) -> PolicyController:
+    """The critic's own greedy actor (the action its value assumes) as a policy."""
+    goal = agent.configurator.goal_latent()[:1]  # (1, D)
+
+    @torch.no_grad()
+    def act(obs: Any) -> np.ndarray:
+        s = agent.world_model.encode(agent._tensors(agent._adapt(obs, batched=True)))  # (B, D)
+        return agent.critic.greedy(s, goal.expand(s.shape[0], -1)).cpu().numpy()
+
+    return PolicyController(act)
 
 
 def endings(result: dict[str, Any]) -> dict[str, Any]:
@@ -159,21 +172,27 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     common.setup(args.threads)
     agent = Agent.load(args.checkpoint)
     env = make_env(agent.config)
+    tcfg = agent.config.training
     result: dict[str, Any] = {"checkpoint": str(args.checkpoint), "env": agent.config.task.env,
-                              "env_steps": agent.env_steps}
+                              "env_steps": agent.env_steps, "seed": agent.config.seed,
+                              "window_starts": agent.config.replay.window_starts,
+                              "updates_per_step": tcfg.updates_per_step, "batch_size": tcfg.batch_size}
     plan, trajectories = record_episodes(agent, env, args.episodes, None)
     policy, _ = record_episodes(agent, env, args.episodes, "policy") if agent.policy is not None else (None, None)
+    greedy = getattr(agent.critic, "greedy", None)
+    critic = evaluate(critic_actor(agent), env, args.episodes, seed=EVAL_SEED) if greedy is not None else None
     result["planner"] = endings(plan)
     result["policy"] = None if policy is None else endings(policy)
+    result["critic_actor"] = None if critic is None else endings(critic)
     result["model"] = model_error(agent, trajectories, args.horizon, args.stride)
     result["critic"] = critic_error(agent, trajectories)
     env.close()
     m, c = result["model"], result["critic"]
     print(f"{result['env']} at {result['env_steps']} env steps")
-    for name in ("planner", "policy"):
+    for name in ("planner", "policy", "critic_actor"):
         e = result[name]
         if e is not None:
-            print(f"  {name:8s} return {e['mean_return']:8.1f} ± {e['std_return']:.1f}; "
+            print(f"  {name:12s} return {e['mean_return']:8.1f} ± {e['std_return']:.1f}; "
                   f"{e['terminated']}/{e['episodes']} terminated; lengths {e['lengths']}")
     print(f"  task cost RMSE by rollout step {np.round(m['cost_rmse_per_step'], 3).tolist()} (cost std {m['cost_std']:.3f})")
     print(f"  P(terminated) at real ends {np.round(m['p_terminal_at_real_ends'], 3).tolist()}, elsewhere mean "

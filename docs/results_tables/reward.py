@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from results_tables.base import curve, load, md, num, page, seeds_cell, sources, table
+import numpy as np
+
+from results_tables.base import RESULTS, curve, load, md, num, page, seeds_cell, sources, table
 
 
 def versus_sac(rel: str, digits: int = 1, metric: str = "mean_return") -> str:
@@ -66,3 +68,32 @@ def _goal_energy() -> str:
             f"model trained with the probe's (x{probe['probe_weight']:g})"]
     return page(md(head, rows), sources(f"{rel}/goal_energy_latent_model.json", f"{rel}/goal_energy_probe_model.json",
                                         note=f"; {latent['episodes']} held-out episodes each"))
+
+
+@table("hopper-audit")
+def _hopper_audit() -> str:
+    """``benchmarks.diagnostics.reward_audit`` of Hopper checkpoints: one row per audit file."""
+    files = sorted((RESULTS / "hopper-v5").glob("audit_*.json"), key=lambda p: (p.stem.split("_")[1], _steps(p)))
+    rows = []
+    for path in files:
+        a = load(f"hopper-v5/{path.name}")
+        ends = a["model"]["p_terminal_at_real_ends"]
+        c = a["critic"]
+        rows.append([
+            f"{a['env_steps'] // 1000}k", f"`{a['window_starts']}`", f"{a['updates_per_step']:g} x {a['batch_size']}",
+            *(f"{a[m]['mean_return']:.0f} ({sum(a[m]['lengths']) / len(a[m]['lengths']):.0f})"
+              for m in ("planner", "policy", "critic_actor")),
+            f"{a['planner']['terminated']}/{a['planner']['episodes']}",
+            num(float(np.median(ends)) if ends else None), num(a["model"]["p_terminal_elsewhere_mean"], 4),
+            f"{c['value_mean']:.0f} / {c['mc_mean']:.0f}", num(c["corr"]),
+            num(a["model"]["cost_rmse_per_step"][0]), num(a["model"]["cost_rmse_per_step"][4]),
+        ])
+    header = ["env steps", "windows", "updates/step x batch", "planner return (length)", "policy", "critic's actor",
+              "planner falls", "P(end) at real ends, median", "P(end) elsewhere", "critic V / Monte-Carlo", "corr",
+              "cost RMSE step 1", "step 5"]
+    return page(md(header, rows), sources(*(f"hopper-v5/{p.name}" for p in files),
+                                          note="; 5 episodes per policy, seed 0"))
+
+
+def _steps(path) -> int:
+    return int(path.stem.split("_")[-1].rstrip("k"))

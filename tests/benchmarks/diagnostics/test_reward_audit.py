@@ -52,7 +52,8 @@ def test_the_audit_reports_endings_model_and_critic(audit, hopper_checkpoint, tm
     out = tmp_path / "audit.json"
     result = audit.main([str(hopper_checkpoint), "--episodes", "1", "--horizon", "3", "--stride", "2",
                          "--json", str(out)])
-    assert result["planner"]["episodes"] == 1 and result["policy"]["episodes"] == 1
+    assert result["planner"]["episodes"] == result["policy"]["episodes"] == result["critic_actor"]["episodes"] == 1
+    assert result["window_starts"] == "fit"
     rmse = result["model"]["cost_rmse_per_step"]
     assert len(rmse) == 3 and np.all(np.isfinite(rmse))
     critic = result["critic"]
