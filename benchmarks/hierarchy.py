@@ -161,7 +161,7 @@ def draw(task: str, env: Any, episodes: dict[str, list], path: Path) -> None:
     plt.close(fig)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     p = common.parser(__doc__, seed=True, threads=1)
     p.add_argument("--task", choices=list(TASKS), nargs="*", help="default: every task")
     p.add_argument("--out", required=True)
@@ -188,7 +188,7 @@ def main() -> None:
                         "as flat+route and hierarchical+route")
     p.add_argument("--planners", nargs="+", choices=("flat", "hierarchical", "flat+route", "hierarchical+route"),
                    help="run only these (default: flat and hierarchical, and the +route ones with --route)")
-    args = p.parse_args()
+    args = p.parse_args(argv)
     common.setup(args.threads, flush_denormal=True)
 
     from jepa_agent import envs  # noqa: F401  (registers the reach envs)

@@ -90,12 +90,12 @@ def latent_readout(agent, samples: int, updates: int, seed: int = 0) -> dict:
     return out
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     p = common.parser(__doc__, json_out="optional", seed=True)
     p.add_argument("checkpoint")
     p.add_argument("--samples", type=int, default=8192, help="replayed observations (80%% fit, 20%% held out)")
     p.add_argument("--updates", type=int, default=6000, help="Adam steps of each readout")
-    args = p.parse_args()
+    args = p.parse_args(argv)
     common.setup()
 
     from jepa_agent.agent import Agent

@@ -59,7 +59,7 @@ def replay_error(agent, windows: int, horizon: int, seed: int = 0) -> dict:
             "online_target_gap": round(gap, 4)}
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     p = common.parser(__doc__, json_out="optional", seed=True)
     p.add_argument("checkpoint")
     p.add_argument("--config", help="the task's config (its env and action repeat); not with --replay")
@@ -71,7 +71,7 @@ def main() -> None:
     p.add_argument("--refit-lr", type=float, default=3e-4, help="the refit's Adam learning rate")
     p.add_argument("--starts", type=int, default=150)
     p.add_argument("--horizon", type=int, default=10, help="agent steps per rollout (the planner's horizon)")
-    args = p.parse_args()
+    args = p.parse_args(argv)
     common.setup()
 
     from jepa_agent.agent import Agent

@@ -105,6 +105,11 @@ def exploration():
 
 
 @pytest.fixture(scope="session")
+def hierarchy():
+    return _load("hierarchy")
+
+
+@pytest.fixture(scope="session")
 def common():
     return _load("common")
 

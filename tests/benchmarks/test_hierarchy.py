@@ -1,4 +1,4 @@
-"""benchmarks.hierarchy end to end on a reduced budget (needs the maze extra)."""
+"""benchmarks.hierarchy end to end on a reduced budget (needs the maze extra), its main in this process."""
 
 import json
 from pathlib import Path
@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("task", ["pointmaze_medium", "reach2d_wall"])
-def test_flat_and_hierarchical_on_the_same_model(script, tmp_path, task):
+def test_flat_and_hierarchical_on_the_same_model(hierarchy, model_error, tmp_path, task):
     """A tiny training, 2 detour pairs: one record per planner with the issue's fields, the
     hierarchical episodes carry their subgoals, the figure is written."""
     episode = "{max_episode_steps: 120}" if task == "pointmaze_medium" else "{wall_angle: 1.5708, max_episode_steps: 40}"
@@ -22,8 +22,7 @@ def test_flat_and_hierarchical_on_the_same_model(script, tmp_path, task):
         cmd += ["--ablate", "--refit-updates", "5"]
     else:  # each planner again along routes through the replay
         cmd += ["--route"]
-    done = script("hierarchy", *cmd)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    hierarchy.main(cmd)
     records = json.loads((tmp_path / "results.json").read_text())
     main = [r for r in records if r["ablation"] is None]
     routed = ["flat+route", "hierarchical+route"] if task == "pointmaze_medium" else []
@@ -39,10 +38,8 @@ def test_flat_and_hierarchical_on_the_same_model(script, tmp_path, task):
     if task == "pointmaze_medium":  # the config holds each action 4 env steps: 12 env steps are 3 actions
         assert all(len(e["path"]) == 12 // 4 + 1 for e in episodes["flat"] if not e["success"])
         # the same agent's prediction error, in metres
-        done = script("diagnostics.model_error", tmp_path / task / "agent.pt", "--config",
-                      ROOT / "configs" / "pointmaze_medium_hier.yaml", "--starts", "3", "--horizon", "2",
-                      "--json", tmp_path / "error.json", timeout=300)
-        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        model_error.main([str(tmp_path / task / "agent.pt"), "--config", str(ROOT / "configs" / "pointmaze_medium_hier.yaml"),
+                          "--starts", "3", "--horizon", "2", "--json", str(tmp_path / "error.json")])
         err = json.loads((tmp_path / "error.json").read_text())
         assert err["action_repeat"] == 4 and err["starts"] == 3 and len(err["rollout_error_median"]) == 2
         assert all(e >= 0 for e in err["rollout_error_p90"]) and err["moved_median"] >= 0

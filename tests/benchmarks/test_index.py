@@ -38,3 +38,11 @@ def test_no_script_edits_sys_path():
     """Every script is a module of the package (``python -m benchmarks.NAME``): none edits sys.path."""
     offenders = [p.relative_to(ROOT) for p in (ROOT / "benchmarks").rglob("*.py") if "sys.path" in p.read_text()]
     assert offenders == []
+
+
+def test_a_script_runs_as_a_module_from_the_repository_root(script):
+    """``python -m benchmarks.diagnostics.NAME --help`` in a process of its own, as a user runs it
+    (the other tests call the scripts' main in this process)."""
+    done = script("diagnostics.random_coverage", "--help", timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("usage: ") and "--repeats" in done.stdout
