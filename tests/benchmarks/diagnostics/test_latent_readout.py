@@ -48,8 +48,9 @@ def test_fit_reads_a_function_of_the_input_and_not_noise(latent_readout):
     x = rng.uniform(-1, 1, size=(2000, 4))
     smooth = np.stack([np.sin(x[:, 0]) + 0.5 * x[:, 1], x[:, 2] * x[:, 3]], axis=1)
     noise = rng.normal(size=(2000, 2)) * smooth.std(0)
-    fitted = latent_readout.fit_readout(x, smooth, updates=1500)
-    guessed = latent_readout.fit_readout(x, noise, updates=1500)
+    # 500 updates read it to 0.033-0.040 of its spread (6 data and weight seeds), the noise to 0.84-0.90
+    fitted = latent_readout.fit_readout(x, smooth, updates=500)
+    guessed = latent_readout.fit_readout(x, noise, updates=500)
     assert fitted.shape == (400,)
     spread = np.linalg.norm(smooth - smooth.mean(0), axis=1).mean()
     assert np.median(fitted) < 0.1 * spread
