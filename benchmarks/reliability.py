@@ -176,21 +176,23 @@ def act_times_ms(agent: Agent, env: gym.Env, threads: int, acts: int) -> list[fl
     return times[3:]
 
 
-def under_load(acts: int = 60, trials: int = 3) -> dict[str, Any]:
+def under_load(acts: int = 60, trials: int = 3, *, two_threads: bool = True) -> dict[str, Any]:
     """Median ms per action alone and with busy processes on all cores but one, for the
-    default thread count and for 2 threads; ``trials`` alternations of alone and loaded
-    blocks of ``acts`` actions, pooled (other tenants of a shared machine come and go)."""
+    default thread count and (``two_threads``: the ``*_2_threads`` keys) for 2 threads;
+    ``trials`` alternations of alone and loaded blocks of ``acts`` actions, pooled (other
+    tenants of a shared machine come and go)."""
     cores = os.cpu_count() or 1
     busy_n = max(1, cores - 1)
+    counts = (DEFAULT_THREADS, 2) if two_threads else (DEFAULT_THREADS,)
     agent, env, _ = common.reacher_agent()
     times: dict[tuple[int, str], list[float]] = {}
     for _ in range(trials):
-        for threads in (DEFAULT_THREADS, 2):
+        for threads in counts:
             times.setdefault((threads, "alone"), []).extend(act_times_ms(agent, env, threads, acts))
         procs = [subprocess.Popen([sys.executable, "-c", BUSY.format(s=600)]) for _ in range(busy_n)]
         try:
             time.sleep(0.3)
-            for threads in (DEFAULT_THREADS, 2):
+            for threads in counts:
                 times.setdefault((threads, "loaded"), []).extend(act_times_ms(agent, env, threads, acts))
         finally:
             for proc in procs:
@@ -198,13 +200,15 @@ def under_load(acts: int = 60, trials: int = 3) -> dict[str, Any]:
                 proc.wait()
     torch.set_num_threads(DEFAULT_THREADS)
     med = {k: float(np.median(v)) for k, v in times.items()}
-    return {
+    out = {
         "cores": cores, "busy_processes": busy_n, "default_threads": DEFAULT_THREADS, "load_trials": trials,
         "act_ms_alone": med[DEFAULT_THREADS, "alone"], "act_ms_loaded": med[DEFAULT_THREADS, "loaded"],
         "load_slowdown": med[DEFAULT_THREADS, "loaded"] / med[DEFAULT_THREADS, "alone"],
-        "act_ms_alone_2_threads": med[2, "alone"], "act_ms_loaded_2_threads": med[2, "loaded"],
-        "load_slowdown_2_threads": med[2, "loaded"] / med[2, "alone"],
     }
+    if two_threads:
+        out |= {"act_ms_alone_2_threads": med[2, "alone"], "act_ms_loaded_2_threads": med[2, "loaded"],
+                "load_slowdown_2_threads": med[2, "loaded"] / med[2, "alone"]}
+    return out
 
 
 # --------------------------------------------------------------------------- soak

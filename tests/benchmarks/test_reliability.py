@@ -26,7 +26,9 @@ def test_resume_is_bitwise_equal(reliability, tmp_path):
 
 
 def test_the_default_threads_do_not_slow_down_2x_when_a_busy_process_shares_the_machine(reliability):
-    result = reliability.under_load(acts=20, trials=3)
+    """The default thread count's median act time with busy processes on the other cores is
+    under twice its time alone (the 2-thread contrast, for the report, is left out here)."""
+    result = reliability.under_load(acts=20, trials=3, two_threads=False)
     assert result["default_threads"] == DEFAULT_THREADS == 1
     assert result["load_slowdown"] <= 2.0, result
 
