@@ -193,7 +193,10 @@ def test_sac_end_to_end_on_reach2d(sample_efficiency, tmp_path):
 def test_ours_end_to_end_on_reach2d(sample_efficiency, tmp_path):
     """Our agent (tiny budget, 2 envs of 50-step episodes) evaluated at 100 and 200 env steps."""
     config = tmp_path / "tiny.yaml"
-    config.write_text("training:\n  random_steps: 100\n  pretrain_updates: 5\n  batch_size: 16\n")
+    config.write_text("task:\n  planner: {name: cem, options: {samples: 16, iterations: 1}}\n  actor: {horizon: 5}\n"
+                      "encoder: {name: mlp, options: {hidden_dim: 32}}\nworld_model: {name: jepa, options: {hidden_dim: 32}}\n"
+                      "training:\n  random_steps: 100\n  pretrain_updates: 5\n  batch_size: 16\n"
+                      "  exploration: {planner: {name: cem, options: {samples: 16, iterations: 1}}}\n")
     out = tmp_path / "se"
     records = sample_efficiency.main([
         "--env", REACH, "--steps", "200", "--seeds", "0", "--eval-every", "100", "--eval-episodes", "2",
