@@ -39,11 +39,11 @@ import numpy as np
 from jepa_agent.agent.agent import Agent
 from jepa_agent.agent.app.metrics import MetricsLogger, learning_curve
 from jepa_agent.agent.app.video import EpisodeRecorder, plan_path_source
-from jepa_agent.agent.collection import latest_metrics
+from jepa_agent.agent.collection import latest_metrics, nanmean
 from jepa_agent.agent.coverage import GoalCoverage
 from jepa_agent.agent.environments import make_env, make_vector_env
+from jepa_agent.agent.evaluation import PolicyController, evaluate
 from jepa_agent.agent.provenance import provenance
-from jepa_agent.agent.spaces import success_of
 from jepa_agent.configurator import AgentConfig
 from jepa_agent.memory import ReplayBuffer, atomic_write_text
 
@@ -87,27 +87,17 @@ def default_steps(env_id: str) -> int:
 
 
 def random_baseline(env: gym.Env, episodes: int, seed: int) -> dict[str, float]:
-    """Uniform random actions on the same held-out episodes: the floor to beat. Success and
-    final distance are NaN where the env does not report them."""
-    success, dist, returns = [], [], []
+    """Uniform random actions on the same held-out episodes (:func:`agent.evaluation.evaluate`
+    with a random policy): the floor to beat. Success and final distance are NaN where the
+    env does not report them."""
     rng = np.random.default_rng(seed)
-    for i in range(episodes):
-        env.reset(seed=seed + i)
-        done, info, ret = False, {}, 0.0
-        while not done:
-            a = rng.uniform(env.action_space.low, env.action_space.high).astype(np.float32)
-            _, reward, terminated, truncated, info = env.step(a)
-            ret += float(reward)
-            done = terminated or truncated
-        success.append(success_of(info))
-        dist.append(float(info.get("distance", np.nan)))
-        returns.append(ret)
-    return {
-        "success_rate": _mean(success),
-        "mean_final_distance": _mean(dist),
-        "mean_return": float(np.mean(returns)),
-        "std_return": float(np.std(returns)),
-    }
+    low, high = env.action_space.low, env.action_space.high
+
+    def act(obs: Any) -> np.ndarray:  # one env: (1, A)
+        return rng.uniform(low, high, (1, *low.shape)).astype(np.float32)
+
+    result = evaluate(PolicyController(act), env, episodes, seed=seed)
+    return {k: result[k] for k in ("success_rate", "mean_final_distance", "mean_return", "std_return")}
 
 
 def eval_config(config: AgentConfig, env_id: str | None, env_kwargs: dict[str, Any] | None) -> AgentConfig:
@@ -160,7 +150,7 @@ def thin_updates(records: list[dict[str, float]], limit: int = MAX_UPDATE_RECORD
         for a, b in zip(records[0::2], records[1::2], strict=False):
             keys = dict.fromkeys([*a, *b])
             merged.append({
-                k: b[k] if k in ("update", "env_steps") else _mean([r[k] for r in (a, b) if k in r])
+                k: b[k] if k in ("update", "env_steps") else nanmean([r[k] for r in (a, b) if k in r])
                 for k in keys if k in ("update", "env_steps") or any(k in r for r in (a, b))
             })
         if len(records) % 2:
@@ -169,23 +159,18 @@ def thin_updates(records: list[dict[str, float]], limit: int = MAX_UPDATE_RECORD
     return records
 
 
-def _mean(values: Sequence[float]) -> float:
-    finite = [v for v in values if np.isfinite(v)]
-    return float(np.mean(finite)) if finite else float("nan")
-
-
 def batch_metrics(episodes: Sequence[dict], updates: Sequence[dict], recent: Sequence[dict]) -> dict[str, float]:
     """Scalars of one batch of training episodes: episode means, update means, recent success."""
     out = {
-        "train/success": _mean([e["success"] for e in episodes]),
-        "train/success_recent": _mean([e["success"] for e in recent]),
-        "train/return": _mean([e["return"] for e in episodes]),
-        "train/final_distance": _mean([e["final_distance"] for e in episodes]),
+        "train/success": nanmean([e["success"] for e in episodes]),
+        "train/success_recent": nanmean([e["success"] for e in recent]),
+        "train/return": nanmean([e["return"] for e in episodes]),
+        "train/final_distance": nanmean([e["final_distance"] for e in episodes]),
         "train/random_phase": float(any(e["random"] for e in episodes)),
     }
     keys = dict.fromkeys(k for u in updates for k in u if k not in ("update", "env_steps"))
     for key in keys:
-        out[f"update/{key}"] = _mean([u[key] for u in updates if key in u])
+        out[f"update/{key}"] = nanmean([u[key] for u in updates if key in u])
     return out
 
 
@@ -431,7 +416,7 @@ class Run:
                     "updates": agent.updates,
                     "phase": "random" if agent.exploring_randomly else "planner",
                     "success": scalars["train/success_recent"],
-                    "return": _mean([e["return"] for e in recent]),
+                    "return": nanmean([e["return"] for e in recent]),
                     "steps_per_s": scalars["train/steps_per_s"],
                     "last_update": latest_metrics(history["updates"][-60:]),
                 })
