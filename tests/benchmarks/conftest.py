@@ -110,6 +110,11 @@ def hierarchy():
 
 
 @pytest.fixture(scope="session")
+def gpu_check():
+    return _load("gpu_check")
+
+
+@pytest.fixture(scope="session")
 def common():
     return _load("common")
 

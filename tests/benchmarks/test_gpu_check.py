@@ -8,12 +8,13 @@ import pytest
 import torch
 
 
-def test_without_cuda_it_says_so_and_exits_0(script, tmp_path):
+def test_without_cuda_it_says_so_and_exits_0(gpu_check, tmp_path, capsys):
     """No CUDA device: one line naming it, exit 0, no results file."""
     if torch.cuda.is_available():
         pytest.skip("a CUDA device is here: test_on_cuda_it_measures_the_loop runs instead")
-    done = script("gpu_check", "--json", tmp_path / "g.json", timeout=120)
-    assert done.returncode == 0 and "no CUDA device" in done.stdout and not (tmp_path / "g.json").exists()
+    assert gpu_check.main(["--json", str(tmp_path / "g.json")]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and "no CUDA device" in out and not (tmp_path / "g.json").exists()
 
 
 def test_on_cuda_it_measures_the_loop(script, tmp_path):
