@@ -16,7 +16,7 @@ def test_flat_and_hierarchical_on_the_same_model(hierarchy, model_error, tmp_pat
     episode = "{max_episode_steps: 120}" if task == "pointmaze_medium" else "{wall_angle: 1.5708, max_episode_steps: 40}"
     cmd = ["--task", task, "--out", str(tmp_path), "--steps", "800",
            "--pairs", "2", "--max-steps", "12", "--ms", "15", "--set", f"task.env_kwargs={episode}",
-           "training.random_steps=300", "training.pretrain_updates=10", "training.batch_size=16",
+           "training.random_steps=300", "training.pretrain_updates=10", "training.batch_size=16", "training.updates_per_step=0.25",
            "coarse_world_model.hidden_dim=32", "encoder.hidden_dim=32", "world_model.hidden_dim=32"]
     if task == "reach2d_wall":  # the ablations too: refits on the saved replay
         cmd += ["--ablate", "--refit-updates", "5"]
