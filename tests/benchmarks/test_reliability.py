@@ -25,12 +25,15 @@ def test_resume_is_bitwise_equal(reliability, tmp_path):
     assert reliability.resume_equal("jepa_agent/Reach2D-v0", tmp_path, n=150, m=100)
 
 
-def test_the_default_threads_do_not_slow_down_2x_when_a_busy_process_shares_the_machine(reliability):
-    """The default thread count's median act time with busy processes on the other cores is
-    under twice its time alone (the 2-thread contrast, for the report, is left out here)."""
+def test_the_default_threads_do_not_spin_wait_when_a_busy_process_shares_the_machine(reliability):
+    """The default thread count's median act time with busy processes on the other cores stays
+    under 3x its time alone (the 2-thread contrast, for the report, is left out here). Two
+    threads that spin-wait on each other measured about 18x (2.9 s against 0.16 s per update);
+    one thread measured 1.84-2.20x over 8 runs on 2 vCPUs that run two busy processes at
+    about 1.2x the speed of one, so 2x would fail by chance."""
     result = reliability.under_load(acts=20, trials=3, two_threads=False)
     assert result["default_threads"] == DEFAULT_THREADS == 1
-    assert result["load_slowdown"] <= 2.0, result
+    assert result["load_slowdown"] <= 3.0, result
 
 
 def test_a_short_soak_grows_neither_memory_nor_open_files(reliability, tmp_path):
