@@ -71,10 +71,11 @@ def _goal_energy() -> str:
 @table("hopper-audit")
 def _hopper_audit() -> str:
     """``benchmarks.diagnostics.reward_audit`` of Hopper checkpoints: one row per audit file."""
-    files = sorted((RESULTS / "hopper-v5").glob("audit_*.json"), key=lambda p: (load(f"hopper-v5/{p.name}")["window_starts"] != "fit", _steps(p)))
+    audits = {p.name: load(f"hopper-v5/{p.name}") for p in (RESULTS / "hopper-v5").glob("audit_*.json")}
+    files = sorted(audits, key=lambda name: (audits[name]["window_starts"] != "fit", audits[name]["env_steps"]))
     rows = []
-    for path in files:
-        a = load(f"hopper-v5/{path.name}")
+    for name in files:
+        a = audits[name]
         ends = a["model"]["p_terminal_at_real_ends"]
         c = a["critic"]
         rows.append([
@@ -89,9 +90,5 @@ def _hopper_audit() -> str:
     header = ["env steps", "windows", "updates/step x batch", "planner return (length)", "policy", "critic's actor",
               "planner falls", "rollouts reaching a fall that call it (P(end) >= 0.5)", "P(end) elsewhere, mean", "critic V / Monte-Carlo", "corr",
               "cost RMSE step 1", "step 5"]
-    return page(md(header, rows), sources(*(f"hopper-v5/{p.name}" for p in files),
+    return page(md(header, rows), sources(*(f"hopper-v5/{name}" for name in files),
                                           note="; 5 episodes per policy, seed 0"))
-
-
-def _steps(path) -> int:
-    return int(path.stem.split("_")[-1].rstrip("k"))
