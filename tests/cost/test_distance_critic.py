@@ -28,7 +28,7 @@ def critic() -> DistanceCritic:
     return trained()
 
 
-def trained(updates: int = 2000, **cfg) -> DistanceCritic:
+def trained(updates: int = 1000, **cfg) -> DistanceCritic:
     torch.manual_seed(0)
     critic = DistanceCritic(DistanceCriticConfig(hidden_dim=64, layers=2, gamma=0.9, target_tau=0.9, **cfg), latent_dim=2)
     opt = torch.optim.Adam(critic.parameters(), lr=3e-3)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.test_packaging import shadowing_folder
+
 # Collapse thresholds for the 16-d latent. A collapsed encoder has per-feature std -> 0 and
 # effective rank -> 1. The reach state (two angles on a torus and two velocities) needs at
 # least 4 latent directions to be embedded without folding, so a rank below 4 means state
@@ -20,8 +22,8 @@ EVAL_KEYS = {
 
 @pytest.fixture()
 def run_reach(run_example):
-    def run(out: Path, *args: str, timeout: float) -> dict:
-        result = run_example("reach.py", out, *args, timeout=timeout, keys=EVAL_KEYS)
+    def run(out: Path, *args: str, timeout: float, cwd: Path | None = None) -> dict:
+        result = run_example("reach.py", out, *args, timeout=timeout, keys=EVAL_KEYS, cwd=cwd)
         for name in ("checkpoint.safetensors", "learning_curve.png", "config.yaml"):
             assert (out / name).is_file(), f"{name} missing from {sorted(p.name for p in out.iterdir())}"
         return result
@@ -30,13 +32,15 @@ def run_reach(run_example):
 
 
 def test_reach_example_short_beats_random(tmp_path, run_reach):
-    """A 4k-step run of the main job writes its outputs and clearly beats a random policy."""
+    """A 4k-step run of the main job writes its outputs and clearly beats a random policy, run
+    from a user's folder whose own envs/, agent/ and memory/ packages come first on the path."""
+    user = shadowing_folder(tmp_path / "user")
     r = run_reach(
-        tmp_path, "--steps", "4000", "--episodes", "10", "--num-envs", "4",
+        tmp_path / "run", "--steps", "4000", "--episodes", "10", "--num-envs", "4",
         # 300 pretraining updates, not 600: measured here, success 0.9 and 0.7 (random: 0.0 and
         # 0.2) for seeds 0 and 1 against 1.0 and 0.6 with 600, for a quarter less CPU time.
         "--set", "training.random_steps=3000", "--set", "training.pretrain_updates=300",
-        timeout=600,
+        timeout=600, cwd=user,
     )
     assert r["env_steps"] == 4000 and r["episodes"] == 10
     assert r["mean_final_distance"] < 0.5 * r["random_mean_final_distance"], r
