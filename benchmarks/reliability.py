@@ -225,7 +225,8 @@ def soak(steps: int, capacity: int, folder: Path) -> dict[str, Any]:
     from jepa_agent.agent.app.run import Run, RunOptions
 
     config = common.tiny_config(**{"replay.capacity": capacity, "seed": 0})
-    run = Run(config, folder / "soak", RunOptions(steps=steps, num_envs=4, episodes=1, log=("csv",), save_every=10_000))
+    run = Run(config, folder / "soak", RunOptions(steps=steps, num_envs=4, episodes=1, log=("csv",), save_every=10_000,
+                                                 log_every=250))
     samples: list[dict[str, float]] = []
 
     def on_progress(d: dict[str, Any]) -> None:
