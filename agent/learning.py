@@ -225,7 +225,7 @@ class Learner:
         c_loss, c_info = self._loss(
             "critic", agent.critic.loss,
             {"states": states, "actions": batch["actions"], "costs": costs, "goals": c_goals,
-             "goal_offsets": offsets, "terminals": batch["terminals"]},
+             "goal_offsets": offsets, "terminals": batch["terminals"], "mask": batch["planner_mask"]},
         )
         if self._learn(self.critic_optim, c_loss, "critic", tcfg.grad_clip):
             agent.critic.update_target()

@@ -112,7 +112,9 @@ class Critic(nn.Module):
         batch["goals"] (B, D), optionally batch["actions"] (B, T, A) (the replayed actions,
         unused by a state-value critic), and optionally batch["terminals"] (B, T) bool, True where that
         transition ended the episode by termination: nothing is bootstrapped past it (a
-        time-limit truncation is not a terminal, and its value is bootstrapped).
+        time-limit truncation is not a terminal, and its value is bootstrapped). The agent
+        also passes batch["mask"] (B, T) bool, True where the planner chose the action (not
+        random exploration), for critics that learn from the actions.
         """
         states, costs, goals = batch["states"], batch["costs"], batch["goals"]
         g = goals.unsqueeze(1)  # (B, 1, D)

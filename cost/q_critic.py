@@ -46,6 +46,12 @@ class QCriticConfig(CriticConfig):
     fraction of the action half-range."""
     target_noise_clip: float = Field(0.5, ge=0.0)
     """Clip of that noise, same units."""
+    bc_weight: float = Field(0.0, ge=0.0)
+    """Keep the greedy actor near the actions the agent took (TD3+BC, Fujimoto & Gu 2021): the
+    actor's loss adds ``bc_weight * |Q| * mean((mu(s) - a)^2)`` (actions in half-ranges, ``|Q|``
+    the batch's mean magnitude, so the weight is scale-free; TD3+BC's alpha = 2.5 is 0.4). The
+    planner acts, not the actor: a value bootstrapped on actions the agent never takes is never
+    corrected by data, and drifts optimistic. 0: off."""
 
 
 class QCritic(Critic):
@@ -126,13 +132,27 @@ class QCritic(Critic):
         # The actor minimises the ensemble's mean cost; the ensemble is frozen for this term.
         self.qs.requires_grad_(False)
         try:
-            actor_loss = self.q_values(s.detach(), self.greedy(s.detach(), g_now), g_now).mean()
+            mu = self.greedy(s.detach(), g_now)  # (B, T, A)
+            actor_loss = self.q_values(s.detach(), mu, g_now).mean()
         finally:
             self.qs.requires_grad_(True)
+        info = {}
+        total_actor = actor_loss
+        if self.config.bc_weight > 0:
+            mask = batch.get("mask")  # (B, T) bool: the steps the planner chose (not random exploration)
+            bc = ((mu - actions) / self.action_half).pow(2).mean(-1)  # (B, T)
+            if mask is not None:
+                weight = mask.to(bc.dtype)
+                bc = (bc * weight).sum() / weight.sum().clamp_min(1.0)
+            else:
+                bc = bc.mean()
+            total_actor = actor_loss + self.config.bc_weight * actor_loss.detach().abs() * bc
+            info["actor_bc"] = float(bc.detach())
         # Scale the actor's loss like the values' regression: (1 - gamma) keeps it O(cost).
-        loss = q_loss + (1.0 - self.gamma) * actor_loss
+        loss = q_loss + (1.0 - self.gamma) * total_actor
         return loss, {
             "critic_loss": float(q_loss.detach()) / self.config.ensemble,
             "critic_value": float(pred.detach().mean()),
             "actor_value": float(actor_loss.detach()),
+            **info,
         }

@@ -20,7 +20,10 @@ planner's every step, and measures on its episodes:
   of its horizon) against the discounted sum of the total cost the critic learns (the
   hard-wired terms on the encoded latents plus the env's cost) from ``s_t`` to the end of
   the episode, for states whose tail past a time limit weighs under 1% (``gamma^k``);
-  bias, RMSE and correlation.
+  bias, RMSE and correlation; and, binned by the steps left before a fall, the value, an
+  action-value critic's ``Q(s_t, a_t)`` of the action taken, and the Monte-Carlo return
+  (does the value know the episode is about to end? Is the error the actor's choice of
+  action, or already in ``Q`` of the actions the planner took?).
 
 Prints the numbers and writes them to ``--json``.
 """
@@ -128,6 +131,10 @@ def model_error(agent: Agent, trajectories: Sequence[dict], horizon: int, stride
     }
 
 
+END_BINS = ((1, 4), (4, 11), (11, 31), (31, 101), (101, 10**9))
+"""Steps from a state to its episode's termination, binned: the critic's error near a fall."""
+
+
 @torch.no_grad()
 def critic_error(agent: Agent, trajectories: Sequence[dict]) -> dict[str, Any]:
     """``V(s_t)`` against the discounted total cost from ``s_t`` (see the module docstring)."""
@@ -136,7 +143,8 @@ def critic_error(agent: Agent, trajectories: Sequence[dict]) -> dict[str, Any]:
     gamma = agent.cost.gamma
     tail = math.ceil(math.log(0.01) / math.log(gamma))  # steps after which gamma^k < 1%
     goal = agent.configurator.goal_latent()[:1]  # (1, D): a reward task's zero goal latent
-    values, returns, t_index = [], [], []
+    values, taken, returns, to_end = [], [], [], []
+    q_values = getattr(agent.critic, "q_values", None)  # an action-value critic's Q(s, a, g) (E, ...)
     for tr in trajectories:
         obs = agent._tensors(tr["obs"])
         actions = torch.as_tensor(tr["actions"], device=agent.device)
@@ -150,15 +158,30 @@ def critic_error(agent: Agent, trajectories: Sequence[dict]) -> dict[str, Any]:
         keep = np.arange(T) if tr["terminated"] else np.arange(max(0, T - tail))
         if len(keep) == 0:
             continue
-        v = agent.critic.value(s[keep], goal.expand(len(keep), -1)).cpu().numpy()
-        values.append(v), returns.append(g[keep]), t_index.append(keep)
+        goals = goal.expand(len(keep), -1)
+        v = agent.critic.value(s[keep], goals).cpu().numpy()
+        if q_values is not None:
+            taken.append(q_values(s[keep], actions[keep], goals).mean(0).cpu().numpy())
+        values.append(v), returns.append(g[keep])
+        # steps from s_t to a termination (-1: the episode was cut by the time limit)
+        to_end.append(T - keep if tr["terminated"] else np.full(len(keep), -1))
     if not values:
         return {"states": 0}
-    v, g = np.concatenate(values), np.concatenate(returns)
+    v, g, ends = np.concatenate(values), np.concatenate(returns), np.concatenate(to_end)
+    q = np.concatenate(taken) if taken else None
+    bins = []  # the error where a fall is near: is the end of the episode in the value?
+    for lo, hi in END_BINS:
+        m = (ends >= lo) & (ends < hi)
+        if m.any():
+            bins.append({"steps_to_end": [lo, hi], "states": int(m.sum()), "value_mean": float(v[m].mean()),
+                         "mc_mean": float(g[m].mean()),
+                         **({"q_taken_mean": float(q[m].mean())} if q is not None else {})})
     return {
         "states": int(len(v)), "gamma": gamma, "mc_mean": float(g.mean()), "value_mean": float(v.mean()),
+        **({"q_taken_mean": float(q.mean())} if q is not None else {}),
         "bias": float((v - g).mean()), "rmse": float(np.sqrt(((v - g) ** 2).mean())),
         "corr": float(np.corrcoef(v, g)[0, 1]) if len(v) > 2 else float("nan"),
+        "by_steps_to_end": bins,
     }
 
 
@@ -200,6 +223,10 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     if c.get("states"):
         print(f"  critic V vs MC over {c['states']} states: value {c['value_mean']:.2f}, MC {c['mc_mean']:.2f}, "
               f"bias {c['bias']:.2f}, RMSE {c['rmse']:.2f}, corr {c['corr']:.3f}")
+        for b in c["by_steps_to_end"]:
+            q = f", Q(s, a taken) {b['q_taken_mean']:.2f}" if "q_taken_mean" in b else ""
+            print(f"    {b['steps_to_end'][0]}-{b['steps_to_end'][1] - 1} steps before a fall ({b['states']} states): "
+                  f"value {b['value_mean']:.2f}{q}, MC {b['mc_mean']:.2f}")
     if args.json:
         common.write_json(args.json, result)
     return result

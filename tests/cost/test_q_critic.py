@@ -115,6 +115,41 @@ def test_actor_learns_the_best_action_of_a_bandit():
     assert critic.value(s, torch.zeros(32, D)).abs().mean() * (1 - critic.gamma) < 0.02
 
 
+def _bandit_actor(bc_weight: float, taken: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """The greedy action after 600 updates on the bandit of cost (a - best)^2, the replay's
+    actions all ``taken`` (random actions where ``mask`` is False)."""
+    critic = make(target_tau=0.5, bc_weight=bc_weight)
+    opt = torch.optim.Adam(critic.parameters(), lr=3e-3)
+    gen = torch.Generator().manual_seed(1)
+    best = torch.tensor([0.5, -0.3])  # outside the data: (0.5, -0.3) is 0.9 from `taken`
+    for _ in range(600):
+        b = batch(B=64, T=1, gen=gen, terminal=True)
+        if mask is not None:  # the planner's steps take `taken`, the others stay random
+            b["actions"] = torch.where(mask[:, :, None], taken, b["actions"])
+            b["mask"] = mask
+        else:
+            b["actions"] = taken + 0.3 * torch.randn(b["actions"].shape, generator=gen)
+        b["costs"] = (b["actions"] - best).pow(2).sum(-1)  # (B, 1)
+        loss, _ = critic.loss(b)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        critic.update_target()
+    return critic.greedy(torch.randn(32, D, generator=gen), torch.zeros(32, D))
+
+
+def test_bc_weight_keeps_the_actor_near_the_taken_actions():
+    """TD3+BC: with no weight the actor leaves the replay's actions for where the ensemble
+    extrapolates (the data only covers actions near `taken`: it ends at a bound); with a
+    large one it stays by them; only the planner's steps (the mask) count as taken."""
+    taken = torch.tensor([-0.5, 0.5])
+    assert (_bandit_actor(0.0, taken) - taken).abs().max() > 0.9
+    assert (_bandit_actor(50.0, taken) - taken).abs().max() < 0.15
+    mask = torch.zeros(64, 1, dtype=torch.bool)
+    mask[:32] = True  # half the steps took `taken`, half random actions around 0
+    assert (_bandit_actor(50.0, taken, mask) - taken).abs().max() < 0.15
+
+
 def test_ensemble_layers_equal_separate_linears():
     """The batched ensemble MLP equals running each member's layers one by one."""
     from jepa_agent.cost.nets import ensemble_mlp

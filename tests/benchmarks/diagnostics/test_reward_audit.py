@@ -58,4 +58,11 @@ def test_the_audit_reports_endings_model_and_critic(audit, hopper_checkpoint, tm
     assert len(rmse) == 3 and np.all(np.isfinite(rmse))
     critic = result["critic"]
     assert critic["states"] > 0 and np.isfinite(critic["bias"]) and critic["rmse"] >= abs(critic["bias"]) - 1e-9
+    # the bins hold the states of terminated episodes, each bin's steps in its range
+    bins = critic["by_steps_to_end"]
+    assert sum(b["states"] for b in bins) == (critic["states"] if result["planner"]["terminated"] else 0)
+    for b in bins:
+        lo, hi = b["steps_to_end"]
+        assert 1 <= lo < hi and b["states"] <= (hi - lo) * result["planner"]["terminated"]
+        assert np.isfinite([b["value_mean"], b["q_taken_mean"], b["mc_mean"]]).all()
     assert json.loads(out.read_text())["env"] == "Hopper-v5"
