@@ -92,3 +92,17 @@ def _hopper_audit() -> str:
               "cost RMSE step 1", "step 5"]
     return page(md(header, rows), sources(*(f"hopper-v5/{name}" for name in files),
                                           note="; 5 episodes per policy, seed 0"))
+
+
+@table("hopper-ablation")
+def _hopper_ablation() -> str:
+    """``benchmarks.ablation`` of short Hopper runs: one row per run, what it changed from the base config."""
+    rel = "hopper-v5/ablation_40k.json"
+    a = load(rel)
+    rows = [[r["variant"].replace("|", "\\|"), f"{r['env_steps'] // 1000}k",
+             f"{r['eval_mean_return']:.0f} ± {r['eval_std_return']:.0f}", f"{r['train_return_tail']:.0f}",
+             f"{r['critic_value_tail']:.0f}", f"{r['train_wall_s'] / 60:.0f}"]
+            for r in a["runs"]]
+    header = ["changes from `" + a["base"] + "`", "env steps", f"eval return ({a['runs'][0]['eval_episodes']} episodes)",
+              f"training return (last {a['tail_steps'] // 1000}k steps)", "critic value (same steps)", "train minutes"]
+    return page(md(header, rows), sources(rel, note="; one seed (0) each, two runs sharing the 2 cores"))
