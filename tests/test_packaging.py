@@ -91,19 +91,21 @@ def test_the_installed_wheel_imports_beside_user_packages(wheel, tmp_path):
             "from jepa_agent.configurator.loading import config_path, load_config\n"
             "assert str(config_path('reacher')).startswith(sys.argv[1]), config_path('reacher')\n"
             "assert AgentConfig.load('reacher').task.env == 'Reacher-v5'\n"
-            "assert load_config('reach3d_far').task.env == 'jepa_agent/Reach3D-v0'  # base: reach3d, base: reach2d\n")
+            "assert load_config('reach3d_far').task.env == 'jepa_agent/Reach3D-v0'  # base: reach3d, base: reach2d\n"
+            # `python -m jepa_agent show reacher` and `... configs`, in this interpreter (no two more starts)
+            "from jepa_agent.__main__ import main\n"
+            "print('--- show'); assert main(['show', 'reacher']) == 0\n"
+            "print('--- configs'); assert main(['configs']) == 0\n")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(user), str(site)]), "MUJOCO_GL": "egl"}
     done = subprocess.run([sys.executable, "-c", code, str(site)], cwd=user, capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     import jepa_agent
 
-    assert done.stdout.split() == ["(2,)", jepa_agent.__version__], done.stdout
-    shown = subprocess.run([sys.executable, "-m", "jepa_agent", "show", "reacher"], cwd=user, capture_output=True,
-                           text=True, env=env, timeout=300)
-    assert shown.returncode == 0 and "env: Reacher-v5" in shown.stdout, shown.stderr[-3000:]
-    listed = subprocess.run([sys.executable, "-m", "jepa_agent", "configs"], cwd=user, capture_output=True,
-                            text=True, env=env, timeout=300)
-    assert listed.returncode == 0 and "reacher" in listed.stdout.split(), listed.stderr[-3000:]
+    acted, rest = done.stdout.split("--- show\n")
+    shown, listed = rest.split("--- configs\n")
+    assert acted.split() == ["(2,)", jepa_agent.__version__], done.stdout
+    assert "env: Reacher-v5" in shown, done.stdout
+    assert "reacher" in listed.split(), done.stdout
 
 
 def test_the_cli_runs_beside_user_packages(tmp_path):
