@@ -9,7 +9,10 @@ read from the config itself, so a row cannot claim a change the run did not make
 
 Per run: the evaluation's mean and std return (its deterministic episodes at the end of
 training), the mean training return over the last ``--tail`` env steps, and the critic's mean
-value over the same steps (the updates' ``critic_value``).
+value over the same steps (the updates' ``critic_value``). Where the folder holds an
+``audit.json`` (``python -m benchmarks.diagnostics.reward_audit RUN/checkpoint.safetensors
+--json RUN/audit.json``), the row adds the critic's value against the Monte-Carlo return of
+the planner's audit episodes.
 """
 
 from __future__ import annotations
@@ -79,7 +82,19 @@ def summarise(run: Path, base: Mapping[str, Any], tail: int) -> dict[str, Any]:
         "train_wall_s": evaluation["train_wall_s"],
         "act_ms_median": evaluation["act_ms_median"],
         **tail_means(run / "metrics.csv", tail),
+        **audit_columns(run / "audit.json"),
     }
+
+
+def audit_columns(path: Path) -> dict[str, Any]:
+    """The critic's value and the Monte-Carlo return of a reward audit's planner episodes (empty without one)."""
+    if not path.is_file():
+        return {}
+    critic = json.loads(path.read_text()).get("critic") or {}
+    if not critic.get("states"):
+        return {}
+    return {"audit_value_mean": critic["value_mean"], "audit_mc_mean": critic["mc_mean"],
+            "audit_value_corr": critic["corr"]}
 
 
 def base_config(name: str, env: str) -> dict[str, Any]:

@@ -100,9 +100,12 @@ def _hopper_ablation() -> str:
     rel = "hopper-v5/ablation_40k.json"
     a = load(rel)
     rows = [[r["variant"].replace("|", "\\|"), f"{r['env_steps'] // 1000}k",
-             f"{r['eval_mean_return']:.0f} ± {r['eval_std_return']:.0f}", f"{r['train_return_tail']:.0f}",
-             f"{r['critic_value_tail']:.0f}", f"{r['train_wall_s'] / 60:.0f}"]
+             f"{r['eval_mean_return']:.0f} ± {r['eval_std_return']:.0f} ({r['eval_episodes']})", f"{r['train_return_tail']:.0f}",
+             f"{r['critic_value_tail']:.0f}",
+             f"{r['audit_value_mean']:.0f} / {r['audit_mc_mean']:.0f}" if "audit_value_mean" in r else "",
+             f"{r['train_wall_s'] / 60:.0f}"]
             for r in a["runs"]]
-    header = ["changes from `" + a["base"] + "`", "env steps", f"eval return ({a['runs'][0]['eval_episodes']} episodes)",
-              f"training return (last {a['tail_steps'] // 1000}k steps)", "critic value (same steps)", "train minutes"]
+    header = ["changes from `" + a["base"] + "`", "env steps", "eval return (episodes)",
+              f"training return (last {a['tail_steps'] // 1000}k steps)", "critic value (same steps)",
+              "critic V / Monte-Carlo (audit)", "train minutes"]
     return page(md(header, rows), sources(rel, note="; one seed (0) each, two runs sharing the 2 cores"))

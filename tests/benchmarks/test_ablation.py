@@ -44,7 +44,15 @@ def test_two_runs_one_changed(ablation, tmp_path):
         evaluation = json.loads((folder / "eval.json").read_text())
         assert r["eval_mean_return"] == evaluation["mean_return"] and r["env_steps"] == 120
         assert r["train_return_tail"] < 0  # Reach2D's returns are negative distances
-    assert json.loads(out.read_text())["runs"] == rows
+    saved = json.loads(out.read_text())["runs"]
+    assert [r["variant"] for r in saved] == [r["variant"] for r in rows] and "audit_value_mean" not in rows[0]
+
+
+def test_an_audit_in_the_folder_adds_the_critic_columns(ablation, tmp_path):
+    (tmp_path / "audit.json").write_text(json.dumps({"critic": {"states": 9, "value_mean": -30.0, "mc_mean": -10.0, "corr": 0.5}}))
+    assert ablation.audit_columns(tmp_path / "audit.json") == {
+        "audit_value_mean": -30.0, "audit_mc_mean": -10.0, "audit_value_corr": 0.5}
+    assert ablation.audit_columns(tmp_path / "missing.json") == {}
 
 
 def test_a_folder_that_is_not_a_run_is_refused(ablation, tmp_path, capsys):
