@@ -108,4 +108,18 @@ def _hopper_ablation() -> str:
     header = ["changes from `" + a["base"] + "`", "env steps", "eval return (episodes)",
               f"training return (last {a['tail_steps'] // 1000}k steps)", "critic value (same steps)",
               "critic V / Monte-Carlo (audit)", "train minutes"]
-    return page(md(header, rows), sources(rel, note="; one seed (0) each, two runs sharing the 2 cores"))
+    return page(md(header, rows), sources(rel, note="; one seed (0) each; the runs shared the 2 cores with up to three other processes, so their minutes are not timings to compare"))
+
+
+@table("hopper-profile")
+def _hopper_profile() -> str:
+    """``benchmarks.profile_run`` of the Hopper recipe: milliseconds per env step by part."""
+    rel = "hopper-v5/profile.json"
+    p = load(rel)
+    parts = p["ms_per_env_step_by_part"]
+    row = [f"{p['ms_per_env_step']:.1f}", *(f"{parts[k]:.2f}" for k in ("plan", "update", "simulate", "other")),
+           f"{p['ms_per_plan_call']:.1f} ({p['num_envs']} envs)", f"{p['ms_per_update']:.1f}",
+           f"{p['minutes_per_100k_env_steps']:.0f}"]
+    header = ["ms per env step", "planning", "updates", "simulation", "the rest", "ms per plan call",
+              "ms per update", "minutes per 100k steps"]
+    return page(md(header, [row]), sources(rel, note=f"; {p['env_steps']} timed env steps, {p['threads']} torch thread"))
