@@ -251,3 +251,22 @@ def write_json(path: str | os.PathLike[str], data: Any, *, device: str | None = 
     else:
         atomic_write_text(path.with_name(f"{path.stem}.provenance.json"), json.dumps(record, indent=2))
     return atomic_write_text(path, json.dumps(data, indent=indent))
+
+
+# --------------------------------------------------------------------------- published numbers
+PUBLISHED = Path(__file__).resolve().parent / "published_100k.csv"
+"""Published agents' returns, one row per seed, each naming its source (its ``published_env``
+says the Gymnasium version it ran on: v4 where our runs use v5)."""
+
+
+def published(env: str, steps: int = 100_000) -> dict[str, list[float]]:
+    """Per-seed returns of the published agents on ``env`` (our id, e.g. ``Hopper-v5``) at
+    ``steps`` env steps: ``{agent: [return of each seed]}``, empty where none is recorded."""
+    import csv
+
+    out: dict[str, list[float]] = {}
+    with PUBLISHED.open(newline="") as f:
+        for row in csv.DictReader(f):
+            if row["env"] == env and int(row["env_steps"]) == steps:
+                out.setdefault(row["agent"], []).append(float(row["return"]))
+    return out
