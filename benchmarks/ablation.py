@@ -59,14 +59,11 @@ def tail_means(metrics: Path, tail: int) -> dict[str, float]:
     return out
 
 
-def summarise(run: Path, base: Mapping[str, Any], tail: int) -> dict[str, Any]:
-    """One row: the run's differences from ``base`` and its scores."""
-    from jepa_agent.configurator.loading import read_config_data
-
-    for name in ("config.yaml", "eval.json", "metrics.csv"):
+def summarise(run: Path, config: Mapping[str, Any], base: Mapping[str, Any], tail: int) -> dict[str, Any]:
+    """One row: the run's differences from ``base`` (``config``: its ``config.yaml``) and its scores."""
+    for name in ("eval.json", "metrics.csv"):
         if not (run / name).is_file():
             raise ValueError(f"{run} is not a finished training run: {name} is missing")
-    config = read_config_data(run / "config.yaml")
     evaluation = json.loads((run / "eval.json").read_text())
     changes = differences(config, base)
     return {
@@ -98,7 +95,7 @@ def audit_columns(path: Path) -> dict[str, Any]:
 
 
 def base_config(name: str, env: str) -> dict[str, Any]:
-    """The base config as a run folder records it (``config.yaml``: every field, resolved)."""
+    """The base config as a run folder records it in ``config.yaml`` (every field, on the runs' env)."""
     from jepa_agent.configurator.loading import apply_overrides, load_config
 
     return apply_overrides(load_config(name), {"task.env": env}).model_dump(mode="json")
@@ -113,12 +110,14 @@ def collect(runs: Sequence[Path], base: str, tail: int) -> dict[str, Any]:
     missing = [str(r) for r in runs if not (r / "config.yaml").is_file()]
     if missing:
         raise ValueError(f"no config.yaml in {missing}: name training run folders")
-    envs = {read_config_data(r / "config.yaml")["task"]["env"] for r in runs}
+    configs = [read_config_data(r / "config.yaml") for r in runs]
+    envs = {c["task"]["env"] for c in configs}
     if len(envs) != 1:
         raise ValueError(f"the runs train on different envs {sorted(envs)}; an ablation compares one task")
     env = envs.pop()
     reference = base_config(base, env)
-    return {"base": base, "env": env, "tail_steps": tail, "runs": [summarise(r, reference, tail) for r in runs]}
+    rows = [summarise(r, c, reference, tail) for r, c in zip(runs, configs, strict=True)]
+    return {"base": base, "env": env, "tail_steps": tail, "runs": rows}
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:

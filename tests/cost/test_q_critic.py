@@ -97,17 +97,9 @@ def test_needs_actions():
 def test_actor_learns_the_best_action_of_a_bandit():
     """One-step task with cost (a - a*)^2: the ensemble fits it and the actor moves to a*."""
     critic = make(target_tau=0.5)
-    opt = torch.optim.Adam(critic.parameters(), lr=3e-3)
     gen = torch.Generator().manual_seed(1)
     best = torch.tensor([0.5, -0.3])
-    for _ in range(600):
-        b = batch(B=64, T=1, gen=gen, terminal=True)
-        b["costs"] = (b["actions"] - best).pow(2).sum(-1)  # (B, 1)
-        loss, _ = critic.loss(b)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        critic.update_target()
+    fit_bandit(critic, best, 600, gen)
     s = torch.randn(32, D, generator=gen)
     a = critic.greedy(s, torch.zeros(32, D))
     assert (a - best).abs().max() < 0.1
@@ -115,26 +107,38 @@ def test_actor_learns_the_best_action_of_a_bandit():
     assert critic.value(s, torch.zeros(32, D)).abs().mean() * (1 - critic.gamma) < 0.02
 
 
-def _bandit_actor(bc_weight: float, taken: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-    """The greedy action after 250 updates on the bandit of cost (a - best)^2, the replay's
-    actions all ``taken`` (random actions where ``mask`` is False)."""
-    critic = make(target_tau=0.5, bc_weight=bc_weight)
+def fit_bandit(critic: QCritic, best: torch.Tensor, updates: int, gen: torch.Generator,
+               replay_actions=None) -> None:
+    """``updates`` steps on one-step batches of cost (a - best)^2; ``replay_actions(b)``, if
+    given, sets the batch's actions (and mask) before its costs are computed."""
     opt = torch.optim.Adam(critic.parameters(), lr=3e-3)
-    gen = torch.Generator().manual_seed(1)
-    best = torch.tensor([0.5, -0.3])  # outside the data: (0.5, -0.3) is 0.9 from `taken`
-    for _ in range(250):
+    for _ in range(updates):
         b = batch(B=64, T=1, gen=gen, terminal=True)
-        if mask is not None:  # the planner's steps take `taken`, the others stay random
-            b["actions"] = torch.where(mask[:, :, None], taken, b["actions"])
-            b["mask"] = mask
-        else:
-            b["actions"] = taken + 0.3 * torch.randn(b["actions"].shape, generator=gen)
+        if replay_actions is not None:
+            replay_actions(b)
         b["costs"] = (b["actions"] - best).pow(2).sum(-1)  # (B, 1)
         loss, _ = critic.loss(b)
         opt.zero_grad()
         loss.backward()
         opt.step()
         critic.update_target()
+
+
+def _bandit_actor(bc_weight: float, taken: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """The greedy action after 250 updates on the bandit of cost (a - best)^2, the replay's
+    actions all ``taken`` (random actions where ``mask`` is False)."""
+    critic = make(target_tau=0.5, bc_weight=bc_weight)
+    gen = torch.Generator().manual_seed(1)
+
+    def replay_actions(b: dict) -> None:
+        if mask is not None:  # the planner's steps take `taken`, the others stay random
+            b["actions"] = torch.where(mask[:, :, None], taken, b["actions"])
+            b["mask"] = mask
+        else:
+            b["actions"] = taken + 0.3 * torch.randn(b["actions"].shape, generator=gen)
+
+    # outside the data: the best action (0.5, -0.3) is 0.9 from `taken`
+    fit_bandit(critic, torch.tensor([0.5, -0.3]), 250, gen, replay_actions)
     return critic.greedy(torch.randn(32, D, generator=gen), torch.zeros(32, D))
 
 
