@@ -4,7 +4,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 INSTALL = 'pip install -e ".[dev]"'
-TEST = 'python -m pytest -q -m "not slow"'
+TEST = 'python -m pytest -q -m "not slow" -n auto'
 
 
 def test_readme_opens_with_the_two_commands():

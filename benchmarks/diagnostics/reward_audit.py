@@ -23,7 +23,13 @@ planner's every step, and measures on its episodes:
   bias, RMSE and correlation; and, binned by the steps left before a fall, the value, an
   action-value critic's ``Q(s_t, a_t)`` of the action taken, and the Monte-Carlo return
   (does the value know the episode is about to end? Is the error the actor's choice of
-  action, or already in ``Q`` of the actions the planner took?).
+  action, or already in ``Q`` of the actions the planner took?);
+- **the critic where the planner reads it**: the planner adds ``V`` at the *predicted*
+  latent its horizon ends in, while the critic learns on *encoded* latents. From every
+  ``--stride``-th state, the executed actions of the planner's horizon are rolled out
+  through the model; ``V`` of that predicted latent against ``V`` of the encoded latent the
+  episode really reached there, and both against the Monte-Carlo return from there (the
+  value's error off the encoder's distribution, which a planner can exploit).
 
 Prints the numbers and writes them to ``--json``.
 """
@@ -185,6 +191,54 @@ def critic_error(agent: Agent, trajectories: Sequence[dict]) -> dict[str, Any]:
     }
 
 
+@torch.no_grad()
+def critic_on_model(agent: Agent, trajectories: Sequence[dict], stride: int) -> dict[str, Any]:
+    """``V`` at the latent the model predicts at the end of the planner's horizon against
+    ``V`` at the encoded latent reached there and the Monte-Carlo return (see the module
+    docstring); empty for an agent without a critic."""
+    if agent.critic is None:
+        return {}
+    wm, gamma, H = agent.world_model, agent.cost.gamma, agent.config.task.actor.horizon
+    tail = math.ceil(math.log(0.01) / math.log(gamma))
+    goal = agent.configurator.goal_latent()[:1]  # (1, D)
+    predicted, encoded, returns = [], [], []
+    for tr in trajectories:
+        obs = agent._tensors(tr["obs"])
+        actions = torch.as_tensor(tr["actions"], device=agent.device)  # (T, A)
+        T = actions.shape[0]
+        s, s_target = wm.encode(obs), wm.encode_target(obs)  # (T+1, D) each
+        fixed = agent.cost.fixed(s_target[None, 1:], actions[None], goal)[0].cpu().numpy()  # (T,)
+        cost = fixed + agent.cost.task_cost_weight * (-tr["rewards"])
+        g = np.zeros(T + 1)
+        for t in range(T - 1, -1, -1):
+            g[t] = cost[t] + gamma * g[t + 1]
+        last = T - H if tr["terminated"] else T - H - tail  # the horizon's end inside the measured states
+        starts = list(range(0, last + 1, stride))
+        if not starts:
+            continue
+        t0 = torch.as_tensor(starts, device=agent.device)
+        windows = actions[t0[:, None] + torch.arange(H, device=agent.device)]  # (N, H, A)
+        ends = wm.rollout(s[t0], windows)[:, -1]  # (N, D): the predicted latent at the horizon's end
+        goals = goal.expand(len(starts), -1)
+        predicted.append(agent.critic.value(ends, goals).cpu().numpy())
+        encoded.append(agent.critic.value(s_target[t0 + H], goals).cpu().numpy())
+        returns.append(g[np.asarray(starts) + H])
+    if not predicted:
+        return {"states": 0}
+    vp, ve, g = np.concatenate(predicted), np.concatenate(encoded), np.concatenate(returns)
+
+    def corr(a: np.ndarray, b: np.ndarray) -> float:
+        return float(np.corrcoef(a, b)[0, 1]) if len(a) > 2 else float("nan")
+
+    return {
+        "states": int(len(g)), "horizon": H, "mc_mean": float(g.mean()),
+        "value_predicted_mean": float(vp.mean()), "value_encoded_mean": float(ve.mean()),
+        "predicted_minus_encoded_rmse": float(np.sqrt(((vp - ve) ** 2).mean())),
+        "predicted_minus_encoded_mean": float((vp - ve).mean()),
+        "corr_predicted_mc": corr(vp, g), "corr_encoded_mc": corr(ve, g),
+    }
+
+
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     p = common.parser(__doc__, json_out="optional", threads=1)
     p.add_argument("checkpoint", help="an agent checkpoint (checkpoint.safetensors of a run folder)")
@@ -209,6 +263,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     result["critic_actor"] = None if critic is None else endings(critic)
     result["model"] = model_error(agent, trajectories, args.horizon, args.stride)
     result["critic"] = critic_error(agent, trajectories)
+    result["critic_on_model"] = critic_on_model(agent, trajectories, args.stride)
     env.close()
     m, c = result["model"], result["critic"]
     print(f"{result['env']} at {result['env_steps']} env steps")
@@ -227,6 +282,12 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             q = f", Q(s, a taken) {b['q_taken_mean']:.2f}" if "q_taken_mean" in b else ""
             print(f"    {b['steps_to_end'][0]}-{b['steps_to_end'][1] - 1} steps before a fall ({b['states']} states): "
                   f"value {b['value_mean']:.2f}{q}, MC {b['mc_mean']:.2f}")
+    cm = result["critic_on_model"]
+    if cm.get("states"):
+        print(f"  V at the planner's horizon end ({cm['horizon']} steps, {cm['states']} states): predicted latent "
+              f"{cm['value_predicted_mean']:.2f}, encoded {cm['value_encoded_mean']:.2f}, MC {cm['mc_mean']:.2f}; "
+              f"predicted - encoded RMSE {cm['predicted_minus_encoded_rmse']:.2f}; corr with MC "
+              f"{cm['corr_predicted_mc']:.3f} predicted, {cm['corr_encoded_mc']:.3f} encoded")
     if args.json:
         common.write_json(args.json, result)
     return result

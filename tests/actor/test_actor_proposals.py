@@ -1,5 +1,6 @@
 """Tests for actor.Actor's proposals: the mode-1 policy and the critic's greedy actor seed the planner."""
 
+import pytest
 import torch
 
 from jepa_agent.actor import Actor, ActorConfig
@@ -75,6 +76,7 @@ def test_critic_proposals_can_be_turned_off():
     assert spy.problem.proposals is None
 
 
+@pytest.mark.timing
 def test_the_deadline_counts_from_when_the_decision_began():
     """``deadline_s`` covers the whole decision: the planner gets what is left of it after the
     time spent since ``started`` (none left: 0, so it runs its one iteration)."""

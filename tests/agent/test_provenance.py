@@ -91,6 +91,7 @@ def test_lookup_follows_the_package_not_the_current_folder(tmp_path, monkeypatch
         prov._static_record.cache_clear()  # the next caller sees the real package root again
 
 
+@pytest.mark.timing
 def test_later_calls_are_fast_and_fresh():
     """After the first call a record costs under 50 ms, and each call has its own time and threads."""
     provenance("cpu")

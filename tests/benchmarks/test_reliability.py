@@ -25,6 +25,7 @@ def test_resume_is_bitwise_equal(reliability, tmp_path):
     assert reliability.resume_equal("jepa_agent/Reach2D-v0", tmp_path, n=150, m=100)
 
 
+@pytest.mark.timing
 def test_the_default_threads_do_not_spin_wait_when_a_busy_process_shares_the_machine(reliability):
     """The default thread count's median act time with busy processes on the other cores stays
     under 3x its time alone (the 2-thread contrast, for the report, is left out here). Two

@@ -65,4 +65,39 @@ def test_the_audit_reports_endings_model_and_critic(audit, hopper_checkpoint, tm
         lo, hi = b["steps_to_end"]
         assert 1 <= lo < hi and b["states"] <= (hi - lo) * result["planner"]["terminated"]
         assert np.isfinite([b["value_mean"], b["q_taken_mean"], b["mc_mean"]]).all()
+    assert result["critic_on_model"]["states"] > 0 and np.isfinite(result["critic_on_model"]["value_predicted_mean"])
     assert json.loads(out.read_text())["env"] == "Hopper-v5"
+
+
+def test_the_critic_at_the_horizon_end_reads_the_predicted_latent(audit, hopper_checkpoint, monkeypatch):
+    """Known answer: a model that predicts exactly the encoded latents the episode reached makes
+    ``V`` at the predicted and at the encoded horizon end equal; the starts are every stride-th
+    state whose horizon end lies in the episode; the real model's differ."""
+    import torch
+
+    from jepa_agent.agent import Agent
+    from jepa_agent.agent.environments import make_env
+
+    agent = Agent.load(hopper_checkpoint)
+    _, trajectories = audit.record_episodes(agent, make_env(agent.config), 1, None)
+    (tr,) = trajectories
+    H, T = agent.config.task.actor.horizon, len(tr["actions"])
+    assert tr["terminated"]  # a tiny agent's hopper falls: every start up to T - H is measured
+    real = audit.critic_on_model(agent, trajectories, stride=2)
+    assert real["states"] == len(range(0, T - H + 1, 2)) and real["horizon"] == H
+    assert real["predicted_minus_encoded_rmse"] > 0
+
+    wm = agent.world_model
+    obs = agent._tensors(tr["obs"])
+    with torch.no_grad():
+        online, target = wm.encode(obs), wm.encode_target(obs)  # (T+1, D)
+
+    def exact(s0, actions):  # the encoded latents the episode reached after each start
+        starts = [int((online == row).all(-1).nonzero()[0, 0]) for row in s0]
+        return torch.stack([target[t + 1 : t + actions.shape[1] + 1] for t in starts])
+
+    monkeypatch.setattr(wm, "rollout", exact)
+    same = audit.critic_on_model(agent, trajectories, stride=2)
+    assert same["predicted_minus_encoded_rmse"] == pytest.approx(0.0, abs=1e-6)
+    assert same["value_predicted_mean"] == pytest.approx(real["value_encoded_mean"], rel=1e-6)
+    assert same["mc_mean"] == real["mc_mean"] and same["corr_predicted_mc"] == pytest.approx(same["corr_encoded_mc"])
