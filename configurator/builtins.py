@@ -18,6 +18,7 @@ from jepa_agent.configurator.registry import Registry
 from jepa_agent.cost import (
     Critic,
     DistanceCritic,
+    ExpectileCritic,
     MLPCritic,
     MLPProbe,
     MLPTaskCost,
@@ -52,6 +53,7 @@ CRITICS: Registry[Critic] = Registry("critic", Critic)
 CRITICS.register("mlp", MLPCritic)
 CRITICS.register("q", QCritic)
 CRITICS.register("distance", DistanceCritic)
+CRITICS.register("expectile", ExpectileCritic)
 
 PROBES: Registry[Probe] = Registry("probe", Probe)
 PROBES.register("mlp", MLPProbe)

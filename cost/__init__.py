@@ -4,6 +4,7 @@ from jepa_agent.cost.base import CostFn, CostTerm
 from jepa_agent.cost.cost import Cost, CostConfig
 from jepa_agent.cost.critic import Critic, CriticConfig, MLPCritic
 from jepa_agent.cost.distance_critic import DistanceCritic, DistanceCriticConfig
+from jepa_agent.cost.expectile_critic import ExpectileCritic, ExpectileCriticConfig
 from jepa_agent.cost.probe import MLPProbe, Probe, ProbeConfig
 from jepa_agent.cost.q_critic import QCritic, QCriticConfig
 from jepa_agent.cost.task_cost import LearnedTaskCost, MLPTaskCost, TaskCost, TaskCostConfig
@@ -19,6 +20,8 @@ __all__ = [
     "ActionEffort",
     "ActionSmoothness",
     "EpistemicDisagreement",
+    "ExpectileCritic",
+    "ExpectileCriticConfig",
     "Cost",
     "CostConfig",
     "CostFn",

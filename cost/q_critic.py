@@ -54,17 +54,18 @@ class QCriticConfig(CriticConfig):
     corrected by data, and drifts optimistic. 0: off."""
 
 
-class QCritic(Critic):
-    """An ensemble of MLPs on ``[s, a, g, s - g]`` and an MLP actor on ``[s, g, g - s]``.
-
-    Outputs ``(1 - gamma) Q`` internally to keep targets O(cost), like ``MLPCritic``.
+class ActionValueCritic(Critic):
+    """What every action-value critic has: an ensemble of MLPs ``Q_e`` on ``[s, a, g, s - g]``
+    and a deterministic actor MLP on ``[s, g, g - s]`` whose action the planner is seeded with.
+    Its config needs ``CriticConfig``'s fields and ``ensemble``. Subclasses define the value
+    and the loss. Outputs ``(1 - gamma) Q`` internally to keep targets O(cost), like ``MLPCritic``.
     """
 
     takes_actions: ClassVar[bool] = True
 
     def __init__(
         self,
-        config: QCriticConfig,
+        config: Any,
         *,
         latent_dim: int,
         action_low: torch.Tensor,
@@ -82,7 +83,6 @@ class QCritic(Critic):
         self.register_buffer("action_center", ((action_high + action_low) / 2).to(device))
         self.register_buffer("action_half", ((action_high - action_low) / 2).to(device))
 
-    # ------------------------------------------------------------------ values
     @property
     def greedy_policy(self) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
         return self.greedy
@@ -91,16 +91,35 @@ class QCritic(Critic):
         """The actor's action, in the bounds. Shapes: s (..., D), g (..., D) -> (..., A)."""
         return self.action_center + self.action_half * torch.tanh(self.actor(torch.cat([s, g, g - s], dim=-1)))
 
+    def scaled(self, out: torch.Tensor) -> torch.Tensor:
+        """A network's output as a value: softplus'd when nonnegative, divided by ``1 - gamma``."""
+        return (F.softplus(out) if self.nonnegative else out) / (1.0 - self.gamma)
+
     def q_values(self, s: torch.Tensor, a: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
         """Every member's ``Q(s, a, g)``. Shapes: s (..., D), a (..., A), g (..., D) -> (E, ...)."""
         x = torch.cat([s, a, g, s - g], dim=-1)  # (..., F)
         lead = x.shape[:-1]
         E = self.config.ensemble
         q = self.qs(x.reshape(1, -1, x.shape[-1]).expand(E, -1, -1)).reshape(E, *lead)  # (E, ...)
-        if self.nonnegative:
-            q = F.softplus(q)
-        return q / (1.0 - self.gamma)
+        return self.scaled(q)
 
+
+class QCritic(ActionValueCritic):
+    """An ensemble of MLPs on ``[s, a, g, s - g]`` and an MLP actor on ``[s, g, g - s]``,
+    the value that of the actor's action (:class:`ActionValueCritic`)."""
+
+    def __init__(
+        self,
+        config: QCriticConfig,
+        *,
+        latent_dim: int,
+        action_low: torch.Tensor,
+        action_high: torch.Tensor,
+        device: torch.device | str = "cpu",
+    ) -> None:
+        super().__init__(config, latent_dim=latent_dim, action_low=action_low, action_high=action_high, device=device)
+
+    # ------------------------------------------------------------------ values
     def forward_value(self, s: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
         return self.q_values(s, self.greedy(s, g), g).mean(0)
 
