@@ -84,14 +84,19 @@ def summarise(run: Path, config: Mapping[str, Any], base: Mapping[str, Any], tai
 
 
 def audit_columns(path: Path) -> dict[str, Any]:
-    """The critic's value and the Monte-Carlo return of a reward audit's planner episodes (empty without one)."""
+    """The critic's value and the Monte-Carlo return of a reward audit's planner episodes, and
+    the audit's returns of the planner, the distilled policy and the critic's own actor (empty
+    without an audit)."""
     if not path.is_file():
         return {}
-    critic = json.loads(path.read_text()).get("critic") or {}
+    audit = json.loads(path.read_text())
+    critic = audit.get("critic") or {}
     if not critic.get("states"):
         return {}
+    returns = {f"audit_{name}_return": audit[name]["mean_return"]
+               for name in ("planner", "policy", "critic_actor") if audit.get(name)}
     return {"audit_value_mean": critic["value_mean"], "audit_mc_mean": critic["mc_mean"],
-            "audit_value_corr": critic["corr"]}
+            "audit_value_corr": critic["corr"], **returns}
 
 
 def base_config(name: str, env: str) -> dict[str, Any]:

@@ -103,11 +103,13 @@ def _hopper_ablation() -> str:
              f"{r['eval_mean_return']:.0f} ± {r['eval_std_return']:.0f} ({r['eval_episodes']})", f"{r['train_return_tail']:.0f}",
              f"{r['critic_value_tail']:.0f}",
              f"{r['audit_value_mean']:.0f} / {r['audit_mc_mean']:.0f}" if "audit_value_mean" in r else "",
+             " / ".join(f"{r[k]:.0f}" if k in r else "-" for k in
+                        ("audit_planner_return", "audit_policy_return", "audit_critic_actor_return")),
              f"{r['train_wall_s'] / 60:.0f}"]
             for r in a["runs"]]
     header = ["changes from `" + a["base"] + "`", "env steps", "eval return (episodes)",
               f"training return (last {a['tail_steps'] // 1000}k steps)", "critic value (same steps)",
-              "critic V / Monte-Carlo (audit)", "train minutes"]
+              "critic V / Monte-Carlo (audit)", "planner / policy / critic's actor (audit)", "train minutes"]
     return page(md(header, rows), sources(rel, note="; one seed (0) each; the runs shared the 2 cores with up to three other processes, so their minutes are not timings to compare"))
 
 

@@ -49,9 +49,12 @@ def test_two_runs_one_changed(ablation, tmp_path):
 
 
 def test_an_audit_in_the_folder_adds_the_critic_columns(ablation, tmp_path):
-    (tmp_path / "audit.json").write_text(json.dumps({"critic": {"states": 9, "value_mean": -30.0, "mc_mean": -10.0, "corr": 0.5}}))
+    (tmp_path / "audit.json").write_text(json.dumps({"critic": {"states": 9, "value_mean": -30.0, "mc_mean": -10.0, "corr": 0.5},
+                                                     "planner": {"mean_return": 300.0}, "policy": None,
+                                                     "critic_actor": {"mean_return": 500.0}}))
     assert ablation.audit_columns(tmp_path / "audit.json") == {
-        "audit_value_mean": -30.0, "audit_mc_mean": -10.0, "audit_value_corr": 0.5}
+        "audit_value_mean": -30.0, "audit_mc_mean": -10.0, "audit_value_corr": 0.5,
+        "audit_planner_return": 300.0, "audit_critic_actor_return": 500.0}
     assert ablation.audit_columns(tmp_path / "missing.json") == {}
 
 
