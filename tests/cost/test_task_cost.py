@@ -1,5 +1,6 @@
 """Tests for the learned task cost (cost.MLPTaskCost) and how cost.Cost uses it."""
 
+import pytest
 import torch
 
 from jepa_agent.cost import (
@@ -122,3 +123,22 @@ def test_cost_counts_nothing_past_a_predicted_end():
     torch.testing.assert_close(cost(states, actions, goal), torch.tensor([1.0, 1 + 0.5 + 0.25 + 0.125 * 10]))
     no_model = Cost([(per_step, 1.0)], critic=Value(), gamma=0.5, termination=lambda s: None)
     torch.testing.assert_close(no_model(states, actions, goal), torch.tensor([1.0 + 0.5 + 0.25 + 1.25] * 2))
+
+
+def test_terminal_pos_weight_weighs_the_terminating_transitions():
+    """Known answer: the cross-entropy with ``terminal_pos_weight`` w is torch's with
+    ``pos_weight=w``; w > 1 raises the loss of a missed termination, and 1 leaves it unchanged."""
+    s = torch.randn(2, 3, D, generator=torch.Generator().manual_seed(0))
+    terminals = torch.tensor([[False, False, True], [False, False, False]])
+    batch = {"states": s, "actions": torch.zeros(2, 3, A), "costs": torch.zeros(2, 3), "terminals": terminals}
+    infos = {}
+    for w in (1.0, 5.0):
+        torch.manual_seed(0)
+        tc = MLPTaskCost(TaskCostConfig(hidden_dim=16, termination=True, terminal_pos_weight=w), latent_dim=D,
+                         action_dim=A)
+        _, infos[w] = tc.loss(batch)
+        with torch.no_grad():
+            expected = torch.nn.functional.binary_cross_entropy_with_logits(
+                tc.terminal_logit(s), terminals.float(), pos_weight=torch.tensor(w))
+        assert infos[w]["terminal_bce"] == pytest.approx(float(expected), rel=1e-6)
+    assert infos[5.0]["terminal_bce"] > infos[1.0]["terminal_bce"]
