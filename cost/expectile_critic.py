@@ -79,18 +79,14 @@ class ExpectileCritic(ActionValueCritic):
         Shapes: batch["states"] (B, T+1, D), batch["actions"] (B, T, A) the replayed actions,
         batch["costs"] (B, T), batch["goals"] (B, D), optionally batch["terminals"] (B, T).
         """
-        if "actions" not in batch:
-            raise ValueError("ExpectileCritic.loss needs batch['actions'] (B, T, A), the replayed actions")
-        states, actions, costs = batch["states"], batch["actions"], batch["costs"]
-        g = batch["goals"].unsqueeze(1).expand(-1, states.shape[1], -1)  # (B, T+1, D)
+        states, actions, costs, g = self.replayed(batch)
         s, g_now = states[:, :-1], g[:, :-1]  # (B, T, D)
         target = self._target()
         with torch.no_grad():
             v_next = target.value(states[:, 1:], g[:, 1:])  # (B, T)
             returns = lambda_returns(costs, v_next, batch.get("terminals"), self.gamma, self.lam)  # (B, T)
             q_taken = target.q_values(s, actions, g_now).amax(0)  # (B, T): the pessimistic cost of each action
-        pred = self.q_values(s, actions, g_now)  # (E, B, T)
-        q_loss = (pred - returns).pow(2).mean(dim=(1, 2)).sum()  # summed over members
+        q_loss, _ = self.q_regression(s, actions, g_now, returns)
         v = self.value(s, g_now)  # (B, T)
         u = v - q_taken  # > 0: the action cost less than the value
         weight = torch.where(u > 0, self.config.expectile, 1.0 - self.config.expectile)

@@ -103,21 +103,31 @@ class ActionValueCritic(Critic):
         q = self.qs(x.reshape(1, -1, x.shape[-1]).expand(E, -1, -1)).reshape(E, *lead)  # (E, ...)
         return self.scaled(q)
 
+    # ------------------------------------------------------------------ training helpers
+    def replayed(self, batch: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """A loss's inputs: the window's states (B, T+1, D), replayed actions (B, T, A), costs
+        (B, T) and the goal per state (B, T+1, D); a clear error without the actions."""
+        if "actions" not in batch:
+            raise ValueError(f"{type(self).__name__}.loss needs batch['actions'] (B, T, A), the replayed actions")
+        states = batch["states"]
+        g = batch["goals"].unsqueeze(1).expand(-1, states.shape[1], -1)  # (B, T+1, D)
+        return states, batch["actions"], batch["costs"], g
+
+    def q_regression(
+        self, s: torch.Tensor, actions: torch.Tensor, g: torch.Tensor, returns: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Every member's squared error on the replayed actions' targets, summed over members,
+        and the members' predictions. Shapes: s (B, T, D), actions (B, T, A), g (B, T, D),
+        returns (B, T) -> (), (E, B, T)."""
+        pred = self.q_values(s, actions, g)  # (E, B, T)
+        return (pred - returns).pow(2).mean(dim=(1, 2)).sum(), pred
+
 
 class QCritic(ActionValueCritic):
     """An ensemble of MLPs on ``[s, a, g, s - g]`` and an MLP actor on ``[s, g, g - s]``,
     the value that of the actor's action (:class:`ActionValueCritic`)."""
 
-    def __init__(
-        self,
-        config: QCriticConfig,
-        *,
-        latent_dim: int,
-        action_low: torch.Tensor,
-        action_high: torch.Tensor,
-        device: torch.device | str = "cpu",
-    ) -> None:
-        super().__init__(config, latent_dim=latent_dim, action_low=action_low, action_high=action_high, device=device)
+    config_class = QCriticConfig
 
     # ------------------------------------------------------------------ values
     def forward_value(self, s: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
@@ -130,10 +140,7 @@ class QCritic(ActionValueCritic):
         Shapes: batch["states"] (B, T+1, D), batch["actions"] (B, T, A) the replayed actions,
         batch["costs"] (B, T), batch["goals"] (B, D), optionally batch["terminals"] (B, T).
         """
-        if "actions" not in batch:
-            raise ValueError("QCritic.loss needs batch['actions'] (B, T, A), the replayed actions")
-        states, actions, costs = batch["states"], batch["actions"], batch["costs"]
-        g = batch["goals"].unsqueeze(1).expand(-1, states.shape[1], -1)  # (B, T+1, D)
+        states, actions, costs, g = self.replayed(batch)
         target = self._target()
         with torch.no_grad():
             nxt, g_nxt = states[:, 1:], g[:, 1:]  # (B, T, D)
@@ -146,8 +153,7 @@ class QCritic(ActionValueCritic):
             q_next = target.q_values(nxt, a_nxt, g_nxt).amax(0)  # (B, T): the pessimistic cost
             returns = lambda_returns(costs, q_next, batch.get("terminals"), self.gamma, self.lam)  # (B, T)
         s, g_now = states[:, :-1], g[:, :-1]  # (B, T, D)
-        pred = self.q_values(s, actions, g_now)  # (E, B, T)
-        q_loss = (pred - returns).pow(2).mean(dim=(1, 2)).sum()  # summed over members
+        q_loss, pred = self.q_regression(s, actions, g_now, returns)
         # The actor minimises the ensemble's mean cost; the ensemble is frozen for this term.
         self.qs.requires_grad_(False)
         try:

@@ -137,6 +137,23 @@ def model_error(agent: Agent, trajectories: Sequence[dict], horizon: int, stride
     }
 
 
+def tail_steps(gamma: float) -> int:
+    """Steps after which ``gamma^k`` weighs under 1%: what a time limit may cut from a return."""
+    return math.ceil(math.log(0.01) / math.log(gamma))
+
+
+def discounted_costs(agent: Agent, tr: dict, s: torch.Tensor, actions: torch.Tensor, goal: torch.Tensor) -> np.ndarray:
+    """The discounted sum of the total cost the critic learns (the hard-wired terms on the
+    encoded latents ``s`` (T+1, D) plus the env's cost) from each state of a trajectory to its
+    end. Shapes: actions (T, A), goal (1, D) -> (T+1,), 0 at the last state."""
+    fixed = agent.cost.fixed(s[None, 1:], actions[None], goal)[0].cpu().numpy()  # (T,)
+    cost = fixed + agent.cost.task_cost_weight * (-tr["rewards"])
+    g = np.zeros(len(cost) + 1)
+    for t in range(len(cost) - 1, -1, -1):
+        g[t] = cost[t] + agent.cost.gamma * g[t + 1]
+    return g
+
+
 END_BINS = ((1, 4), (4, 11), (11, 31), (31, 101), (101, 10**9))
 """Steps from a state to its episode's termination, binned: the critic's error near a fall."""
 
@@ -147,7 +164,7 @@ def critic_error(agent: Agent, trajectories: Sequence[dict]) -> dict[str, Any]:
     if agent.critic is None:
         return {}
     gamma = agent.cost.gamma
-    tail = math.ceil(math.log(0.01) / math.log(gamma))  # steps after which gamma^k < 1%
+    tail = tail_steps(gamma)
     goal = agent.configurator.goal_latent()[:1]  # (1, D): a reward task's zero goal latent
     values, taken, returns, to_end = [], [], [], []
     q_values = getattr(agent.critic, "q_values", None)  # an action-value critic's Q(s, a, g) (E, ...)
@@ -156,11 +173,7 @@ def critic_error(agent: Agent, trajectories: Sequence[dict]) -> dict[str, Any]:
         actions = torch.as_tensor(tr["actions"], device=agent.device)
         s = agent.world_model.encode_target(obs)  # (T+1, D)
         T = actions.shape[0]
-        fixed = agent.cost.fixed(s[None, 1:], actions[None], goal)[0].cpu().numpy()  # (T,)
-        cost = fixed + agent.cost.task_cost_weight * (-tr["rewards"])
-        g = np.zeros(T + 1)
-        for t in range(T - 1, -1, -1):
-            g[t] = cost[t] + gamma * g[t + 1]
+        g = discounted_costs(agent, tr, s, actions, goal)  # (T+1,)
         keep = np.arange(T) if tr["terminated"] else np.arange(max(0, T - tail))
         if len(keep) == 0:
             continue
@@ -198,8 +211,8 @@ def critic_on_model(agent: Agent, trajectories: Sequence[dict], stride: int) -> 
     docstring); empty for an agent without a critic."""
     if agent.critic is None:
         return {}
-    wm, gamma, H = agent.world_model, agent.cost.gamma, agent.config.task.actor.horizon
-    tail = math.ceil(math.log(0.01) / math.log(gamma))
+    wm, H = agent.world_model, agent.config.task.actor.horizon
+    tail = tail_steps(agent.cost.gamma)
     goal = agent.configurator.goal_latent()[:1]  # (1, D)
     predicted, encoded, returns = [], [], []
     for tr in trajectories:
@@ -207,11 +220,7 @@ def critic_on_model(agent: Agent, trajectories: Sequence[dict], stride: int) -> 
         actions = torch.as_tensor(tr["actions"], device=agent.device)  # (T, A)
         T = actions.shape[0]
         s, s_target = wm.encode(obs), wm.encode_target(obs)  # (T+1, D) each
-        fixed = agent.cost.fixed(s_target[None, 1:], actions[None], goal)[0].cpu().numpy()  # (T,)
-        cost = fixed + agent.cost.task_cost_weight * (-tr["rewards"])
-        g = np.zeros(T + 1)
-        for t in range(T - 1, -1, -1):
-            g[t] = cost[t] + gamma * g[t + 1]
+        g = discounted_costs(agent, tr, s_target, actions, goal)  # (T+1,)
         last = T - H if tr["terminated"] else T - H - tail  # the horizon's end inside the measured states
         starts = list(range(0, last + 1, stride))
         if not starts:
