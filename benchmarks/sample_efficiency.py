@@ -3,6 +3,8 @@
     python -m benchmarks.sample_efficiency --env Reacher-v5 --steps 30000 --seeds 0,1,2 \\
         --eval-every 5000 --methods ours,sac --out runs/se_reacher
     python -m benchmarks.sample_efficiency --merge runs/se_a runs/se_b --out runs/se_all
+    python -m benchmarks.sample_efficiency --suite mujoco --seeds 0,1,2 --out runs/suite
+    python -m benchmarks.sample_efficiency --summarize runs/suite
 
 Each method trains once per seed, chunk by chunk, and is evaluated after every
 ``--eval-every`` env steps (and at ``--steps``) on ``--eval-episodes`` episodes of a
@@ -12,12 +14,15 @@ episode seeds (``EVAL_SEED + 10_000 * seed + i``; training never resets with tho
 actions are deterministic (SAC's mean action; our agent's task mode without exploration
 noise).
 
-- **SAC**: ``SAC("MlpPolicy", env, seed=seed, verbose=0, device="cpu")`` with SB3's
-  defaults, trained with ``model.learn(..., reset_num_timesteps=False)`` up to each
-  evaluation step. A dict-observation goal env (Gymnasium-Robotics ``PointMaze_UMaze-v3``,
-  our ``jepa_agent/Reach2D-v0``) gets ``MultiInputPolicy`` and a ``HerReplayBuffer``
-  (4 sampled goals, ``future``). SB3's HER cannot sample before the first episode ends, so
-  there ``learning_starts`` defaults to the episode length when that is above SB3's 100.
+- **SAC**: ``SAC("MlpPolicy", env, seed=seed, verbose=0, device="cpu", **kwargs)`` with
+  ``--sac-recipe``'s hyperparameters (:data:`SAC_RECIPES`): by default the SAC paper's for
+  MuJoCo after 10,000 uniformly random steps, as the published SAC baselines ran it;
+  ``sb3`` is SB3's defaults (learning from the 100th step). Trained with
+  ``model.learn(..., reset_num_timesteps=False)`` up to each evaluation step. A
+  dict-observation goal env (Gymnasium-Robotics ``PointMaze_UMaze-v3``, our
+  ``jepa_agent/Reach2D-v0``) gets ``MultiInputPolicy`` and a ``HerReplayBuffer`` (4 sampled
+  goals, ``future``). SB3's HER cannot sample before the first episode ends, so there
+  ``learning_starts`` is at least the episode length.
 - **ours**: ``Agent.from_config`` on ``--config`` (else ``AgentConfig()``) with
   ``task.env`` and ``seed`` set, trained with ``agent.train`` on ``--num-envs`` envs in
   lockstep (see :func:`run_ours` for the contract it relies on). ``agent.train`` may pass
@@ -43,11 +48,20 @@ Writes to ``--out``:
 and prints a table of mean ± std over seeds per method and evaluation. ``--merge`` combines
 the results of runs made as separate processes (seeds or methods in parallel) into one
 folder with the same files and table.
+
+``--suite mujoco`` runs every env of the suite (``benchmarks/suites.py``: Hopper, Walker2d,
+HalfCheetah and Ant at 100k, Reacher at 30k, Pusher at 50k; ``--envs`` picks some), each
+into ``--out/<env>/`` with the files above, evaluated every tenth of its budget unless
+``--eval-every`` is given, and after each env writes ``suite.json`` and ``suite.md``: the
+interquartile mean over seeds of the final evaluation with its 95% bootstrap interval, beside
+the target and the published agents' numbers. ``--summarize DIR`` rebuilds them (suite envs
+run as separate processes into one ``DIR``).
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import csv
 import io
 import json
@@ -64,6 +78,7 @@ import numpy as np
 import torch
 
 from benchmarks import common
+from benchmarks.suites import EVALUATIONS_PER_RUN, SUITES, folder_name, write_summary
 from jepa_agent.agent.loops import Controller, PolicyController
 from jepa_agent.agent.loops import evaluate as run_episodes
 from jepa_agent.memory import atomic_write_text
@@ -76,6 +91,18 @@ RECORD_KEYS = ("method", "env", "seed", "env_steps", "mean_return", "std_return"
 """Columns of results.json / results.csv, in order."""
 SB3_LEARNING_STARTS = 100
 """SB3 SAC's default ``learning_starts``."""
+SAC_RECIPES: dict[str, dict[str, Any]] = {
+    # Haarnoja et al. 2018 ("Soft Actor-Critic Algorithms and Applications", Table 1), with the
+    # 10,000 uniformly random first steps of the common MuJoCo setups (Spinning Up, RL Zoo's
+    # Hopper/HalfCheetah/Walker2d/Ant, and the SAC baselines of the MR.Q and SimbaV2 papers).
+    # SB3's defaults equal it except that SAC learns from the 100th step on, from a buffer that
+    # holds only the first few (short, falling) episodes.
+    "published": dict(learning_rate=3e-4, buffer_size=1_000_000, learning_starts=10_000, batch_size=256,
+                      tau=0.005, gamma=0.99, train_freq=1, gradient_steps=1, ent_coef="auto",
+                      target_entropy="auto", policy_kwargs=dict(net_arch=[256, 256])),
+    "sb3": dict(learning_starts=SB3_LEARNING_STARTS),
+}
+"""``--sac-recipe`` -> SAC's keyword arguments (a goal env adds HER's)."""
 
 Report = Callable[[int, Controller, gym.Env], None]
 """Called by a runner at each evaluation point with (env steps so far, what acts, its eval env)."""
@@ -145,10 +172,12 @@ class Options:
     threads: int
     num_envs: int
     sac_learning_starts: int
-    """Resolved: the flag, else SB3's 100 (HER: at least one episode)."""
+    """Resolved: the flag, else the recipe's (HER: at least one episode)."""
     sac_her: bool
     overrides: tuple[str, ...] = ()
     """The --set items applied to ``config``."""
+    sac_recipe: str = "published"
+    """A key of :data:`SAC_RECIPES`."""
 
     @property
     def eval_points(self) -> list[int]:
@@ -183,18 +212,26 @@ def _methods(text: str) -> tuple[str, ...]:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--env", required=True, help="Gymnasium id (Reacher-v5, jepa_agent/Reach2D-v0, PointMaze_UMaze-v3)")
-    p.add_argument("--steps", type=int, required=True, help="training env steps per method and seed")
+    p.add_argument("--env", default=None, help="Gymnasium id (Reacher-v5, jepa_agent/Reach2D-v0, PointMaze_UMaze-v3)")
+    p.add_argument("--suite", default=None, choices=sorted(SUITES),
+                   help="run every env of a suite at its budget instead of --env (benchmarks/suites.py)")
+    p.add_argument("--envs", default=None, help="with --suite: a comma-separated subset of its envs")
+    p.add_argument("--steps", type=int, default=None,
+                   help="training env steps per method and seed (with --suite: each env's budget unless given)")
     p.add_argument("--seeds", default="0", help="comma-separated seeds (default 0)")
-    p.add_argument("--eval-every", type=int, required=True, help="evaluate every this many env steps (<= --steps)")
+    p.add_argument("--eval-every", type=int, default=None,
+                   help=f"evaluate every this many env steps (<= --steps; with --suite: steps / {EVALUATIONS_PER_RUN} unless given)")
     p.add_argument("--methods", default=",".join(METHODS), help=f"comma-separated subset of {', '.join(METHODS)}")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--config", default=None, help="our agent's config file (YAML/JSON); task.env and seed are set from the flags")
     p.add_argument("--eval-episodes", type=int, default=10, help="episodes per evaluation (default 10)")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     p.add_argument("--num-envs", type=int, default=8, help="envs our agent collects in lockstep (default 8; SAC uses 1)")
+    p.add_argument("--sac-recipe", default="published", choices=sorted(SAC_RECIPES),
+                   help="SAC's hyperparameters: published (the SAC paper's for MuJoCo, 10k uniform random steps "
+                        "first; default) or sb3 (Stable-Baselines3's defaults: learning starts after 100 steps)")
     p.add_argument("--sac-learning-starts", type=int, default=None,
-                   help=f"SAC's learning_starts (default SB3's {SB3_LEARNING_STARTS}; with HER at least one episode)")
+                   help="SAC's learning_starts (default: the recipe's; with HER at least one episode)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="our agent's config overrides on top of --config (repeatable), e.g. --set cost.probe_weight=2")
     return p
@@ -212,6 +249,12 @@ def validate(args: argparse.Namespace) -> Options:
         except ImportError:
             raise ValueError("--methods sac needs stable-baselines3: pip install -e '.[bench]'") from None
     seeds = _int_list(args.seeds, "seeds")
+    if args.env is None:
+        raise ValueError("give --env ID, or --suite NAME")
+    if args.steps is None or args.eval_every is None:
+        raise ValueError("--steps and --eval-every are needed with --env")
+    if args.envs is not None:
+        raise ValueError("--envs needs --suite")
     if args.steps <= 0:
         raise ValueError(f"--steps must be positive, got {args.steps}")
     if args.eval_every <= 0:
@@ -243,7 +286,7 @@ def validate(args: argparse.Namespace) -> Options:
     learning_starts = args.sac_learning_starts
     if "sac" in methods and her and horizon is not None:
         if learning_starts is None:
-            learning_starts = max(SB3_LEARNING_STARTS, horizon)
+            learning_starts = max(SAC_RECIPES[args.sac_recipe]["learning_starts"], horizon)
         elif learning_starts < horizon:
             raise ValueError(
                 f"--sac-learning-starts must be >= the episode length {horizon} with HER on {args.env} "
@@ -252,17 +295,37 @@ def validate(args: argparse.Namespace) -> Options:
     return Options(
         env=args.env, steps=args.steps, seeds=seeds, eval_every=args.eval_every, methods=methods, out=out,
         config=config, config_path=args.config, eval_episodes=args.eval_episodes, threads=args.threads,
-        num_envs=args.num_envs, sac_learning_starts=SB3_LEARNING_STARTS if learning_starts is None else learning_starts,
-        sac_her=her, overrides=tuple(args.set),
+        num_envs=args.num_envs,
+        sac_learning_starts=SAC_RECIPES[args.sac_recipe]["learning_starts"] if learning_starts is None else learning_starts,
+        sac_her=her, overrides=tuple(args.set), sac_recipe=args.sac_recipe,
     )
 
 
-def parse_args(argv: Sequence[str] | None = None) -> Options:
-    """Parse and validate; a bad argument exits with argparse's usage and the reason."""
+def suite_options(args: argparse.Namespace) -> list[Options]:
+    """One validated :class:`Options` per env of ``--suite`` (or of its ``--envs`` subset), each
+    at the suite's budget unless ``--steps`` is given, into ``--out/<env>``."""
+    budgets = SUITES[args.suite]
+    envs = list(budgets) if args.envs is None else [e.strip() for e in args.envs.split(",") if e.strip()]
+    unknown = [e for e in envs if e not in budgets]
+    if unknown or not envs:
+        raise ValueError(f"--envs must name envs of the {args.suite} suite ({', '.join(budgets)}), got {args.envs!r}")
+    out = []
+    for env in envs:
+        steps = budgets[env] if args.steps is None else args.steps
+        every = args.eval_every if args.eval_every is not None else max(1, steps // EVALUATIONS_PER_RUN)
+        one = argparse.Namespace(**{**vars(args), "env": env, "steps": steps, "eval_every": min(every, steps),
+                                    "envs": None, "out": str(Path(args.out) / folder_name(env))})
+        out.append(validate(one))
+    return out
+
+
+def parse_args(argv: Sequence[str] | None = None) -> Options | list[Options]:
+    """Parse and validate; a bad argument exits with argparse's usage and the reason. A
+    ``--suite`` gives one :class:`Options` per env."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return validate(args)
+        return suite_options(args) if args.suite else validate(args)
     except ValueError as err:  # ConfigError is a ValueError
         parser.error(str(err))
         raise  # unreachable: parser.error exits
@@ -302,10 +365,10 @@ def run_ours(opts: Options, seed: int, report: Report, on_steps: Callable[[int],
 
 
 def sac_kwargs(opts: Options) -> dict[str, Any]:
-    """What differs from ``SAC(policy, env, seed=, verbose=0, device="cpu")``'s defaults."""
-    kwargs: dict[str, Any] = {}
-    if opts.sac_learning_starts != SB3_LEARNING_STARTS:
-        kwargs["learning_starts"] = opts.sac_learning_starts
+    """``SAC(policy, env, seed=, verbose=0, device="cpu", **sac_kwargs(opts))``: the recipe's
+    hyperparameters, the resolved ``learning_starts`` and, on a goal env, HER."""
+    # a deep copy: SB3 writes into the policy_kwargs it is given
+    kwargs: dict[str, Any] = {**copy.deepcopy(SAC_RECIPES[opts.sac_recipe]), "learning_starts": opts.sac_learning_starts}
     if opts.sac_her:
         from stable_baselines3 import HerReplayBuffer
 
@@ -315,7 +378,7 @@ def sac_kwargs(opts: Options) -> dict[str, Any]:
 
 
 def run_sac(opts: Options, seed: int, report: Report, on_steps: Callable[[int], None]) -> None:
-    """Train SB3 SAC with its defaults on ``opts.env``, calling ``report`` at each eval point."""
+    """Train SB3 SAC (``--sac-recipe``'s hyperparameters) on ``opts.env``, calling ``report`` at each eval point."""
     from stable_baselines3 import SAC
     from stable_baselines3.common.callbacks import BaseCallback
 
@@ -452,7 +515,7 @@ def run(opts: Options) -> list[dict[str, Any]]:
         "set": list(opts.overrides),
         "eval_episodes": opts.eval_episodes, "eval_seeds": {s: eval_seed(s) for s in opts.seeds},
         "threads": opts.threads, "num_envs": opts.num_envs,
-        "sac": {"learning_starts": opts.sac_learning_starts, "her": opts.sac_her},
+        "sac": {"recipe": opts.sac_recipe, "learning_starts": opts.sac_learning_starts, "her": opts.sac_her},
         "versions": _versions(),
     }, indent=1)
     console = Console()
@@ -529,9 +592,34 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
         if "--out" not in argv or argv.index("--out") + 2 != len(argv):
             raise SystemExit("usage: python -m benchmarks.sample_efficiency --merge DIR [DIR ...] --out DIR")
         return merge(argv[1:argv.index("--out")], argv[-1])
+    if argv[:1] == ["--summarize"]:
+        # python -m benchmarks.sample_efficiency --summarize DIR
+        if len(argv) != 2:
+            raise SystemExit("usage: python -m benchmarks.sample_efficiency --summarize DIR")
+        return summarize_suite(argv[1])
     opts = parse_args(argv)
-    common.setup(opts.threads)
-    return run(opts)
+    if isinstance(opts, Options):
+        common.setup(opts.threads)
+        return run(opts)
+    common.setup(opts[0].threads)
+    records: list[dict[str, Any]] = []
+    for one in opts:  # env by env; the summary is rewritten after each, so a stopped suite keeps what it has
+        records += run(one)
+        summarize_suite(one.out.parent)
+    return records
+
+
+def summarize_suite(folder: str | Path) -> list[dict[str, Any]]:
+    """Rewrite ``folder``'s suite.json and suite.md from its envs' results; print the table;
+    return every env's records."""
+    from rich.console import Console
+
+    try:
+        write_summary(folder)
+    except FileNotFoundError as err:
+        raise SystemExit(f"benchmarks.sample_efficiency --summarize: {err}") from None
+    Console().print(Path(folder, "suite.md").read_text())
+    return [r for path in sorted(Path(folder).glob("*/results.json")) for r in json.loads(path.read_text())]
 
 
 if __name__ == "__main__":

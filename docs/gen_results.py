@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # results_tables/ sits beside this script
+sys.path.insert(1, str(Path(__file__).resolve().parents[1]))  # the statistics: benchmarks/stats.py
 
 from results_tables import TABLES, bootstrap_ci, find, iqm  # noqa: E402
 

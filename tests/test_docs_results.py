@@ -46,21 +46,6 @@ def test_unknown_table_is_refused():
         gen.render("<!-- results:nope -->\n<!-- results:end -->\n")
 
 
-def test_iqm_known_answers():
-    """The IQM drops floor(n/4) values at each end (scipy's trim_mean(x, 0.25)); n < 4 is the mean."""
-    assert gen.iqm([1.0, 2.0, 3.0]) == pytest.approx(2.0)
-    assert gen.iqm([0.0, 2.0, 3.0, 100.0]) == pytest.approx(2.5)
-    assert gen.iqm([5.0, -50.0, 1.0, 2.0, 3.0, 4.0, 99.0, 6.0]) == pytest.approx(3.5)
-
-
-def test_bootstrap_interval_is_seeded_and_brackets_the_iqm():
-    """The 95% interval is the same on every call and contains the IQM of the seeds."""
-    values = [0.98, 0.48, 0.86, 0.94, 0.90, 0.98]
-    lo, hi = gen.bootstrap_ci(values)
-    assert (lo, hi) == gen.bootstrap_ci(values)
-    assert lo <= gen.iqm(values) <= hi and lo >= min(values) and hi <= max(values)
-
-
 def test_find_refuses_an_ambiguous_match():
     """A table never picks one of several records that fit: it names the file and the match."""
     with pytest.raises(LookupError, match="results_60k_achieve_200.json: .* records match"):

@@ -2,7 +2,8 @@
 
 Where the results files hold one value per seed, a table shows the interquartile mean (IQM,
 the mean of the middle half: Agarwal et al. 2021, rliable) with a 95% percentile-bootstrap
-interval over seeds, from a fixed seed, so a page is the same on every run.
+interval over seeds, from a fixed seed, so a page is the same on every run
+(``benchmarks/stats.py``).
 """
 
 from __future__ import annotations
@@ -13,12 +14,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from benchmarks.stats import bootstrap_ci, iqm  # noqa: F401  (the tables' statistics)
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "benchmarks" / "results"
-BOOTSTRAP_SAMPLES = 10_000
-BOOTSTRAP_SEED = 0
 
 EF = "exploration_free"
 """The far-goal exploration runs' folder under ``benchmarks/results/``."""
@@ -72,30 +71,6 @@ def _field(record: dict[str, Any], key: str) -> Any:
 
 
 # --------------------------------------------------------------------------- statistics
-def iqm(values: Sequence[float]) -> float:
-    """Interquartile mean: the mean of the values left after cutting ``floor(n / 4)`` from
-    each end of the sorted values (``scipy.stats.trim_mean(x, 0.25)``, as rliable does)."""
-    x = np.sort(np.asarray(values, dtype=float))
-    cut = int(0.25 * len(x))
-    return float(x[cut: len(x) - cut].mean())
-
-
-def bootstrap_ci(values: Sequence[float], stat: Callable[[Sequence[float]], float] = iqm) -> tuple[float, float]:
-    """95% percentile-bootstrap interval of ``stat`` over the values (seeds resampled with
-    replacement, :data:`BOOTSTRAP_SAMPLES` times, from a fixed seed)."""
-    x = np.asarray(values, dtype=float)
-    rng = np.random.default_rng(BOOTSTRAP_SEED)
-    idx = rng.integers(0, len(x), size=(BOOTSTRAP_SAMPLES, len(x)))  # (S, n)
-    stats = np.sort(x[idx], axis=1)
-    cut = int(0.25 * len(x))
-    if stat is iqm:
-        boots = stats[:, cut: len(x) - cut].mean(axis=1)
-    else:
-        boots = np.array([stat(row) for row in stats])
-    lo, hi = np.percentile(boots, [2.5, 97.5])
-    return float(lo), float(hi)
-
-
 def iqm_cell(values: Sequence[float], fmt: Callable[[float], str]) -> str:
     """``IQM [low, high]`` of per-seed values, formatted by ``fmt``."""
     lo, hi = bootstrap_ci(values)

@@ -152,7 +152,8 @@ def test_missing_gymnasium_robotics_says_how_to_install(sample_efficiency, monke
 def test_her_learning_starts_cover_an_episode(sample_efficiency, tmp_path, capsys):
     """A HER goal env keeps SB3's 100 when an episode is shorter, and refuses a learning_starts below the episode length."""
     pytest.importorskip("stable_baselines3")
-    base = ["--env", REACH, "--steps", "200", "--eval-every", "100", "--methods", "sac", "--out", str(tmp_path)]
+    base = ["--env", REACH, "--steps", "200", "--eval-every", "100", "--methods", "sac", "--out", str(tmp_path),
+            "--sac-recipe", "sb3"]
     opts = sample_efficiency.parse_args(base)
     assert opts.sac_her and opts.sac_learning_starts == 100 and sample_efficiency.sac_kwargs(opts)["replay_buffer_kwargs"] == {
         "n_sampled_goal": 4, "goal_selection_strategy": "future"}
@@ -236,3 +237,65 @@ def test_merge_combines_runs_made_as_separate_processes(sample_efficiency, tmp_p
     assert (out / "results.csv").is_file() and (out / "learning_curves.png").is_file()
     with pytest.raises(SystemExit, match="no results.json"):
         sample_efficiency.main(["--merge", str(tmp_path / "missing"), "--out", str(out)])
+
+
+def test_sac_recipes(sample_efficiency, tmp_path):
+    """The default SAC is the published MuJoCo recipe (10k random steps first, 256 x 256, batch 256,
+    lr 3e-4); --sac-recipe sb3 leaves SB3's defaults, learning from step 100; the flag overrides both."""
+    base = ["--env", "Hopper-v5", "--steps", "200", "--eval-every", "100", "--methods", "ours", "--out", str(tmp_path)]
+    published = sample_efficiency.sac_kwargs(sample_efficiency.parse_args(base))
+    assert published["learning_starts"] == 10_000 and published["batch_size"] == 256
+    assert published["learning_rate"] == 3e-4 and published["policy_kwargs"] == {"net_arch": [256, 256]}
+    assert sample_efficiency.sac_kwargs(sample_efficiency.parse_args([*base, "--sac-recipe", "sb3"])) == {"learning_starts": 100}
+    opts = sample_efficiency.parse_args([*base, "--sac-learning-starts", "5000"])
+    assert sample_efficiency.sac_kwargs(opts)["learning_starts"] == 5000 and opts.sac_recipe == "published"
+
+
+def test_suite_gives_each_env_its_budget_and_folder(sample_efficiency, tmp_path):
+    """--suite mujoco: every env at its budget, evaluated every tenth of it, into --out/<env>;
+    --envs picks a subset and --steps/--eval-every override the budget (a short run)."""
+    out = tmp_path / "suite"
+    every = sample_efficiency.parse_args(["--suite", "mujoco", "--methods", "ours", "--out", str(out)])
+    assert [(o.env, o.steps, o.eval_every) for o in every] == [
+        ("Hopper-v5", 100_000, 10_000), ("Walker2d-v5", 100_000, 10_000), ("HalfCheetah-v5", 100_000, 10_000),
+        ("Ant-v5", 100_000, 10_000), ("Reacher-v5", 30_000, 3_000), ("Pusher-v5", 50_000, 5_000)]
+    assert every[0].out == out / "Hopper-v5"
+    some = sample_efficiency.parse_args(["--suite", "mujoco", "--envs", "Reacher-v5,Ant-v5", "--steps", "300",
+                                         "--methods", "ours", "--out", str(out)])
+    assert [(o.env, o.steps, o.eval_every) for o in some] == [("Reacher-v5", 300, 30), ("Ant-v5", 300, 30)]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--steps", "10", "--eval-every", "5"], "give --env ID, or --suite NAME"),
+        (["--env", REACH], "--steps and --eval-every are needed with --env"),
+        (["--env", REACH, "--steps", "10", "--eval-every", "5", "--envs", "Ant-v5"], "--envs needs --suite"),
+        (["--suite", "mujoco", "--envs", "Ant-v5,CartPole-v1"], "--envs must name envs of the mujoco suite"),
+        (["--suite", "atari"], "invalid choice: 'atari'"),
+    ],
+)
+def test_bad_suite_arguments_exit_with_the_reason(sample_efficiency, tmp_path, capsys, argv, message):
+    with pytest.raises(SystemExit) as exc:
+        sample_efficiency.parse_args([*argv, "--methods", "ours", "--out", str(tmp_path)])
+    assert exc.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_suite_end_to_end_short(sample_efficiency, tmp_path):
+    """A short suite run (Reacher alone, 200 steps, tiny agent) writes the env's files and the suite's summary."""
+    config = tmp_path / "tiny.yaml"
+    config.write_text("task:\n  planner: {name: cem, options: {samples: 16, iterations: 1}}\n  actor: {horizon: 3}\n"
+                      "encoder: {name: mlp, options: {hidden_dim: 32}}\nworld_model: {name: jepa, options: {hidden_dim: 32}}\n"
+                      "critic: {name: q, options: {hidden_dim: 32}}\n"
+                      "training:\n  random_steps: 100\n  pretrain_updates: 5\n  batch_size: 16\n"
+                      "  exploration: {planner: {name: cem, options: {samples: 16, iterations: 1}}}\n")
+    out = tmp_path / "suite"
+    records = sample_efficiency.main(["--suite", "mujoco", "--envs", "Reacher-v5", "--steps", "200", "--eval-every", "100",
+                                      "--eval-episodes", "2", "--methods", "ours", "--num-envs", "2",
+                                      "--config", str(config), "--out", str(out)])
+    assert [r["env_steps"] for r in records] == [100, 200] and (out / "Reacher-v5" / "results.json").is_file()
+    summary = json.loads((out / "suite.json").read_text())
+    ours = summary["envs"]["Reacher-v5"]["methods"]["ours"]
+    assert ours["seeds"] == 1 and ours["iqm"] == pytest.approx(records[-1]["mean_return"])
+    assert "| Reacher-v5 | 200 | -3.75 |" in (out / "suite.md").read_text()
+    assert sample_efficiency.main(["--summarize", str(out)]) == records
