@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
@@ -14,7 +15,7 @@ from gymnasium.vector import AsyncVectorEnv, AutoresetMode, SyncVectorEnv, Vecto
 from jepa_agent.agent.vector import wrap_env
 from jepa_agent.configurator import AgentConfig
 
-__all__ = ["make_env", "make_vector_env", "register_optional_suites", "split_env_id"]
+__all__ = ["default_config", "make_env", "make_vector_env", "register_optional_suites", "reward_defined", "split_env_id"]
 
 
 def make_env(config: AgentConfig, *, render: bool = False) -> gym.Env:
@@ -24,6 +25,30 @@ def make_env(config: AgentConfig, *, render: bool = False) -> gym.Env:
     if render:
         kwargs.setdefault("render_mode", "rgb_array")
     return gym.make(config.task.env, **kwargs)
+
+
+def reward_defined(env: gym.Env) -> bool:
+    """Whether ``task.objective: auto`` makes ``env`` a reward-defined task: its observation
+    has no ``desired_goal`` (the configurator's rule, ``configurator.resolve``)."""
+    spaces = getattr(env.observation_space, "spaces", None)
+    return not isinstance(spaces, Mapping) or "desired_goal" not in spaces
+
+
+def default_config(overrides: dict[str, Any] | None = None) -> AgentConfig:
+    """The config an agent gets when none is given: ``AgentConfig()`` with ``overrides``
+    (dotted keys, ``{"task.env": "Hopper-v5"}``), or, where that config's env is defined by its
+    reward, the reward tasks' recipe (the shipped ``reward`` config) with them. One recipe for
+    every reward task, as the shipped locomotion configs are it and their env id."""
+    from jepa_agent.configurator.loading import apply_overrides, load_config
+
+    overrides = dict(overrides or {})
+    config = apply_overrides(AgentConfig(), overrides)
+    env = make_env(config)
+    try:
+        reward = reward_defined(env)
+    finally:
+        env.close()
+    return apply_overrides(load_config("reward"), overrides) if reward else config
 
 
 def make_vector_env(config: AgentConfig, num_envs: int, *, kind: str | None = None) -> VectorEnv:

@@ -23,7 +23,8 @@ noise).
   ``jepa_agent/Reach2D-v0``) gets ``MultiInputPolicy`` and a ``HerReplayBuffer`` (4 sampled
   goals, ``future``). SB3's HER cannot sample before the first episode ends, so there
   ``learning_starts`` is at least the episode length.
-- **ours**: ``Agent.from_config`` on ``--config`` (else ``AgentConfig()``) with
+- **ours**: ``Agent.from_config`` on ``--config`` (else the defaults for the env: the
+  reward tasks' recipe, ``configs/reward.yaml``, on a reward-defined env) with
   ``task.env`` and ``seed`` set, trained with ``agent.train`` on ``--num-envs`` envs in
   lockstep (see :func:`run_ours` for the contract it relies on). ``agent.train`` may pass
   an evaluation step by up to one step of the envs; each chunk aims at the absolute step
@@ -239,7 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def validate(args: argparse.Namespace) -> Options:
     """Check every argument (and that the env can be made) before anything trains."""
-    from jepa_agent.configurator import AgentConfig
+    from jepa_agent.agent.environments import default_config, register_optional_suites
     from jepa_agent.configurator.loading import apply_overrides, load_config, parse_override_tokens
 
     methods = _methods(args.methods)
@@ -272,9 +273,12 @@ def validate(args: argparse.Namespace) -> Options:
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out must be a folder, got the file {out}")
 
-    config = load_config(args.config) if args.config else AgentConfig()
-    if args.set:
-        config = apply_overrides(config, parse_override_tokens([f"--{item}" for item in args.set]))
+    sets = parse_override_tokens([f"--{item}" for item in args.set])
+    if args.config:
+        config = apply_overrides(load_config(args.config), sets)
+    else:  # the defaults for the env: the reward tasks' recipe on a reward-defined env
+        register_optional_suites(args.env)  # an unknown id fails here, naming the closest ones
+        config = default_config({**sets, "task.env": args.env})
     env = make_env(args.env, config.task.env_kwargs)
     try:
         if "ours" in methods:

@@ -50,13 +50,16 @@ if TYPE_CHECKING:  # rich, torch and the modules are imported lazily so `--help`
 
 # --------------------------------------------------------------------------- helpers
 def _config_from(args: argparse.Namespace, overrides: dict[str, Any]) -> Any:
-    """The config file (or the defaults) with ``--set`` items and ``--key=value`` overrides."""
-    from jepa_agent.configurator import AgentConfig
+    """The config file with ``--set`` items and ``--key=value`` overrides; without a file, the
+    defaults for the env they name (the reward tasks' recipe for a reward-defined env:
+    ``agent.environments.default_config``)."""
+    from jepa_agent.agent.environments import default_config
     from jepa_agent.configurator.loading import apply_overrides, load_config, parse_override_tokens
 
-    config = load_config(args.config) if getattr(args, "config", None) else AgentConfig()
     sets = parse_override_tokens([f"--{item}" for item in getattr(args, "set", []) or []])
-    return apply_overrides(config, {**sets, **overrides})
+    if getattr(args, "config", None):
+        return apply_overrides(load_config(args.config), {**sets, **overrides})
+    return default_config({**sets, **overrides})
 
 
 def _checkpoint_config(agent: Any, overrides: dict[str, Any], command: str) -> Any:

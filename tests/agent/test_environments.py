@@ -19,6 +19,7 @@ from jepa_agent.configurator import AgentConfig, TaskSpec
 def module_dir(tmp_path, monkeypatch):
     """A folder on sys.path for the modules a test writes; their modules and ids are gone afterwards."""
     monkeypatch.syspath_prepend(str(tmp_path))
+    register_optional_suites("jepa_agent/Reach2D-v0")  # ours stay registered: only the test's ids go
     before_ids, before_modules = set(gym.registry), set(sys.modules)
     yield tmp_path
     for env_id in set(gym.registry) - before_ids:
@@ -83,3 +84,43 @@ def test_cli_names_an_unknown_module_in_one_line(tmp_path, capsys):
     lines = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("jepa-agent")]
     assert len(lines) == 1 and "'jepa_test_no_such_module'" in lines[0]
     assert not (tmp_path / "never").exists()
+
+
+# --------------------------------------------------------------------------- the default config
+def test_a_reward_defined_env_gets_the_reward_recipe_by_default():
+    """No config: a reward-defined env gets configs/reward.yaml with the overrides on top; the
+    shipped locomotion configs are that recipe and their env id."""
+    from jepa_agent.agent.environments import default_config
+    from jepa_agent.configurator.loading import load_config
+
+    config = default_config({"task.env": "Walker2d-v5", "training.batch_size": 64})
+    recipe = load_config("reward")
+    assert config.task.env == "Walker2d-v5" and config.training.batch_size == 64
+    assert config.task.planner == recipe.task.planner and config.critic == recipe.critic
+    assert config.model_dump() == load_config("walker2d").model_copy(
+        update={"training": load_config("walker2d").training.model_copy(update={"batch_size": 64})}).model_dump()
+    for name, env in (("hopper", "Hopper-v5"), ("halfcheetah", "HalfCheetah-v5"), ("ant", "Ant-v5")):
+        assert load_config(name).model_dump() == default_config({"task.env": env}).model_dump()
+
+
+def test_a_goal_env_keeps_the_built_in_defaults():
+    from jepa_agent.agent.environments import default_config, reward_defined
+
+    assert default_config({"task.env": "jepa_agent/Reach2D-v0"}) == AgentConfig()
+    assert default_config() == AgentConfig()
+    reach, reacher = make_env(AgentConfig()), gym.make("Reacher-v5")
+    assert not reward_defined(reach) and reward_defined(reacher)
+    reach.close(), reacher.close()
+
+
+def test_train_without_a_config_uses_the_recipe(tmp_path):
+    """`jepa-agent train --set task.env=Hopper-v5` trains the recipe's agent (its config.yaml says so)."""
+    import yaml
+
+    out = tmp_path / "run"
+    main(["train", "--set", "task.env=Hopper-v5", "--steps", "60", "--episodes", "1", "--video", "0", "--log", "none",
+          "--set", "training.random_steps=50", "--set", "training.pretrain_updates=1", "--set", "training.batch_size=8",
+          "--set", "task.planner.options.samples=8", "--out", str(out)])
+    saved = yaml.safe_load((out / "config.yaml").read_text())
+    assert saved["task"]["planner"]["name"] == "mppi" and saved["critic"]["name"] == "q"
+    assert saved["task"]["cost"]["gamma"] == 0.99 and saved["training"]["random_steps"] == 50
