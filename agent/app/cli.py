@@ -88,7 +88,7 @@ def _default_out(kind: str, env_id: str) -> Path:
 # --------------------------------------------------------------------------- train
 def train_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.description = "Train an agent, evaluate it on held-out goals, write a run folder."
-    p.add_argument("--config", help=f"{CONFIG_HELP} (default: the built-in defaults)")
+    p.add_argument("--config", help=f"{CONFIG_HELP} (default: the reward recipe, configs/reward.yaml, for a reward-defined env; else the built-in defaults)")
     p.add_argument("--out", help="run folder (default runs/<env>-train-<time>)")
     p.add_argument("--resume", metavar="RUN_DIR",
                    help="continue a stopped run from its folder, exactly (its config and options; --steps may raise the budget)")
@@ -348,7 +348,7 @@ def pretrain_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
         "evaluate zero-shot on held-out goals. Under torchrun each process trains on its shard of the data."
     )
     p.add_argument("--dataset", required=True, metavar="ID_OR_PATH", help="a Minari dataset folder or a local id")
-    p.add_argument("--config", help=f"{CONFIG_HELP} (default: the built-in defaults)")
+    p.add_argument("--config", help=f"{CONFIG_HELP} (default: the reward recipe, configs/reward.yaml, for a reward-defined env; else the built-in defaults)")
     p.add_argument("--steps", type=positive, default=5000, help="gradient updates (each on training.batch_size windows)")
     p.add_argument("--out", help="run folder (default runs/<env>-pretrain-<time>)")
     p.add_argument("--episodes", type=count, default=50, help="held-out evaluation episodes (0: none)")
