@@ -222,14 +222,31 @@ class Learner:
             costs = agent.cost.fixed(states[:, 1:], batch["actions"], c_goals)  # (B, T)
             if agent.cost.task_cost_weight > 0:
                 costs = costs + agent.cost.task_cost_weight * batch["costs"]
-        c_loss, c_info = self._loss(
-            "critic", agent.critic.loss,
-            {"states": states, "actions": batch["actions"], "costs": costs, "goals": c_goals,
-             "goal_offsets": offsets, "terminals": batch["terminals"], "mask": batch["planner_mask"]},
-        )
+            window = {"states": states, "actions": batch["actions"], "costs": costs,
+                      "terminals": batch["terminals"], "mask": batch["planner_mask"]}
+            if tcfg.critic_window is not None and tcfg.critic_window < costs.shape[1]:
+                window, offsets = self._sub_window(window, offsets, tcfg.critic_window)
+        c_loss, c_info = self._loss("critic", agent.critic.loss, {**window, "goals": c_goals, "goal_offsets": offsets})
         if self._learn(self.critic_optim, c_loss, "critic", tcfg.grad_clip):
             agent.critic.update_target()
         return c_info
+
+    def _sub_window(
+        self, window: dict[str, torch.Tensor | None], offsets: torch.Tensor | None, k: int
+    ) -> tuple[dict[str, torch.Tensor | None], torch.Tensor | None]:
+        """A random contiguous part of ``k`` steps of each window (``training.critic_window``):
+        states (B, k+1, D), the per-step entries (B, k, ...), and the hindsight goals' offsets
+        counted from the part's start (one that falls before it is then unknown, < 0)."""
+        agent = self.agent
+        B, T = window["costs"].shape
+        start = torch.randint(0, T - k + 1, (B,), generator=agent.generator, device=agent.device)  # (B,)
+        steps = start[:, None] + torch.arange(k + 1, device=agent.device)  # (B, k+1)
+        rows = torch.arange(B, device=agent.device)[:, None]  # (B, 1)
+        part = {name: None if value is None else value[rows, steps if name == "states" else steps[:, :-1]]
+                for name, value in window.items()}
+        if offsets is not None:
+            offsets = torch.where(offsets >= 0, offsets - start, offsets)
+        return part, offsets
 
     def update_critic(self) -> dict[str, float]:
         """One gradient step of the critic alone, on replayed windows (``update`` makes one

@@ -190,6 +190,10 @@ class TrainingConfig(BaseModel):
     """Windows per update."""
     window: PositiveInt = 6
     """T: steps of multi-step latent prediction (and of TD(lambda) for the critic)."""
+    critic_window: PositiveInt | None = None
+    """Steps of each replayed window the critic learns on: a random contiguous part of this
+    length per window (its TD(lambda) truncated to it); None: the whole window. The critic's
+    share of an update's time shrinks with it (on Hopper it is over 40% with the whole window)."""
     lr: PositiveFloat = 1e-3
     """Adam learning rate of the world model (encoder + predictor)."""
     critic_lr: PositiveFloat = 3e-4

@@ -357,3 +357,40 @@ def test_a_new_critic_is_fitted_on_the_replay_and_saved():
     assert type(loaded.critic).__name__ == "DistanceCritic"
     with pytest.raises(ValueError, match="gamma"):
         agent.new_critic(ModuleSpec(name="distance", options={"gamma": 0.99}))
+
+
+def test_critic_window_gives_the_critic_a_contiguous_part_of_each_window():
+    """training.critic_window=k: the critic's loss sees k steps of each replayed window, the
+    same steps in its states, actions, costs and terminals (state t+1 follows action t), each
+    window's part starting where it draws; the world model still learns on the whole window."""
+    envs = [Line(length=20) for _ in range(2)]
+    agent = Agent.from_config(tiny(random_steps=100, pretrain_updates=0, window=5, critic_window=2), envs[0])
+    agent.train(envs, 100)
+    seen = {}
+    loss = agent.critic.loss
+
+    def spy(batch):
+        seen.update(batch)
+        return loss(batch)
+
+    agent.critic.loss = spy
+    sample = agent.replay.sample(16, 5, rng=np.random.default_rng(0))
+    agent.learner.update(sample)
+    states, actions, costs, terminals = seen["states"], seen["actions"], seen["costs"], seen["terminals"]
+    assert states.shape[:2] == (16, 3) and actions.shape[:2] == costs.shape == terminals.shape == (16, 2)
+    # find each part in its window by its states (Line's position changes every step)
+    obs = torch.as_tensor(sample["obs"]["observation"], dtype=states.dtype)  # (16, 6, 1)
+    full = agent.world_model.encode_target({"observation": obs.reshape(-1, 1)}).reshape(16, 6, -1)
+    starts = []
+    for b in range(16):
+        hits = [s for s in range(4) if torch.allclose(full[b, s:s + 3], states[b], atol=1e-6)]
+        assert len(hits) == 1
+        s = hits[0]
+        starts.append(s)
+        assert torch.equal(torch.as_tensor(sample["actions"][b, s:s + 2], dtype=actions.dtype), actions[b])
+        # the costs of the whole window (the smoothness term reads the step before), then cut
+        acts = torch.as_tensor(sample["actions"][b:b + 1], dtype=actions.dtype)  # (1, 5, A)
+        fixed = agent.cost.fixed(full[b:b + 1, 1:], acts, seen["goals"][b:b + 1])[0, s:s + 2]  # (2,)
+        assert torch.allclose(torch.as_tensor(sample["costs"][b, s:s + 2], dtype=costs.dtype) + fixed, costs[b], atol=1e-5)
+        assert torch.equal(torch.as_tensor(sample["terminals"][b, s:s + 2]), terminals[b].cpu())
+    assert len(set(starts)) > 1  # each window draws its own start
