@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from results_tables.base import RESULTS, curve, load, md, num, page, seeds_cell, sources, table
+from results_tables.base import (
+    RESULTS,
+    curve,
+    iqm_cell,
+    load,
+    md,
+    num,
+    page,
+    seeds_cell,
+    sources,
+    table,
+)
 
 
 def versus_sac(rel: str, digits: int = 1, metric: str = "mean_return") -> str:
@@ -125,3 +136,67 @@ def _hopper_profile() -> str:
     header = ["ms per env step", "planning", "updates", "simulation", "the rest", "ms per plan call",
               "ms per update", "minutes per 100k steps"]
     return page(md(header, [row]), sources(rel, note=f"; {p['env_steps']} timed env steps, {p['threads']} torch thread"))
+
+
+# --------------------------------------------------------------------------- the MuJoCo suite
+SUITE_FOLDER = "mujoco-suite"
+"""``benchmarks/results/mujoco-suite/<env>/results.json``: the suite runner's runs (SAC's
+published recipe so far)."""
+OURS_FOLDERS = {"Hopper-v5": ("hopper-v5", "`reward`"), "HalfCheetah-v5": ("halfcheetah-v5", "`reward`"),
+                "Reacher-v5": ("reacher-v5", "`reacher`"), "Pusher-v5": ("pusher-v5", "`pusher`")}
+"""Env -> (its single-env results folder, the config our agent ran there)."""
+
+
+def _final(rel: str, method: str) -> tuple[int, list[float]] | None:
+    """(the last evaluation's env steps, one return per seed) of ``method`` in ``rel``, or None."""
+    if not (RESULTS / rel).is_file():
+        return None
+    points = curve(rel, method)
+    if not points:
+        return None
+    last = max(points)
+    return last, points[last]
+
+
+def _cell(found: tuple[int, list[float]] | None, budget: int, digits: int) -> str:
+    if found is None:
+        return "not run"
+    steps, values = found
+    at = "" if steps == budget else f" at {steps // 1000}k"
+    fmt = lambda v: num(v, digits)  # noqa: E731
+    return f"{iqm_cell(values, fmt) if len(values) > 1 else fmt(values[0])}{at} ({len(values)})"
+
+
+@table("mujoco-suite")
+def _suite() -> str:
+    from benchmarks import common
+    from benchmarks.stats import bootstrap_ci, iqm
+    from benchmarks.suites import SUITES, TARGETS, folder_name
+
+    rows, read = [], []
+    for env, budget in SUITES["mujoco"].items():
+        digits = 0 if abs(TARGETS[env]) >= 100 else 1 if abs(TARGETS[env]) >= 10 else 2
+        folder, config = OURS_FOLDERS.get(env, (None, "-"))
+        own = f"{folder}/results.json" if folder else None
+        suite = f"{SUITE_FOLDER}/{folder_name(env)}/results.json"
+        read += [p for p in (own, suite) if p and (RESULTS / p).is_file()]
+        published = common.published(env, budget)
+        best = max(published.items(), key=lambda kv: iqm(kv[1]), default=None)
+        if best:
+            lo, hi = bootstrap_ci(best[1])
+            best_cell = f"{best[0]}: {iqm(best[1]):.0f} [{lo:.0f}, {hi:.0f}] ({len(best[1])})"
+        else:
+            best_cell = "-"
+        sac = published.get("SAC")
+        rows.append([
+            env, f"{budget // 1000}k", f"{TARGETS[env]:g}", config,
+            _cell(_final(own, "ours") if own else None, budget, digits),
+            _cell(_final(own, "sac") if own else None, budget, digits),
+            _cell(_final(suite, "sac"), budget, digits),
+            f"{iqm(sac):.0f} ({len(sac)})" if sac else "-", best_cell,
+        ])
+    header = ["env", "steps", "target", "our config", "ours", "SAC, SB3's defaults", "SAC, published recipe (our run)",
+              "SAC published (IQM)", "best published agent (IQM)"]
+    note = ("; the final evaluation: IQM [95% bootstrap interval] over seeds where there are several, "
+            "(seeds); published agents (Gym v4) from `benchmarks/published_100k.csv`, the best by IQM")
+    return page(md(header, rows), sources(*read, note=note))
