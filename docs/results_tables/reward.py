@@ -110,7 +110,7 @@ def _hopper_ablation() -> str:
     """``benchmarks.ablation`` of short Hopper runs: one row per run, what it changed from the base config."""
     rel = "hopper-v5/ablation_40k.json"
     a = load(rel)
-    rows = [[r["variant"].replace("|", "\\|"), f"{r['env_steps'] // 1000}k",
+    rows = [[r["variant"].replace("|", "\\|"), str(r["seed"]), f"{r['env_steps'] // 1000}k",
              f"{r['eval_mean_return']:.0f} ± {r['eval_std_return']:.0f} ({r['eval_episodes']})", f"{r['train_return_tail']:.0f}",
              f"{r['critic_value_tail']:.0f}",
              f"{r['audit_value_mean']:.0f} / {r['audit_mc_mean']:.0f}" if "audit_value_mean" in r else "",
@@ -118,10 +118,10 @@ def _hopper_ablation() -> str:
                         ("audit_planner_return", "audit_policy_return", "audit_critic_actor_return")),
              f"{r['train_wall_s'] / 60:.0f}"]
             for r in a["runs"]]
-    header = ["changes from `" + a["base"] + "`", "env steps", "eval return (episodes)",
+    header = ["changes from `" + a["base"] + "`", "seed", "env steps", "eval return (episodes)",
               f"training return (last {a['tail_steps'] // 1000}k steps)", "critic value (same steps)",
               "critic V / Monte-Carlo (audit)", "planner / policy / critic's actor (audit)", "train minutes"]
-    return page(md(header, rows), sources(rel, note="; one seed (0) each; the runs shared the 2 cores with up to three other processes, so their minutes are not timings to compare"))
+    return page(md(header, rows), sources(rel, note="; one seed each; the runs shared the 2 cores with up to three other processes, so their minutes are not timings to compare"))
 
 
 @table("hopper-profile")
@@ -200,3 +200,24 @@ def _suite() -> str:
     note = ("; the final evaluation: IQM [95% bootstrap interval] over seeds where there are several, "
             "(seeds); published agents (Gym v4) from `benchmarks/published_100k.csv`, the best by IQM")
     return page(md(header, rows), sources(*read, note=note))
+
+
+@table("hopper-horizon")
+def _hopper_horizon() -> str:
+    """Three 40k checkpoints evaluated with other planning horizons (``jepa-agent eval --task.actor.horizon=H``)."""
+    runs = [("base", "h_base"), ("`bc_weight: 0.4`", "h_E3_bc04"), ("expectile 0.9, one update per step", "h_E7_iql09")]
+    horizons = (1, 3, 5, 10, 20)
+    rows, read = [], []
+    for label, run in runs:
+        cells = []
+        for h in horizons:
+            rel = f"hopper-v5/eval_horizon/{run}_h{h}.json"
+            e = load(rel)
+            read.append(rel)
+            length = sum(r["length"] for r in e["records"]) / len(e["records"])
+            cells.append(f"{e['mean_return']:.0f} ({length:.0f})")
+        rows.append([label, *cells])
+    header = ["40k checkpoint (trained at H = 5)", *(f"H = {h}" for h in horizons)]
+    return page(md(header, rows), [
+        "", f"Generated from the `eval.json` of each checkpoint and horizon under "
+        f"`benchmarks/results/hopper-v5/eval_horizon/` ({len(read)} files); 5 episodes each, return (mean length)."])
