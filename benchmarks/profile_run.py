@@ -101,6 +101,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         config = apply_overrides(config, common.overrides(args.set))
     result = profile(config, args.steps, args.num_envs, args.warmup)
     result["threads"] = args.threads
+    result["set"] = list(args.set)  # what the profiled config changed from --config
+    result["config"] = args.config
     parts = result["ms_per_env_step_by_part"]
     print(f"{result['env']}: {result['ms_per_env_step']:.2f} ms per env step "
           f"({result['minutes_per_100k_env_steps']:.1f} min per 100k) on {args.num_envs} envs: "

@@ -126,16 +126,21 @@ def _hopper_ablation() -> str:
 
 @table("hopper-profile")
 def _hopper_profile() -> str:
-    """``benchmarks.profile_run`` of the Hopper recipe: milliseconds per env step by part."""
-    rel = "hopper-v5/profile.json"
-    p = load(rel)
-    parts = p["ms_per_env_step_by_part"]
-    row = [f"{p['ms_per_env_step']:.1f}", *(f"{parts[k]:.2f}" for k in ("plan", "update", "simulate", "other")),
-           f"{p['ms_per_plan_call']:.1f} ({p['num_envs']} envs)", f"{p['ms_per_update']:.1f}",
-           f"{p['minutes_per_100k_env_steps']:.0f}"]
-    header = ["ms per env step", "planning", "updates", "simulation", "the rest", "ms per plan call",
+    """``benchmarks.profile_run`` of the Hopper recipe: milliseconds per env step by part, one
+    row per profile file (what its config changed from the recipe)."""
+    files = ["hopper-v5/profile.json", *(f"hopper-v5/{p.name}" for p in sorted((RESULTS / "hopper-v5").glob("profile_*.json")))]
+    rows = []
+    for rel in files:
+        p = load(rel)
+        parts = p["ms_per_env_step_by_part"]
+        rows.append([f"`{rel.split('/')[-1]}`", ", ".join(p.get("set", [])) or "the recipe", f"{p['ms_per_env_step']:.1f}",
+                     *(f"{parts[k]:.2f}" for k in ("plan", "update", "simulate", "other")),
+                     f"{p['ms_per_plan_call']:.1f} ({p['num_envs']} envs)", f"{p['ms_per_update']:.1f}",
+                     f"{p['minutes_per_100k_env_steps']:.0f}"])
+    header = ["file", "profiled", "ms per env step", "planning", "updates", "simulation", "the rest", "ms per plan call",
               "ms per update", "minutes per 100k steps"]
-    return page(md(header, [row]), sources(rel, note=f"; {p['env_steps']} timed env steps, {p['threads']} torch thread"))
+    p = load(files[0])
+    return page(md(header, rows), sources(*files, note=f"; {p['env_steps']} timed env steps, {p['threads']} torch thread each"))
 
 
 # --------------------------------------------------------------------------- the MuJoCo suite
