@@ -182,9 +182,11 @@ def _suite() -> str:
     for env, budget in SUITES["mujoco"].items():
         digits = 0 if abs(TARGETS[env]) >= 100 else 1 if abs(TARGETS[env]) >= 10 else 2
         folder, config = OURS_FOLDERS.get(env, (None, "-"))
-        own = f"{folder}/results.json" if folder else None
         suite = f"{SUITE_FOLDER}/{folder_name(env)}/results.json"
-        read += [p for p in (own, suite) if p and (RESULTS / p).is_file()]
+        own = f"{folder}/results.json" if folder else None
+        if own is None and _final(suite, "ours") is not None:  # the suite runner's, without --config
+            own, config = suite, "`reward`"
+        read += sorted({p for p in (own, suite) if p and (RESULTS / p).is_file()})
         published = common.published(env, budget)
         best = max(published.items(), key=lambda kv: iqm(kv[1]), default=None)
         if best:
