@@ -121,7 +121,7 @@ def _hopper_ablation() -> str:
     header = ["changes from `" + a["base"] + "`", "seed", "env steps", "eval return (episodes)",
               f"training return (last {a['tail_steps'] // 1000}k steps)", "critic value (same steps)",
               "critic V / Monte-Carlo (audit)", "planner / policy / critic's actor (audit)", "train minutes"]
-    return page(md(header, rows), sources(rel, note="; one seed each; the runs shared the 2 cores with up to three other processes, so their minutes are not timings to compare"))
+    return page(md(header, rows), sources(rel, note="; one seed each; the runs shared the 2 cores with up to three other processes (and were paused while profiles ran), so their minutes are not timings to compare"))
 
 
 @table("hopper-profile")
