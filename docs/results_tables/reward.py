@@ -228,3 +228,13 @@ def _hopper_horizon() -> str:
     return page(md(header, rows), [
         "", f"Generated from the `eval.json` of each checkpoint and horizon under "
         f"`benchmarks/results/hopper-v5/eval_horizon/` ({len(read)} files); 5 episodes each, return (mean length)."])
+
+
+@table("halfcheetah-critic-window")
+def _cheetah_critic_window() -> str:
+    """The HalfCheetah recipe against the same with ``training.critic_window: 2``, seed 0."""
+    base, cw = "halfcheetah-v5/results.json", "halfcheetah-v5/critic_window2_results.json"
+    ours, short = curve(base, "ours"), curve(cw, "ours")
+    rows = [(f"{s:,}", num(ours[s][0], 0), num(short[s][0], 0)) for s in sorted(short) if s in ours]
+    return page(md(["env steps", "the recipe", "`training.critic_window: 2`"], rows),
+                sources(base, cw, note="; seed 0, 5 episodes per point"))
