@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import difflib
 import importlib
-from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
@@ -15,7 +14,7 @@ from gymnasium.vector import AsyncVectorEnv, AutoresetMode, SyncVectorEnv, Vecto
 from jepa_agent.agent.vector import wrap_env
 from jepa_agent.configurator import AgentConfig
 
-__all__ = ["default_config", "make_env", "make_vector_env", "register_optional_suites", "reward_defined", "split_env_id"]
+__all__ = ["default_config", "make_env", "make_vector_env", "register_optional_suites", "split_env_id"]
 
 
 def make_env(config: AgentConfig, *, render: bool = False) -> gym.Env:
@@ -27,27 +26,24 @@ def make_env(config: AgentConfig, *, render: bool = False) -> gym.Env:
     return gym.make(config.task.env, **kwargs)
 
 
-def reward_defined(env: gym.Env) -> bool:
-    """Whether ``task.objective: auto`` makes ``env`` a reward-defined task: its observation
-    has no ``desired_goal`` (the configurator's rule, ``configurator.resolve``)."""
-    spaces = getattr(env.observation_space, "spaces", None)
-    return not isinstance(spaces, Mapping) or "desired_goal" not in spaces
-
-
 def default_config(overrides: dict[str, Any] | None = None) -> AgentConfig:
     """The config an agent gets when none is given: ``AgentConfig()`` with ``overrides``
-    (dotted keys, ``{"task.env": "Hopper-v5"}``), or, where that config's env is defined by its
-    reward, the reward tasks' recipe (the shipped ``reward`` config) with them. One recipe for
-    every reward task, as the shipped locomotion configs are it and their env id."""
+    (dotted keys, ``{"task.env": "Hopper-v5"}``), or, where that config's task objective
+    resolves to ``reward`` on its env (``configurator.resolve``: no ``desired_goal``), the
+    reward tasks' recipe (the shipped ``reward`` config) with them. One recipe for every
+    reward task, as the shipped locomotion configs are it and their env id."""
+    from jepa_agent.agent.spaces import inspect_env
     from jepa_agent.configurator.loading import apply_overrides, load_config
+    from jepa_agent.configurator.resolve import Facts, resolve_objective
 
     overrides = dict(overrides or {})
     config = apply_overrides(AgentConfig(), overrides)
     env = make_env(config)
     try:
-        reward = reward_defined(env)
+        facts = Facts.of(inspect_env(env).input_shapes)
     finally:
         env.close()
+    reward = resolve_objective(config.task.objective, facts) == "reward"
     return apply_overrides(load_config("reward"), overrides) if reward else config
 
 

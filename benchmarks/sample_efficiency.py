@@ -240,7 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def validate(args: argparse.Namespace) -> Options:
     """Check every argument (and that the env can be made) before anything trains."""
-    from jepa_agent.agent.environments import default_config, register_optional_suites
+    from jepa_agent.agent.environments import default_config
     from jepa_agent.configurator.loading import apply_overrides, load_config, parse_override_tokens
 
     methods = _methods(args.methods)
@@ -277,7 +277,6 @@ def validate(args: argparse.Namespace) -> Options:
     if args.config:
         config = apply_overrides(load_config(args.config), sets)
     else:  # the defaults for the env: the reward tasks' recipe on a reward-defined env
-        register_optional_suites(args.env)  # an unknown id fails here, naming the closest ones
         config = default_config({**sets, "task.env": args.env})
     env = make_env(args.env, config.task.env_kwargs)
     try:

@@ -46,6 +46,7 @@ __all__ = [
     "probe_key",
     "resolve",
     "resolve_device",
+    "resolve_objective",
     "sets_own_subgoals",
 ]
 
@@ -94,6 +95,14 @@ def sets_own_subgoals(planner: ModuleSpec) -> bool:
     return bool(getattr(config, "sets_subgoals", False))
 
 
+def resolve_objective(objective: str, facts: Facts) -> str:
+    """``auto``: ``goal`` where the observation has ``desired_goal``, else ``reward``; any other
+    objective as it is."""
+    if objective == "auto":
+        return "goal" if "desired_goal" in facts.observation_keys else "reward"
+    return objective
+
+
 def resolve_device(device: str, *, cuda_available: bool) -> str:
     """``auto``: ``cuda`` where CUDA is available, else ``cpu``; any other device as it is."""
     if device == "auto":
@@ -107,9 +116,7 @@ def resolve(config: AgentConfig, facts: Facts) -> AgentConfig:
     concrete value (the module docstring's table); a config without any comes back equal.
     A new config, never a mutation."""
     task = config.task
-    objective = task.objective
-    if objective == "auto":
-        objective = "goal" if "desired_goal" in facts.observation_keys else "reward"
+    objective = resolve_objective(task.objective, facts)
     cost = task.cost
     if cost.goal_space == "auto":
         cost = cost.model_copy(update={"goal_space": _goal_space(config, facts, task.planner)})

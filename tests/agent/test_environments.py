@@ -104,13 +104,24 @@ def test_a_reward_defined_env_gets_the_reward_recipe_by_default():
 
 
 def test_a_goal_env_keeps_the_built_in_defaults():
-    from jepa_agent.agent.environments import default_config, reward_defined
+    from jepa_agent.agent.environments import default_config
+    from jepa_agent.configurator.loading import load_config
 
     assert default_config({"task.env": "jepa_agent/Reach2D-v0"}) == AgentConfig()
     assert default_config() == AgentConfig()
-    reach, reacher = make_env(AgentConfig()), gym.make("Reacher-v5")
-    assert not reward_defined(reach) and reward_defined(reacher)
-    reach.close(), reacher.close()
+    reacher = default_config({"task.env": "Reacher-v5"})
+    assert reacher.task.env == "Reacher-v5" and reacher.critic == load_config("reward").critic
+    # an objective the overrides name is the one that decides
+    goal = default_config({"task.env": "Reacher-v5", "task.objective": "goal"})
+    assert goal == AgentConfig().model_copy(update={"task": goal.task}) and goal.task.objective == "goal"
+
+
+def test_the_objective_rule_known_answers():
+    from jepa_agent.configurator.resolve import Facts, resolve_objective
+
+    assert resolve_objective("auto", Facts.of(["observation"])) == "reward"
+    assert resolve_objective("auto", Facts.of(["observation", "achieved_goal", "desired_goal"])) == "goal"
+    assert resolve_objective("both", Facts.of(["observation"])) == "both"
 
 
 def test_train_without_a_config_uses_the_recipe(tmp_path):
