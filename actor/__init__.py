@@ -9,6 +9,7 @@ from jepa_agent.actor.hybrid import CEMGrad, CEMGradConfig
 from jepa_agent.actor.icem import ICEM, ICEMConfig
 from jepa_agent.actor.mppi import MPPI, MPPIConfig
 from jepa_agent.actor.policy import MLPPolicy, MLPPolicyConfig, Policy
+from jepa_agent.actor.prior import PriorPlanner, PriorPlannerConfig
 from jepa_agent.actor.random_shooting import RandomShooting, RandomShootingConfig
 from jepa_agent.actor.sampling import SamplingPlanner, SamplingPlannerConfig
 
@@ -34,6 +35,8 @@ __all__ = [
     "Planner",
     "PlannerConfig",
     "Policy",
+    "PriorPlanner",
+    "PriorPlannerConfig",
     "RandomShooting",
     "RandomShootingConfig",
     "Risk",

@@ -132,8 +132,8 @@ class ICEM(Planner):
                     break
                 n = self.population(it)
                 parts = []
-                if it == 0:
-                    first = mean if cfg.keep_mean else None
+                if it == 0 or cfg.policy_every_iteration:
+                    first = mean if it == 0 and cfg.keep_mean else None
                     parts.append(
                         seed_candidates(problem, first, policy_samples=cfg.policy_samples, policy_std=cfg.policy_std)
                     )

@@ -28,6 +28,10 @@ class SamplingPlannerConfig(PlannerConfig):
     """Candidates drawn around the mode-1 policy's proposals in the first iteration."""
     policy_std: float = Field(0.1, ge=0.0)
     """Std of the noise around the policy's proposals (fraction of the half-range)."""
+    policy_every_iteration: bool = False
+    """Draw the ``policy_samples`` around the proposals in every iteration, not only the first
+    (TD-MPC2's policy prior: its trajectories compete in each refit, so the mean never drifts
+    far from what the prior proposes without a better candidate to show for it)."""
     search_latent: bool = False
     """Search the world model's latent variable z jointly with the actions: each candidate
     carries its own z sequence, drawn from a Gaussian refit together with the actions, and
@@ -108,7 +112,7 @@ class SamplingPlanner(Planner):
                 if cfg.keep_mean:
                     samples[:, 0] = mean
                     n_fixed = 1
-                if it == 0 and proposals is not None and cfg.policy_samples > 0:
+                if (it == 0 or cfg.policy_every_iteration) and proposals is not None and cfg.policy_samples > 0:
                     P = proposals.shape[1]
                     m = min(cfg.policy_samples, N - n_fixed)
                     idx = torch.arange(m, device=mean.device) % P

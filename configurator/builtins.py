@@ -12,6 +12,7 @@ from jepa_agent.actor import (
     MLPPolicy,
     Planner,
     Policy,
+    PriorPlanner,
     RandomShooting,
 )
 from jepa_agent.configurator.registry import Registry
@@ -74,6 +75,7 @@ PLANNERS.register("icem", ICEM)
 PLANNERS.register("grad", GradientPlanner)
 PLANNERS.register("cem_grad", CEMGrad)
 PLANNERS.register("random", RandomShooting)
+PLANNERS.register("prior", PriorPlanner)
 PLANNERS.register("hierarchical", HierarchicalPlanner)
 
 REGISTRIES = {

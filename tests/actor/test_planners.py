@@ -56,7 +56,9 @@ def cosine(a, b) -> float:
     return float(torch.nn.functional.cosine_similarity(a, b, dim=-1))
 
 
-NAMES = [n for n in PLANNERS.names if n != "hierarchical"]  # composed of two of these: tests/actor/test_hierarchical.py
+# hierarchical is composed of two of these (tests/actor/test_hierarchical.py); prior searches
+# nothing, it follows a proposal (tests/actor/test_prior.py)
+NAMES = [n for n in PLANNERS.names if n not in ("hierarchical", "prior")]
 
 
 def test_registry_has_builtins():
@@ -317,3 +319,21 @@ def test_problem_shape_errors(name):
     """A goal of the wrong shape is refused with expected and received shapes."""
     with pytest.raises(ValueError, match=r"goal must be \(B, D\)=\(2, 2\), got \(2, 3\)"):
         make_planner(name).plan(problem(torch.zeros(2, 2), torch.zeros(2, 3)))
+
+
+@pytest.mark.parametrize("name", ["cem", "mppi", "icem"])
+@pytest.mark.parametrize("every", [False, True])
+def test_policy_samples_in_every_iteration_only_when_asked(name, every, monkeypatch):
+    """``policy_every_iteration``: the unperturbed proposal is a candidate of every iteration;
+    off, of the first alone (a proposal far from the optimum is not found again by chance)."""
+    cls = PLANNERS.resolve(name)
+    if "policy_every_iteration" not in config_class_of(cls).model_fields:
+        pytest.skip(f"{name} has no policy_every_iteration")
+    planner = make_planner(name, samples=16, iterations=3, policy_samples=2, policy_every_iteration=every)
+    seen = record_candidates(planner, monkeypatch)
+    B, H = 2, 5
+    far = torch.full((B, 1, H, 2), -0.9)  # far from GOAL: the refit moves away from it
+    planner.plan(problem(torch.zeros(B, 2), GOAL.expand(B, 2), proposals=far))
+    assert len(seen) == 3
+    found = [bool(((cands - far).abs().amax(dim=(2, 3)) < 1e-7).any(dim=1).all()) for cands in seen]
+    assert found == [True, every, every]
