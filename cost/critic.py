@@ -24,6 +24,9 @@ class CriticConfig(BaseModel):
     """Width of the value MLP."""
     layers: int = Field(2, ge=1, le=8)
     """Hidden layers."""
+    norm: bool = False
+    """LayerNorm after every hidden layer of the value networks and the actor (TD-MPC2's and
+    BRO's critics): the values' scale stays bounded under many updates per env step."""
     gamma: float = Field(0.9, gt=0.0, lt=1.0)
     """Discount of future cost; must equal ``CostConfig.gamma`` (AgentConfig checks it)."""
     lam: float = Field(0.8, ge=0.0, le=1.0)
@@ -137,7 +140,7 @@ class MLPCritic(Critic):
         self.config = config
         self.gamma, self.lam, self.target_tau = config.gamma, config.lam, config.target_tau
         self.nonnegative = config.nonnegative is not False
-        self.net = mlp(3 * latent_dim, config.hidden_dim, 1, config.layers, device)
+        self.net = mlp(3 * latent_dim, config.hidden_dim, 1, config.layers, device, config.norm)
 
     def forward_value(self, s: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
         v = self.net(torch.cat([s, g, s - g], dim=-1)).squeeze(-1)

@@ -64,7 +64,7 @@ class DistanceCritic(Critic):
         super().__init__()
         self.config = config
         self.gamma, self.lam, self.target_tau = config.gamma, 0.0, config.target_tau
-        self.net = mlp(3 * latent_dim, config.hidden_dim, 1, config.layers, device)
+        self.net = mlp(3 * latent_dim, config.hidden_dim, 1, config.layers, device, config.norm)
 
     def forward_value(self, s: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
         x = self.net(torch.cat([s, g, s - g], dim=-1)).squeeze(-1)

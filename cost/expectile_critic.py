@@ -66,7 +66,7 @@ class ExpectileCritic(ActionValueCritic):
         device: torch.device | str = "cpu",
     ) -> None:
         super().__init__(config, latent_dim=latent_dim, action_low=action_low, action_high=action_high, device=device)
-        self.v = mlp(3 * latent_dim, config.hidden_dim, 1, config.layers, device)
+        self.v = mlp(3 * latent_dim, config.hidden_dim, 1, config.layers, device, config.norm)
 
     def forward_value(self, s: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
         return self.scaled(self.v(torch.cat([s, g, s - g], dim=-1)).squeeze(-1))

@@ -8,12 +8,16 @@ import torch
 from torch import nn
 
 
-def mlp(inp: int, hidden: int, out: int, layers: int, device: torch.device | str = "cpu") -> nn.Sequential:
-    """``layers`` hidden (Linear, SiLU) pairs then an output Linear."""
+def mlp(
+    inp: int, hidden: int, out: int, layers: int, device: torch.device | str = "cpu", norm: bool = False
+) -> nn.Sequential:
+    """``layers`` hidden (Linear, SiLU) pairs then an output Linear; with ``norm`` a LayerNorm
+    between each hidden Linear and its SiLU (TD-MPC2's, BRO's blocks)."""
     mods: list[nn.Module] = []
     width = inp
     for _ in range(layers):
-        mods += [nn.Linear(width, hidden, device=device), nn.SiLU()]
+        mods += [nn.Linear(width, hidden, device=device), *([nn.LayerNorm(hidden, device=device)] if norm else []),
+                 nn.SiLU()]
         width = hidden
     mods.append(nn.Linear(width, out, device=device))
     return nn.Sequential(*mods)
@@ -39,14 +43,29 @@ class EnsembleLinear(nn.Module):
         return f"members={E}, in_features={i}, out_features={o}"
 
 
+class EnsembleLayerNorm(nn.Module):
+    """LayerNorm over the last axis with each member's own scale and shift.
+    Shapes: (E, N, F) -> (E, N, F)."""
+
+    def __init__(self, members: int, features: int, device: torch.device | str = "cpu") -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(members, 1, features, device=device))
+        self.bias = nn.Parameter(torch.zeros(members, 1, features, device=device))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.layer_norm(x, x.shape[-1:]) * self.weight + self.bias
+
+
 def ensemble_mlp(
-    members: int, inp: int, hidden: int, out: int, layers: int, device: torch.device | str = "cpu"
+    members: int, inp: int, hidden: int, out: int, layers: int, device: torch.device | str = "cpu", norm: bool = False
 ) -> nn.Sequential:
-    """``members`` MLPs like :func:`mlp`, evaluated together. Shapes: (E, N, inp) -> (E, N, out)."""
+    """``members`` MLPs like :func:`mlp` (``norm`` too), evaluated together.
+    Shapes: (E, N, inp) -> (E, N, out)."""
     mods: list[nn.Module] = []
     width = inp
     for _ in range(layers):
-        mods += [EnsembleLinear(members, width, hidden, device), nn.SiLU()]
+        mods += [EnsembleLinear(members, width, hidden, device),
+                 *([EnsembleLayerNorm(members, hidden, device)] if norm else []), nn.SiLU()]
         width = hidden
     mods.append(EnsembleLinear(members, width, out, device))
     return nn.Sequential(*mods)

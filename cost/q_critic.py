@@ -78,8 +78,8 @@ class ActionValueCritic(Critic):
         self.nonnegative = config.nonnegative is not False
         D, A, W = latent_dim, int(action_low.shape[0]), config.hidden_dim
         self.action_dim = A
-        self.qs = ensemble_mlp(config.ensemble, 3 * D + A, W, 1, config.layers, device)  # (E, N, .) -> (E, N, 1)
-        self.actor = mlp(3 * D, W, A, config.layers, device)
+        self.qs = ensemble_mlp(config.ensemble, 3 * D + A, W, 1, config.layers, device, config.norm)  # (E, N, .) -> (E, N, 1)
+        self.actor = mlp(3 * D, W, A, config.layers, device, config.norm)
         self.register_buffer("action_center", ((action_high + action_low) / 2).to(device))
         self.register_buffer("action_half", ((action_high - action_low) / 2).to(device))
 

@@ -167,3 +167,44 @@ def test_ensemble_layers_equal_separate_linears():
         for i, layer in enumerate(net):
             h = torch.nn.functional.silu(h) if i % 2 else h @ layer.weight[e] + layer.bias[e]
         torch.testing.assert_close(got[e], h)
+
+
+def test_normed_ensemble_equals_each_member_with_its_own_layer_norm():
+    """``norm``: each member's hidden layers are Linear, LayerNorm (its own scale and shift),
+    SiLU; the batched ensemble equals the members run one by one with ``nn.LayerNorm``."""
+    from jepa_agent.cost.nets import EnsembleLayerNorm, EnsembleLinear, ensemble_mlp
+
+    torch.manual_seed(0)
+    net = ensemble_mlp(3, 5, 8, 2, 2, norm=True)
+    assert [type(m) for m in net] == [EnsembleLinear, EnsembleLayerNorm, torch.nn.SiLU] * 2 + [EnsembleLinear]
+    for m in net:
+        if isinstance(m, EnsembleLayerNorm):  # members' own, non-trivial affine
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.5, 0.5)
+    x = torch.randn(7, 5)
+    got = net(x.expand(3, 7, 5))  # (E, N, out)
+    for e in range(3):
+        h = x
+        for layer in net:
+            if isinstance(layer, EnsembleLinear):
+                h = h @ layer.weight[e] + layer.bias[e]
+            elif isinstance(layer, EnsembleLayerNorm):
+                ln = torch.nn.LayerNorm(8)
+                ln.weight.data, ln.bias.data = layer.weight[e, 0], layer.bias[e, 0]
+                h = ln(h)
+            else:
+                h = layer(h)
+        torch.testing.assert_close(got[e], h)
+
+
+def test_critic_norm_puts_layer_norms_in_values_and_actor():
+    """``CriticConfig.norm``: a LayerNorm per hidden layer in the Q ensemble and the actor; off, none."""
+    from jepa_agent.cost import QCritic, QCriticConfig
+    from jepa_agent.cost.nets import EnsembleLayerNorm
+
+    def count(norm):
+        c = QCritic(QCriticConfig(norm=norm, layers=3), latent_dim=4, action_low=-torch.ones(2), action_high=torch.ones(2))
+        return (sum(isinstance(m, EnsembleLayerNorm) for m in c.qs.modules()),
+                sum(isinstance(m, torch.nn.LayerNorm) for m in c.actor.modules()))
+
+    assert count(True) == (3, 3) and count(False) == (0, 0)
