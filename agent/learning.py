@@ -179,6 +179,9 @@ class Learner:
             info.update(g_info)
         if agent.critic is not None and self.critic_optim is not None:
             info.update(self._critic_step(batch, states, goals, future))
+            for _ in range(tcfg.critic_updates - 1):  # more critic steps, each on fresh windows
+                more = to_torch(agent.replay.sample(tcfg.batch_size, tcfg.window, rng=agent.rng), agent.device)
+                info.update(self._critic_step(more, *self._encode_windows(more)))
         if agent.probe is not None and self.probe_optim is not None:
             pr_loss, pr_info = self._loss(
                 "probe", agent.probe.loss, {"states": states, "targets": batch["obs"][agent.probe.key].float()}

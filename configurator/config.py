@@ -194,6 +194,10 @@ class TrainingConfig(BaseModel):
     """Steps of each replayed window the critic learns on: a random contiguous part of this
     length per window (its TD(lambda) truncated to it); None: the whole window. The critic's
     share of an update's time shrinks with it (on Hopper it is over 40% with the whole window)."""
+    critic_updates: PositiveInt = 1
+    """Critic steps per update: the first on the update's windows, each other on windows
+    replayed afresh (their target latents). Raises the critic's update-to-data ratio without
+    the world model's cost (a critic step is a fraction of an update)."""
     lr: PositiveFloat = 1e-3
     """Adam learning rate of the world model (encoder + predictor)."""
     critic_lr: PositiveFloat = 3e-4

@@ -394,3 +394,31 @@ def test_critic_window_gives_the_critic_a_contiguous_part_of_each_window():
         assert torch.allclose(torch.as_tensor(sample["costs"][b, s:s + 2], dtype=costs.dtype) + fixed, costs[b], atol=1e-5)
         assert torch.equal(torch.as_tensor(sample["terminals"][b, s:s + 2]), terminals[b].cpu())
     assert len(set(starts)) > 1  # each window draws its own start
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_critic_updates_takes_k_critic_steps_the_first_on_the_updates_windows(k):
+    """training.critic_updates=k: one update makes k critic steps and one of every other
+    module; the first critic step learns on the update's windows, the others on fresh ones."""
+    envs = [Line(length=20) for _ in range(2)]
+    agent = Agent.from_config(tiny(random_steps=100, pretrain_updates=0, window=5, critic_updates=k), envs[0])
+    agent.train(envs, 100)
+    calls, loss = [], agent.critic.loss
+    policy_calls, policy_loss = [], agent.policy.loss
+
+    def spy(batch):
+        calls.append(batch["actions"].clone())
+        return loss(batch)
+
+    def policy_spy(batch):
+        policy_calls.append(1)
+        return policy_loss(batch)
+
+    agent.critic.loss, agent.policy.loss = spy, policy_spy
+    sample = agent.replay.sample(16, 5, rng=np.random.default_rng(0))
+    sample["planner_mask"][:] = True  # the policy learns on planner steps
+    before = agent.updates
+    agent.learner.update(sample)
+    assert len(calls) == k and len(policy_calls) == 1 and agent.updates == before + 1
+    assert torch.equal(calls[0], torch.as_tensor(sample["actions"], dtype=calls[0].dtype))
+    assert all(not torch.equal(c, calls[0]) for c in calls[1:])
