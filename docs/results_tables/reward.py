@@ -230,6 +230,21 @@ def _hopper_horizon() -> str:
         f"`benchmarks/results/hopper-v5/eval_horizon/` ({len(read)} files); 5 episodes each, return (mean length)."])
 
 
+@table("hopper-act-latency")
+def _hopper_act_latency() -> str:
+    """Single-env decision latency of two 40k checkpoints (``jepa-agent eval --num-envs 1``)."""
+    runs = [("the recipe", "h_base"), ("`critic: {norm: true, hidden_dim: 256}`", "h_ln256")]
+    rows, read = [], []
+    for label, run in runs:
+        rel = f"hopper-v5/act_latency/{run}.json"
+        e = load(rel)
+        read.append(rel)
+        rows.append([label, f"{e['act_ms_median']:.1f}", f"{e['act_ms_p90']:.1f}", f"{e['mean_return']:.0f}",
+                     str(e["episodes"]), f"{e['planner']}, H = {e['horizon']}"])
+    header = ["40k checkpoint", "act ms (median)", "act ms (p90)", "return", "episodes", "planner"]
+    return page(md(header, rows), sources(*read, note="; one env, one torch thread, every other process on the machine paused"))
+
+
 @table("halfcheetah-critic-window")
 def _cheetah_critic_window() -> str:
     """The HalfCheetah recipe against the same with ``training.critic_window: 2``, seed 0."""
