@@ -38,7 +38,9 @@ def differences(config: Mapping[str, Any], base: Mapping[str, Any], prefix: str 
         if name in IGNORED:
             continue
         a, b = config.get(key), base.get(key)
-        if isinstance(a, Mapping) and isinstance(b, Mapping):
+        if isinstance(a, Mapping) and isinstance(b, Mapping) and a.get("name", b.get("name")) != b.get("name"):
+            out.append(f"{name}={json.dumps(a)}")  # another module: its options are its own, not changes
+        elif isinstance(a, Mapping) and isinstance(b, Mapping):
             out += differences(a, b, f"{name}.")
         elif a != b:
             out.append(f"{name}={json.dumps(a)}")
@@ -108,6 +110,7 @@ def base_config(name: str, env: str) -> dict[str, Any]:
 
 def collect(runs: Sequence[Path], base: str, tail: int) -> dict[str, Any]:
     """Every run's row against ``base`` (on the runs' one env)."""
+    from jepa_agent.configurator import AgentConfig
     from jepa_agent.configurator.loading import read_config_data
 
     if not runs:
@@ -115,7 +118,8 @@ def collect(runs: Sequence[Path], base: str, tail: int) -> dict[str, Any]:
     missing = [str(r) for r in runs if not (r / "config.yaml").is_file()]
     if missing:
         raise ValueError(f"no config.yaml in {missing}: name training run folders")
-    configs = [read_config_data(r / "config.yaml") for r in runs]
+    # validated: a field added after a run was written counts as its default, not as a change
+    configs = [AgentConfig.model_validate(read_config_data(r / "config.yaml")).model_dump(mode="json") for r in runs]
     envs = {c["task"]["env"] for c in configs}
     if len(envs) != 1:
         raise ValueError(f"the runs train on different envs {sorted(envs)}; an ablation compares one task")

@@ -4,6 +4,7 @@ import importlib
 import json
 
 import pytest
+import yaml
 
 from jepa_agent.agent.app.run import Run, RunOptions
 from jepa_agent.configurator.loading import apply_overrides, load_config
@@ -22,6 +23,17 @@ def test_differences_name_every_changed_leaf(ablation):
     assert ablation.differences(base, base) == []
 
 
+def test_another_module_is_one_change_with_its_own_options(ablation):
+    """A module spec whose name changed is one change, the whole spec (its options belong to
+    it, not changes of the base's); the same module with other options is its changed leaves."""
+    base = {"planner": {"name": "cem", "options": {"samples": 128, "iterations": 2}}}
+    other = {"planner": {"name": "prior", "options": {}}}
+    assert ablation.differences(other, base) == ['planner={"name": "prior", "options": {}}']
+    tuned = {"planner": {"name": "cem", "options": {"samples": 64, "iterations": 2}}}
+    assert ablation.differences(tuned, base) == ["planner.options.samples=64"]
+    assert ablation.differences({"planner": None}, base) == ["planner=null"]
+
+
 def test_two_runs_one_changed(ablation, tmp_path):
     """Two tiny runs of the shipped reach2d config, one with a wider critic: the rows say base
     and the one change, with the runs' own evaluation."""
@@ -36,6 +48,10 @@ def test_two_runs_one_changed(ablation, tmp_path):
         run.evaluate()
         run.close()
         folders.append(tmp_path / name)
+    # a run written before a config field existed: the field counts as its default, not a change
+    written = yaml.safe_load((folders[0] / "config.yaml").read_text())
+    del written["training"]["critic_updates"]
+    (folders[0] / "config.yaml").write_text(yaml.safe_dump(written))
     out = tmp_path / "ablation.json"
     result = ablation.main([*map(str, folders), "--base", str(base_file), "--tail", "100", "--json", str(out)])
     rows = result["runs"]
