@@ -198,7 +198,8 @@ def _suite() -> str:
         rows.append([
             env, f"{budget // 1000}k", f"{TARGETS[env]:g}", config,
             _cell(_final(own, "ours") if own else None, budget, digits),
-            _cell(_final(own, "sac") if own else None, budget, digits),
+            # a per-task folder's SAC is SB3's defaults; the suite folder's is the published recipe
+            _cell(_final(own, "sac") if own and own != suite else None, budget, digits),
             _cell(_final(suite, "sac"), budget, digits),
             f"{iqm(sac):.0f} ({len(sac)})" if sac else "-", best_cell,
         ])
