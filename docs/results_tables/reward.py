@@ -248,9 +248,12 @@ def _hopper_act_latency() -> str:
 
 @table("halfcheetah-critic-window")
 def _cheetah_critic_window() -> str:
-    """The HalfCheetah recipe against the same with ``training.critic_window: 2``, seed 0."""
+    """The HalfCheetah recipe against the same with ``training.critic_window: 2`` and with a
+    LayerNorm'd 256-wide critic, seed 0."""
     base, cw = "halfcheetah-v5/results.json", "halfcheetah-v5/critic_window2_results.json"
-    ours, short = curve(base, "ours"), curve(cw, "ours")
-    rows = [(f"{s:,}", num(ours[s][0], 0), num(short[s][0], 0)) for s in sorted(short) if s in ours]
-    return page(md(["env steps", "the recipe", "`training.critic_window: 2`"], rows),
-                sources(base, cw, note="; seed 0, 5 episodes per point"))
+    ln = "halfcheetah-v5/critic_ln256_results.json"
+    ours, short, wide = curve(base, "ours"), curve(cw, "ours"), curve(ln, "ours")
+    rows = [(f"{s:,}", num(ours[s][0], 0), num(short[s][0], 0), num(wide[s][0], 0))
+            for s in sorted(short) if s in ours and s in wide]
+    header = ["env steps", "the recipe", "`training.critic_window: 2`", "`critic: {norm: true, hidden_dim: 256}`"]
+    return page(md(header, rows), sources(base, cw, ln, note="; seed 0, 5 episodes per point"))
