@@ -68,7 +68,7 @@ class CEMGrad(Planner):
                 break
             first = mean if cfg.keep_mean else None
             fixed = seed_candidates(
-                problem, first, policy_samples=cfg.policy_samples if it == 0 or cfg.policy_every_iteration else 0, policy_std=cfg.policy_std
+                problem, first, policy_samples=cfg.policy_samples_in(it), policy_std=cfg.policy_std
             )[:, :N]  # (B, F, H, A)
             noise = torch.randn((B, N - fixed.shape[1], H, A), generator=problem.generator, device=dev, dtype=dt)
             sampled = clip(mean.unsqueeze(1) + std.unsqueeze(1) * noise, low, high)

@@ -132,11 +132,10 @@ class ICEM(Planner):
                     break
                 n = self.population(it)
                 parts = []
-                if it == 0 or cfg.policy_every_iteration:
-                    first = mean if it == 0 and cfg.keep_mean else None
-                    parts.append(
-                        seed_candidates(problem, first, policy_samples=cfg.policy_samples, policy_std=cfg.policy_std)
-                    )
+                first = mean if it == 0 and cfg.keep_mean else None
+                parts.append(
+                    seed_candidates(problem, first, policy_samples=cfg.policy_samples_in(it), policy_std=cfg.policy_std)
+                )
                 if it == cfg.iterations - 1 and (it > 0 or not cfg.keep_mean):
                     parts.append(mean.unsqueeze(1))  # iCEM: the mean joins the last iteration
                 parts.append(kept)

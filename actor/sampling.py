@@ -25,7 +25,8 @@ class SamplingPlannerConfig(PlannerConfig):
     keep_mean: bool = True
     """Evaluate the current mean as one candidate: the warm start is never lost."""
     policy_samples: NonNegativeInt = 8
-    """Candidates drawn around the mode-1 policy's proposals in the first iteration."""
+    """Candidates drawn around the mode-1 policy's proposals in the first iteration (in every
+    one with ``policy_every_iteration``)."""
     policy_std: float = Field(0.1, ge=0.0)
     """Std of the noise around the policy's proposals (fraction of the half-range)."""
     policy_every_iteration: bool = False
@@ -41,6 +42,10 @@ class SamplingPlannerConfig(PlannerConfig):
     latent_prior_weight: float = Field(1.0, ge=0.0)
     """Weight of the N(0, I) prior on searched latents; 0 lets the search pick any z
     (fully optimistic), large values pin z to the prior's mode."""
+
+    def policy_samples_in(self, iteration: int) -> int:
+        """How many candidates iteration ``iteration`` (0-based) draws around the proposals."""
+        return self.policy_samples if iteration == 0 or self.policy_every_iteration else 0
 
     refuses_latent_search: ClassVar[str | None] = None
     """Set by a subclass whose planner cannot search latents: its registered name, for the
@@ -112,9 +117,9 @@ class SamplingPlanner(Planner):
                 if cfg.keep_mean:
                     samples[:, 0] = mean
                     n_fixed = 1
-                if (it == 0 or cfg.policy_every_iteration) and proposals is not None and cfg.policy_samples > 0:
+                if proposals is not None and cfg.policy_samples_in(it) > 0:
                     P = proposals.shape[1]
-                    m = min(cfg.policy_samples, N - n_fixed)
+                    m = min(cfg.policy_samples_in(it), N - n_fixed)
                     idx = torch.arange(m, device=mean.device) % P
                     jitter = cfg.policy_std * half * noise[:, n_fixed : n_fixed + m]
                     jitter[:, :P] = 0  # the proposals themselves, unperturbed

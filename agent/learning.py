@@ -180,8 +180,7 @@ class Learner:
         if agent.critic is not None and self.critic_optim is not None:
             info.update(self._critic_step(batch, states, goals, future))
             for _ in range(tcfg.critic_updates - 1):  # more critic steps, each on fresh windows
-                more = to_torch(agent.replay.sample(tcfg.batch_size, tcfg.window, rng=agent.rng), agent.device)
-                info.update(self._critic_step(more, *self._encode_windows(more)))
+                info.update(self._fresh_critic_step())
         if agent.probe is not None and self.probe_optim is not None:
             pr_loss, pr_info = self._loss(
                 "probe", agent.probe.loss, {"states": states, "targets": batch["obs"][agent.probe.key].float()}
@@ -257,10 +256,15 @@ class Learner:
         agent = self.agent
         if agent.critic is None or self.critic_optim is None:
             raise ValueError("the agent has no critic (AgentConfig.critic)")
-        tcfg = agent.config.training
         with agent._own_global_rng():
-            batch = to_torch(agent.replay.sample(tcfg.batch_size, tcfg.window, rng=agent.rng), agent.device)
-            return self._critic_step(batch, *self._encode_windows(batch))
+            return self._fresh_critic_step()
+
+    def _fresh_critic_step(self) -> dict[str, float]:
+        """One critic step on ``training.batch_size`` windows replayed afresh (call it inside
+        the agent's global-RNG block)."""
+        agent, tcfg = self.agent, self.agent.config.training
+        batch = to_torch(agent.replay.sample(tcfg.batch_size, tcfg.window, rng=agent.rng), agent.device)
+        return self._critic_step(batch, *self._encode_windows(batch))
 
     def refit_predictor(self, updates: int, lr: float = 3e-4) -> dict[str, float]:
         """Fit the world model's predictor alone, ``updates`` Adam steps at ``lr`` on replayed

@@ -38,7 +38,7 @@ def differences(config: Mapping[str, Any], base: Mapping[str, Any], prefix: str 
         if name in IGNORED:
             continue
         a, b = config.get(key), base.get(key)
-        if isinstance(a, Mapping) and isinstance(b, Mapping) and a.get("name", b.get("name")) != b.get("name"):
+        if isinstance(a, Mapping) and isinstance(b, Mapping) and "name" in a and a["name"] != b.get("name"):
             out.append(f"{name}={json.dumps(a)}")  # another module: its options are its own, not changes
         elif isinstance(a, Mapping) and isinstance(b, Mapping):
             out += differences(a, b, f"{name}.")
